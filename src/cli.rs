@@ -1,0 +1,83 @@
+//! Command-line definitions (clap derive) and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Mechanical API migrations on Linux kernel C trees, right or flagged.
+///
+/// Exit codes: 0 = done (for `check`: no old-API site left); 1 = `check` found old-API sites
+/// (convertible or flagged), or `test` found failing cases; 2 = errors (a file could not be
+/// read or written, a bad rule file, bad arguments). Per-file problems are reported as
+/// `path: why` on stderr and the run goes on; the exit code says they happened.
+#[derive(Parser, Debug)]
+#[command(name = "kcodemod", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Dry run: print a unified diff of every change (applies with `git apply`).
+    Diff(RunArgs),
+    /// Rewrite files in place (atomically, one file at a time).
+    Apply(RunArgs),
+    /// Change nothing; exit 1 when any old-API site remains (a CI gate).
+    Check(RunArgs),
+    /// List the rules (bundled, or those given with --rule).
+    Rules {
+        #[arg(long = "rule", value_name = "RULE")]
+        rules: Vec<String>,
+    },
+    /// Run rules' fixtures: Pass / Missing / Noisy / Wrong per case.
+    Test {
+        /// Rule ids (default: every bundled rule).
+        rules: Vec<String>,
+        /// Directory holding `<rule-id>/` fixture directories.
+        #[arg(long, default_value = "fixtures")]
+        fixtures: PathBuf,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The kernel tree (diff paths are relative to it).
+    pub tree: PathBuf,
+    /// Restrict the run to these files or directories (relative to TREE or absolute).
+    pub paths: Vec<PathBuf>,
+    /// A bundled rule id or a rule file path; repeatable. Default: every bundled rule.
+    #[arg(long = "rule", value_name = "RULE")]
+    pub rules: Vec<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// JSON Lines on stdout: one record per site and per problem, then a summary record.
+    #[arg(long)]
+    pub json: bool,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(short = 'j', long = "jobs")]
+    pub jobs: Option<usize>,
+    /// Colour in diagnostics.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// No summary line and no progress.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Files larger than this many bytes are skipped with a stated reason.
+    #[arg(long, default_value_t = 8 << 20)]
+    pub max_size: u64,
+    /// Per-file parse time limit in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    pub parse_timeout_ms: u64,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}

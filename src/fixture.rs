@@ -1,0 +1,153 @@
+//! Rule fixtures as data: `fixtures/<rule>/<case>.c`, `<case>.expected.c` (absent: must not
+//! change), `<case>.diag` (absent: no diagnostics). One checker serves `kcodemod test` and the
+//! cargo test harness. Verdicts follow ast-grep: Pass, Missing, Noisy, Wrong.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::pipeline::{self, Config};
+use crate::rule::Rule;
+use crate::struct_to_ops::Outcome;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// Expected a change, got none.
+    Missing,
+    /// Expected no change, got one.
+    Noisy(String),
+    /// Output or diagnostics differ from the expectation.
+    Wrong(String),
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Pass => write!(f, "Pass"),
+            Verdict::Missing => write!(f, "Missing"),
+            Verdict::Noisy(d) => write!(f, "Noisy\n{d}"),
+            Verdict::Wrong(d) => write!(f, "Wrong\n{d}"),
+        }
+    }
+}
+
+pub struct Case {
+    pub name: String,
+    pub input: PathBuf,
+}
+
+/// The cases of one rule, sorted by name.
+pub fn cases(dir: &Path) -> std::io::Result<Vec<Case>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if let Some(stem) = name.strip_suffix(".c") {
+            if !stem.ends_with(".expected") {
+                out.push(Case {
+                    name: stem.to_string(),
+                    input: p.clone(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// What one run over a buffer produced: the output and the `LINE: FUNCTION: CODE` lines.
+pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
+    let cfg = Config {
+        tree: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        paths: Vec::new(),
+        rules: vec![rule.clone()],
+        jobs: 1,
+        max_size: u64::MAX,
+        parse_timeout: Duration::from_secs(10),
+    };
+    let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[0]);
+    let diags = r
+        .sites
+        .iter()
+        .filter_map(|s| match &s.site.outcome {
+            Outcome::Flagged(f) => {
+                Some(format!("{}: {}: {}", s.site.line, s.site.function, f.code))
+            }
+            Outcome::Converted => None,
+        })
+        .collect();
+    (r.new.unwrap_or_else(|| src.to_vec()), diags)
+}
+
+pub fn check(rule: &Rule, case: &Case) -> std::io::Result<Verdict> {
+    let input = std::fs::read(&case.input)?;
+    let exp_path = case
+        .input
+        .with_file_name(format!("{}.expected.c", case.name));
+    let diag_path = case.input.with_file_name(format!("{}.diag", case.name));
+    let expected = if exp_path.exists() {
+        std::fs::read(&exp_path)?
+    } else {
+        input.clone()
+    };
+    let want_diags: Vec<String> = if diag_path.exists() {
+        std::fs::read_to_string(&diag_path)?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (out, diags) = run_one(rule, &case.input, &input);
+    let v = if out == expected {
+        if diags != want_diags {
+            Verdict::Wrong(format!(
+                "diagnostics differ\nexpected:\n  {}\ngot:\n  {}",
+                want_diags.join("\n  "),
+                diags.join("\n  ")
+            ))
+        } else {
+            // A second run over the expected output must change nothing and flag nothing new.
+            let (again, again_diags) = run_one(rule, &exp_path, &expected);
+            if again != expected {
+                Verdict::Wrong(format!(
+                    "a second run changes the output:\n{}",
+                    text_diff(&expected, &again)
+                ))
+            } else if exp_path.exists() && !again_diags.is_empty() {
+                Verdict::Wrong(format!("a second run flags: {}", again_diags.join("; ")))
+            } else {
+                Verdict::Pass
+            }
+        }
+    } else if out == input {
+        Verdict::Missing
+    } else if expected == input {
+        Verdict::Noisy(text_diff(&input, &out))
+    } else {
+        Verdict::Wrong(format!(
+            "{}\ndiagnostics: {}",
+            text_diff(&expected, &out),
+            diags.join("; ")
+        ))
+    };
+    Ok(match v {
+        Verdict::Missing if !diags.is_empty() => {
+            Verdict::Wrong(format!("no change; flagged: {}", diags.join("; ")))
+        }
+        v => v,
+    })
+}
+
+fn text_diff(a: &[u8], b: &[u8]) -> String {
+    let d = similar::TextDiff::from_lines(a, b);
+    let mut out = Vec::new();
+    d.unified_diff()
+        .header("expected", "actual")
+        .to_writer(&mut out)
+        .ok();
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,26 @@
+//! The binary: parse the command line, run, exit with the documented code.
+
+use clap::Parser;
+
+fn main() {
+    let cli = kcodemod::cli::Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut err = std::io::stderr();
+    let code = match kcodemod::run(cli, &mut out, &mut err) {
+        Ok(code) => code,
+        Err(e) if kcodemod::is_broken_pipe(&e) => 0,
+        Err(e) => {
+            eprintln!("kcodemod: {e:#}");
+            kcodemod::EXIT_ERROR
+        }
+    };
+    use std::io::Write;
+    if let Err(e) = out.flush() {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("kcodemod: {e}");
+            std::process::exit(kcodemod::EXIT_ERROR);
+        }
+    }
+    std::process::exit(code);
+}

@@ -1,0 +1,178 @@
+//! A light C lexer over bytes: where comments, string/char literals and directive lines are,
+//! so that later text scans (directives, macro names) never look inside them.
+
+use std::ops::Range;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    Comment,
+    Literal,
+    /// A preprocessor directive line, continuation lines included (without the final newline).
+    Directive,
+}
+
+/// Comment, literal and directive ranges in file order, plus a per-byte "is code" query.
+#[derive(Debug, Default)]
+pub struct Lexed {
+    pub spans: Vec<(Span, Range<usize>)>,
+}
+
+impl Lexed {
+    /// Code ranges: the gaps between comments, literals and directives.
+    pub fn code(&self, len: usize) -> Vec<Range<usize>> {
+        let mut at = 0;
+        let mut gaps = Vec::new();
+        for (_, r) in &self.spans {
+            if r.start > at {
+                gaps.push(at..r.start);
+            }
+            at = at.max(r.end);
+        }
+        gaps.push(at..len);
+        gaps
+    }
+
+    /// Identifier-like words of the code (outside comments, literals and directives).
+    pub fn code_words<'a>(&self, src: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.code(src.len())
+            .into_iter()
+            .flat_map(move |g| words(src, g).map(move |w| &src[w]))
+    }
+
+    pub fn directives(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.spans
+            .iter()
+            .filter(|(k, _)| *k == Span::Directive)
+            .map(|(_, r)| r.clone())
+    }
+}
+
+pub fn lex(src: &[u8]) -> Lexed {
+    let mut out = Lexed::default();
+    let n = src.len();
+    let mut i = 0;
+    let mut line_start = true; // only whitespace seen since the last newline
+    while i < n {
+        let c = src[i];
+        match c {
+            b'\n' => {
+                line_start = true;
+                i += 1;
+            }
+            b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b' => i += 1,
+            b'#' if line_start => {
+                let start = i;
+                // A directive runs to the first newline not escaped by a backslash; comments
+                // inside it may span lines too.
+                while i < n && src[i] != b'\n' {
+                    if src[i] == b'\\' && i + 1 < n && src[i + 1] == b'\n' {
+                        i += 2;
+                    } else if src[i] == b'\\'
+                        && i + 2 < n
+                        && src[i + 1] == b'\r'
+                        && src[i + 2] == b'\n'
+                    {
+                        i += 3;
+                    } else if src[i] == b'/' && i + 1 < n && src[i + 1] == b'*' {
+                        i = block_comment_end(src, i);
+                    } else {
+                        i += 1;
+                    }
+                }
+                let mut end = i;
+                if end > start && src[end - 1] == b'\r' {
+                    end -= 1;
+                }
+                out.spans.push((Span::Directive, start..end));
+            }
+            b'/' if i + 1 < n && src[i + 1] == b'*' => {
+                let end = block_comment_end(src, i);
+                out.spans.push((Span::Comment, i..end));
+                i = end;
+            }
+            b'/' if i + 1 < n && src[i + 1] == b'/' => {
+                let start = i;
+                while i < n && src[i] != b'\n' {
+                    if src[i] == b'\\' && i + 1 < n && src[i + 1] == b'\n' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                out.spans.push((Span::Comment, start..i));
+            }
+            b'"' | b'\'' => {
+                let start = i;
+                i += 1;
+                while i < n && src[i] != c && src[i] != b'\n' {
+                    if src[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i = (i + 1).min(n);
+                out.spans.push((Span::Literal, start..i));
+                line_start = false;
+            }
+            _ => {
+                line_start = false;
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn block_comment_end(src: &[u8], start: usize) -> usize {
+    match memchr::memmem::find(&src[start + 2..], b"*/") {
+        Some(k) => start + 2 + k + 2,
+        None => src.len(),
+    }
+}
+
+pub fn is_ident_byte(b: u8) -> bool {
+    b == b'_' || b.is_ascii_alphanumeric()
+}
+
+/// Byte ranges of identifier-like words in `src[range]`.
+pub fn words(src: &[u8], range: Range<usize>) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut i = range.start;
+    let end = range.end;
+    std::iter::from_fn(move || {
+        while i < end {
+            if is_ident_byte(src[i]) && (i == 0 || !is_ident_byte(src[i - 1])) {
+                let s = i;
+                while i < end && is_ident_byte(src[i]) {
+                    i += 1;
+                }
+                if !src[s].is_ascii_digit() {
+                    return Some(s..i);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        None
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_directives_comments_and_literals() {
+        let src = b"#ifdef X\nint a; /* #if */ char *s = \"#x\";\n  #define Y \\\n 1\n// c\n";
+        let l = lex(src);
+        let kinds: Vec<_> = l.spans.iter().map(|(k, r)| (*k, &src[r.clone()])).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (Span::Directive, &b"#ifdef X"[..]),
+                (Span::Comment, &b"/* #if */"[..]),
+                (Span::Literal, &b"\"#x\""[..]),
+                (Span::Directive, &b"#define Y \\\n 1"[..]),
+                (Span::Comment, &b"// c"[..]),
+            ]
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! The parse view: the file's bytes with kernel annotation macros and conditional directive
+//! lines blanked and iterator macros read as loops, same length and same offsets as the
+//! original, parsed once with tree-sitter-c. Every node offset is therefore an original offset.
+
+pub mod directives;
+pub mod lex;
+
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use tree_sitter::{Node, ParseOptions, Parser, Tree};
+
+pub use directives::Directives;
+
+/// Annotation macros that expand to nothing or to an attribute; blanked in the view.
+const ANNOTATIONS: &[&str] = &[
+    "__user",
+    "__kernel",
+    "__iomem",
+    "__percpu",
+    "__rcu",
+    "__force",
+    "__nocast",
+    "__safe",
+    "__bitwise",
+    "__private",
+    "__init",
+    "__exit",
+    "__initdata",
+    "__initconst",
+    "__exitdata",
+    "__ref",
+    "__refdata",
+    "__meminit",
+    "__meminitdata",
+    "__read_mostly",
+    "__ro_after_init",
+    "__always_inline",
+    "noinline",
+    "notrace",
+    "__weak",
+    "__sched",
+    "__cold",
+    "__hot",
+    "__pure",
+    "__noreturn",
+    "__maybe_unused",
+    "__always_unused",
+    "__used",
+    "__must_check",
+    "__visible",
+    "__latent_entropy",
+    "__randomize_layout",
+    "__packed",
+    "__naked",
+    "__noclone",
+    "__deprecated",
+    "asmlinkage",
+    "__kprobes",
+    "__flatten",
+    "__init_or_module",
+    "__cacheline_aligned",
+    "__cacheline_aligned_in_smp",
+    "____cacheline_aligned",
+    "____cacheline_aligned_in_smp",
+    "__page_aligned_data",
+    "__page_aligned_bss",
+    "__attribute_const__",
+    "__nocfi",
+    "__malloc",
+    "__cpuidle",
+    "noinstr",
+    "__fastcall",
+    "__head",
+    "__initdata_or_module",
+    "__lockfunc",
+];
+/// Annotation macros with an argument list, blanked with their arguments.
+const ANNOTATIONS_WITH_ARGS: &[&str] = &[
+    "__acquires",
+    "__releases",
+    "__must_hold",
+    "__printf",
+    "__scanf",
+    "__aligned",
+    "__section",
+    "__alloc_size",
+    "__cond_acquires",
+];
+
+/// What the parser made of one file.
+pub struct Parsed {
+    pub lexed: lex::Lexed,
+    pub view: Vec<u8>,
+    pub tree: Tree,
+    pub directives: Directives,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParseFailure {
+    #[error("parse timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("tree-sitter could not parse the file")]
+    Failed,
+}
+
+/// Build the view of `src` and parse it.
+pub fn parse(src: &[u8], timeout: Duration) -> Result<Parsed, ParseFailure> {
+    let lexed = lex::lex(src);
+    let directives = directives::read(src, &lexed);
+    let view = view(src, &lexed, &directives);
+    let tree = parse_bytes(&view, timeout)?;
+    Ok(Parsed {
+        lexed,
+        view,
+        tree,
+        directives,
+    })
+}
+
+thread_local! {
+    static PARSER: std::cell::RefCell<Parser> = std::cell::RefCell::new({
+        let mut p = Parser::new();
+        p.set_language(&tree_sitter_c::LANGUAGE.into()).expect("tree-sitter-c matches tree-sitter");
+        p
+    });
+}
+
+/// Parse bytes with a wall-clock bound (tree-sitter's progress callback).
+pub fn parse_bytes(text: &[u8], timeout: Duration) -> Result<Tree, ParseFailure> {
+    let start = Instant::now();
+    let mut cb = |_: &tree_sitter::ParseState| {
+        if start.elapsed() > timeout {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let tree = PARSER.with(|p| {
+        let mut p = p.borrow_mut();
+        let len = text.len();
+        let r = p.parse_with_options(
+            &mut |i, _| if i < len { &text[i..] } else { &[] as &[u8] },
+            None,
+            Some(ParseOptions::new().progress_callback(&mut cb)),
+        );
+        p.reset();
+        r
+    });
+    match tree {
+        Some(t) => Ok(t),
+        None if start.elapsed() > timeout => Err(ParseFailure::Timeout(timeout)),
+        None => Err(ParseFailure::Failed),
+    }
+}
+
+fn blank(view: &mut [u8], range: std::ops::Range<usize>) {
+    for b in &mut view[range] {
+        if *b != b'\n' && *b != b'\r' {
+            *b = b' ';
+        }
+    }
+}
+
+fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives) -> Vec<u8> {
+    let mut v = src.to_vec();
+    // Directives are data (see directives.rs): tree-sitter sees every arm as plain code, and
+    // the analysis decides per configuration which arms are present.
+    for line in dirs.lines() {
+        blank(&mut v, line);
+    }
+    for g in dirs.groups.iter().filter(|g| g.if_zero) {
+        blank(&mut v, g.arms[0].body.clone());
+    }
+    for gap in lexed.code(src.len()) {
+        for w in lex::words(src, gap.clone()) {
+            let word = &src[w.clone()];
+            if v[w.start] == b' ' {
+                continue; // already blanked (inside #if 0 or an annotation's arguments)
+            }
+            if ANNOTATIONS.iter().any(|a| a.as_bytes() == word) {
+                blank(&mut v, w);
+            } else if ANNOTATIONS_WITH_ARGS.iter().any(|a| a.as_bytes() == word) {
+                let end = balanced_parens(src, w.end, gap.end).unwrap_or(w.end);
+                blank(&mut v, w.start..end);
+            } else if is_iterator_name(word) {
+                if let Some(end) = balanced_parens(src, w.end, gap.end) {
+                    if starts_statement(src, end) && word.len() >= 5 {
+                        v[w.start..w.start + 5].copy_from_slice(b"while");
+                        blank(&mut v, w.start + 5..w.end);
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Kernel iterator macros (`for_each_node_state(nid, N_MEMORY) stmt`, `list_for_each_entry`):
+/// a call followed by a statement, read as a `while` loop with a comma condition.
+fn is_iterator_name(word: &[u8]) -> bool {
+    memchr::memmem::find(word, b"for_each").is_some()
+}
+
+/// After optional whitespace at `from`, a `(` group closing before `limit`: its end offset.
+fn balanced_parens(src: &[u8], from: usize, limit: usize) -> Option<usize> {
+    let mut i = from;
+    while i < limit && src[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    if i >= limit || src[i] != b'(' {
+        return None;
+    }
+    let mut depth = 0usize;
+    while i < limit {
+        match src[i] {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'"' | b'\'' | b'/' => return None, // literals and comments: not ours to judge
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn starts_statement(src: &[u8], at: usize) -> bool {
+    let rest = &src[at..];
+    match rest.iter().position(|b| !b.is_ascii_whitespace()) {
+        Some(k) => rest[k] == b'{' || lex::is_ident_byte(rest[k]),
+        None => false,
+    }
+}
+
+/// The text of a node in the original buffer.
+pub fn text<'a>(src: &'a [u8], node: Node) -> &'a [u8] {
+    &src[node.byte_range()]
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(src: &[u8], offset: usize) -> usize {
+    memchr::memchr_iter(b'\n', &src[..offset.min(src.len())]).count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view_of(src: &str) -> String {
+        let l = lex::lex(src.as_bytes());
+        let d = directives::read(src.as_bytes(), &l);
+        String::from_utf8(view(src.as_bytes(), &l, &d)).unwrap()
+    }
+
+    #[test]
+    fn view_keeps_offsets_and_blanks_what_breaks_the_parse() {
+        let src = "static int f(const char __user *buf)\n{\n\tint nid;\n\n\tfor_each_node_state(nid, N_MEMORY)\n\t\tg(nid);\n#ifdef X\n\th();\n#endif\n\treturn 0; /* __user */\n}\n";
+        let v = view_of(src);
+        assert_eq!(v.len(), src.len());
+        assert!(v.contains("const char        *buf"));
+        assert!(v.contains("\twhile              (nid, N_MEMORY)\n"));
+        assert!(v.contains("\n        \n\th();\n      \n"));
+        assert!(v.contains("/* __user */"));
+        let t = parse_bytes(v.as_bytes(), Duration::from_secs(5)).unwrap();
+        assert!(!t.root_node().has_error(), "{}", t.root_node().to_sexp());
+    }
+
+    #[test]
+    fn if_zero_arms_are_dead() {
+        let v = view_of("#if 0\nthis is not C\n#else\nint x;\n#endif\n");
+        assert_eq!(v.trim(), "int x;");
+    }
+
+    #[test]
+    fn for_each_followed_by_semicolon_is_not_a_loop() {
+        let v = view_of("void f(void)\n{\n\tfor_each_cpu_do(x);\n}\n");
+        assert!(v.contains("for_each_cpu_do(x);"));
+    }
+}

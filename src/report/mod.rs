@@ -1,0 +1,169 @@
+//! Reporting: diagnostics on stderr (`path:line: function: why [code]`), unified diffs, JSON
+//! Lines records and the summary line.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::pipeline::{FileResult, RunResult};
+use crate::struct_to_ops::Outcome;
+
+/// The unified diff of one file, `a/` and `b/` prefixed, as `git apply` takes it.
+pub fn file_diff(f: &FileResult) -> Vec<u8> {
+    let Some(new) = &f.new else { return Vec::new() };
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .diff_lines(&f.original[..], &new[..]);
+    let mut out = Vec::new();
+    out.extend_from_slice(format!("diff --git a/{0} b/{0}\n", f.rel).as_bytes());
+    diff.unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{}", f.rel), &format!("b/{}", f.rel))
+        .to_writer(&mut out)
+        .expect("writing to a Vec");
+    out
+}
+
+/// Human diagnostics: one line per flagged site, per unreadable path, per skipped file.
+pub fn diagnostics(
+    run: &RunResult,
+    rules: &[crate::rule::Rule],
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    for p in &run.problems {
+        writeln!(w, "{}: {}", p.path.display(), p.why)?;
+    }
+    for f in &run.files {
+        if let Some(why) = &f.skipped {
+            writeln!(w, "{}: skipped: {why}", f.path.display())?;
+        }
+        for s in &f.sites {
+            if let Outcome::Flagged(flag) = &s.site.outcome {
+                let func = if s.site.function.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}:", s.site.function)
+                };
+                let rule = if rules.len() > 1 {
+                    format!(" ({})", rules[s.rule].id)
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    w,
+                    "{}:{}:{func} {} [{}]{rule}",
+                    f.rel, s.site.line, flag.why, flag.code
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn summary(run: &RunResult) -> String {
+    let changed = run.files.iter().filter(|f| f.new.is_some()).count();
+    format!(
+        "kcodemod: {} files read, {} parsed, {} changed; {} sites converted, {} flagged; {} functions with unexplained parse errors; {} unreadable",
+        run.files_read,
+        run.candidates,
+        changed,
+        run.converted(),
+        run.flagged(),
+        run.parse_error_functions(),
+        run.problems.len()
+    )
+}
+
+#[derive(Serialize)]
+struct SiteRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    rule: &'a str,
+    file: &'a str,
+    line: usize,
+    function: &'a str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ProblemRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    file: String,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct SummaryRecord {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    files_read: usize,
+    files_parsed: usize,
+    files_changed: usize,
+    converted: usize,
+    flagged: usize,
+    parse_error_functions: usize,
+    errors: usize,
+}
+
+/// JSON Lines: one record per site, per problem, then a summary record.
+pub fn json(run: &RunResult, rules: &[crate::rule::Rule], w: &mut dyn Write) -> io::Result<()> {
+    for p in &run.problems {
+        serde_json::to_writer(
+            &mut *w,
+            &ProblemRecord {
+                kind: "error",
+                file: p.path.display().to_string(),
+                reason: &p.why,
+            },
+        )?;
+        writeln!(w)?;
+    }
+    for f in &run.files {
+        if let Some(why) = &f.skipped {
+            serde_json::to_writer(
+                &mut *w,
+                &ProblemRecord {
+                    kind: "skipped",
+                    file: f.rel.clone(),
+                    reason: why,
+                },
+            )?;
+            writeln!(w)?;
+        }
+        for s in &f.sites {
+            let (status, code, reason) = match &s.site.outcome {
+                Outcome::Converted => ("converted", None, None),
+                Outcome::Flagged(fl) => ("flagged", Some(fl.code.as_str()), Some(fl.why.as_str())),
+            };
+            let rec = SiteRecord {
+                kind: "site",
+                rule: &rules[s.rule].id,
+                file: &f.rel,
+                line: s.site.line,
+                function: &s.site.function,
+                status,
+                code,
+                reason,
+            };
+            serde_json::to_writer(&mut *w, &rec)?;
+            writeln!(w)?;
+        }
+    }
+    let rec = SummaryRecord {
+        kind: "summary",
+        files_read: run.files_read,
+        files_parsed: run.candidates,
+        files_changed: run.files.iter().filter(|f| f.new.is_some()).count(),
+        converted: run.converted(),
+        flagged: run.flagged(),
+        parse_error_functions: run.parse_error_functions(),
+        errors: run.problems.len(),
+    };
+    serde_json::to_writer(&mut *w, &rec)?;
+    writeln!(w)
+}

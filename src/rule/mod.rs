@@ -1,0 +1,153 @@
+//! Rule files: the raw TOML shape (serde) is validated once into a compiled [`Rule`] that the
+//! engine uses. A bad rule file fails here with `file:line: what`, before any source is read.
+
+mod raw;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// The rules shipped inside the binary, so an installed binary has them.
+pub const BUNDLED: &[(&str, &str)] = &[
+    (
+        "rules/mm_walk_ops.toml",
+        include_str!("../../rules/mm_walk_ops.toml"),
+    ),
+    (
+        "rules/irq_walker_ops.toml",
+        include_str!("../../rules/irq_walker_ops.toml"),
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Moves into the ops struct; must be a constant (function or NULL) at each call.
+    Moved,
+    /// Becomes a call argument.
+    Argument,
+    /// Set by the callee; stores are dropped.
+    Dropped,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub role: Role,
+    /// Value passed when the field is never set; `None` means the field is required.
+    pub default: Option<String>,
+}
+
+/// One argument of an entry point's new argument list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewArg {
+    /// The old argument at this index, copied as written.
+    Old(usize),
+    /// The address of the generated ops struct (or the ops pointer local).
+    Ops,
+    /// The value of the argument field with this index into `Rule::fields`.
+    Field(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub old_arity: usize,
+    /// Index of the walk pointer in the old argument list.
+    pub walk_index: usize,
+    pub new_args: Vec<NewArg>,
+    /// Argument fields the new call derives from other arguments (not passed).
+    pub implied: Vec<usize>,
+    pub old_names: Vec<String>,
+    pub new_names: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub summary: String,
+    pub subject: String,
+    pub source: PathBuf,
+    pub prefilter: Vec<String>,
+    pub old_struct: String,
+    pub ops_struct: String,
+    /// Fields of the new walk struct (a local that sets one not in the old struct is new code).
+    pub new_fields: Vec<String>,
+    pub ops_name: String,
+    pub generic_walk_names: Vec<String>,
+    pub fields: Vec<Field>,
+    pub entries: Vec<Entry>,
+}
+
+impl Rule {
+    pub fn field(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+    pub fn entry(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+    pub fn moved(&self) -> impl Iterator<Item = usize> + '_ {
+        self.fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.role == Role::Moved)
+            .map(|(i, _)| i)
+    }
+
+    /// Parse and validate one rule file's text. `origin` names it in messages.
+    pub fn parse(origin: &Path, text: &str) -> Result<Rule> {
+        raw::compile(origin, text)
+    }
+
+    pub fn load(path: &Path) -> Result<Rule> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read rule file", path.display()))?;
+        Rule::parse(path, &text)
+    }
+}
+
+/// All bundled rules, compiled. They are tested, so a failure here is a build defect.
+pub fn bundled() -> Result<Vec<Rule>> {
+    BUNDLED
+        .iter()
+        .map(|(p, t)| Rule::parse(Path::new(p), t))
+        .collect()
+}
+
+/// Resolve `--rule` arguments: a bundled id or a path to a rule file. No argument means every
+/// bundled rule. Duplicate ids are an error.
+pub fn select(specs: &[String]) -> Result<Vec<Rule>> {
+    let bundled = bundled()?;
+    let rules = if specs.is_empty() {
+        bundled
+    } else {
+        let mut out = Vec::new();
+        for spec in specs {
+            if let Some(r) = bundled.iter().find(|r| &r.id == spec) {
+                out.push(r.clone());
+            } else if Path::new(spec).exists() {
+                out.push(Rule::load(Path::new(spec))?);
+            } else {
+                let ids: Vec<_> = bundled.iter().map(|r| r.id.as_str()).collect();
+                bail!(
+                    "{spec}: no such rule file, and not a bundled rule ({})",
+                    ids.join(", ")
+                );
+            }
+        }
+        out
+    };
+    for (i, r) in rules.iter().enumerate() {
+        if let Some(o) = rules[..i].iter().find(|o| o.id == r.id) {
+            bail!(
+                "{}: duplicate rule id `{}` (also in {})",
+                r.source.display(),
+                r.id,
+                o.source.display()
+            );
+        }
+    }
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,304 @@
+//! The serde shape of a rule file and its validation into [`super::Rule`].
+
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Entry, Field, NewArg, Role, Rule};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    kind: Spanned<String>,
+    summary: String,
+    prefilter: Spanned<Vec<String>>,
+    subject: String,
+    old: RawOld,
+    new: RawNew,
+    field: Vec<Spanned<RawField>>,
+    entry: Vec<Spanned<RawEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOld {
+    #[serde(rename = "struct")]
+    strukt: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNew {
+    ops_struct: Spanned<String>,
+    fields: Vec<String>,
+    ops_name: Spanned<String>,
+    #[serde(default)]
+    generic_walk_names: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    name: String,
+    role: String,
+    default: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    name: String,
+    old: Vec<String>,
+    new: Vec<String>,
+    #[serde(default)]
+    implied: Vec<String>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut b = s.bytes();
+    matches!(b.next(), Some(c) if c == b'_' || c.is_ascii_alphabetic())
+        && b.all(|c| c == b'_' || c.is_ascii_alphanumeric())
+}
+
+pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
+    let at = |span: Range<usize>, msg: String| {
+        anyhow!(
+            "{}:{}: {}",
+            origin.display(),
+            line_of(text, span.start),
+            msg
+        )
+    };
+    let raw: RawRule = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+        anyhow!("{}:{}: {}", origin.display(), line, e.message())
+    })?;
+    if raw.kind.get_ref() != "struct-to-ops" {
+        return Err(at(
+            raw.kind.span(),
+            format!(
+                "unknown kind `{}` (known: struct-to-ops)",
+                raw.kind.get_ref()
+            ),
+        ));
+    }
+    for (what, s) in [
+        ("id", &raw.id),
+        ("old.struct", &raw.old.strukt),
+        ("new.ops_struct", &raw.new.ops_struct),
+    ] {
+        if !is_ident(s.get_ref())
+            && !(what == "id"
+                && s.get_ref()
+                    .chars()
+                    .all(|c| c == '_' || c == '-' || c.is_ascii_alphanumeric())
+                && !s.get_ref().is_empty())
+        {
+            return Err(at(
+                s.span(),
+                format!("{what} `{}` is not a C identifier", s.get_ref()),
+            ));
+        }
+    }
+    if raw.prefilter.get_ref().is_empty() || raw.prefilter.get_ref().iter().any(|l| l.is_empty()) {
+        return Err(at(
+            raw.prefilter.span(),
+            "prefilter needs at least one non-empty literal".into(),
+        ));
+    }
+    if !raw.new.ops_name.get_ref().contains("{base}") {
+        return Err(at(
+            raw.new.ops_name.span(),
+            "ops_name must contain {base}".into(),
+        ));
+    }
+    let mut fields: Vec<Field> = Vec::new();
+    for f in &raw.field {
+        let r = f.get_ref();
+        let role = match r.role.as_str() {
+            "moved" => Role::Moved,
+            "argument" => Role::Argument,
+            "dropped" => Role::Dropped,
+            other => {
+                return Err(at(
+                    f.span(),
+                    format!(
+                        "field `{}`: unknown role `{other}` (moved, argument, dropped)",
+                        r.name
+                    ),
+                ));
+            }
+        };
+        if !is_ident(&r.name) {
+            return Err(at(
+                f.span(),
+                format!("field name `{}` is not a C identifier", r.name),
+            ));
+        }
+        if fields.iter().any(|o| o.name == r.name) {
+            return Err(at(f.span(), format!("field `{}` is listed twice", r.name)));
+        }
+        if r.default.is_some() && role != Role::Argument {
+            return Err(at(
+                f.span(),
+                format!("field `{}`: only argument fields take a default", r.name),
+            ));
+        }
+        fields.push(Field {
+            name: r.name.clone(),
+            role,
+            default: r.default.clone(),
+        });
+    }
+    if !fields.iter().any(|f| f.role == Role::Moved) {
+        return Err(at(
+            raw.id.span(),
+            "a struct-to-ops rule needs at least one moved field".into(),
+        ));
+    }
+    let mut entries: Vec<Entry> = Vec::new();
+    for e in &raw.entry {
+        entries.push(
+            compile_entry(e.get_ref(), &fields)
+                .map_err(|m| at(e.span(), format!("entry `{}`: {m}", e.get_ref().name)))?,
+        );
+        if entries[..entries.len() - 1]
+            .iter()
+            .any(|o| o.name == e.get_ref().name)
+        {
+            return Err(at(
+                e.span(),
+                format!("entry `{}` is listed twice", e.get_ref().name),
+            ));
+        }
+    }
+    if entries.is_empty() {
+        return Err(at(
+            raw.id.span(),
+            "a rule needs at least one [[entry]]".into(),
+        ));
+    }
+    Ok(Rule {
+        id: raw.id.into_inner(),
+        summary: raw.summary,
+        subject: raw.subject,
+        source: origin.to_path_buf(),
+        prefilter: raw.prefilter.into_inner(),
+        old_struct: raw.old.strukt.into_inner(),
+        ops_struct: raw.new.ops_struct.into_inner(),
+        new_fields: raw.new.fields,
+        ops_name: raw.new.ops_name.into_inner(),
+        generic_walk_names: raw.new.generic_walk_names,
+        fields,
+        entries,
+    })
+}
+
+fn compile_entry(e: &RawEntry, fields: &[Field]) -> std::result::Result<Entry, String> {
+    if !is_ident(&e.name) {
+        return Err("name is not a C identifier".into());
+    }
+    let walks: Vec<usize> = e
+        .old
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| *a == "$walk")
+        .map(|(i, _)| i)
+        .collect();
+    if walks.len() != 1 {
+        return Err("`old` must name `$walk` exactly once".into());
+    }
+    for (i, a) in e.old.iter().enumerate() {
+        if a != "$walk" && !is_ident(a) {
+            return Err(format!("old argument `{a}` is not a name or `$walk`"));
+        }
+        if e.old[..i].contains(a) {
+            return Err(format!("old argument `{a}` is listed twice"));
+        }
+    }
+    let mut new_args = Vec::new();
+    let mut used_old = vec![false; e.old.len()];
+    used_old[walks[0]] = true;
+    let mut passed = Vec::new();
+    for a in &e.new {
+        let arg = if a == "$ops" {
+            NewArg::Ops
+        } else if let Some(f) = a.strip_prefix('.') {
+            let i = fields
+                .iter()
+                .position(|x| x.name == f)
+                .ok_or_else(|| format!("new argument `{a}` names no field"))?;
+            if fields[i].role != Role::Argument {
+                return Err(format!("new argument `{a}` is not an argument field"));
+            }
+            passed.push(i);
+            NewArg::Field(i)
+        } else {
+            let i = e
+                .old
+                .iter()
+                .position(|o| o == a)
+                .filter(|&i| i != walks[0])
+                .ok_or_else(|| {
+                    format!("new argument `{a}` is not an old argument, `$ops` or `.field`")
+                })?;
+            used_old[i] = true;
+            NewArg::Old(i)
+        };
+        if new_args.contains(&arg) {
+            return Err(format!("new argument `{a}` is listed twice"));
+        }
+        new_args.push(arg);
+    }
+    if !new_args.contains(&NewArg::Ops) {
+        return Err("`new` must pass `$ops`".into());
+    }
+    if let Some(i) = used_old.iter().position(|u| !u) {
+        return Err(format!("old argument `{}` is dropped by `new`", e.old[i]));
+    }
+    if e.new.len() == e.old.len() {
+        return Err("old and new argument lists have the same length, so old calls cannot be told from new ones".into());
+    }
+    let mut implied = Vec::new();
+    for name in &e.implied {
+        let i = fields
+            .iter()
+            .position(|x| &x.name == name)
+            .ok_or_else(|| format!("implied `{name}` names no field"))?;
+        if fields[i].role != Role::Argument || passed.contains(&i) {
+            return Err(format!(
+                "implied `{name}` must be an argument field the new call does not pass"
+            ));
+        }
+        implied.push(i);
+    }
+    for (i, f) in fields.iter().enumerate() {
+        if f.role == Role::Argument && !passed.contains(&i) && !implied.contains(&i) {
+            return Err(format!(
+                "argument field `{}` is neither passed nor implied",
+                f.name
+            ));
+        }
+    }
+    Ok(Entry {
+        name: e.name.clone(),
+        old_arity: e.old.len(),
+        walk_index: walks[0],
+        new_args,
+        implied,
+        old_names: e.old.clone(),
+        new_names: e.new.clone(),
+    })
+}

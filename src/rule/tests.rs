@@ -1,0 +1,83 @@
+use super::*;
+
+fn err(text: &str) -> String {
+    Rule::parse(Path::new("rules/x.toml"), text)
+        .unwrap_err()
+        .to_string()
+}
+
+const GOOD: &str = include_str!("../../rules/mm_walk_ops.toml");
+
+#[test]
+fn bundled_rules_compile() {
+    let rules = bundled().unwrap();
+    assert_eq!(rules.len(), 2);
+    let mm = &rules[0];
+    assert_eq!(mm.id, "mm_walk_ops");
+    let e = mm.entry("walk_page_range").unwrap();
+    assert_eq!(e.walk_index, 2);
+    assert_eq!(e.new_args[0], NewArg::Field(mm.field("mm").unwrap()));
+    assert_eq!(
+        mm.entry("walk_page_vma").unwrap().implied,
+        vec![mm.field("mm").unwrap()]
+    );
+}
+
+#[test]
+fn malformed_toml_names_the_line() {
+    let text = GOOD.replace("id = \"mm_walk_ops\"", "id = \"mm_walk_ops");
+    let line = GOOD.lines().position(|l| l.starts_with("id = ")).unwrap() + 1;
+    assert!(
+        err(&text).starts_with(&format!("rules/x.toml:{line}:")),
+        "{}",
+        err(&text)
+    );
+}
+
+#[test]
+fn unknown_field_is_rejected() {
+    let text = GOOD.replace("summary =", "colour = \"red\"\nsummary =");
+    let line = GOOD
+        .lines()
+        .position(|l| l.starts_with("summary ="))
+        .unwrap()
+        + 1;
+    let e = err(&text);
+    assert!(
+        e.starts_with(&format!("rules/x.toml:{line}:")) && e.contains("colour"),
+        "{e}"
+    );
+}
+
+#[test]
+fn misfit_argument_lists_are_rejected() {
+    let text = GOOD.replace(
+        "new = [\".mm\", \"start\", \"end\"",
+        "new = [\".mm\", \"begin\", \"end\"",
+    );
+    let e = err(&text);
+    assert!(
+        e.contains("entry `walk_page_range`: new argument `begin` is not an old argument"),
+        "{e}"
+    );
+    let line = GOOD
+        .lines()
+        .position(|l| l == "name = \"walk_page_range\"")
+        .unwrap();
+    assert!(e.starts_with(&format!("rules/x.toml:{line}:")), "{e}");
+    let text = GOOD.replace("implied = [\"mm\"]\n", "");
+    assert!(err(&text).contains("argument field `mm` is neither passed nor implied"));
+    let text = GOOD.replace("old = [\"vma\", \"$walk\"]", "old = [\"vma\", \"walk\"]");
+    assert!(err(&text).contains("`$walk` exactly once"));
+}
+
+#[test]
+fn duplicate_ids_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("dup.toml");
+    std::fs::write(&p, GOOD).unwrap();
+    let e = select(&["mm_walk_ops".into(), p.display().to_string()])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("duplicate rule id `mm_walk_ops`"), "{e}");
+}

@@ -1,0 +1,1180 @@
+//! Per-function analysis: parse-trust and guard checks, walk discovery, use classification,
+//! reaching definitions per configuration, and the verdict for each walk: a [`WalkPlan`] that
+//! says what to delete, replace and generate, or a flag with the reason.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
+
+use tree_sitter::Node;
+
+use super::find::{self, Call, Walk, named_children, unparen, visit};
+use super::flow::{self, At, CLOBBER, DEFAULT, Ev, FIRST_DEF, Facts, Observed, State, UNDEF};
+use super::model::{Code, Flag, Outcome, Site, Use, Verdict};
+use crate::parse::{Parsed, line_of, text};
+use crate::rule::{NewArg, Role, Rule};
+
+/// The most preprocessor conditionals inside one function the analysis enumerates.
+const MAX_GROUPS: usize = 6;
+
+pub struct FileCtx<'a> {
+    pub rule: &'a Rule,
+    pub src: &'a [u8],
+    pub parsed: &'a Parsed,
+    /// File-scope functions and the offset of their first declaration.
+    pub functions: HashMap<Vec<u8>, usize>,
+}
+
+pub struct FnResult<'t> {
+    pub sites: Vec<Site>,
+    pub plans: Vec<WalkPlan<'t>>,
+    pub unexplained_parse_error: bool,
+}
+
+/// One field member of a generated ops struct, maybe under a conditional.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Member {
+    Plain {
+        field: String,
+        value: String,
+    },
+    /// Members that depend on one conditional group: per arm (directive line, members).
+    Guarded {
+        arms: Vec<(String, Vec<(String, String)>)>,
+        end: String,
+    },
+}
+
+/// The contents of one ops struct to generate (before naming).
+pub type Spec = Vec<Member>;
+
+#[derive(Debug, Clone)]
+pub enum OpsRef {
+    /// `&NAME` of spec `i` of the plan.
+    Spec(usize),
+    /// The ops pointer local (switching mode).
+    Local,
+}
+
+#[derive(Debug)]
+pub struct CallPlan<'t> {
+    pub node: Node<'t>,
+    pub entry: usize,
+    pub ops: OpsRef,
+    /// Argument texts for `NewArg::Field` positions, by field index.
+    pub fields: HashMap<usize, String>,
+}
+
+#[derive(Debug)]
+pub struct WalkPlan<'t> {
+    pub function: Node<'t>,
+    pub function_name: String,
+    /// `{base}` of the rule's ops name template.
+    pub base: String,
+    pub specs: Vec<Spec>,
+    /// Statements to delete.
+    pub deletes: Vec<Range<usize>>,
+    /// Statements replaced by `LOCAL = &NAME;` (switching mode).
+    pub assigns: Vec<(Range<usize>, usize)>,
+    /// Switching mode: the local's name and the spec its declaration starts with.
+    pub local: Option<(String, Option<usize>)>,
+    pub decl: Range<usize>,
+    pub calls: Vec<CallPlan<'t>>,
+    pub reads: Vec<(Range<usize>, String)>,
+}
+
+/// One value a field may hold at an event, resolved from its definition.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Value {
+    Null,
+    Text(String),
+}
+
+struct Def<'t> {
+    field: usize,
+    node: Node<'t>,
+    reads: Vec<u32>,
+    pure: bool,
+}
+
+pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnResult<'t> {
+    let (rule, src) = (ctx.rule, ctx.src);
+    let name = f
+        .child_by_field_name("declarator")
+        .and_then(|d| find::function_name(src, d))
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    let mut res = FnResult {
+        sites: Vec::new(),
+        plans: Vec::new(),
+        unexplained_parse_error: false,
+    };
+    let Some(body) = f.child_by_field_name("body") else {
+        return res;
+    };
+    let (walks, decl_flags) = find::walks(rule, src, body);
+    let site = |offset: usize, outcome: Outcome| Site {
+        line: line_of(src, offset),
+        function: name.clone(),
+        outcome,
+    };
+    for (at, flag) in decl_flags {
+        res.sites.push(site(at, Outcome::Flagged(flag)));
+    }
+    if calls.is_empty() && walks.is_empty() {
+        return res;
+    }
+    // Function-wide reasons to touch nothing.
+    let walk_names: Vec<&str> = walks.iter().map(|w| w.name.as_str()).collect();
+    let whole = parse_trouble(ctx, f, &walk_names).map(|(at, why)| {
+        res.unexplained_parse_error = true;
+        Flag::new(Code::ParseError, why).at(line_of(src, at))
+    });
+    let groups = ctx.parsed.directives.groups_within(&body.byte_range());
+    let whole = whole.or_else(|| split_guard(ctx, body, &groups)).or_else(|| {
+        (groups.len() > MAX_GROUPS).then(|| Flag::new(Code::Guard, format!("{} preprocessor conditionals in the function (at most {MAX_GROUPS} are analysed)", groups.len())))
+    });
+    // Calls whose walk is not a local of this function.
+    let mut owner: Vec<Option<usize>> = vec![None; calls.len()];
+    for (i, c) in calls.iter().enumerate() {
+        let arg = unparen(c.args[rule.entries[c.entry].walk_index]);
+        let local = (arg.kind() == "pointer_expression"
+            && arg.child_by_field_name("operator").map(|o| text(src, o)) == Some(b"&"))
+        .then(|| arg.child_by_field_name("argument").map(unparen))
+        .flatten()
+        .filter(|a| a.kind() == "identifier")
+        .and_then(|a| {
+            walks.iter().position(|w| {
+                w.name.as_bytes() == text(src, a) && w.scope.contains(&a.start_byte())
+            })
+        });
+        owner[i] = local;
+        if local.is_none() {
+            let why = whole.clone().unwrap_or_else(|| {
+                Flag::new(
+                    Code::NotLocal,
+                    format!(
+                        "walk argument `{}` is not a local struct {}",
+                        String::from_utf8_lossy(text(src, arg)),
+                        rule.old_struct
+                    ),
+                )
+            });
+            res.sites
+                .push(site(c.node.start_byte(), Outcome::Flagged(why)));
+        }
+    }
+    for (wi, walk) in walks.iter().enumerate() {
+        let mine: Vec<usize> = (0..calls.len()).filter(|&i| owner[i] == Some(wi)).collect();
+        let verdict = match &whole {
+            Some(flag) => Err(flag.clone()),
+            None => walk_verdict(ctx, f, &name, body, &groups, walk, &walks, &calls, &mine),
+        };
+        match verdict {
+            Ok(Some(plan)) => {
+                for &i in &mine {
+                    res.sites
+                        .push(site(calls[i].node.start_byte(), Outcome::Converted));
+                }
+                res.plans.push(plan);
+            }
+            Ok(None) => {} // new-API code, or a walk with nothing of the old API: not a site
+            Err(flag) if mine.is_empty() => {
+                if whole.is_none() || walk_touches_old_api(rule, src, walk) {
+                    // Without a call, the site is where the walk goes wrong.
+                    let mut s = site(walk.decl.start_byte(), Outcome::Flagged(flag.clone()));
+                    s.line = flag.line.unwrap_or(s.line);
+                    res.sites.push(s);
+                }
+            }
+            Err(flag) => {
+                for &i in &mine {
+                    res.sites.push(site(
+                        calls[i].node.start_byte(),
+                        Outcome::Flagged(flag.clone()),
+                    ));
+                }
+            }
+        }
+    }
+    res
+}
+
+/// Does a walk without calls set anything only the old struct has?
+fn walk_touches_old_api(rule: &Rule, src: &[u8], walk: &Walk) -> bool {
+    let t = &src[walk.decl.start_byte()..walk.scope.end];
+    rule.moved()
+        .any(|f| memchr::memmem::find(t, format!(".{}", rule.fields[f].name).as_bytes()).is_some())
+}
+
+/// An ERROR or MISSING node in the function that could hide something the analysis needs.
+fn parse_trouble(ctx: &FileCtx, f: Node, walks: &[&str]) -> Option<(usize, String)> {
+    let src = ctx.src;
+    let mut found = None;
+    visit(f, &mut |n| {
+        if found.is_some() || !(n.is_error() || n.is_missing()) {
+            return;
+        }
+        let scope = if n.is_missing() {
+            n.parent().unwrap_or(n)
+        } else {
+            n
+        };
+        let t = &src[scope.byte_range()];
+        let words: Vec<&[u8]> = crate::parse::lex::words(src, scope.byte_range())
+            .map(|w| &src[w])
+            .collect();
+        let hides = |w: &[u8]| {
+            walks.iter().any(|x| x.as_bytes() == w)
+                || ctx.rule.entries.iter().any(|e| e.name.as_bytes() == w)
+                || matches!(
+                    w,
+                    b"goto" | b"return" | b"break" | b"continue" | b"else" | b"case" | b"default"
+                )
+        };
+        if words.iter().any(|w| hides(w)) || t.contains(&b'{') || t.contains(&b'}') {
+            let what = if n.is_missing() {
+                format!("the parser had to invent a missing `{}`", n.kind())
+            } else {
+                "the parser could not read this code".to_string()
+            };
+            found = Some((n.start_byte(), what));
+        }
+    });
+    found
+}
+
+/// A conditional group inside the body whose directive lines do not sit between whole
+/// statements or initializer members splits a construct: its arms cannot be reasoned about.
+fn split_guard(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<Flag> {
+    let dirs = &ctx.parsed.directives;
+    for &g in groups {
+        let group = &dirs.groups[g];
+        let mut container: Option<Node> = None;
+        for line in group
+            .arms
+            .iter()
+            .map(|a| a.line.clone())
+            .chain(std::iter::once(group.end.clone()))
+        {
+            let n = body
+                .named_descendant_for_byte_range(line.start, line.end.max(line.start + 1) - 1)
+                .unwrap_or(body);
+            let ok = matches!(
+                n.kind(),
+                "compound_statement" | "initializer_list" | "case_statement"
+            );
+            if !ok || container.is_some_and(|c| c != n) {
+                return Some(
+                    Flag::new(
+                        Code::Guard,
+                        "a conditional splits a statement or expression",
+                    )
+                    .at(line_of(ctx.src, line.start)),
+                );
+            }
+            container = Some(n);
+        }
+    }
+    None
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_verdict<'t>(
+    ctx: &FileCtx<'t>,
+    f: Node<'t>,
+    fname: &str,
+    body: Node<'t>,
+    groups: &[usize],
+    walk: &Walk<'t>,
+    walks: &[Walk<'t>],
+    calls: &[Call<'t>],
+    mine: &[usize],
+) -> Verdict<Option<WalkPlan<'t>>> {
+    let (rule, src) = (ctx.rule, ctx.src);
+    if walks.iter().any(|o| {
+        !std::ptr::eq(o, walk)
+            && o.name == walk.name
+            && (o.scope.contains(&walk.scope.start) || walk.scope.contains(&o.scope.start))
+    }) {
+        return Err(Flag::new(
+            Code::Unsupported,
+            format!("two walks named `{}` with overlapping scopes", walk.name),
+        ));
+    }
+    // A walk that sets a field only the new struct has is new-API code: not ours.
+    let new_only =
+        |name: &str| rule.field(name).is_none() && rule.new_fields.iter().any(|x| x == name);
+    let sets_new_field = walk.init.is_some_and(|init| {
+        named_children(init).iter().any(|m| {
+            m.kind() == "initializer_pair"
+                && m.child_by_field_name("designator")
+                    .and_then(|d| d.named_child(0))
+                    .is_some_and(|f| new_only(&String::from_utf8_lossy(text(src, f))))
+        })
+    }) || find::idents_named(src, body, &walk.name, &walk.scope)
+        .iter()
+        .any(|id| {
+            id.parent()
+                .filter(|p| p.kind() == "field_expression")
+                .and_then(|p| p.child_by_field_name("field"))
+                .is_some_and(|f| new_only(&String::from_utf8_lossy(text(src, f))))
+        });
+    if sets_new_field {
+        return Ok(None);
+    }
+    // Classify every use.
+    let mut uses: Vec<(Node, Use)> = Vec::new();
+    for id in find::idents_named(src, body, &walk.name, &walk.scope) {
+        let u = find::classify(rule, src, id, calls)
+            .map_err(|fl| fl.at(line_of(src, id.start_byte())))?;
+        if matches!(u, Use::Decl) {
+            return Err(Flag::new(
+                Code::Unsupported,
+                format!(
+                    "the name `{}` is declared again inside its scope",
+                    walk.name
+                ),
+            )
+            .at(line_of(src, id.start_byte())));
+        }
+        if let Use::Call { call } = u {
+            if !mine.contains(&call) {
+                return Err(Flag::new(
+                    Code::Unsupported,
+                    "walk passed to a call owned by another walk".to_string(),
+                ));
+            }
+        }
+        uses.push((id, u));
+    }
+    // Definitions: initializer members, then stores.
+    let mut defs: Vec<Def> = Vec::new();
+    let mut members: Vec<(usize, u32, usize)> = Vec::new(); // field, def, offset
+    if let Some(init) = walk.init {
+        for m in named_children(init) {
+            match m.kind() {
+                "initializer_pair" => {
+                    let designators: Vec<Node> = {
+                        let mut c = m.walk();
+                        m.children_by_field_name("designator", &mut c).collect()
+                    };
+                    let value = m.child_by_field_name("value");
+                    let (Some(value), [d]) = (value, designators.as_slice()) else {
+                        return Err(Flag::new(
+                            Code::Unsupported,
+                            "nested designator in the walk's initializer",
+                        ));
+                    };
+                    let fname_b = d.named_child(0).map(|x| text(src, x)).unwrap_or(b"");
+                    let field_name = String::from_utf8_lossy(fname_b).into_owned();
+                    if new_only(&field_name) {
+                        return Ok(None);
+                    }
+                    let field = rule.field(&field_name).ok_or_else(|| {
+                        Flag::new(
+                            Code::UnknownField,
+                            format!(
+                                "`.{field_name}` is not a field of struct {}",
+                                rule.old_struct
+                            ),
+                        )
+                        .at(line_of(src, d.start_byte()))
+                    })?;
+                    members.push((field, defs.len() as u32 + FIRST_DEF, m.start_byte()));
+                    defs.push(def(src, field, value));
+                }
+                "number_literal" if text(src, m) == b"0" && named_children(init).len() == 1 => {}
+                _ => {
+                    return Err(Flag::new(
+                        Code::Unsupported,
+                        "positional member in the walk's initializer",
+                    ));
+                }
+            }
+        }
+    }
+    let mut stores: Vec<(usize, u32, Range<usize>)> = Vec::new();
+    for (_, u) in &uses {
+        if let Use::Store { field, stmt, .. } | Use::Read { field, expr: stmt } = u {
+            if new_only(field) {
+                return Ok(None);
+            }
+            let fi = rule.field(field).ok_or_else(|| {
+                Flag::new(
+                    Code::UnknownField,
+                    format!("`.{field}` is not a field of struct {}", rule.old_struct),
+                )
+                .at(line_of(src, stmt.start))
+            })?;
+            if let Use::Store { value, .. } = u {
+                let v = body
+                    .descendant_for_byte_range(value.start, value.end)
+                    .filter(|n| n.byte_range() == *value)
+                    .ok_or_else(|| Flag::new(Code::Unsupported, "store value not found"))?;
+                stores.push((fi, defs.len() as u32 + FIRST_DEF, stmt.clone()));
+                defs.push(def(src, fi, v));
+            }
+        }
+    }
+    if mine.is_empty() {
+        let touches = !members.is_empty() || !stores.is_empty();
+        return if touches && walk_touches_old_api(rule, src, walk) {
+            Err(Flag::new(
+                Code::Unsupported,
+                format!("walk `{}` is never passed to an entry point", walk.name),
+            ))
+        } else {
+            Ok(None)
+        };
+    }
+    // Symbols and the events that may change them.
+    let mut syms: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut sym = |name: &[u8]| {
+        let n = syms.len() as u32;
+        *syms.entry(name.to_vec()).or_insert(n)
+    };
+    let def_reads: Vec<Vec<u32>> = (0..FIRST_DEF as usize)
+        .map(|_| Vec::new())
+        .chain(defs.iter().map(|d| d.reads.iter().map(|&i| i).collect()))
+        .collect();
+    // Def reads were collected as byte strings; intern them now.
+    let def_read_names: Vec<Vec<Vec<u8>>> = defs.iter().map(|d| reads_of(src, d.node)).collect();
+    let mut def_reads = def_reads;
+    for (i, names) in def_read_names.iter().enumerate() {
+        def_reads[i + FIRST_DEF as usize] = names.iter().map(|n| sym(n)).collect();
+    }
+    let mut assigns: Vec<(usize, u32)> = Vec::new();
+    visit(body, &mut |n| {
+        let target = match n.kind() {
+            "assignment_expression" => n
+                .child_by_field_name("left")
+                .map(unparen)
+                .map(|l| (l, n.end_byte() - 1)),
+            "update_expression" => n
+                .child_by_field_name("argument")
+                .map(unparen)
+                .map(|l| (l, n.end_byte() - 1)),
+            "pointer_expression"
+                if n.child_by_field_name("operator").map(|o| text(src, o)) == Some(b"&") =>
+            {
+                n.child_by_field_name("argument")
+                    .map(unparen)
+                    .map(|l| (l, n.start_byte()))
+            }
+            "init_declarator" => n
+                .child_by_field_name("declarator")
+                .map(|l| (l, n.end_byte() - 1)),
+            _ => None,
+        };
+        if let Some((t, at)) = target {
+            if t.kind() == "identifier" {
+                assigns.push((at, sym(text(src, t))));
+            }
+        }
+    });
+    let dropped: Vec<usize> = rule
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.role == Role::Dropped)
+        .map(|(i, _)| i)
+        .collect();
+    // Store points (for switching): 0 = declaration, then zeroings and stores by use index.
+    let reads: Vec<(usize, Range<usize>)> = uses
+        .iter()
+        .filter_map(|(_, u)| match u {
+            Use::Read { field, expr } => Some((rule.field(field).unwrap(), expr.clone())),
+            _ => None,
+        })
+        .collect();
+    let zeros: Vec<Range<usize>> = uses
+        .iter()
+        .filter_map(|(_, u)| match u {
+            Use::Zero { stmt } => Some(stmt.clone()),
+            _ => None,
+        })
+        .collect();
+    // Configurations: one arm choice per conditional group inside the function.
+    let dirs = &ctx.parsed.directives;
+    let choices: Vec<usize> = groups
+        .iter()
+        .map(|&g| {
+            let grp = &dirs.groups[g];
+            let has_else = grp.arms.len() > 1
+                && text_starts(src, grp.arms.last().unwrap().line.clone(), b"else");
+            grp.arms.len() + usize::from(!has_else)
+        })
+        .collect();
+    let mut configs: Vec<Vec<usize>> = vec![Vec::new()];
+    for &c in &choices {
+        configs = configs
+            .into_iter()
+            .flat_map(|cfg| {
+                (0..c).map(move |a| {
+                    let mut x = cfg.clone();
+                    x.push(a);
+                    x
+                })
+            })
+            .collect();
+    }
+    let mut observed: Vec<Observed> = Vec::new();
+    for cfg in &configs {
+        let present = |offset: usize| {
+            groups.iter().zip(cfg).all(|(&g, &arm)| {
+                match dirs.groups[g]
+                    .arms
+                    .iter()
+                    .position(|a| a.body.contains(&offset))
+                {
+                    Some(a) => a == arm && !(dirs.groups[g].if_zero && a == 0),
+                    None => true,
+                }
+            })
+        };
+        let mut events: Vec<At> = Vec::new();
+        let decl_members: Vec<(usize, u32)> = members
+            .iter()
+            .filter(|m| present(m.2))
+            .map(|m| (m.0, m.1))
+            .collect();
+        events.push(At {
+            offset: walk.decl.end_byte() - 1,
+            ev: Ev::Decl {
+                members: decl_members,
+                initialised: walk.init.is_some(),
+                point: 0,
+            },
+            member_offsets: Vec::new(),
+        });
+        for (k, z) in zeros.iter().enumerate() {
+            events.push(At {
+                offset: z.end - 1,
+                ev: Ev::Zero { point: 1 + k },
+                member_offsets: Vec::new(),
+            });
+        }
+        for (k, (field, def, stmt)) in stores.iter().enumerate() {
+            events.push(At {
+                offset: stmt.end - 1,
+                ev: Ev::Store {
+                    field: *field,
+                    def: *def,
+                    point: 1 + zeros.len() + k,
+                },
+                member_offsets: Vec::new(),
+            });
+        }
+        for &c in mine {
+            events.push(At {
+                offset: calls[c].node.end_byte() - 1,
+                ev: Ev::Call { call: c },
+                member_offsets: Vec::new(),
+            });
+        }
+        for (k, (_, expr)) in reads.iter().enumerate() {
+            events.push(At {
+                offset: expr.start,
+                ev: Ev::Read { read: k },
+                member_offsets: Vec::new(),
+            });
+        }
+        for &(at, s) in &assigns {
+            events.push(At {
+                offset: at,
+                ev: Ev::Assign { sym: s },
+                member_offsets: Vec::new(),
+            });
+        }
+        events.sort_by_key(|e| e.offset);
+        let facts = Facts {
+            nfields: rule.fields.len(),
+            dropped: dropped.clone(),
+            def_reads: &def_reads,
+            events: &events,
+        };
+        let obs = flow::run(&facts, src, body, &present)
+            .map_err(|why| Flag::new(Code::Unsupported, why))?;
+        observed.push(obs);
+    }
+    let resolver = Resolver {
+        ctx,
+        defs: &defs,
+        insert_at: insertion_point(src, f),
+    };
+    // Per call: argument field values (one text over every configuration) and callback combos.
+    let mut call_plans = Vec::new();
+    let mut combos: Vec<BTreeMap<usize, BTreeSet<Vec<Value>>>> = Vec::new(); // per call: config -> combos
+    let moved: Vec<usize> = rule.moved().collect();
+    for &c in mine {
+        let call = &calls[c];
+        let entry = &rule.entries[call.entry];
+        let line = line_of(src, call.node.start_byte());
+        let mut per_cfg = BTreeMap::new();
+        let mut all: State = State::new();
+        for (k, obs) in observed.iter().enumerate() {
+            if let Some(st) = obs.calls.get(&c) {
+                let set: BTreeSet<Vec<Value>> = st
+                    .iter()
+                    .map(|t| {
+                        moved
+                            .iter()
+                            .map(|&m| resolver.callback(m, t[m].0))
+                            .collect::<Verdict<Vec<Value>>>()
+                    })
+                    .collect::<Verdict<_>>()?;
+                per_cfg.insert(k, set);
+                all.extend(st.iter().cloned());
+            }
+        }
+        if per_cfg.is_empty() {
+            return Err(Flag::new(Code::Unsupported, "the call is unreachable").at(line));
+        }
+        let mut fields = HashMap::new();
+        for a in &entry.new_args {
+            if let NewArg::Field(fi) = *a {
+                let vals: BTreeSet<(u32, bool)> = all.iter().map(|t| t[fi]).collect();
+                fields.insert(fi, resolver.argument(fi, &vals, "at the call")?);
+            }
+        }
+        combos.push(per_cfg);
+        call_plans.push(CallPlan {
+            node: call.node,
+            entry: call.entry,
+            ops: OpsRef::Local,
+            fields,
+        });
+    }
+    // Reads elsewhere in the function become the value they would have read.
+    let mut read_plans = Vec::new();
+    for (k, (field, expr)) in reads.iter().enumerate() {
+        let mut vals: BTreeSet<(u32, bool)> = BTreeSet::new();
+        for obs in &observed {
+            if let Some(st) = obs.reads.get(&k) {
+                vals.extend(st.iter().map(|t| t[*field]));
+            }
+        }
+        let what = format!("read at line {}", line_of(src, expr.start));
+        let v = if rule.fields[*field].role == Role::Moved {
+            let set: BTreeSet<Value> = vals
+                .iter()
+                .map(|v| {
+                    if v.1 {
+                        Err(Flag::new(Code::ChangedValue, "callback changed"))
+                    } else {
+                        resolver.callback(*field, v.0)
+                    }
+                })
+                .collect::<Verdict<_>>()?;
+            match set.into_iter().collect::<Vec<_>>().as_slice() {
+                [Value::Null] => "NULL".to_string(),
+                [Value::Text(t)] => t.clone(),
+                _ => {
+                    return Err(Flag::new(
+                        Code::AmbiguousValue,
+                        format!(
+                            "`.{}` has several values at the {what}",
+                            rule.fields[*field].name
+                        ),
+                    ));
+                }
+            }
+        } else {
+            resolver.argument(*field, &vals, &what)?
+        };
+        let node = body
+            .descendant_for_byte_range(expr.start, expr.end)
+            .unwrap();
+        let needs_parens = !matches!(
+            node.parent().map(|p| p.kind()),
+            Some("argument_list" | "init_declarator" | "initializer_list" | "return_statement")
+        ) && !is_primary(&v);
+        read_plans.push((
+            expr.clone(),
+            if needs_parens { format!("({v})") } else { v },
+        ));
+    }
+    // Ops structs: one per distinct callback set, or a switched local.
+    let order = field_order(&members, &stores, &moved);
+    let base = base_name(rule, &walk.name, fname);
+    let mut plan = WalkPlan {
+        function: f,
+        function_name: fname.to_string(),
+        base,
+        specs: Vec::new(),
+        deletes: Vec::new(),
+        assigns: Vec::new(),
+        local: None,
+        decl: walk.decl.byte_range(),
+        calls: Vec::new(),
+        reads: read_plans,
+    };
+    let switching = combos.iter().any(|per| per.values().any(|s| s.len() > 1));
+    let spec_of = |plan: &mut WalkPlan, s: Spec| match plan.specs.iter().position(|x| *x == s) {
+        Some(i) => i,
+        None => {
+            plan.specs.push(s);
+            plan.specs.len() - 1
+        }
+    };
+    if !switching {
+        for (cp, per) in call_plans.iter_mut().zip(&combos) {
+            let one: BTreeMap<usize, &Vec<Value>> = per
+                .iter()
+                .map(|(&k, s)| (k, s.iter().next().unwrap()))
+                .collect();
+            let spec = guarded_spec(ctx, groups, &configs, &one, &moved, &order)?;
+            cp.ops = OpsRef::Spec(spec_of(&mut plan, spec));
+        }
+        plan.deletes.push(walk.decl.byte_range());
+        for z in &zeros {
+            plan.deletes.push(z.clone());
+        }
+        for (_, _, stmt) in &stores {
+            plan.deletes.push(stmt.clone());
+        }
+    } else {
+        if configs.len() > 1 {
+            return Err(Flag::new(
+                Code::Guard,
+                "callbacks chosen at run time in a function with preprocessor conditionals",
+            ));
+        }
+        let observed_combos: BTreeSet<Vec<Value>> = combos
+            .iter()
+            .flat_map(|per| per.values().flatten().cloned())
+            .collect();
+        let local = local_name(src, body, &walk.name).ok_or_else(|| {
+            Flag::new(Code::Unsupported, "no free name for the ops pointer local")
+        })?;
+        let mut decl_spec = None;
+        let points: Vec<(usize, Option<Range<usize>>)> = std::iter::once((0, None))
+            .chain(
+                zeros
+                    .iter()
+                    .enumerate()
+                    .map(|(k, z)| (1 + k, Some(z.clone()))),
+            )
+            .chain(
+                stores
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| moved.contains(&s.0))
+                    .map(|(k, s)| (1 + zeros.len() + k, Some(s.2.clone()))),
+            )
+            .collect();
+        for (point, stmt) in points {
+            let out: BTreeSet<Vec<Value>> = match observed[0].points.get(&point) {
+                Some(st) => st
+                    .iter()
+                    .map(|t| {
+                        moved
+                            .iter()
+                            .map(|&m| resolver.callback(m, t[m].0))
+                            .collect::<Verdict<Vec<_>>>()
+                    })
+                    .collect::<Verdict<_>>()?,
+                None => BTreeSet::new(),
+            };
+            let live: Vec<&Vec<Value>> = out
+                .iter()
+                .filter(|c| observed_combos.contains(*c))
+                .collect();
+            let assigned = match live.as_slice() {
+                [] => None,
+                [one] if out.len() == 1 => {
+                    Some(spec_of(&mut plan, plain_spec(one, &moved, &order, rule)))
+                }
+                _ => {
+                    let at = stmt
+                        .as_ref()
+                        .map(|s| s.start)
+                        .unwrap_or(walk.decl.start_byte());
+                    return Err(Flag::new(
+                        Code::Unsupported,
+                        "callbacks differ here depending on the path taken",
+                    )
+                    .at(line_of(src, at)));
+                }
+            };
+            match (stmt, assigned) {
+                (None, a) => decl_spec = a,
+                (Some(s), Some(i)) => plan.assigns.push((s, i)),
+                (Some(s), None) => plan.deletes.push(s),
+            }
+        }
+        for (_, _, stmt) in stores.iter().filter(|s| !moved.contains(&s.0)) {
+            plan.deletes.push(stmt.clone());
+        }
+        plan.local = Some((local, decl_spec));
+    }
+    // Deleting the only statement of an if/else/loop would change what follows it.
+    for d in &plan.deletes {
+        if let Some(n) = body.descendant_for_byte_range(d.start, d.end) {
+            if matches!(
+                n.parent().map(|p| p.kind()),
+                Some(
+                    "if_statement"
+                        | "else_clause"
+                        | "while_statement"
+                        | "for_statement"
+                        | "do_statement"
+                        | "labeled_statement"
+                )
+            ) {
+                return Err(Flag::new(
+                    Code::Unsupported,
+                    "the store is the whole body of a control statement",
+                )
+                .at(line_of(src, d.start)));
+            }
+        }
+    }
+    plan.calls = call_plans;
+    Ok(Some(plan))
+}
+
+fn text_starts(src: &[u8], r: Range<usize>, kw: &[u8]) -> bool {
+    let t = &src[r];
+    let t = t[1..].trim_ascii_start();
+    t.starts_with(kw)
+}
+
+fn def<'t>(src: &[u8], field: usize, node: Node<'t>) -> Def<'t> {
+    let mut pure = true;
+    visit(node, &mut |n| {
+        if matches!(
+            n.kind(),
+            "call_expression"
+                | "assignment_expression"
+                | "update_expression"
+                | "compound_statement"
+        ) {
+            pure = false;
+        }
+    });
+    let _ = src;
+    Def {
+        field,
+        node,
+        reads: Vec::new(),
+        pure,
+    }
+}
+
+/// Identifiers a value reads (an identifier whose address is taken is not read).
+fn reads_of(src: &[u8], node: Node) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    visit(node, &mut |n| {
+        if n.kind() != "identifier" {
+            return;
+        }
+        let addr = n.parent().is_some_and(|p| {
+            p.kind() == "pointer_expression"
+                && p.child_by_field_name("operator").map(|o| text(src, o)) == Some(b"&")
+        });
+        if !addr {
+            out.push(text(src, n).to_vec());
+        }
+    });
+    out
+}
+
+fn is_primary(v: &str) -> bool {
+    v.bytes()
+        .all(|b| b == b'_' || b.is_ascii_alphanumeric() || b == b'>' || b == b'-' || b == b'.')
+}
+
+struct Resolver<'a, 't> {
+    ctx: &'a FileCtx<'t>,
+    defs: &'a [Def<'t>],
+    insert_at: usize,
+}
+
+impl Resolver<'_, '_> {
+    fn text(&self, d: u32) -> String {
+        let n = self.defs[(d - FIRST_DEF) as usize].node;
+        normalise(text(self.ctx.src, n))
+    }
+
+    /// A callback's value: NULL, or a function of this file declared before the ops struct.
+    fn callback(&self, field: usize, d: u32) -> Verdict<Value> {
+        let name = &self.ctx.rule.fields[field].name;
+        match d {
+            UNDEF => Err(Flag::new(
+                Code::UndefinedField,
+                format!("`.{name}` may reach a call uninitialised"),
+            )),
+            DEFAULT => Ok(Value::Null),
+            CLOBBER => Err(Flag::new(
+                Code::Unsupported,
+                format!("`.{name}` is set by the callee"),
+            )),
+            _ => {
+                let t = self.text(d);
+                if t == "NULL" || t == "0" {
+                    return Ok(Value::Null);
+                }
+                match self.ctx.functions.get(t.as_bytes()) {
+                    Some(&at) if at < self.insert_at => Ok(Value::Text(t)),
+                    Some(_) => Err(Flag::new(
+                        Code::NonConstantCallback,
+                        format!("`.{name}` = `{t}`: the function is declared after the caller"),
+                    )),
+                    None => Err(Flag::new(
+                        Code::NonConstantCallback,
+                        format!("`.{name}` = `{t}` is not a function of this file"),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// An argument field's single value over a set of reaching definitions.
+    fn argument(&self, field: usize, vals: &BTreeSet<(u32, bool)>, at: &str) -> Verdict<String> {
+        let f = &self.ctx.rule.fields[field];
+        let mut texts = BTreeSet::new();
+        for &(d, tainted) in vals {
+            let t = match d {
+                UNDEF => {
+                    return Err(Flag::new(
+                        Code::UndefinedField,
+                        format!("`.{}` may be uninitialised {at}", f.name),
+                    ));
+                }
+                CLOBBER => {
+                    return Err(Flag::new(
+                        Code::ReadAfterCall,
+                        format!("`.{}` {at} is whatever the walker left there", f.name),
+                    ));
+                }
+                DEFAULT => match &f.default {
+                    Some(v) => v.clone(),
+                    None if f.role == Role::Argument => {
+                        return Err(Flag::new(
+                            Code::MissingField,
+                            format!("`.{}` is never set {at}", f.name),
+                        ));
+                    }
+                    None => "NULL".to_string(),
+                },
+                _ => {
+                    let def = &self.defs[(d - FIRST_DEF) as usize];
+                    if !def.pure {
+                        return Err(Flag::new(
+                            Code::ChangedValue,
+                            format!(
+                                "`.{}` {at} has side effects; moving it would change when they happen",
+                                f.name
+                            ),
+                        ));
+                    }
+                    if tainted {
+                        return Err(Flag::new(
+                            Code::ChangedValue,
+                            format!(
+                                "what `.{}` = `{}` reads is reassigned before the {}",
+                                f.name,
+                                self.text(d),
+                                at.trim_start_matches("at the ")
+                            ),
+                        ));
+                    }
+                    let _ = def.field;
+                    self.text(d)
+                }
+            };
+            texts.insert(t);
+        }
+        let mut it = texts.into_iter();
+        match (it.next(), it.next()) {
+            (Some(t), None) => Ok(t),
+            (Some(a), Some(b)) => Err(Flag::new(
+                Code::AmbiguousValue,
+                format!("`.{}` is `{a}` or `{b}` {at}", f.name),
+            )),
+            (None, _) => Err(Flag::new(
+                Code::Unsupported,
+                format!("`.{}` has no value {at}", f.name),
+            )),
+        }
+    }
+}
+
+/// Collapse whitespace runs (a value split over lines reads as one line).
+fn normalise(t: &[u8]) -> String {
+    let s = String::from_utf8_lossy(t);
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Where the ops struct goes: above the function's leading comment.
+pub fn insertion_point(src: &[u8], f: Node) -> usize {
+    let mut at = f.start_byte();
+    let mut n = f;
+    while let Some(p) = n.prev_sibling() {
+        if p.kind() != "comment" {
+            break;
+        }
+        let gap = &src[p.end_byte()..at];
+        if gap.iter().filter(|&&b| b == b'\n').count() > 1
+            || gap.iter().any(|b| !b.is_ascii_whitespace())
+        {
+            break;
+        }
+        // A comment that shares its line with code is that code's comment.
+        let line_start = src[..p.start_byte()]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        if src[line_start..p.start_byte()]
+            .iter()
+            .any(|b| !b.is_ascii_whitespace())
+        {
+            break;
+        }
+        at = p.start_byte();
+        n = p;
+    }
+    src[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+        .max(if at == f.start_byte() { 0 } else { 0 })
+        .min(at)
+}
+
+/// Member order: first appearance in the initializer, then in later stores.
+fn field_order(
+    members: &[(usize, u32, usize)],
+    stores: &[(usize, u32, Range<usize>)],
+    moved: &[usize],
+) -> Vec<usize> {
+    let mut seen: Vec<(usize, usize)> = members
+        .iter()
+        .map(|m| (m.2, m.0))
+        .chain(stores.iter().map(|s| (s.2.start, s.0)))
+        .collect();
+    seen.sort();
+    let mut out = Vec::new();
+    for (_, f) in seen {
+        if moved.contains(&f) && !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+fn base_name(rule: &Rule, walk: &str, function: &str) -> String {
+    if rule.generic_walk_names.iter().any(|g| g == walk) {
+        let suffix = &rule.generic_walk_names[0];
+        if function.ends_with(&format!("_{suffix}")) || function == suffix {
+            function.to_string()
+        } else {
+            format!("{function}_{suffix}")
+        }
+    } else {
+        walk.to_string()
+    }
+}
+
+fn local_name(src: &[u8], body: Node, walk: &str) -> Option<String> {
+    let used: BTreeSet<&[u8]> = crate::parse::lex::words(src, body.byte_range())
+        .map(|w| &src[w])
+        .collect();
+    ["ops".to_string(), format!("{walk}_ops")]
+        .into_iter()
+        .find(|c| !used.contains(c.as_bytes()))
+}
+
+fn plain_spec(values: &[Value], moved: &[usize], order: &[usize], rule: &Rule) -> Spec {
+    order
+        .iter()
+        .filter_map(|f| {
+            let k = moved.iter().position(|m| m == f)?;
+            match &values[k] {
+                Value::Text(t) => Some(Member::Plain {
+                    field: rule.fields[*f].name.clone(),
+                    value: t.clone(),
+                }),
+                Value::Null => None,
+            }
+        })
+        .collect()
+}
+
+/// The ops struct for a call seen with one callback set per configuration: members whose value
+/// is the same everywhere are plain; one that depends on a single conditional group carries
+/// that group's arms.
+fn guarded_spec(
+    ctx: &FileCtx,
+    groups: &[usize],
+    configs: &[Vec<usize>],
+    one: &BTreeMap<usize, &Vec<Value>>,
+    moved: &[usize],
+    order: &[usize],
+) -> Verdict<Spec> {
+    let rule = ctx.rule;
+    let src = ctx.src;
+    let dirs = &ctx.parsed.directives;
+    let mut items: Vec<(Option<usize>, Member)> = Vec::new();
+    for &f in order {
+        let k = moved.iter().position(|m| *m == f).unwrap();
+        let vals: BTreeSet<&Value> = one.values().map(|v| &v[k]).collect();
+        let name = rule.fields[f].name.clone();
+        if vals.len() == 1 {
+            if let Value::Text(t) = vals.into_iter().next().unwrap() {
+                items.push((
+                    None,
+                    Member::Plain {
+                        field: name,
+                        value: t.clone(),
+                    },
+                ));
+            }
+            continue;
+        }
+        // Find one group whose arm decides the value.
+        let decider = (0..groups.len()).find(|&gi| {
+            let mut by_arm: HashMap<usize, &Value> = HashMap::new();
+            one.iter()
+                .all(|(&cfg, v)| *by_arm.entry(configs[cfg][gi]).or_insert(&v[k]) == &v[k])
+        });
+        let Some(gi) = decider else {
+            return Err(Flag::new(
+                Code::Guard,
+                format!("`.{name}` depends on several preprocessor conditionals"),
+            ));
+        };
+        let grp = &dirs.groups[groups[gi]];
+        let value_in = |arm: usize| {
+            one.iter()
+                .find(|(cfg, _)| configs[**cfg][gi] == arm)
+                .map(|(_, v)| v[k].clone())
+        };
+        let mut arms = Vec::new();
+        let n_explicit = grp.arms.len();
+        for a in 0..n_explicit {
+            let line = String::from_utf8_lossy(&src[grp.arms[a].line.clone()]).into_owned();
+            let members = match value_in(a) {
+                Some(Value::Text(t)) => vec![(name.clone(), t)],
+                _ => Vec::new(),
+            };
+            arms.push((line, members));
+        }
+        if let Some(Value::Text(t)) = value_in(n_explicit) {
+            arms.push(("#else".to_string(), vec![(name.clone(), t)]));
+        }
+        let end = String::from_utf8_lossy(&src[grp.end.clone()]).into_owned();
+        // Consecutive members under the same group share one block.
+        if let Some((Some(prev), Member::Guarded { arms: parms, .. })) = items.last_mut() {
+            if *prev == groups[gi] && parms.len() == arms.len() {
+                for (p, (_, m)) in parms.iter_mut().zip(arms) {
+                    p.1.extend(m);
+                }
+                continue;
+            }
+        }
+        items.push((Some(groups[gi]), Member::Guarded { arms, end }));
+    }
+    Ok(items.into_iter().map(|(_, m)| m).collect())
+}

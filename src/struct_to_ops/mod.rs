@@ -1,0 +1,205 @@
+//! The struct-to-ops transformation: a struct of callbacks and data filled by the caller becomes
+//! a static const ops struct plus call arguments. `analyse` proves each walk's rewrite from the
+//! statements of its function (use classification, reaching definitions per preprocessor
+//! configuration); `plan` turns proofs into byte edits; `check` re-reads the result.
+
+mod analyse;
+mod find;
+mod flow;
+pub mod model;
+mod plan;
+
+use tree_sitter::Node;
+
+use crate::edit::{Edit, EditSet};
+use crate::parse::{self, Parsed, line_of, text};
+use crate::rule::Rule;
+pub use model::{Code, Flag, Outcome, Site};
+
+/// What the transformation made of one file.
+#[derive(Debug, Default)]
+pub struct FileResult {
+    pub sites: Vec<Site>,
+    pub edits: EditSet,
+    /// Candidate functions (holding a site) whose parse had errors the view could not explain.
+    pub parse_error_functions: usize,
+}
+
+/// Run the transformation over one parsed file.
+pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> FileResult {
+    let root = parsed.tree.root_node();
+    let defined = defined_functions(src, root);
+    // A file that defines an entry point itself (its own static helper, or the API's
+    // implementation) calls its own function: those calls are not sites.
+    let skip: Vec<usize> = rule
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| defined.iter().any(|d| d == e.name.as_bytes()))
+        .map(|(i, _)| i)
+        .collect();
+    let calls = find::entry_calls(rule, src, root, &skip);
+    let functions = function_nodes(root);
+    let mut out = FileResult::default();
+    let mut plans = Vec::new();
+    for call in &calls {
+        if !functions
+            .iter()
+            .any(|f| f.byte_range().contains(&call.node.start_byte()))
+        {
+            out.sites.push(Site {
+                line: line_of(src, call.node.start_byte()),
+                function: String::new(),
+                outcome: Outcome::Flagged(Flag::new(
+                    Code::ParseError,
+                    "call outside any function the parser could read",
+                )),
+            });
+        }
+    }
+    for e in stray_errors(rule, src, root, &functions, &skip) {
+        out.sites.push(Site {
+            line: line_of(src, e),
+            function: String::new(),
+            outcome: Outcome::Flagged(Flag::new(
+                Code::ParseError,
+                "entry point inside code the parser could not read",
+            )),
+        });
+    }
+    let ctx = analyse::FileCtx {
+        rule,
+        src,
+        parsed,
+        functions: find::file_functions(src, root),
+    };
+    for f in &functions {
+        let fcalls: Vec<find::Call> = calls
+            .iter()
+            .filter(|c| f.byte_range().contains(&c.node.start_byte()))
+            .cloned()
+            .collect();
+        let r = analyse::function(&ctx, *f, fcalls);
+        out.parse_error_functions += usize::from(r.unexplained_parse_error);
+        out.sites.extend(r.sites);
+        plans.extend(r.plans);
+    }
+    out.sites
+        .sort_by(|a, b| (a.line, &a.function).cmp(&(b.line, &b.function)));
+    if plans.is_empty() {
+        return out;
+    }
+    match plan::edits(rule, src, parsed, &plans)
+        .and_then(|edits| check(rule, src, &edits).map(|()| edits))
+    {
+        Ok(edits) => out.edits = edits,
+        Err(why) => {
+            for s in &mut out.sites {
+                if s.outcome == Outcome::Converted {
+                    s.outcome = Outcome::Flagged(Flag::new(
+                        Code::Unsupported,
+                        format!("self-check failed, file left alone: {why}"),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Names of the functions this file defines.
+fn defined_functions(src: &[u8], root: Node) -> Vec<Vec<u8>> {
+    function_nodes(root)
+        .into_iter()
+        .filter_map(|f| {
+            f.child_by_field_name("declarator")
+                .and_then(|d| find::function_name(src, d))
+                .map(|n| n.to_vec())
+        })
+        .collect()
+}
+
+/// Function definitions, outermost only (also those inside top-level ERROR nodes).
+fn function_nodes(root: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "function_definition" {
+            out.push(n);
+            continue;
+        }
+        let mut c = n.walk();
+        stack.extend(n.children(&mut c));
+    }
+    out.sort_by_key(|n| n.start_byte());
+    out
+}
+
+/// Offsets of entry-point names inside ERROR nodes outside every function.
+fn stray_errors(
+    rule: &Rule,
+    src: &[u8],
+    root: Node,
+    functions: &[Node],
+    skip: &[usize],
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    find::visit(root, &mut |n| {
+        if n.kind() != "ERROR"
+            || functions
+                .iter()
+                .any(|f| f.byte_range().contains(&n.start_byte()))
+        {
+            return;
+        }
+        if n.parent()
+            .is_some_and(|p| p.has_error() && p.kind() == "ERROR")
+        {
+            return; // the outermost ERROR reports
+        }
+        for w in parse::lex::words(src, n.byte_range()) {
+            let word = &src[w.clone()];
+            let entry = rule.entries.iter().position(|e| e.name.as_bytes() == word);
+            if entry.is_some_and(|e| !skip.contains(&e))
+                && src[w.end..n.end_byte()]
+                    .trim_ascii_start()
+                    .starts_with(b"(")
+            {
+                out.push(w.start);
+            }
+        }
+    });
+    out
+}
+
+/// Re-read the result: no new parse errors, and every entry call that the plan converted now
+/// has its new arity.
+fn check(rule: &Rule, src: &[u8], edits: &EditSet) -> Result<(), String> {
+    let before =
+        parse::parse(src, std::time::Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    let new = edits.apply(src);
+    let after =
+        parse::parse(&new, std::time::Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    let errors = |p: &Parsed| {
+        let mut n = 0;
+        find::visit(p.tree.root_node(), &mut |x| {
+            n += usize::from(x.is_error() || x.is_missing())
+        });
+        n
+    };
+    if errors(&after) > errors(&before) {
+        return Err("the rewritten file has new parse errors".into());
+    }
+    let old_calls = find::entry_calls(rule, src, before.tree.root_node(), &[]).len();
+    let left = find::entry_calls(rule, &new, after.tree.root_node(), &[]).len();
+    if left >= old_calls {
+        return Err("no old-API call was rewritten".into());
+    }
+    let _ = text;
+    Ok(())
+}
+
+/// The argument nodes of an argument list.
+pub(crate) fn find_args(list: Node) -> Vec<Node> {
+    find::named_children(list)
+}

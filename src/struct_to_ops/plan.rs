@@ -1,0 +1,387 @@
+//! From proofs to bytes: name and render the ops structs (shared when identical), lay out the
+//! rewritten calls in kernel style, delete the walk's declaration and stores as whole lines
+//! without leaving stray blank lines or empty conditionals, and merge it all into one edit set.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
+
+use super::analyse::{Member, OpsRef, Spec, WalkPlan, insertion_point};
+use crate::edit::{Edit, EditSet};
+use crate::parse::Parsed;
+use crate::rule::{NewArg, Rule};
+
+const WIDTH: usize = 80;
+
+pub fn edits(
+    rule: &Rule,
+    src: &[u8],
+    parsed: &Parsed,
+    plans: &[WalkPlan],
+) -> Result<EditSet, String> {
+    let taken: HashSet<&[u8]> = parsed.lexed.code_words(src).collect();
+    let mut names: HashMap<(String, Vec<(usize, usize)>), String> = HashMap::new();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut edits = Vec::new();
+    let mut deletes: Vec<Range<usize>> = Vec::new();
+    for plan in plans {
+        let at = insertion_point(src, plan.function);
+        let guards = parsed.directives.guards_at(plan.function.start_byte());
+        let mut spec_names = Vec::new();
+        for spec in &plan.specs {
+            let body = render_members(spec);
+            let key = (body.clone(), guards.clone());
+            let name = match names.get(&key) {
+                Some(n) => n.clone(),
+                None => {
+                    let stem = rule.ops_name.replace("{base}", &plan.base);
+                    let name = (1..)
+                        .map(|i| {
+                            if i == 1 {
+                                stem.clone()
+                            } else {
+                                format!("{stem}_{i}")
+                            }
+                        })
+                        .find(|c| !taken.contains(c.as_bytes()) && !used.contains(c))
+                        .unwrap();
+                    used.insert(name.clone());
+                    names.insert(key, name.clone());
+                    let text = format!(
+                        "static const struct {} {name} = {{\n{body}}};\n\n",
+                        rule.ops_struct
+                    );
+                    edits.push(Edit::insert(at, text));
+                    name
+                }
+            };
+            spec_names.push(name);
+        }
+        let ops_text = |r: &OpsRef| match r {
+            OpsRef::Spec(i) => format!("&{}", spec_names[*i]),
+            OpsRef::Local => plan.local.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
+        };
+        for call in &plan.calls {
+            let entry = &rule.entries[call.entry];
+            let list = call
+                .node
+                .child_by_field_name("arguments")
+                .ok_or("call without arguments")?;
+            let old = crate::struct_to_ops::find_args(list);
+            let args: Vec<Vec<u8>> = entry
+                .new_args
+                .iter()
+                .map(|a| match a {
+                    NewArg::Old(i) => substitute(src, old[*i].byte_range(), &plan.reads),
+                    NewArg::Ops => ops_text(&call.ops).into_bytes(),
+                    NewArg::Field(f) => call.fields[f].clone().into_bytes(),
+                })
+                .collect();
+            edits.push(Edit::replace(
+                list.byte_range(),
+                layout(src, list.start_byte(), list.end_byte(), &args),
+            ));
+        }
+        // Reads inside a rewritten call's arguments were substituted there.
+        let lists: Vec<Range<usize>> = plan
+            .calls
+            .iter()
+            .filter_map(|c| c.node.child_by_field_name("arguments"))
+            .map(|l| l.byte_range())
+            .collect();
+        for (range, value) in &plan.reads {
+            if !lists
+                .iter()
+                .any(|l| l.start <= range.start && range.end <= l.end)
+            {
+                edits.push(Edit::replace(range.clone(), value.clone()));
+            }
+        }
+        if let Some((local, init)) = &plan.local {
+            let init = init
+                .map(|i| format!(" = &{}", spec_names[i]))
+                .unwrap_or_default();
+            edits.push(Edit::replace(
+                plan.decl.clone(),
+                format!("const struct {} *{local}{init};", rule.ops_struct),
+            ));
+            for (stmt, i) in &plan.assigns {
+                edits.push(Edit::replace(
+                    stmt.clone(),
+                    format!("{local} = &{};", spec_names[*i]),
+                ));
+            }
+        }
+        deletes.extend(plan.deletes.iter().cloned());
+    }
+    edits.extend(delete_lines(src, parsed, &deletes));
+    EditSet::new(edits).map_err(|o| o.to_string())
+}
+
+/// The text of `range` with the planned read replacements inside it applied.
+fn substitute(src: &[u8], range: Range<usize>, reads: &[(Range<usize>, String)]) -> Vec<u8> {
+    let mut inner: Vec<&(Range<usize>, String)> = reads
+        .iter()
+        .filter(|(r, _)| range.start <= r.start && r.end <= range.end)
+        .collect();
+    inner.sort_by_key(|(r, _)| r.start);
+    let mut out = Vec::new();
+    let mut at = range.start;
+    for (r, v) in inner {
+        out.extend_from_slice(&src[at..r.start]);
+        out.extend_from_slice(v.as_bytes());
+        at = r.end;
+    }
+    out.extend_from_slice(&src[at..range.end]);
+    out
+}
+
+/// The member lines of an ops struct, `=` aligned with tabs.
+pub fn render_members(spec: &Spec) -> String {
+    let fields = spec.iter().flat_map(|m| match m {
+        Member::Plain { field, .. } => vec![field.len()],
+        Member::Guarded { arms, .. } => arms
+            .iter()
+            .flat_map(|a| a.1.iter().map(|(f, _)| f.len()))
+            .collect(),
+    });
+    let widest = fields.max().unwrap_or(0);
+    let eq_col = (8 + 1 + widest) / 8 * 8 + 8;
+    let line = |f: &str, v: &str| {
+        let mut col = 8 + 1 + f.len();
+        let mut s = format!("\t.{f}");
+        while col < eq_col {
+            s.push('\t');
+            col = col / 8 * 8 + 8;
+        }
+        format!("{s}= {v},\n")
+    };
+    let mut out = String::new();
+    for m in spec {
+        match m {
+            Member::Plain { field, value } => out.push_str(&line(field, value)),
+            Member::Guarded { arms, end } => {
+                for (directive, members) in arms {
+                    out.push_str(directive);
+                    out.push('\n');
+                    for (f, v) in members {
+                        out.push_str(&line(f, v));
+                    }
+                }
+                out.push_str(end);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn display_col(line: &[u8]) -> usize {
+    line.iter()
+        .fold(0, |c, &b| if b == b'\t' { c / 8 * 8 + 8 } else { c + 1 })
+}
+
+/// `(a, b, c)` on one line when it fits in 80 columns with what follows it on the line;
+/// otherwise filled greedily with continuation lines aligned after the parenthesis.
+fn layout(src: &[u8], open: usize, close: usize, args: &[Vec<u8>]) -> Vec<u8> {
+    let line_start = src[..open]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = display_col(&src[line_start..open]) + 1;
+    let line_end = src[close..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map_or(src.len(), |i| close + i);
+    let rest = display_col(&src[close..line_end]);
+    let one = args.join(&b", "[..]);
+    if col + one.len() + rest <= WIDTH && !one.contains(&b'\n') {
+        return [&b"("[..], &one, b")"].concat();
+    }
+    let indent = format!("{}{}", "\t".repeat(col / 8), " ".repeat(col % 8));
+    let eol = if src[line_end..].starts_with(b"\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut out = b"(".to_vec();
+    let mut cur = col;
+    for (i, a) in args.iter().enumerate() {
+        let last = i + 1 == args.len();
+        let tail = if last { 1 + rest } else { 1 }; // `)` and the rest, or `,`
+        if i > 0 {
+            if cur + 2 + a.len() + tail > WIDTH {
+                out.push(b',');
+                out.extend_from_slice(eol.as_bytes());
+                out.extend_from_slice(indent.as_bytes());
+                cur = col;
+            } else {
+                out.extend_from_slice(b", ");
+                cur += 2;
+            }
+        }
+        out.extend_from_slice(a);
+        cur += a.len();
+    }
+    out.push(b')');
+    out
+}
+
+/// Line boundaries: (start, end excluding the newline, next line start).
+fn lines(src: &[u8]) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let mut s = 0;
+    while s < src.len() {
+        let e = src[s..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(src.len(), |i| s + i);
+        let next = (e + 1).min(src.len());
+        out.push((s, e, next));
+        s = next;
+    }
+    out
+}
+
+/// Delete statements: a statement alone on its lines goes with its lines; otherwise only its
+/// bytes (and the blanks after it). Then tidy the neighbourhood of each run of deleted lines:
+/// no blank line opening a block or closing one, no two blank lines in a row, no empty
+/// `#if`/`#endif` pair.
+fn delete_lines(src: &[u8], parsed: &Parsed, stmts: &[Range<usize>]) -> Vec<Edit> {
+    let ls = lines(src);
+    let line_at = |off: usize| ls.partition_point(|l| l.2 <= off);
+    let blankish = |i: usize| {
+        src[ls[i].0..ls[i].1]
+            .iter()
+            .all(|b| b.is_ascii_whitespace())
+    };
+    let mut dead: BTreeSet<usize> = BTreeSet::new();
+    let mut partial = Vec::new();
+    for s in stmts {
+        let (a, b) = (line_at(s.start), line_at(s.end.saturating_sub(1)));
+        let before = &src[ls[a].0..s.start];
+        let after = &src[s.end..ls[b].1];
+        if before.iter().all(|c| c.is_ascii_whitespace())
+            && after.iter().all(|c| c.is_ascii_whitespace())
+        {
+            dead.extend(a..=b);
+        } else {
+            let mut end = s.end;
+            while end < ls[b].1 && (src[end] == b' ' || src[end] == b'\t') {
+                end += 1;
+            }
+            partial.push(Edit::delete(s.start..end));
+        }
+    }
+    let trimmed = |i: usize| src[ls[i].0..ls[i].1].trim_ascii();
+    let directive_pair =
+        |p: usize, n: usize| {
+            parsed.directives.groups.iter().any(|g| {
+                g.arms.len() == 1 && ls[p].0 == g.arms[0].line.start && ls[n].0 == g.end.start
+            })
+        };
+    loop {
+        let mut more = Vec::new();
+        let runs = runs(&dead);
+        for (first, last) in runs {
+            let prev = (0..first).rev().find(|i| !dead.contains(i));
+            let next = (last + 1..ls.len()).find(|i| !dead.contains(i));
+            let (Some(p), Some(n)) = (prev, next) else {
+                continue;
+            };
+            if directive_pair(p, n) {
+                more.extend([p, n]);
+            } else if blankish(n) && (blankish(p) || trimmed(p).ends_with(b"{")) {
+                more.push(n);
+            } else if blankish(p) && trimmed(n).starts_with(b"}") {
+                more.push(p);
+            }
+        }
+        let before = dead.len();
+        dead.extend(more);
+        if dead.len() == before {
+            break;
+        }
+    }
+    let mut out = partial;
+    for (first, last) in runs(&dead) {
+        out.push(Edit::delete(ls[first].0..ls[last].2));
+    }
+    out
+}
+
+fn runs(set: &BTreeSet<usize>) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &i in set {
+        match out.last_mut() {
+            Some(r) if r.1 + 1 == i => r.1 = i,
+            _ => out.push((i, i)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_align_on_a_tab_stop() {
+        let spec = vec![
+            Member::Plain {
+                field: "pmd_entry".into(),
+                value: "a".into(),
+            },
+            Member::Plain {
+                field: "hugetlb_entry".into(),
+                value: "b".into(),
+            },
+        ];
+        assert_eq!(
+            render_members(&spec),
+            "\t.pmd_entry\t= a,\n\t.hugetlb_entry\t= b,\n"
+        );
+        let spec = vec![Member::Plain {
+            field: "pte_hole".into(),
+            value: "a".into(),
+        }];
+        assert_eq!(render_members(&spec), "\t.pte_hole\t= a,\n");
+        let spec = vec![
+            Member::Plain {
+                field: "test_walk".into(),
+                value: "a".into(),
+            },
+            Member::Plain {
+                field: "enter".into(),
+                value: "b".into(),
+            },
+        ];
+        assert_eq!(
+            render_members(&spec),
+            "\t.test_walk\t= a,\n\t.enter\t\t= b,\n"
+        );
+    }
+
+    #[test]
+    fn calls_wrap_under_the_parenthesis() {
+        let src = b"\terr = walk_page_range(start, end, &w);\n";
+        let open = 22;
+        let close = src.iter().position(|&b| b == b')').unwrap() + 1;
+        let v = |a: &[&str]| a.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+        let short = v(&["mm", "start", "end", "&x_ops", "NULL"]);
+        assert_eq!(
+            layout(src, open, close, &short),
+            b"(mm, start, end, &x_ops, NULL)"
+        );
+        let long = v(&[
+            "vma->vm_mm",
+            "vma->vm_start",
+            "vma->vm_end",
+            "&clear_refs_walk_ops",
+            "&cp",
+        ]);
+        assert_eq!(
+            String::from_utf8(layout(src, open, close, &long)).unwrap(),
+            "(vma->vm_mm, vma->vm_start, vma->vm_end,\n\t\t\t      &clear_refs_walk_ops, &cp)"
+        );
+    }
+}

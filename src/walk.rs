@@ -1,0 +1,215 @@
+//! Candidate files: `ignore`'s parallel walker lists `.c`/`.h` files (honouring .gitignore),
+//! each worker reads a file once and keeps it only if it holds one of the rules' prefilter
+//! literals (one Aho-Corasick automaton for every rule). Output is sorted by path.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use aho_corasick::AhoCorasick;
+use ignore::{WalkBuilder, WalkState};
+
+/// A file worth parsing.
+pub struct Candidate {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    /// Which rules' literals the file holds (indexes into the rule list).
+    pub rules: Vec<usize>,
+}
+
+/// A path that could not be read or walked, with the reason.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub path: PathBuf,
+    pub why: String,
+}
+
+#[derive(Default)]
+pub struct Listing {
+    pub candidates: Vec<Candidate>,
+    pub problems: Vec<Problem>,
+    /// Files read (every `.c`/`.h` file seen).
+    pub files: usize,
+    pub skipped: Vec<Problem>,
+}
+
+pub struct Options {
+    pub jobs: usize,
+    pub max_size: u64,
+}
+
+/// The literals of each rule, compiled into one automaton.
+pub struct Prefilter {
+    ac: AhoCorasick,
+    owner: Vec<usize>,
+    nrules: usize,
+}
+
+impl Prefilter {
+    pub fn new(literals: &[Vec<String>]) -> Prefilter {
+        let mut pats = Vec::new();
+        let mut owner = Vec::new();
+        for (r, lits) in literals.iter().enumerate() {
+            for l in lits {
+                pats.push(l.clone());
+                owner.push(r);
+            }
+        }
+        let ac = AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&pats)
+            .expect("prefilter literals are validated");
+        Prefilter {
+            ac,
+            owner,
+            nrules: literals.len(),
+        }
+    }
+
+    /// Rules whose literals occur in `bytes`.
+    pub fn rules_in(&self, bytes: &[u8]) -> Vec<usize> {
+        let mut hit = vec![false; self.nrules];
+        let mut left = self.nrules;
+        for m in self.ac.find_overlapping_iter(bytes) {
+            let r = self.owner[m.pattern().as_usize()];
+            if !hit[r] {
+                hit[r] = true;
+                left -= 1;
+                if left == 0 {
+                    break;
+                }
+            }
+        }
+        (0..self.nrules).filter(|&r| hit[r]).collect()
+    }
+}
+
+fn wanted(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("c" | "h"))
+}
+
+/// Walk `roots` (files or directories) and return the candidates in path order.
+pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing {
+    let out = Mutex::new(Listing::default());
+    let Some((first, rest)) = roots.split_first() else {
+        return Listing::default();
+    };
+    let mut b = WalkBuilder::new(first);
+    for r in rest {
+        b.add(r);
+    }
+    b.threads(opts.jobs.max(1))
+        .follow_links(false)
+        .hidden(true)
+        .require_git(false);
+    b.build_parallel().run(|| {
+        let out = &out;
+        Box::new(move |entry| {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    let path = err_path(&err);
+                    out.lock().unwrap().problems.push(Problem {
+                        path,
+                        why: strip_path(&err.to_string()),
+                    });
+                    return WalkState::Continue;
+                }
+            };
+            let path = entry.path();
+            let Some(ft) = entry.file_type() else {
+                return WalkState::Continue;
+            };
+            if ft.is_symlink() {
+                // Explicitly named symlinks are walked by ignore itself; links inside the tree
+                // are not followed, so a link out of the tree or a loop is never entered.
+                if wanted(path) {
+                    let why = match std::fs::metadata(path) {
+                        Err(e) => format!("dangling or looping symlink: {e}"),
+                        Ok(_) => "symlink not followed".to_string(),
+                    };
+                    out.lock().unwrap().skipped.push(Problem {
+                        path: path.to_path_buf(),
+                        why,
+                    });
+                }
+                return WalkState::Continue;
+            }
+            if !ft.is_file() || !wanted(path) {
+                if !ft.is_dir() && wanted(path) {
+                    out.lock().unwrap().skipped.push(Problem {
+                        path: path.to_path_buf(),
+                        why: "not a regular file".into(),
+                    });
+                }
+                return WalkState::Continue;
+            }
+            match read(path, opts.max_size) {
+                Ok(bytes) => {
+                    let rules = prefilter.rules_in(&bytes);
+                    let mut o = out.lock().unwrap();
+                    o.files += 1;
+                    if !rules.is_empty() {
+                        o.candidates.push(Candidate {
+                            path: path.to_path_buf(),
+                            bytes,
+                            rules,
+                        });
+                    }
+                }
+                Err(Skip::TooBig(n)) => {
+                    out.lock().unwrap().skipped.push(Problem {
+                        path: path.to_path_buf(),
+                        why: format!("{n} bytes, over the size limit of {} bytes", opts.max_size),
+                    });
+                }
+                Err(Skip::Io(e)) => {
+                    out.lock().unwrap().problems.push(Problem {
+                        path: path.to_path_buf(),
+                        why: format!("cannot read: {e}"),
+                    });
+                }
+            }
+            WalkState::Continue
+        })
+    });
+    let mut l = out.into_inner().unwrap();
+    l.candidates.sort_by(|a, b| a.path.cmp(&b.path));
+    l.problems.sort_by(|a, b| a.path.cmp(&b.path));
+    l.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    l
+}
+
+enum Skip {
+    TooBig(u64),
+    Io(std::io::Error),
+}
+
+fn read(path: &Path, max: u64) -> Result<Vec<u8>, Skip> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(Skip::Io)?;
+    let len = f.metadata().map_err(Skip::Io)?.len();
+    if len > max {
+        return Err(Skip::TooBig(len));
+    }
+    let mut buf = Vec::with_capacity(len as usize + 1);
+    f.read_to_end(&mut buf).map_err(Skip::Io)?;
+    Ok(buf)
+}
+
+fn err_path(e: &ignore::Error) -> PathBuf {
+    match e {
+        ignore::Error::WithPath { path, .. } => path.clone(),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            err_path(err)
+        }
+        ignore::Error::Loop { child, .. } => child.clone(),
+        _ => PathBuf::new(),
+    }
+}
+
+/// ignore's messages start with the path; the report prints it already.
+fn strip_path(msg: &str) -> String {
+    msg.rsplit_once(": ")
+        .map(|(_, m)| m.to_string())
+        .unwrap_or_else(|| msg.to_string())
+}
