@@ -43,13 +43,13 @@ pub fn cases(dir: &Path) -> std::io::Result<Vec<Case>> {
     for e in std::fs::read_dir(dir)? {
         let p = e?.path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if let Some(stem) = name.strip_suffix(".c") {
-            if !stem.ends_with(".expected") {
-                out.push(Case {
-                    name: stem.to_string(),
-                    input: p.clone(),
-                });
-            }
+        if let Some(stem) = name.strip_suffix(".c")
+            && !stem.ends_with(".expected")
+        {
+            out.push(Case {
+                name: stem.to_string(),
+                input: p.clone(),
+            });
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));

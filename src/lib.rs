@@ -95,11 +95,11 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
     }
     if mode == Mode::Apply {
         for f in &res.files {
-            if let Some(new) = &f.new {
-                if let Err(e) = write::replace(&f.path, &f.original, new) {
-                    writeln!(err, "{}: {e}", f.path.display())?;
-                    errors += 1;
-                }
+            if let Some(new) = &f.new
+                && let Err(e) = write::replace(&f.path, &f.original, new)
+            {
+                writeln!(err, "{}: {e}", f.path.display())?;
+                errors += 1;
             }
         }
     }

@@ -16,11 +16,11 @@ fn main() {
         }
     };
     use std::io::Write;
-    if let Err(e) = out.flush() {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("kcodemod: {e}");
-            std::process::exit(kcodemod::EXIT_ERROR);
-        }
+    if let Err(e) = out.flush()
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("kcodemod: {e}");
+        std::process::exit(kcodemod::EXIT_ERROR);
     }
     std::process::exit(code);
 }

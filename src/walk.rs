@@ -123,14 +123,17 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
                 // Explicitly named symlinks are walked by ignore itself; links inside the tree
                 // are not followed, so a link out of the tree or a loop is never entered.
                 if wanted(path) {
-                    let why = match std::fs::metadata(path) {
-                        Err(e) => format!("dangling or looping symlink: {e}"),
-                        Ok(_) => "symlink not followed".to_string(),
-                    };
-                    out.lock().unwrap().skipped.push(Problem {
-                        path: path.to_path_buf(),
-                        why,
-                    });
+                    let mut o = out.lock().unwrap();
+                    match std::fs::metadata(path) {
+                        Err(e) => o.problems.push(Problem {
+                            path: path.to_path_buf(),
+                            why: format!("dangling or looping symlink: {e}"),
+                        }),
+                        Ok(_) => o.skipped.push(Problem {
+                            path: path.to_path_buf(),
+                            why: "symlink not followed".into(),
+                        }),
+                    }
                 }
                 return WalkState::Continue;
             }

@@ -183,13 +183,13 @@ fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives) -> Vec<u8> {
             } else if ANNOTATIONS_WITH_ARGS.iter().any(|a| a.as_bytes() == word) {
                 let end = balanced_parens(src, w.end, gap.end).unwrap_or(w.end);
                 blank(&mut v, w.start..end);
-            } else if is_iterator_name(word) {
-                if let Some(end) = balanced_parens(src, w.end, gap.end) {
-                    if starts_statement(src, end) && word.len() >= 5 {
-                        v[w.start..w.start + 5].copy_from_slice(b"while");
-                        blank(&mut v, w.start + 5..w.end);
-                    }
-                }
+            } else if is_iterator_name(word)
+                && let Some(end) = balanced_parens(src, w.end, gap.end)
+                && starts_statement(src, end)
+                && word.len() >= 5
+            {
+                v[w.start..w.start + 5].copy_from_slice(b"while");
+                blank(&mut v, w.start + 5..w.end);
             }
         }
     }

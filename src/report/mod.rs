@@ -12,7 +12,7 @@ use crate::struct_to_ops::Outcome;
 pub fn file_diff(f: &FileResult) -> Vec<u8> {
     let Some(new) = &f.new else { return Vec::new() };
     let diff = similar::TextDiff::configure()
-        .algorithm(similar::Algorithm::Myers)
+        .algorithm(similar::Algorithm::Patience)
         .diff_lines(&f.original[..], &new[..]);
     let mut out = Vec::new();
     out.extend_from_slice(format!("diff --git a/{0} b/{0}\n", f.rel).as_bytes());
@@ -32,6 +32,9 @@ pub fn diagnostics(
 ) -> io::Result<()> {
     for p in &run.problems {
         writeln!(w, "{}: {}", p.path.display(), p.why)?;
+    }
+    for p in &run.skipped {
+        writeln!(w, "{}: skipped: {}", p.path.display(), p.why)?;
     }
     for f in &run.files {
         if let Some(why) = &f.skipped {

@@ -94,18 +94,22 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
             ),
         ));
     }
+    let id = raw.id.get_ref();
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c == '_' || c == '-' || c.is_ascii_alphanumeric())
+    {
+        return Err(at(
+            raw.id.span(),
+            format!("id `{id}` may hold only letters, digits, `_` and `-`"),
+        ));
+    }
     for (what, s) in [
-        ("id", &raw.id),
         ("old.struct", &raw.old.strukt),
         ("new.ops_struct", &raw.new.ops_struct),
     ] {
-        if !is_ident(s.get_ref())
-            && !(what == "id"
-                && s.get_ref()
-                    .chars()
-                    .all(|c| c == '_' || c == '-' || c.is_ascii_alphanumeric())
-                && !s.get_ref().is_empty())
-        {
+        if !is_ident(s.get_ref()) {
             return Err(at(
                 s.span(),
                 format!("{what} `{}` is not a C identifier", s.get_ref()),

@@ -44,8 +44,22 @@ pub enum Member {
     },
 }
 
-/// The contents of one ops struct to generate (before naming).
-pub type Spec = Vec<Member>;
+/// A conditional the whole ops struct sits in: the group's opening line, the arm's own line
+/// when it is not the first arm, and the `#endif` line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Wrap {
+    pub open: String,
+    pub arm: Option<String>,
+    pub end: String,
+}
+
+/// The contents of one ops struct to generate (before naming). The struct is wrapped in the
+/// conditionals around its use, so that it exists exactly where its callbacks do.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Spec {
+    pub wrap: Vec<Wrap>,
+    pub members: Vec<Member>,
+}
 
 #[derive(Debug, Clone)]
 pub enum OpsRef {
@@ -67,7 +81,6 @@ pub struct CallPlan<'t> {
 #[derive(Debug)]
 pub struct WalkPlan<'t> {
     pub function: Node<'t>,
-    pub function_name: String,
     /// `{base}` of the rule's ops name template.
     pub base: String,
     pub specs: Vec<Spec>,
@@ -337,13 +350,13 @@ fn walk_verdict<'t>(
             )
             .at(line_of(src, id.start_byte())));
         }
-        if let Use::Call { call } = u {
-            if !mine.contains(&call) {
-                return Err(Flag::new(
-                    Code::Unsupported,
-                    "walk passed to a call owned by another walk".to_string(),
-                ));
-            }
+        if let Use::Call { call } = u
+            && !mine.contains(&call)
+        {
+            return Err(Flag::new(
+                Code::Unsupported,
+                "walk passed to a call owned by another walk".to_string(),
+            ));
         }
         uses.push((id, u));
     }
@@ -435,7 +448,7 @@ fn walk_verdict<'t>(
     };
     let def_reads: Vec<Vec<u32>> = (0..FIRST_DEF as usize)
         .map(|_| Vec::new())
-        .chain(defs.iter().map(|d| d.reads.iter().map(|&i| i).collect()))
+        .chain(defs.iter().map(|d| d.reads.to_vec()))
         .collect();
     // Def reads were collected as byte strings; intern them now.
     let def_read_names: Vec<Vec<Vec<u8>>> = defs.iter().map(|d| reads_of(src, d.node)).collect();
@@ -466,10 +479,10 @@ fn walk_verdict<'t>(
                 .map(|l| (l, n.end_byte() - 1)),
             _ => None,
         };
-        if let Some((t, at)) = target {
-            if t.kind() == "identifier" {
-                assigns.push((at, sym(text(src, t))));
-            }
+        if let Some((t, at)) = target
+            && t.kind() == "identifier"
+        {
+            assigns.push((at, sym(text(src, t))));
         }
     });
     let dropped: Vec<usize> = rule
@@ -545,13 +558,11 @@ fn walk_verdict<'t>(
                 initialised: walk.init.is_some(),
                 point: 0,
             },
-            member_offsets: Vec::new(),
         });
         for (k, z) in zeros.iter().enumerate() {
             events.push(At {
                 offset: z.end - 1,
                 ev: Ev::Zero { point: 1 + k },
-                member_offsets: Vec::new(),
             });
         }
         for (k, (field, def, stmt)) in stores.iter().enumerate() {
@@ -562,28 +573,24 @@ fn walk_verdict<'t>(
                     def: *def,
                     point: 1 + zeros.len() + k,
                 },
-                member_offsets: Vec::new(),
             });
         }
         for &c in mine {
             events.push(At {
                 offset: calls[c].node.end_byte() - 1,
                 ev: Ev::Call { call: c },
-                member_offsets: Vec::new(),
             });
         }
         for (k, (_, expr)) in reads.iter().enumerate() {
             events.push(At {
                 offset: expr.start,
                 ev: Ev::Read { read: k },
-                member_offsets: Vec::new(),
             });
         }
         for &(at, s) in &assigns {
             events.push(At {
                 offset: at,
                 ev: Ev::Assign { sym: s },
-                member_offsets: Vec::new(),
             });
         }
         events.sort_by_key(|e| e.offset);
@@ -699,7 +706,6 @@ fn walk_verdict<'t>(
     let base = base_name(rule, &walk.name, fname);
     let mut plan = WalkPlan {
         function: f,
-        function_name: fname.to_string(),
         base,
         specs: Vec::new(),
         deletes: Vec::new(),
@@ -717,32 +723,37 @@ fn walk_verdict<'t>(
             plan.specs.len() - 1
         }
     };
+    let wrap_at = |offset: usize| wraps(ctx, groups, offset);
     if !switching {
         for (cp, per) in call_plans.iter_mut().zip(&combos) {
             let one: BTreeMap<usize, &Vec<Value>> = per
                 .iter()
                 .map(|(&k, s)| (k, s.iter().next().unwrap()))
                 .collect();
-            let spec = guarded_spec(ctx, groups, &configs, &one, &moved, &order)?;
+            let members = guarded_members(ctx, groups, &configs, &one, &moved, &order)?;
+            let spec = Spec {
+                wrap: wrap_at(cp.node.start_byte()),
+                members,
+            };
             cp.ops = OpsRef::Spec(spec_of(&mut plan, spec));
         }
         plan.deletes.push(walk.decl.byte_range());
-        for z in &zeros {
-            plan.deletes.push(z.clone());
-        }
-        for (_, _, stmt) in &stores {
-            plan.deletes.push(stmt.clone());
-        }
+        plan.deletes.extend(zeros.iter().cloned());
+        plan.deletes.extend(stores.iter().map(|s| s.2.clone()));
     } else {
-        if configs.len() > 1 {
-            return Err(Flag::new(
-                Code::Guard,
-                "callbacks chosen at run time in a function with preprocessor conditionals",
-            ));
-        }
-        let observed_combos: BTreeSet<Vec<Value>> = combos
-            .iter()
-            .flat_map(|per| per.values().flatten().cloned())
+        // Callbacks chosen at run time: a `const struct OPS *` local replaces the walk, and
+        // each point where the callback set changes assigns the matching ops struct. A point
+        // whose set never reaches a call is dropped; one that leads to several sets (the set
+        // depends on the path taken to it) cannot be expressed.
+        let observed_combos: Vec<BTreeSet<Vec<Value>>> = (0..configs.len())
+            .map(|k| {
+                combos
+                    .iter()
+                    .filter_map(|per| per.get(&k))
+                    .flatten()
+                    .cloned()
+                    .collect()
+            })
             .collect();
         let local = local_name(src, body, &walk.name).ok_or_else(|| {
             Flag::new(Code::Unsupported, "no free name for the ops pointer local")
@@ -764,8 +775,14 @@ fn walk_verdict<'t>(
             )
             .collect();
         for (point, stmt) in points {
-            let out: BTreeSet<Vec<Value>> = match observed[0].points.get(&point) {
-                Some(st) => st
+            let at = stmt.as_ref().map_or(walk.decl.start_byte(), |s| s.start);
+            let mut one: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
+            let mut live = false;
+            for (k, obs) in observed.iter().enumerate() {
+                let Some(st) = obs.points.get(&point) else {
+                    continue;
+                };
+                let out: BTreeSet<Vec<Value>> = st
                     .iter()
                     .map(|t| {
                         moved
@@ -773,29 +790,35 @@ fn walk_verdict<'t>(
                             .map(|&m| resolver.callback(m, t[m].0))
                             .collect::<Verdict<Vec<_>>>()
                     })
-                    .collect::<Verdict<_>>()?,
-                None => BTreeSet::new(),
-            };
-            let live: Vec<&Vec<Value>> = out
-                .iter()
-                .filter(|c| observed_combos.contains(*c))
-                .collect();
-            let assigned = match live.as_slice() {
-                [] => None,
-                [one] if out.len() == 1 => {
-                    Some(spec_of(&mut plan, plain_spec(one, &moved, &order, rule)))
+                    .collect::<Verdict<_>>()?;
+                let live_here = out.iter().any(|c| observed_combos[k].contains(c));
+                live |= live_here;
+                match out.len() {
+                    1 => {
+                        one.insert(k, out.into_iter().next().unwrap());
+                    }
+                    _ if live_here => {
+                        return Err(Flag::new(
+                            Code::Unsupported,
+                            "callbacks differ here depending on the path taken",
+                        )
+                        .at(line_of(src, at)));
+                    }
+                    _ => {}
                 }
-                _ => {
-                    let at = stmt
-                        .as_ref()
-                        .map(|s| s.start)
-                        .unwrap_or(walk.decl.start_byte());
-                    return Err(Flag::new(
-                        Code::Unsupported,
-                        "callbacks differ here depending on the path taken",
-                    )
-                    .at(line_of(src, at)));
-                }
+            }
+            let assigned = if live {
+                let view: BTreeMap<usize, &Vec<Value>> = one.iter().map(|(k, v)| (*k, v)).collect();
+                let members = guarded_members(ctx, groups, &configs, &view, &moved, &order)?;
+                Some(spec_of(
+                    &mut plan,
+                    Spec {
+                        wrap: wrap_at(at),
+                        members,
+                    },
+                ))
+            } else {
+                None
             };
             match (stmt, assigned) {
                 (None, a) => decl_spec = a,
@@ -810,8 +833,8 @@ fn walk_verdict<'t>(
     }
     // Deleting the only statement of an if/else/loop would change what follows it.
     for d in &plan.deletes {
-        if let Some(n) = body.descendant_for_byte_range(d.start, d.end) {
-            if matches!(
+        if let Some(n) = body.descendant_for_byte_range(d.start, d.end)
+            && matches!(
                 n.parent().map(|p| p.kind()),
                 Some(
                     "if_statement"
@@ -821,13 +844,13 @@ fn walk_verdict<'t>(
                         | "do_statement"
                         | "labeled_statement"
                 )
-            ) {
-                return Err(Flag::new(
-                    Code::Unsupported,
-                    "the store is the whole body of a control statement",
-                )
-                .at(line_of(src, d.start)));
-            }
+            )
+        {
+            return Err(Flag::new(
+                Code::Unsupported,
+                "the store is the whole body of a control statement",
+            )
+            .at(line_of(src, d.start)));
         }
     }
     plan.calls = call_plans;
@@ -1039,8 +1062,6 @@ pub fn insertion_point(src: &[u8], f: Node) -> usize {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1)
-        .max(if at == f.start_byte() { 0 } else { 0 })
-        .min(at)
 }
 
 /// Member order: first appearance in the initializer, then in later stores.
@@ -1086,18 +1107,20 @@ fn local_name(src: &[u8], body: Node, walk: &str) -> Option<String> {
         .find(|c| !used.contains(c.as_bytes()))
 }
 
-fn plain_spec(values: &[Value], moved: &[usize], order: &[usize], rule: &Rule) -> Spec {
-    order
+/// The conditionals (inside the function) around `offset`, outermost first.
+fn wraps(ctx: &FileCtx, groups: &[usize], offset: usize) -> Vec<Wrap> {
+    let dirs = &ctx.parsed.directives;
+    let line = |r: Range<usize>| String::from_utf8_lossy(&ctx.src[r]).into_owned();
+    groups
         .iter()
-        .filter_map(|f| {
-            let k = moved.iter().position(|m| m == f)?;
-            match &values[k] {
-                Value::Text(t) => Some(Member::Plain {
-                    field: rule.fields[*f].name.clone(),
-                    value: t.clone(),
-                }),
-                Value::Null => None,
-            }
+        .filter_map(|&g| {
+            let grp = &dirs.groups[g];
+            let a = grp.arms.iter().position(|a| a.body.contains(&offset))?;
+            Some(Wrap {
+                open: line(grp.arms[0].line.clone()),
+                arm: (a > 0).then(|| line(grp.arms[a].line.clone())),
+                end: line(grp.end.clone()),
+            })
         })
         .collect()
 }
@@ -1105,14 +1128,14 @@ fn plain_spec(values: &[Value], moved: &[usize], order: &[usize], rule: &Rule) -
 /// The ops struct for a call seen with one callback set per configuration: members whose value
 /// is the same everywhere are plain; one that depends on a single conditional group carries
 /// that group's arms.
-fn guarded_spec(
+fn guarded_members(
     ctx: &FileCtx,
     groups: &[usize],
     configs: &[Vec<usize>],
     one: &BTreeMap<usize, &Vec<Value>>,
     moved: &[usize],
     order: &[usize],
-) -> Verdict<Spec> {
+) -> Verdict<Vec<Member>> {
     let rule = ctx.rule;
     let src = ctx.src;
     let dirs = &ctx.parsed.directives;
@@ -1166,13 +1189,14 @@ fn guarded_spec(
         }
         let end = String::from_utf8_lossy(&src[grp.end.clone()]).into_owned();
         // Consecutive members under the same group share one block.
-        if let Some((Some(prev), Member::Guarded { arms: parms, .. })) = items.last_mut() {
-            if *prev == groups[gi] && parms.len() == arms.len() {
-                for (p, (_, m)) in parms.iter_mut().zip(arms) {
-                    p.1.extend(m);
-                }
-                continue;
+        if let Some((Some(prev), Member::Guarded { arms: parms, .. })) = items.last_mut()
+            && *prev == groups[gi]
+            && parms.len() == arms.len()
+        {
+            for (p, (_, m)) in parms.iter_mut().zip(arms) {
+                p.1.extend(m);
             }
+            continue;
         }
         items.push((Some(groups[gi]), Member::Guarded { arms, end }));
     }

@@ -24,24 +24,10 @@ pub struct Walk<'t> {
     pub name: String,
     /// The whole declaration statement.
     pub decl: Node<'t>,
-    /// The declarator's identifier.
-    pub ident: Node<'t>,
     /// The initializer list, if any (`= { ... }`, `= {}`, `= { 0 }`).
     pub init: Option<Node<'t>>,
     /// Where the name is visible: the rest of the enclosing block.
     pub scope: Range<usize>,
-    pub uses: Vec<(Node<'t>, Use)>,
-}
-
-/// Everything one function holds that the rule cares about.
-#[derive(Debug, Default)]
-pub struct FnSites<'t> {
-    pub calls: Vec<Call<'t>>,
-    pub walks: Vec<Walk<'t>>,
-}
-
-pub fn kind_is(n: Node, k: &str) -> bool {
-    n.kind() == k
 }
 
 /// Strip parentheses around an expression.
@@ -166,14 +152,14 @@ pub fn walks<'t>(rule: &Rule, src: &[u8], body: Node<'t>) -> (Vec<Walk<'t>>, Vec
             return;
         }
         let (ident, init) = locals[0];
-        if let Some(v) = init {
-            if v.kind() != "initializer_list" {
-                flags.push((
-                    n.start_byte(),
-                    Flag::new(Code::Escape, "walk initialised by copying another struct"),
-                ));
-                return;
-            }
+        if let Some(v) = init
+            && v.kind() != "initializer_list"
+        {
+            flags.push((
+                n.start_byte(),
+                Flag::new(Code::Escape, "walk initialised by copying another struct"),
+            ));
+            return;
         }
         let block = n.parent().filter(|p| p.kind() == "compound_statement");
         let Some(block) = block else {
@@ -186,10 +172,8 @@ pub fn walks<'t>(rule: &Rule, src: &[u8], body: Node<'t>) -> (Vec<Walk<'t>>, Vec
         walks.push(Walk {
             name: String::from_utf8_lossy(text(src, ident)).into_owned(),
             decl: n,
-            ident,
             init,
             scope: n.end_byte()..block.end_byte(),
-            uses: Vec::new(),
         });
     });
     (walks, flags)
@@ -248,34 +232,34 @@ pub fn classify<'t>(rule: &Rule, src: &[u8], id: Node<'t>, calls: &[Call<'t>]) -
                 .map(|f| String::from_utf8_lossy(text(src, f)).into_owned())
                 .unwrap_or_default();
             let outer = up(parent);
-            if let Some(a) = outer.filter(|a| a.kind() == "assignment_expression") {
-                if a.child_by_field_name("left").map(unparen) == Some(parent) {
-                    let op = a
-                        .child_by_field_name("operator")
-                        .map(|o| text(src, o))
-                        .unwrap_or(b"");
-                    let stmt = a.parent().filter(|s| s.kind() == "expression_statement");
-                    return match (op, stmt) {
-                        (b"=", Some(stmt)) => {
-                            let value = a
-                                .child_by_field_name("right")
-                                .ok_or_else(|| escape("stored from nothing"))?;
-                            Ok(Use::Store {
-                                field,
-                                value: value.byte_range(),
-                                stmt: stmt.byte_range(),
-                            })
-                        }
-                        (b"=", None) => Err(Flag::new(
-                            Code::Unsupported,
-                            format!("store to `.{field}` inside an expression"),
-                        )),
-                        _ => Err(Flag::new(
-                            Code::Unsupported,
-                            format!("compound assignment to `.{field}`"),
-                        )),
-                    };
-                }
+            if let Some(a) = outer.filter(|a| a.kind() == "assignment_expression")
+                && a.child_by_field_name("left").map(unparen) == Some(parent)
+            {
+                let op = a
+                    .child_by_field_name("operator")
+                    .map(|o| text(src, o))
+                    .unwrap_or(b"");
+                let stmt = a.parent().filter(|s| s.kind() == "expression_statement");
+                return match (op, stmt) {
+                    (b"=", Some(stmt)) => {
+                        let value = a
+                            .child_by_field_name("right")
+                            .ok_or_else(|| escape("stored from nothing"))?;
+                        Ok(Use::Store {
+                            field,
+                            value: value.byte_range(),
+                            stmt: stmt.byte_range(),
+                        })
+                    }
+                    (b"=", None) => Err(Flag::new(
+                        Code::Unsupported,
+                        format!("store to `.{field}` inside an expression"),
+                    )),
+                    _ => Err(Flag::new(
+                        Code::Unsupported,
+                        format!("compound assignment to `.{field}`"),
+                    )),
+                };
             }
             if let Some(o) = outer {
                 let writes = match o.kind() {
@@ -316,13 +300,13 @@ pub fn classify<'t>(rule: &Rule, src: &[u8], id: Node<'t>, calls: &[Call<'t>]) -
                     .child_by_field_name("function")
                     .map(|f| text(src, f))
                     .unwrap_or(b"");
-                if f == b"memset" && is_zeroing(src, call) {
-                    if let Some(stmt) = call.parent().filter(|s| s.kind() == "expression_statement")
-                    {
-                        return Ok(Use::Zero {
-                            stmt: stmt.byte_range(),
-                        });
-                    }
+                if f == b"memset"
+                    && is_zeroing(src, call)
+                    && let Some(stmt) = call.parent().filter(|s| s.kind() == "expression_statement")
+                {
+                    return Ok(Use::Zero {
+                        stmt: stmt.byte_range(),
+                    });
                 }
                 return Err(escape(&format!(
                     "is passed to {}()",

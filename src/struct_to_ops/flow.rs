@@ -57,8 +57,6 @@ pub enum Ev {
 pub struct At {
     pub offset: usize,
     pub ev: Ev,
-    /// For a declaration: the initializer members with their own offsets, for presence checks.
-    pub member_offsets: Vec<usize>,
 }
 
 /// What the dataflow saw at each call, read and store point, for one configuration.
@@ -119,11 +117,11 @@ impl Builder<'_, '_> {
         let (s, e) = (n.start_byte(), n.end_byte());
         let ev = self.facts.events;
         let first = ev.partition_point(|a| a.offset < s);
-        for i in first..ev.len() {
-            if ev[i].offset >= e {
+        for (i, at) in ev.iter().enumerate().skip(first) {
+            if at.offset >= e {
                 break;
             }
-            if (self.present)(ev[i].offset) {
+            if (self.present)(at.offset) {
                 self.blocks[b].events.push(i);
             }
         }

@@ -11,7 +11,7 @@ mod plan;
 
 use tree_sitter::Node;
 
-use crate::edit::{Edit, EditSet};
+use crate::edit::EditSet;
 use crate::parse::{self, Parsed, line_of, text};
 use crate::rule::Rule;
 pub use model::{Code, Flag, Outcome, Site};

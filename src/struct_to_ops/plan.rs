@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
-use super::analyse::{Member, OpsRef, Spec, WalkPlan, insertion_point};
+use super::analyse::{Member, OpsRef, WalkPlan, insertion_point};
 use crate::edit::{Edit, EditSet};
 use crate::parse::Parsed;
 use crate::rule::{NewArg, Rule};
@@ -28,8 +28,8 @@ pub fn edits(
         let guards = parsed.directives.guards_at(plan.function.start_byte());
         let mut spec_names = Vec::new();
         for spec in &plan.specs {
-            let body = render_members(spec);
-            let key = (body.clone(), guards.clone());
+            let body = render_members(&spec.members);
+            let key = (format!("{:?}{body}", spec.wrap), guards.clone());
             let name = match names.get(&key) {
                 Some(n) => n.clone(),
                 None => {
@@ -46,10 +46,24 @@ pub fn edits(
                         .unwrap();
                     used.insert(name.clone());
                     names.insert(key, name.clone());
-                    let text = format!(
-                        "static const struct {} {name} = {{\n{body}}};\n\n",
-                        rule.ops_struct
-                    );
+                    let mut text = String::new();
+                    for w in &spec.wrap {
+                        text.push_str(&w.open);
+                        text.push('\n');
+                        if let Some(arm) = &w.arm {
+                            text.push_str(arm);
+                            text.push('\n');
+                        }
+                    }
+                    let ops = &rule.ops_struct;
+                    text.push_str(&format!(
+                        "static const struct {ops} {name} = {{\n{body}}};\n"
+                    ));
+                    for w in spec.wrap.iter().rev() {
+                        text.push_str(&w.end);
+                        text.push('\n');
+                    }
+                    text.push('\n');
                     edits.push(Edit::insert(at, text));
                     name
                 }
@@ -81,19 +95,41 @@ pub fn edits(
                 layout(src, list.start_byte(), list.end_byte(), &args),
             ));
         }
-        // Reads inside a rewritten call's arguments were substituted there.
+        // Reads inside a rewritten call's arguments were substituted there. A read that makes
+        // its line longer than 80 columns re-lays out the argument list it sits in.
         let lists: Vec<Range<usize>> = plan
             .calls
             .iter()
             .filter_map(|c| c.node.child_by_field_name("arguments"))
             .map(|l| l.byte_range())
             .collect();
+        let mut reflowed: Vec<Range<usize>> = Vec::new();
         for (range, value) in &plan.reads {
-            if !lists
-                .iter()
-                .any(|l| l.start <= range.start && range.end <= l.end)
-            {
-                edits.push(Edit::replace(range.clone(), value.clone()));
+            let inside = |ls: &[Range<usize>]| {
+                ls.iter()
+                    .any(|l| l.start <= range.start && range.end <= l.end)
+            };
+            if inside(&lists) || inside(&reflowed) {
+                continue;
+            }
+            let root = parsed.tree.root_node();
+            let list = root
+                .descendant_for_byte_range(range.start, range.end)
+                .and_then(|n| n.parent())
+                .filter(|p| p.kind() == "argument_list");
+            match list {
+                Some(list) if too_wide(src, range, value) => {
+                    let args: Vec<Vec<u8>> = crate::struct_to_ops::find_args(list)
+                        .iter()
+                        .map(|a| substitute(src, a.byte_range(), &plan.reads))
+                        .collect();
+                    edits.push(Edit::replace(
+                        list.byte_range(),
+                        layout(src, list.start_byte(), list.end_byte(), &args),
+                    ));
+                    reflowed.push(list.byte_range());
+                }
+                _ => edits.push(Edit::replace(range.clone(), value.clone())),
             }
         }
         if let Some((local, init)) = &plan.local {
@@ -136,7 +172,7 @@ fn substitute(src: &[u8], range: Range<usize>, reads: &[(Range<usize>, String)])
 }
 
 /// The member lines of an ops struct, `=` aligned with tabs.
-pub fn render_members(spec: &Spec) -> String {
+pub fn render_members(spec: &[Member]) -> String {
     let fields = spec.iter().flat_map(|m| match m {
         Member::Plain { field, .. } => vec![field.len()],
         Member::Guarded { arms, .. } => arms
@@ -173,6 +209,25 @@ pub fn render_members(spec: &Spec) -> String {
         }
     }
     out
+}
+
+/// Would replacing `range` with `value` push its line past 80 columns?
+fn too_wide(src: &[u8], range: &Range<usize>, value: &str) -> bool {
+    let start = src[..range.start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = src[range.end..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(src.len(), |i| range.end + i);
+    let line = [
+        &src[start..range.start],
+        value.as_bytes(),
+        &src[range.end..end],
+    ]
+    .concat();
+    display_col(line.trim_ascii_end()) > WIDTH
 }
 
 fn display_col(line: &[u8]) -> usize {
