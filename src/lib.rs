@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod edit;
+pub mod emit;
 pub mod fixture;
 pub mod parse;
 pub mod pipeline;

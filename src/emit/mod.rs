@@ -1,0 +1,5 @@
+//! Emitting a reviewable, build-checked series: per-arch diffs, `git am`-able patches,
+//! compile-check scripts and the report.
+
+pub mod kbuild;
+pub mod maintainers;
