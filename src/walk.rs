@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aho_corasick::AhoCorasick;
 use ignore::{WalkBuilder, WalkState};
@@ -101,8 +102,11 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
         .follow_links(false)
         .hidden(true)
         .require_git(false);
+    let files = AtomicUsize::new(0);
     b.build_parallel().run(|| {
         let out = &out;
+        let files = &files;
+        let mut buf = Vec::with_capacity(1 << 20);
         Box::new(move |entry| {
             let entry = match entry {
                 Ok(e) => e,
@@ -146,17 +150,18 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
                 }
                 return WalkState::Continue;
             }
-            match read(path, opts.max_size) {
-                Ok(bytes) => {
-                    let rules = prefilter.rules_in(&bytes);
-                    let mut o = out.lock().unwrap();
-                    o.files += 1;
+            files.fetch_add(1, Ordering::Relaxed);
+            // One buffer per worker: most files are read, scanned and forgotten.
+            match read(path, opts.max_size, &mut buf) {
+                Ok(()) => {
+                    let rules = prefilter.rules_in(&buf);
                     if !rules.is_empty() {
-                        o.candidates.push(Candidate {
+                        let c = Candidate {
                             path: path.to_path_buf(),
-                            bytes,
+                            bytes: buf.clone(),
                             rules,
-                        });
+                        };
+                        out.lock().unwrap().candidates.push(c);
                     }
                 }
                 Err(Skip::TooBig(n)) => {
@@ -176,6 +181,7 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
         })
     });
     let mut l = out.into_inner().unwrap();
+    l.files = files.into_inner();
     l.candidates.sort_by(|a, b| a.path.cmp(&b.path));
     l.problems.sort_by(|a, b| a.path.cmp(&b.path));
     l.skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -187,16 +193,16 @@ enum Skip {
     Io(std::io::Error),
 }
 
-fn read(path: &Path, max: u64) -> Result<Vec<u8>, Skip> {
+fn read(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), Skip> {
     use std::io::Read;
     let mut f = std::fs::File::open(path).map_err(Skip::Io)?;
     let len = f.metadata().map_err(Skip::Io)?.len();
     if len > max {
         return Err(Skip::TooBig(len));
     }
-    let mut buf = Vec::with_capacity(len as usize + 1);
-    f.read_to_end(&mut buf).map_err(Skip::Io)?;
-    Ok(buf)
+    buf.clear();
+    f.read_to_end(buf).map_err(Skip::Io)?;
+    Ok(())
 }
 
 fn err_path(e: &ignore::Error) -> PathBuf {

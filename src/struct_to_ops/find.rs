@@ -48,35 +48,32 @@ pub fn named_children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
 /// Calls of the rule's entry points with their old arity, in `root`.
 pub fn entry_calls<'t>(rule: &Rule, src: &[u8], root: Node<'t>, skip: &[usize]) -> Vec<Call<'t>> {
     let mut out = Vec::new();
-    visit(root, &mut |n| {
-        if n.kind() != "call_expression" {
-            return;
-        }
-        let Some(f) = n.child_by_field_name("function") else {
-            return;
-        };
-        if f.kind() != "identifier" {
-            return;
-        }
-        let name = text(src, f);
-        let Some(entry) = rule.entries.iter().position(|e| e.name.as_bytes() == name) else {
-            return;
-        };
+    for (entry, e) in rule.entries.iter().enumerate() {
         if skip.contains(&entry) {
-            return;
+            continue;
         }
-        let Some(list) = n.child_by_field_name("arguments") else {
-            return;
-        };
-        let args = named_children(list);
-        if args.len() == rule.entries[entry].old_arity {
-            out.push(Call {
-                node: n,
-                entry,
-                args,
-            });
+        let range = root.byte_range();
+        for id in idents_named(src, root, &e.name, &range) {
+            let Some(call) = id.parent().filter(|p| p.kind() == "call_expression") else {
+                continue;
+            };
+            if call.child_by_field_name("function") != Some(id) {
+                continue;
+            }
+            let Some(list) = call.child_by_field_name("arguments") else {
+                continue;
+            };
+            let args = named_children(list);
+            if args.len() == e.old_arity {
+                out.push(Call {
+                    node: call,
+                    entry,
+                    args,
+                });
+            }
         }
-    });
+    }
+    out.sort_by_key(|c| c.node.start_byte());
     out
 }
 
@@ -180,22 +177,32 @@ pub fn walks<'t>(rule: &Rule, src: &[u8], body: Node<'t>) -> (Vec<Walk<'t>>, Vec
 }
 
 /// Every identifier with this name in `range`, in order.
+/// Every identifier with this name in `range`, in order: the text is searched, then each hit
+/// is checked against the tree (so comments, strings and longer names never count).
 pub fn idents_named<'t>(
     src: &[u8],
     root: Node<'t>,
     name: &str,
     range: &Range<usize>,
 ) -> Vec<Node<'t>> {
+    let hay = &src[range.start..range.end.min(src.len())];
     let mut out = Vec::new();
-    visit(root, &mut |n| {
-        if n.kind() == "identifier"
-            && range.start <= n.start_byte()
-            && n.end_byte() <= range.end
-            && text(src, n) == name.as_bytes()
+    for k in memchr::memmem::find_iter(hay, name.as_bytes()) {
+        let (s, e) = (range.start + k, range.start + k + name.len());
+        let word = |i: usize| {
+            src.get(i)
+                .is_some_and(|&b| crate::parse::lex::is_ident_byte(b))
+        };
+        if (s > 0 && word(s - 1)) || word(e) {
+            continue;
+        }
+        if let Some(n) = root.descendant_for_byte_range(s, e)
+            && n.kind() == "identifier"
+            && n.byte_range() == (s..e)
         {
             out.push(n);
         }
-    });
+    }
     out
 }
 

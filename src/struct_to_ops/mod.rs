@@ -12,7 +12,7 @@ mod plan;
 use tree_sitter::Node;
 
 use crate::edit::EditSet;
-use crate::parse::{self, Parsed, line_of, text};
+use crate::parse::{self, Parsed, line_of};
 use crate::rule::Rule;
 pub use model::{Code, Flag, Outcome, Site};
 
@@ -89,8 +89,13 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> FileResult {
     if plans.is_empty() {
         return out;
     }
+    let converted = out
+        .sites
+        .iter()
+        .filter(|s| s.outcome == Outcome::Converted)
+        .count();
     match plan::edits(rule, src, parsed, &plans)
-        .and_then(|edits| check(rule, src, &edits).map(|()| edits))
+        .and_then(|edits| check(rule, src, parsed, &edits, converted).map(|()| edits))
     {
         Ok(edits) => out.edits = edits,
         Err(why) => {
@@ -172,31 +177,39 @@ fn stray_errors(
     out
 }
 
-/// Re-read the result: no new parse errors, and every entry call that the plan converted now
-/// has its new arity.
-fn check(rule: &Rule, src: &[u8], edits: &EditSet) -> Result<(), String> {
-    let before =
-        parse::parse(src, std::time::Duration::from_secs(10)).map_err(|e| e.to_string())?;
+/// Re-read the result: no new parse errors, and exactly the converted calls left the old arity.
+fn check(
+    rule: &Rule,
+    src: &[u8],
+    before: &Parsed,
+    edits: &EditSet,
+    converted: usize,
+) -> Result<(), String> {
     let new = edits.apply(src);
     let after =
         parse::parse(&new, std::time::Duration::from_secs(10)).map_err(|e| e.to_string())?;
-    let errors = |p: &Parsed| {
-        let mut n = 0;
-        find::visit(p.tree.root_node(), &mut |x| {
-            n += usize::from(x.is_error() || x.is_missing())
-        });
-        n
-    };
-    if errors(&after) > errors(&before) {
+    if errors(after.tree.root_node()) > errors(before.tree.root_node()) {
         return Err("the rewritten file has new parse errors".into());
     }
     let old_calls = find::entry_calls(rule, src, before.tree.root_node(), &[]).len();
     let left = find::entry_calls(rule, &new, after.tree.root_node(), &[]).len();
-    if left >= old_calls {
-        return Err("no old-API call was rewritten".into());
+    if left + converted != old_calls {
+        return Err(format!(
+            "{} old-API calls left where {} were expected",
+            left,
+            old_calls - converted
+        ));
     }
-    let _ = text;
     Ok(())
+}
+
+/// ERROR and MISSING nodes under `n` (subtrees without errors are skipped).
+fn errors(n: Node) -> usize {
+    if !n.has_error() {
+        return 0;
+    }
+    let mut c = n.walk();
+    usize::from(n.is_error() || n.is_missing()) + n.children(&mut c).map(errors).sum::<usize>()
 }
 
 /// The argument nodes of an argument list.

@@ -1,0 +1,322 @@
+//! Compile test for the fixtures: every input and every expected output must be
+//! C that real compilers accept, against the rule's old-API or new-API headers.
+//!
+//! For each rule directory `fixtures/<rule>/` (one with a `rules/<rule>.toml`):
+//! - `<case>.c` is compiled against `fixtures/include/<rule>/old` (or `new` when
+//!   its first line is `/* compile: new */`; skipped for `/* compile: none */`);
+//! - `<case>.expected.c` is compiled against `fixtures/include/<rule>/new`.
+//!
+//! Each file is compiled twice: once as is, once with every `CONFIG_` symbol the
+//! fixtures mention defined, so both arms of preprocessor guards are checked.
+//! There is one test per compiler. A missing compiler fails the test when the
+//! environment variable `CI` is `true` (naming the Debian package to install) and
+//! is reported and skipped otherwise. All failures are collected and reported
+//! together.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+
+/// Symbols always defined in the second pass, whether or not a fixture names them.
+const BASE_CONFIGS: &[&str] = &["CONFIG_HUGETLB_PAGE", "CONFIG_SHMEM"];
+
+const FLAGS: &[&str] = &["-fsyntax-only", "-Wall", "-Werror", "-nostdinc"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    Old,
+    New,
+}
+
+impl Api {
+    fn dir_name(self) -> &'static str {
+        match self {
+            Api::Old => "old",
+            Api::New => "new",
+        }
+    }
+}
+
+/// One file to compile, with the header tree it is written against.
+struct Job {
+    file: PathBuf,
+    include: PathBuf,
+}
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The API an input is written against, from its first line; `None` to skip it.
+fn input_api(text: &str) -> Result<Option<Api>, String> {
+    let first = text.lines().next().unwrap_or("").trim();
+    let Some(rest) = first.strip_prefix("/* compile:") else {
+        return Ok(Some(Api::Old));
+    };
+    let Some(word) = rest.strip_suffix("*/") else {
+        return Err(format!("malformed compile directive {first:?}"));
+    };
+    match word.trim() {
+        "old" => Ok(Some(Api::Old)),
+        "new" => Ok(Some(Api::New)),
+        "none" => Ok(None),
+        other => Err(format!("unknown compile directive {other:?}")),
+    }
+}
+
+/// Every `CONFIG_*` identifier in `text`.
+fn config_symbols(text: &str, out: &mut BTreeSet<String>) {
+    let bytes = text.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("CONFIG_") {
+        let start = from + pos;
+        let mut end = start + "CONFIG_".len();
+        while end < bytes.len() && is_ident(bytes[end]) {
+            end += 1;
+        }
+        let preceded = start > 0 && is_ident(bytes[start - 1]);
+        if !preceded && end > start + "CONFIG_".len() {
+            out.insert(text[start..end].to_string());
+        }
+        from = end;
+    }
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let rd = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut paths = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        paths.push(entry.path());
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// The compile jobs of every rule, the `CONFIG_` symbols to define in the
+/// second pass, and the problems found while collecting them.
+fn collect_jobs() -> (Vec<Job>, Vec<String>, Vec<String>) {
+    let root = fixtures_dir();
+    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut jobs = Vec::new();
+    let mut problems = Vec::new();
+    let mut configs: BTreeSet<String> = BASE_CONFIGS.iter().map(|s| s.to_string()).collect();
+
+    let rules = match sorted_entries(&root) {
+        Ok(entries) => entries,
+        Err(e) => return (jobs, Vec::new(), vec![e]),
+    };
+    for rule_dir in rules.iter().filter(|p| p.is_dir()) {
+        let rule = rule_dir.file_name().unwrap().to_string_lossy().into_owned();
+        // A rule directory is named after a rule file; anything else under
+        // fixtures/ (include/, a demo tree) is not a set of cases.
+        if !rules_dir.join(format!("{rule}.toml")).is_file() {
+            continue;
+        }
+        let include = root.join("include").join(&rule);
+        for api in [Api::Old, Api::New] {
+            let dir = include.join(api.dir_name());
+            if !dir.is_dir() {
+                problems.push(format!(
+                    "rule {rule}: header tree {} is missing",
+                    dir.display()
+                ));
+            }
+        }
+        let files = match sorted_entries(rule_dir) {
+            Ok(files) => files,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with(".c") {
+                continue;
+            }
+            let text = match fs::read_to_string(&file) {
+                Ok(text) => text,
+                Err(e) => {
+                    problems.push(format!("{}: {e}", file.display()));
+                    continue;
+                }
+            };
+            let api = if name.ends_with(".expected.c") {
+                Some(Api::New)
+            } else {
+                match input_api(&text) {
+                    Ok(api) => api,
+                    Err(e) => {
+                        problems.push(format!("{}: {e}", file.display()));
+                        continue;
+                    }
+                }
+            };
+            let Some(api) = api else {
+                continue;
+            };
+            config_symbols(&text, &mut configs);
+            jobs.push(Job {
+                file,
+                include: include.join(api.dir_name()),
+            });
+        }
+    }
+    if jobs.is_empty() {
+        problems.push(format!("no fixture files found under {}", root.display()));
+    }
+    (jobs, configs.into_iter().collect(), problems)
+}
+
+/// Whether `compiler` can be run; `Err` for an unexpected failure.
+fn compiler_present(compiler: &str) -> Result<bool, String> {
+    match Command::new(compiler).arg("--version").output() {
+        Ok(out) if out.status.success() => Ok(true),
+        Ok(out) => Err(format!(
+            "{compiler} --version failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(format!("cannot run {compiler}: {e}")),
+    }
+}
+
+/// Compile one job with the given `-D` symbols; `Some(report)` on failure.
+fn compile(compiler: &str, job: &Job, defines: &[String]) -> Option<String> {
+    let mut cmd = Command::new(compiler);
+    cmd.args(FLAGS)
+        .args(defines.iter().map(|d| format!("-D{d}")))
+        .arg("-I")
+        .arg(&job.include)
+        .arg(&job.file)
+        .env("LC_ALL", "C");
+    let config = if defines.is_empty() {
+        "no CONFIG_ symbols".to_string()
+    } else {
+        defines.join(" ")
+    };
+    match cmd.output() {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(format!(
+            "{} [{compiler}, {config}, -I {}]: {}\n{}",
+            job.file.display(),
+            job.include.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        )),
+        Err(e) => Some(format!(
+            "{} [{compiler}, {config}]: cannot run: {e}",
+            job.file.display()
+        )),
+    }
+}
+
+fn compile_all(compiler: &str, package: &str) {
+    match compiler_present(compiler) {
+        Ok(true) => {}
+        Ok(false) => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!(
+                    "{compiler} not found; install the Debian package {package} \
+                     (apt-get install {package})"
+                );
+            }
+            // Straight to the stderr handle: libtest captures eprintln!() of a
+            // passing test, and this notice must be seen.
+            let _ = writeln!(
+                std::io::stderr(),
+                "compile test: {compiler} not found (Debian package {package}); skipped"
+            );
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    }
+
+    let (jobs, configs, mut failures) = collect_jobs();
+    let passes: [&[String]; 2] = [&[], &configs];
+    let work: Vec<(&Job, &[String])> = jobs
+        .iter()
+        .flat_map(|job| passes.iter().map(move |defines| (job, *defines)))
+        .collect();
+
+    let threads = thread::available_parallelism()
+        .map_or(4, |n| n.get())
+        .min(16);
+    let chunk = work.len().div_ceil(threads).max(1);
+    let mut results: Vec<String> = thread::scope(|s| {
+        let handles: Vec<_> = work
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .filter_map(|(job, defines)| compile(compiler, job, defines))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("compile thread panicked"))
+            .collect()
+    });
+    failures.append(&mut results);
+
+    if !failures.is_empty() {
+        panic!(
+            "{} of {} compilations with {compiler} failed (or fixtures are malformed):\n\n{}",
+            failures.len(),
+            work.len(),
+            failures.join("\n\n")
+        );
+    }
+    eprintln!(
+        "compile test: {compiler}: {} files x {} configurations OK",
+        jobs.len(),
+        passes.len()
+    );
+}
+
+#[test]
+fn fixtures_compile_with_host_gcc() {
+    compile_all("gcc", "gcc");
+}
+
+#[test]
+fn fixtures_compile_with_s390x_gcc() {
+    compile_all("s390x-linux-gnu-gcc", "gcc-s390x-linux-gnu");
+}
+
+#[test]
+fn fixtures_compile_with_powerpc64_gcc() {
+    compile_all("powerpc64-linux-gnu-gcc", "gcc-powerpc64-linux-gnu");
+}
+
+#[test]
+fn fixtures_compile_with_or1k_gcc() {
+    compile_all("or1k-elf-gcc", "gcc-or1k-elf");
+}
+
+#[test]
+fn compile_directive_parsing() {
+    assert_eq!(input_api("/* compile: new */\nint x;"), Ok(Some(Api::New)));
+    assert_eq!(input_api("/* compile: old */\n"), Ok(Some(Api::Old)));
+    assert_eq!(input_api("/* compile: none */\n"), Ok(None));
+    assert_eq!(input_api("/*\n * Case a\n */\n"), Ok(Some(Api::Old)));
+    assert!(input_api("/* compile: newer */\n").is_err());
+
+    let mut set = BTreeSet::new();
+    config_symbols(
+        "#ifdef CONFIG_A_B\n#if defined(CONFIG_C) && XCONFIG_D\nCONFIG_",
+        &mut set,
+    );
+    assert_eq!(
+        set.into_iter().collect::<Vec<_>>(),
+        ["CONFIG_A_B", "CONFIG_C"]
+    );
+}

@@ -1,0 +1,125 @@
+//! Every rule's fixtures, in-process and through the binary. `KCODEMOD_BLESS=1` rewrites the
+//! expected outputs and diagnostics from what the tool does now (review the diff before committing).
+
+use std::path::Path;
+use std::process::Command;
+
+use kcodemod::fixture::{self, Verdict};
+use kcodemod::rule;
+
+fn fixtures_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"))
+}
+
+#[test]
+fn every_fixture_passes_in_process() {
+    let bless = std::env::var_os("KCODEMOD_BLESS").is_some();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for r in rule::bundled().unwrap() {
+        let cases = fixture::cases(&fixtures_dir().join(&r.id)).unwrap();
+        assert!(
+            cases.len() >= 8,
+            "{}: only {} fixture cases",
+            r.id,
+            cases.len()
+        );
+        for case in cases {
+            count += 1;
+            if bless {
+                bless_case(&r, &case);
+            }
+            match fixture::check(&r, &case).unwrap() {
+                Verdict::Pass => {}
+                v => failures.push(format!("{}/{}: {v}", r.id, case.name)),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} cases fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn bless_case(r: &rule::Rule, case: &fixture::Case) {
+    let input = std::fs::read(&case.input).unwrap();
+    let (out, diags) = fixture::run_one(r, &case.input, &input);
+    let exp = case
+        .input
+        .with_file_name(format!("{}.expected.c", case.name));
+    let diag = case.input.with_file_name(format!("{}.diag", case.name));
+    if out != input {
+        std::fs::write(&exp, out).unwrap();
+    } else if exp.exists() {
+        std::fs::remove_file(&exp).unwrap();
+    }
+    if diags.is_empty() {
+        let _ = std::fs::remove_file(&diag);
+    } else {
+        std::fs::write(&diag, diags.join("\n") + "\n").unwrap();
+    }
+}
+
+#[test]
+fn the_binary_runs_the_same_fixtures() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .args(["test", "--fixtures"])
+        .arg(fixtures_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains(": ")).collect();
+    assert!(lines.len() >= 30, "{stdout}");
+    assert!(lines.iter().all(|l| l.ends_with(": Pass")), "{stdout}");
+}
+
+/// A broken expectation must be reported as Wrong: the harness itself can fail.
+#[test]
+fn a_wrong_expectation_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures_dir().join("mm_walk_ops");
+    for f in [
+        "a_initializer.c",
+        "a_initializer.expected.c",
+        "x4_ambiguous_private.c",
+        "x4_ambiguous_private.diag",
+        "n2_similar_struct.c",
+    ] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let exp = dir.path().join("a_initializer.expected.c");
+    let text = std::fs::read_to_string(&exp)
+        .unwrap()
+        .replace("= {\n", "= { /* changed */\n");
+    std::fs::write(&exp, text).unwrap();
+    std::fs::write(
+        dir.path().join("x4_ambiguous_private.diag"),
+        "1: nowhere: escape\n",
+    )
+    .unwrap();
+    let r = rule::select(&["mm_walk_ops".into()]).unwrap().remove(0);
+    let verdicts: Vec<(String, Verdict)> = fixture::cases(dir.path())
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name.clone(), fixture::check(&r, &c).unwrap()))
+        .collect();
+    assert!(
+        matches!(verdicts[0].1, Verdict::Wrong(_)),
+        "{:?}",
+        verdicts[0]
+    );
+    assert_eq!(verdicts[1].1, Verdict::Pass);
+    assert!(
+        matches!(verdicts[2].1, Verdict::Wrong(ref d) if d.contains("diagnostics differ")),
+        "{:?}",
+        verdicts[2]
+    );
+}
