@@ -84,6 +84,17 @@ impl Prefilter {
     }
 }
 
+/// Does the link at `path` resolve to somewhere under one of the roots?
+fn inside(path: &Path, roots: &[PathBuf]) -> bool {
+    let Ok(target) = std::fs::canonicalize(path) else {
+        return false;
+    };
+    roots
+        .iter()
+        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .any(|r| target.starts_with(r))
+}
+
 fn wanted(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("c" | "h"))
 }
@@ -98,10 +109,12 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
     for r in rest {
         b.add(r);
     }
+    // .gitignore applies inside a git checkout only, as in ripgrep: a tarball's top-level
+    // .gitignore (Debian's ignores everything) must not hide the tree.
     b.threads(opts.jobs.max(1))
         .follow_links(false)
         .hidden(true)
-        .require_git(false);
+        .require_git(true);
     let files = AtomicUsize::new(0);
     b.build_parallel().run(|| {
         let out = &out;
@@ -133,10 +146,13 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
                             path: path.to_path_buf(),
                             why: format!("dangling or looping symlink: {e}"),
                         }),
-                        Ok(_) => o.skipped.push(Problem {
+                        // A link inside the tree names a file the walk reads anyway; one that
+                        // leaves the tree is not ours to edit.
+                        Ok(_) if !inside(path, roots) => o.skipped.push(Problem {
                             path: path.to_path_buf(),
-                            why: "symlink not followed".into(),
+                            why: "symlink out of the tree, not followed".into(),
                         }),
+                        Ok(_) => {}
                     }
                 }
                 return WalkState::Continue;
