@@ -25,6 +25,9 @@ pub enum Command {
     Apply(RunArgs),
     /// Change nothing; exit 1 when any old-API site remains (a CI gate).
     Check(RunArgs),
+    /// Write a reviewable, build-checked series to OUTDIR: diffs/<arch>.diff, patches/ (a cover
+    /// letter and `git am`-able patches), check/<arch>.sh and check/all.sh, report.txt/.json.
+    Series(SeriesArgs),
     /// List the rules (bundled, or those given with --rule).
     Rules {
         #[arg(long = "rule", value_name = "RULE")]
@@ -51,6 +54,31 @@ pub struct RunArgs {
     pub rules: Vec<String>,
     #[command(flatten)]
     pub common: Common,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SeriesArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Output directory (created; files in it are overwritten).
+    #[arg(short = 'o', long = "out", value_name = "OUTDIR")]
+    pub out: PathBuf,
+    /// `none`: one bisectable patch; `arch`: the API patch plus one patch per arch group.
+    #[arg(long, value_enum, default_value_t = crate::emit::series::Split::None)]
+    pub split: crate::emit::series::Split,
+    /// `Name <mail>` for From: and Signed-off-by: (default: git config in TREE).
+    #[arg(long, value_name = "IDENT")]
+    pub signoff: Option<String>,
+    /// A patch that already makes the API change: it becomes patch 1, and only callers are
+    /// converted.
+    #[arg(long, value_name = "FILE")]
+    pub base_patch: Option<PathBuf>,
+    /// Subject prefix for an arch group, e.g. `--prefix generic=mm` (repeatable).
+    #[arg(long = "prefix", value_name = "GROUP=PREFIX")]
+    pub prefixes: Vec<String>,
+    /// Date: header of every patch (default: SOURCE_DATE_EPOCH, else now).
+    #[arg(long)]
+    pub date: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

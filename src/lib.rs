@@ -43,6 +43,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
         Command::Diff(a) => run_tree(a, Mode::Diff, out, err),
         Command::Apply(a) => run_tree(a, Mode::Apply, out, err),
         Command::Check(a) => run_tree(a, Mode::Check, out, err),
+        Command::Series(a) => run_series(a, out, err),
         Command::Rules { rules } => {
             for r in rule::select(&rules)? {
                 writeln!(out, "{}\t{}\t{}", r.id, r.source.display(), r.summary)?;
@@ -82,7 +83,78 @@ fn config(a: &RunArgs, c: &Common) -> Result<pipeline::Config> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         max_size: c.max_size,
         parse_timeout: Duration::from_millis(c.parse_timeout_ms),
+        api: true,
     })
+}
+
+fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
+    let mut cfg = config(&a.run, &a.run.common)?;
+    cfg.api = a.base_patch.is_none();
+    let author = match a.signoff.clone() {
+        Some(s) => s,
+        None => git_ident(&a.run.tree)
+            .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))?,
+    };
+    let date = match (
+        &a.date,
+        std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok()),
+    ) {
+        (Some(d), _) => d.clone(),
+        (None, Some(secs)) => {
+            httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+        }
+        (None, None) => httpdate::fmt_http_date(std::time::SystemTime::now()),
+    };
+    let mut prefixes = std::collections::BTreeMap::new();
+    for p in &a.prefixes {
+        let (g, v) = p
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--prefix {p}: expected GROUP=PREFIX"))?;
+        prefixes.insert(g.to_string(), v.to_string());
+    }
+    let res = pipeline::run(&cfg);
+    report::diagnostics(&res, &cfg.rules, err)?;
+    let opts = emit::series::Options {
+        out: a.out.clone(),
+        split: a.split,
+        author,
+        date,
+        base_patch: a.base_patch.clone(),
+        prefixes,
+    };
+    let w = emit::series::write(&cfg.tree, &cfg.rules, &res, &opts)?;
+    if !a.run.common.quiet {
+        writeln!(err, "{}", report::summary(&res))?;
+        writeln!(
+            out,
+            "{}: {} patches, arch groups: {}",
+            a.out.display(),
+            w.patches,
+            w.groups.join(" ")
+        )?;
+    }
+    Ok(if res.problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
+}
+
+/// `Name <mail>` from git config, as `git format-patch` would use.
+fn git_ident(tree: &std::path::Path) -> Option<String> {
+    let get = |k: &str| {
+        let o = std::process::Command::new("git")
+            .arg("-C")
+            .arg(tree)
+            .args(["config", k])
+            .output()
+            .ok()?;
+        let v = String::from_utf8(o.stdout).ok()?.trim().to_string();
+        (!v.is_empty()).then_some(v)
+    };
+    Some(format!("{} <{}>", get("user.name")?, get("user.email")?))
 }
 
 fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {

@@ -19,6 +19,8 @@ pub struct Config {
     pub jobs: usize,
     pub max_size: u64,
     pub parse_timeout: Duration,
+    /// Convert the API definition (struct, prototypes, implementation) too, not only callers.
+    pub api: bool,
 }
 
 /// One site, with the rule that found it.
@@ -171,7 +173,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
                 return res;
             }
         };
-        let out = struct_to_ops::migrate(&cfg.rules[r], src, &parsed);
+        let out = struct_to_ops::migrate(&cfg.rules[r], src, &parsed, cfg.api);
         res.parse_error_functions += out.parse_error_functions;
         res.sites
             .extend(out.sites.into_iter().map(|site| Found { rule: r, site }));

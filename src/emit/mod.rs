@@ -3,3 +3,4 @@
 
 pub mod kbuild;
 pub mod maintainers;
+pub mod series;

@@ -35,6 +35,8 @@ pub struct Field {
     pub role: Role,
     /// Value passed when the field is never set; `None` means the field is required.
     pub default: Option<String>,
+    pub doc: Option<String>,
+    pub decl: Option<String>,
 }
 
 /// One argument of an entry point's new argument list.
@@ -55,8 +57,9 @@ pub struct Entry {
     /// Index of the walk pointer in the old argument list.
     pub walk_index: usize,
     pub new_args: Vec<NewArg>,
-    /// Argument fields the new call derives from other arguments (not passed).
-    pub implied: Vec<usize>,
+    /// Argument fields the new call derives from other arguments (not passed), with the
+    /// expression the entry point uses for them.
+    pub implied: Vec<(usize, String)>,
     pub old_names: Vec<String>,
     pub new_names: Vec<String>,
 }
@@ -74,6 +77,9 @@ pub struct Rule {
     pub new_fields: Vec<String>,
     pub ops_name: String,
     pub generic_walk_names: Vec<String>,
+    pub ops_param: String,
+    pub ops_doc: String,
+    pub walk_doc: Option<String>,
     pub fields: Vec<Field>,
     pub entries: Vec<Entry>,
 }

@@ -38,6 +38,22 @@ struct RawNew {
     ops_name: Spanned<String>,
     #[serde(default)]
     generic_walk_names: Vec<String>,
+    /// Name of the ops parameter in the new entry-point prototypes.
+    #[serde(default = "default_ops_param")]
+    ops_param: String,
+    /// Kernel-doc line for the ops parameter and the `ops` member.
+    #[serde(default = "default_ops_doc")]
+    ops_doc: String,
+    /// Kernel-doc title of the old struct once its callbacks have moved out.
+    walk_doc: Option<String>,
+}
+
+fn default_ops_param() -> String {
+    "ops".into()
+}
+
+fn default_ops_doc() -> String {
+    "operations to call during the walk".into()
 }
 
 #[derive(Deserialize)]
@@ -46,6 +62,11 @@ struct RawField {
     name: String,
     role: String,
     default: Option<String>,
+    /// Kernel-doc text for the field when it becomes a parameter.
+    doc: Option<String>,
+    /// The field's declaration (`struct mm_struct *mm`), for new prototypes in files that do
+    /// not define the struct.
+    decl: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -54,8 +75,10 @@ struct RawEntry {
     name: String,
     old: Vec<String>,
     new: Vec<String>,
+    /// Argument fields the new entry point derives itself, with the expression it uses
+    /// (`mm = "vma->vm_mm"`).
     #[serde(default)]
-    implied: Vec<String>,
+    implied: std::collections::BTreeMap<String, String>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -164,6 +187,8 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
             name: r.name.clone(),
             role,
             default: r.default.clone(),
+            doc: r.doc.clone(),
+            decl: r.decl.clone(),
         });
     }
     if !fields.iter().any(|f| f.role == Role::Moved) {
@@ -205,6 +230,9 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
         new_fields: raw.new.fields,
         ops_name: raw.new.ops_name.into_inner(),
         generic_walk_names: raw.new.generic_walk_names,
+        ops_param: raw.new.ops_param,
+        ops_doc: raw.new.ops_doc,
+        walk_doc: raw.new.walk_doc,
         fields,
         entries,
     })
@@ -276,7 +304,7 @@ fn compile_entry(e: &RawEntry, fields: &[Field]) -> std::result::Result<Entry, S
         return Err("old and new argument lists have the same length, so old calls cannot be told from new ones".into());
     }
     let mut implied = Vec::new();
-    for name in &e.implied {
+    for (name, expr) in &e.implied {
         let i = fields
             .iter()
             .position(|x| &x.name == name)
@@ -286,10 +314,10 @@ fn compile_entry(e: &RawEntry, fields: &[Field]) -> std::result::Result<Entry, S
                 "implied `{name}` must be an argument field the new call does not pass"
             ));
         }
-        implied.push(i);
+        implied.push((i, expr.clone()));
     }
     for (i, f) in fields.iter().enumerate() {
-        if f.role == Role::Argument && !passed.contains(&i) && !implied.contains(&i) {
+        if f.role == Role::Argument && !passed.contains(&i) && !implied.iter().any(|x| x.0 == i) {
             return Err(format!(
                 "argument field `{}` is neither passed nor implied",
                 f.name

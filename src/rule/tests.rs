@@ -19,7 +19,7 @@ fn bundled_rules_compile() {
     assert_eq!(e.new_args[0], NewArg::Field(mm.field("mm").unwrap()));
     assert_eq!(
         mm.entry("walk_page_vma").unwrap().implied,
-        vec![mm.field("mm").unwrap()]
+        vec![(mm.field("mm").unwrap(), "vma->vm_mm".to_string())]
     );
 }
 
@@ -65,7 +65,7 @@ fn misfit_argument_lists_are_rejected() {
         .position(|l| l == "name = \"walk_page_range\"")
         .unwrap();
     assert!(e.starts_with(&format!("rules/x.toml:{line}:")), "{e}");
-    let text = GOOD.replace("implied = [\"mm\"]\n", "");
+    let text = GOOD.replace("implied = { mm = \"vma->vm_mm\" }\n", "");
     assert!(err(&text).contains("argument field `mm` is neither passed nor implied"));
     let text = GOOD.replace("old = [\"vma\", \"$walk\"]", "old = [\"vma\", \"walk\"]");
     assert!(err(&text).contains("`$walk` exactly once"));

@@ -8,6 +8,7 @@ mod find;
 mod flow;
 pub mod model;
 mod plan;
+mod provider;
 
 use tree_sitter::Node;
 
@@ -26,7 +27,7 @@ pub struct FileResult {
 }
 
 /// Run the transformation over one parsed file.
-pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> FileResult {
+pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResult {
     let root = parsed.tree.root_node();
     let defined = defined_functions(src, root);
     // A file that defines an entry point itself (its own static helper, or the API's
@@ -84,19 +85,27 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> FileResult {
         out.sites.extend(r.sites);
         plans.extend(r.plans);
     }
-    out.sites
-        .sort_by(|a, b| (a.line, &a.function).cmp(&(b.line, &b.function)));
-    if plans.is_empty() {
-        return out;
-    }
     let converted = out
         .sites
         .iter()
         .filter(|s| s.outcome == Outcome::Converted)
         .count();
-    match plan::edits(rule, src, parsed, &plans)
-        .and_then(|edits| check(rule, src, parsed, &edits, converted).map(|()| edits))
-    {
+    let provided = if api {
+        provider::migrate(rule, src, parsed)
+    } else {
+        provider::Provided::default()
+    };
+    out.sites.extend(provided.sites);
+    out.sites
+        .sort_by(|a, b| (a.line, &a.function).cmp(&(b.line, &b.function)));
+    if plans.is_empty() && provided.edits.is_empty() {
+        return out;
+    }
+    let planned = plan::edits(rule, src, parsed, &plans).and_then(|mut edits| {
+        edits.extend(provided.edits);
+        EditSet::new(edits).map_err(|o| o.to_string())
+    });
+    match planned.and_then(|edits| check(rule, src, parsed, &edits, converted).map(|()| edits)) {
         Ok(edits) => out.edits = edits,
         Err(why) => {
             for s in &mut out.sites {

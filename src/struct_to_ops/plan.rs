@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
 use super::analyse::{Member, OpsRef, WalkPlan, insertion_point};
-use crate::edit::{Edit, EditSet};
+use crate::edit::Edit;
 use crate::parse::Parsed;
 use crate::rule::{NewArg, Rule};
 
@@ -17,7 +17,7 @@ pub fn edits(
     src: &[u8],
     parsed: &Parsed,
     plans: &[WalkPlan],
-) -> Result<EditSet, String> {
+) -> Result<Vec<Edit>, String> {
     let taken: HashSet<&[u8]> = parsed.lexed.code_words(src).collect();
     let mut names: HashMap<(String, Vec<(usize, usize)>), String> = HashMap::new();
     let mut used: HashSet<String> = HashSet::new();
@@ -150,7 +150,7 @@ pub fn edits(
         deletes.extend(plan.deletes.iter().cloned());
     }
     edits.extend(delete_lines(src, parsed, &deletes));
-    EditSet::new(edits).map_err(|o| o.to_string())
+    Ok(edits)
 }
 
 /// The text of `range` with the planned read replacements inside it applied.
@@ -237,7 +237,7 @@ fn display_col(line: &[u8]) -> usize {
 
 /// `(a, b, c)` on one line when it fits in 80 columns with what follows it on the line;
 /// otherwise filled greedily with continuation lines aligned after the parenthesis.
-fn layout(src: &[u8], open: usize, close: usize, args: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn layout(src: &[u8], open: usize, close: usize, args: &[Vec<u8>]) -> Vec<u8> {
     let line_start = src[..open]
         .iter()
         .rposition(|&b| b == b'\n')

@@ -1,0 +1,711 @@
+//! The series: per-arch diffs, `git format-patch` mbox patches with a cover letter and
+//! MAINTAINERS recipients, compile-check scripts per arch group, and the report.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::kbuild::{self, ObjectNeeds, Touched};
+use super::maintainers::{Maintainers, Recipients};
+use crate::parse::{directives, lex};
+use crate::pipeline::{FileResult, RunResult};
+use crate::report;
+use crate::rule::Rule;
+use crate::struct_to_ops::Outcome;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Split {
+    /// One patch: the API change and every caller (every commit builds).
+    None,
+    /// The API patch, then one patch per arch group (only the whole series builds).
+    Arch,
+}
+
+pub struct Options {
+    pub out: PathBuf,
+    pub split: Split,
+    /// `Name <mail>` for From: and Signed-off-by:.
+    pub author: String,
+    /// RFC 2822 date for every patch.
+    pub date: String,
+    /// A patch holding the API change, put first as it is.
+    pub base_patch: Option<PathBuf>,
+    /// Subject prefix per arch group, overriding the derived one.
+    pub prefixes: BTreeMap<String, String>,
+}
+
+/// One patch of the series before numbering.
+struct Patch {
+    subject: String,
+    body: String,
+    files: Vec<usize>,
+    /// A patch given by the user, written as it came (only the subject is renumbered).
+    verbatim: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SiteRow<'a> {
+    file: &'a str,
+    line: usize,
+    function: &'a str,
+    arch: String,
+    rule: &'a str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CheckRow<'a> {
+    group: &'a str,
+    object: &'a str,
+    symbols: Vec<(&'a str, &'a str)>,
+    unreachable: &'a [String],
+}
+
+/// What `series` wrote, for the summary line.
+pub struct Written {
+    pub patches: usize,
+    pub groups: Vec<String>,
+}
+
+pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Result<Written> {
+    let changed: Vec<&FileResult> = run.files.iter().filter(|f| f.new.is_some()).collect();
+    let out = &opts.out;
+    for d in ["diffs", "patches", "check"] {
+        std::fs::create_dir_all(out.join(d))
+            .with_context(|| format!("{}: cannot create", out.join(d).display()))?;
+    }
+    // Per-arch diffs, in the order of their first file (so that concatenated they are the
+    // whole diff).
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, f) in changed.iter().enumerate() {
+        let g = kbuild::arch_group(&f.rel);
+        match groups.iter_mut().find(|x| x.0 == g) {
+            Some(x) => x.1.push(i),
+            None => groups.push((g, vec![i])),
+        }
+    }
+    for (g, files) in &groups {
+        let diff: Vec<u8> = files
+            .iter()
+            .flat_map(|&i| report::file_diff(changed[i]))
+            .collect();
+        write_file(&out.join("diffs").join(format!("{g}.diff")), &diff)?;
+    }
+    let maintainers = Maintainers::load(tree);
+    let recipients = |files: &[usize]| -> Recipients {
+        match &maintainers {
+            Some(m) => m.recipients(files.iter().map(|&i| changed[i].rel.as_str())),
+            None => Recipients::default(),
+        }
+    };
+    let patches = plan_patches(rules, &changed, &groups, opts)?;
+    let n = patches.len();
+    let mut all_files: Vec<usize> = (0..changed.len()).collect();
+    all_files.sort();
+    let cover_to = recipients(&all_files);
+    let mut written_names = Vec::new();
+    for (k, p) in patches.iter().enumerate() {
+        let num = k + 1;
+        let name = format!("{:04}-{}.patch", num, slug(&p.subject));
+        let text = match &p.verbatim {
+            Some(v) => renumber(v, num, n),
+            None => {
+                let r = recipients(&p.files);
+                let diffs: Vec<u8> = p
+                    .files
+                    .iter()
+                    .flat_map(|&i| report::file_diff(changed[i]))
+                    .collect();
+                mbox(
+                    opts,
+                    &format!("[PATCH {num}/{n}] {}", p.subject),
+                    &r,
+                    &p.body,
+                    &diffs,
+                )
+            }
+        };
+        write_file(&out.join("patches").join(&name), text.as_bytes())?;
+        written_names.push((name, p.subject.clone()));
+    }
+    let cover = cover_letter(rules, run, &changed, opts, &written_names, &cover_to, n);
+    write_file(
+        &out.join("patches/0000-cover-letter.patch"),
+        cover.as_bytes(),
+    )?;
+    // Compile checks: one script per arch group with a known toolchain.
+    let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
+    let mut scripted = Vec::new();
+    for (g, files) in &groups {
+        let paths: Vec<&str> = files.iter().map(|&i| changed[i].rel.as_str()).collect();
+        let Some(tc) = kbuild::toolchain(g, &paths) else {
+            continue;
+        };
+        let objects: Vec<ObjectNeeds> = files
+            .iter()
+            .filter(|&&i| changed[i].rel.ends_with(".c"))
+            .map(|&i| {
+                let t = Touched {
+                    path: changed[i].rel.clone(),
+                    guards: edit_guards(changed[i]),
+                };
+                kbuild::object_needs(tree, &t, &tc.arch)
+            })
+            .collect();
+        if objects.is_empty() {
+            continue;
+        }
+        let script = kbuild::group_script(g, &tc, &objects);
+        let path = out.join("check").join(format!("{g}.sh"));
+        write_file(&path, script.as_bytes())?;
+        make_executable(&path)?;
+        scripted.push(g.clone());
+        checks.push((g.clone(), objects));
+    }
+    let all = out.join("check/all.sh");
+    write_file(&all, kbuild::all_script(&scripted).as_bytes())?;
+    make_executable(&all)?;
+    write_reports(rules, run, &checks, out)?;
+    Ok(Written {
+        patches: n,
+        groups: groups.into_iter().map(|g| g.0).collect(),
+    })
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+fn make_executable(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("{}: cannot chmod", path.display()))
+}
+
+/// Files whose changes are the API definition (they hold the old struct or an entry point's
+/// definition): every site in them is a definition site.
+fn is_api_file(rules: &[Rule], f: &FileResult) -> bool {
+    !f.sites.is_empty()
+        && f.sites.iter().all(|s| {
+            let r = &rules[s.rule];
+            s.site.function == format!("struct {}", r.old_struct)
+                || r.entries.iter().any(|e| e.name == s.site.function)
+        })
+}
+
+fn plan_patches(
+    rules: &[Rule],
+    changed: &[&FileResult],
+    groups: &[(String, Vec<usize>)],
+    opts: &Options,
+) -> Result<Vec<Patch>> {
+    let rule = &rules[0];
+    let mut patches = Vec::new();
+    if let Some(base) = &opts.base_patch {
+        let text = std::fs::read_to_string(base)
+            .with_context(|| format!("{}: cannot read the base patch", base.display()))?;
+        let subject = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .map(strip_patch_tag)
+            .unwrap_or_else(|| "API change".into());
+        patches.push(Patch {
+            subject,
+            body: String::new(),
+            files: Vec::new(),
+            verbatim: Some(text),
+        });
+    }
+    let api: Vec<usize> = (0..changed.len())
+        .filter(|&i| is_api_file(rules, changed[i]))
+        .collect();
+    let callers = |files: &[usize]| {
+        files
+            .iter()
+            .copied()
+            .filter(|i| !api.contains(i))
+            .collect::<Vec<_>>()
+    };
+    match opts.split {
+        Split::None => {
+            let files: Vec<usize> = (0..changed.len()).collect();
+            let subject = if opts.base_patch.is_some() {
+                format!(
+                    "{}: convert callers to struct {}",
+                    prefix(&paths(changed, &files), opts, "generic"),
+                    rule.ops_struct
+                )
+            } else {
+                rule.subject.clone()
+            };
+            patches.push(Patch {
+                subject,
+                body: body(rules, changed, &files, false),
+                files,
+                verbatim: None,
+            });
+        }
+        Split::Arch => {
+            if !api.is_empty() {
+                patches.push(Patch {
+                    subject: rule.subject.clone(),
+                    body: body(rules, changed, &api, true),
+                    files: api.clone(),
+                    verbatim: None,
+                });
+            }
+            for (g, files) in groups {
+                let files = callers(files);
+                if files.is_empty() {
+                    continue;
+                }
+                let p = prefix(&paths(changed, &files), opts, g);
+                let subject = format!("{p}: convert to struct {}", rule.ops_struct);
+                patches.push(Patch {
+                    subject,
+                    body: body(rules, changed, &files, true),
+                    files,
+                    verbatim: None,
+                });
+            }
+        }
+    }
+    Ok(patches)
+}
+
+fn paths<'a>(changed: &[&'a FileResult], files: &[usize]) -> Vec<&'a str> {
+    files.iter().map(|&i| changed[i].rel.as_str()).collect()
+}
+
+/// A kernel-style subject prefix for a set of paths: `s390/mm`, `powerpc/mm`, `openrisc`,
+/// `mm`, `fs/proc`; several subsystems are joined (`mm, fs/proc`).
+fn prefix(paths: &[&str], opts: &Options, group: &str) -> String {
+    if let Some(p) = opts.prefixes.get(group) {
+        return p.clone();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for p in paths {
+        let parts: Vec<&str> = p.split('/').collect();
+        let pre = match parts.as_slice() {
+            ["arch", a, "mm", ..] => format!("{a}/mm"),
+            ["arch", a, ..] => a.to_string(),
+            ["fs", sub, _, ..] => format!("fs/{sub}"),
+            ["include", "linux", ..] => "mm".to_string(),
+            [top, _, ..] => top.to_string(),
+            _ => "treewide".to_string(),
+        };
+        if !out.contains(&pre) {
+            out.push(pre);
+        }
+    }
+    out.join(", ")
+}
+
+fn strip_patch_tag(s: &str) -> String {
+    match s.strip_prefix('[') {
+        Some(rest) => rest.split_once("] ").map_or(s, |x| x.1).to_string(),
+        None => s.to_string(),
+    }
+}
+
+/// `[PATCH]`/`[PATCH a/b]` in a user's patch becomes `[PATCH num/n]`.
+fn renumber(text: &str, num: usize, n: usize) -> String {
+    let mut out = String::new();
+    let mut done = false;
+    for l in text.split_inclusive('\n') {
+        if !done && let Some(s) = l.strip_prefix("Subject: ") {
+            out.push_str(&format!(
+                "Subject: [PATCH {num}/{n}] {}\n",
+                strip_patch_tag(s.trim_end())
+            ));
+            done = true;
+            continue;
+        }
+        out.push_str(l);
+    }
+    out
+}
+
+fn slug(subject: &str) -> String {
+    let mut s = String::new();
+    for c in subject.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c);
+        } else if !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    s.trim_matches('-')
+        .chars()
+        .take(52)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
+
+fn body(rules: &[Rule], changed: &[&FileResult], files: &[usize], split: bool) -> String {
+    let rule = &rules[0];
+    let mut b = String::new();
+    let _ = writeln!(b, "{}.", rule.summary);
+    b.push('\n');
+    let _ = writeln!(
+        b,
+        "The conversion is mechanical (kcodemod, rule {}): each walk's callbacks",
+        rule.id
+    );
+    let _ = writeln!(
+        b,
+        "become a static const struct {} next to the function that uses them,",
+        rule.ops_struct
+    );
+    let _ = writeln!(
+        b,
+        "and the values its data fields held at each call become arguments."
+    );
+    if split {
+        b.push('\n');
+        let _ = writeln!(
+            b,
+            "This patch is part of a series that only builds as a whole."
+        );
+    }
+    let (mut conv, mut flag) = (String::new(), String::new());
+    for &i in files {
+        let f = changed[i];
+        for s in &f.sites {
+            match &s.site.outcome {
+                Outcome::Converted => {
+                    let _ = writeln!(conv, "  {}:{} {}", f.rel, s.site.line, s.site.function);
+                }
+                Outcome::Flagged(fl) => {
+                    let _ = writeln!(
+                        flag,
+                        "  {}:{} {}: {} [{}]",
+                        f.rel, s.site.line, s.site.function, fl.why, fl.code
+                    );
+                }
+            }
+        }
+    }
+    if !conv.is_empty() {
+        let _ = write!(b, "\nConverted:\n{conv}");
+    }
+    if !flag.is_empty() {
+        let _ = write!(
+            b,
+            "\nLeft unchanged (flagged for manual conversion):\n{flag}"
+        );
+    }
+    b
+}
+
+/// One mbox message in `git format-patch` form.
+fn mbox(opts: &Options, subject: &str, r: &Recipients, body: &str, diff: &[u8]) -> String {
+    let mut m = String::new();
+    m.push_str("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n");
+    let _ = writeln!(m, "From: {}", opts.author);
+    let _ = writeln!(m, "Date: {}", opts.date);
+    let _ = writeln!(m, "Subject: {subject}");
+    if !r.to.is_empty() {
+        let _ = writeln!(m, "To: {}", r.to.join(",\n    "));
+    }
+    if !r.cc.is_empty() {
+        let _ = writeln!(m, "Cc: {}", r.cc.join(",\n    "));
+    }
+    m.push('\n');
+    m.push_str(body);
+    let _ = writeln!(m, "\nSigned-off-by: {}", opts.author);
+    m.push_str("---\n");
+    m.push_str(&diffstat(diff));
+    m.push('\n');
+    m.push_str(&String::from_utf8_lossy(diff));
+    let _ = write!(m, "-- \nkcodemod {}\n\n", env!("CARGO_PKG_VERSION"));
+    m
+}
+
+/// ` path | 12 ++++----` lines and the totals line, as git prints them.
+pub fn diffstat(diff: &[u8]) -> String {
+    let mut files: Vec<(String, usize, usize)> = Vec::new();
+    for line in diff.split(|&b| b == b'\n') {
+        if let Some(p) = line.strip_prefix(b"+++ b/") {
+            files.push((String::from_utf8_lossy(p).into_owned(), 0, 0));
+        } else if let Some(f) = files.last_mut() {
+            if line.starts_with(b"+") && !line.starts_with(b"+++") {
+                f.1 += 1;
+            } else if line.starts_with(b"-") && !line.starts_with(b"---") {
+                f.2 += 1;
+            }
+        }
+    }
+    let width = files.iter().map(|f| f.0.len()).max().unwrap_or(0);
+    let cw = files
+        .iter()
+        .map(|f| (f.1 + f.2).to_string().len())
+        .max()
+        .unwrap_or(1);
+    let most = files.iter().map(|f| f.1 + f.2).max().unwrap_or(0).max(1);
+    let bar = 72usize.saturating_sub(width + 8).max(10);
+    let mut s = String::new();
+    let (mut ins, mut del) = (0, 0);
+    for (p, a, d) in &files {
+        let scale = |x: usize| {
+            if most > bar {
+                (x * bar).div_ceil(most)
+            } else {
+                x
+            }
+        };
+        let _ = writeln!(
+            s,
+            " {p:<width$} | {:>cw$} {}{}",
+            a + d,
+            "+".repeat(scale(*a)),
+            "-".repeat(scale(*d))
+        );
+        ins += a;
+        del += d;
+    }
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    let _ = writeln!(
+        s,
+        " {} changed, {}(+), {}(-)",
+        plural(files.len(), "file"),
+        plural(ins, "insertion"),
+        plural(del, "deletion")
+    );
+    s
+}
+
+fn cover_letter(
+    rules: &[Rule],
+    run: &RunResult,
+    changed: &[&FileResult],
+    opts: &Options,
+    patches: &[(String, String)],
+    r: &Recipients,
+    n: usize,
+) -> String {
+    let rule = &rules[0];
+    let mut body = String::new();
+    let _ = writeln!(body, "{}.\n", rule.summary);
+    let _ = writeln!(
+        body,
+        "kcodemod (rule {}) converted {} sites in {} files and flagged {}.",
+        rule.id,
+        run.converted(),
+        changed.len(),
+        run.flagged()
+    );
+    if opts.split == Split::Arch {
+        let _ = writeln!(
+            body,
+            "\nThe series is split per architecture for review. Only the whole series\nbuilds: the API change and its callers cannot be separated without breaking\nbisection, so apply all of it (or squash it) before building."
+        );
+    }
+    let mut flagged = String::new();
+    for (f, s) in run.sites() {
+        if let Outcome::Flagged(fl) = &s.site.outcome {
+            let _ = writeln!(
+                flagged,
+                "  {}:{} {}: {} [{}]",
+                f.rel, s.site.line, s.site.function, fl.why, fl.code
+            );
+        }
+    }
+    if !flagged.is_empty() {
+        let _ = write!(body, "\nLeft unchanged, for manual conversion:\n{flagged}");
+    }
+    body.push_str("\nPatches:\n");
+    for (name, subject) in patches {
+        let _ = writeln!(body, "  {name}: {subject}");
+    }
+    body.push('\n');
+    let all: Vec<u8> = changed.iter().flat_map(|f| report::file_diff(f)).collect();
+    body.push_str(&diffstat(&all));
+    let mut m = String::new();
+    m.push_str("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n");
+    let _ = writeln!(m, "From: {}", opts.author);
+    let _ = writeln!(m, "Date: {}", opts.date);
+    let _ = writeln!(m, "Subject: [PATCH 0/{n}] {}", rule.subject);
+    if !r.to.is_empty() {
+        let _ = writeln!(m, "To: {}", r.to.join(",\n    "));
+    }
+    if !r.cc.is_empty() {
+        let _ = writeln!(m, "Cc: {}", r.cc.join(",\n    "));
+    }
+    m.push('\n');
+    m.push_str(&body);
+    let _ = write!(m, "\n-- \nkcodemod {}\n\n", env!("CARGO_PKG_VERSION"));
+    m
+}
+
+/// CONFIG_ symbols of the `#if`/`#ifdef` conditions around the changed lines of a file
+/// (first arms only: an `#else` or `#ifndef` arm wants its symbol off).
+pub fn edit_guards(f: &FileResult) -> Vec<String> {
+    let Some(new) = &f.new else { return Vec::new() };
+    let src = &f.original;
+    let lexed = lex::lex(src);
+    let dirs = directives::read(src, &lexed);
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', src).map(|i| i + 1))
+        .collect();
+    let diff = similar::TextDiff::from_lines(&src[..], &new[..]);
+    let mut out: Vec<String> = Vec::new();
+    for op in diff.ops() {
+        if matches!(op.tag(), similar::DiffTag::Equal) {
+            continue;
+        }
+        let at = line_starts
+            .get(op.old_range().start)
+            .copied()
+            .unwrap_or(src.len());
+        for (g, arm) in dirs.guards_at(at) {
+            if arm != 0 {
+                continue;
+            }
+            let line = &src[dirs.groups[g].arms[0].line.clone()];
+            if line.windows(6).any(|w| w == b"ifndef") {
+                continue;
+            }
+            for w in lex::words(line, 0..line.len()) {
+                let word = String::from_utf8_lossy(&line[w]).into_owned();
+                if word.starts_with("CONFIG_") && !out.contains(&word) {
+                    out.push(word);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn write_reports(
+    rules: &[Rule],
+    run: &RunResult,
+    checks: &[(String, Vec<ObjectNeeds>)],
+    out: &Path,
+) -> Result<()> {
+    let mut txt = String::new();
+    let mut json = String::new();
+    let _ = writeln!(txt, "{}\n", report::summary(run));
+    for (f, s) in run.sites() {
+        let arch = kbuild::arch_group(&f.rel);
+        let (status, code, reason) = match &s.site.outcome {
+            Outcome::Converted => ("converted", None, None),
+            Outcome::Flagged(fl) => ("flagged", Some(fl.code.as_str()), Some(fl.why.as_str())),
+        };
+        let _ = writeln!(
+            txt,
+            "{}:{}: {}: [{arch}] {status}{}",
+            f.rel,
+            s.site.line,
+            s.site.function,
+            reason
+                .map(|r| format!(": {r} [{}]", code.unwrap_or("")))
+                .unwrap_or_default()
+        );
+        let row = SiteRow {
+            file: &f.rel,
+            line: s.site.line,
+            function: &s.site.function,
+            arch,
+            rule: &rules[s.rule].id,
+            status,
+            code,
+            reason,
+        };
+        json.push_str(&serde_json::to_string(&row)?);
+        json.push('\n');
+    }
+    txt.push_str("\nCompile checks (Kconfig symbols each object needs, and why):\n");
+    for (g, objects) in checks {
+        for o in objects {
+            let _ = writeln!(txt, "  [{g}] {}", o.object);
+            for (sym, why) in &o.symbols {
+                let _ = writeln!(txt, "      {sym}: {why}");
+            }
+            for u in &o.unreachable {
+                let _ = writeln!(txt, "      {u}: NOT REACHABLE (the check will say so)");
+            }
+            let row = CheckRow {
+                group: g,
+                object: &o.object,
+                symbols: o
+                    .symbols
+                    .iter()
+                    .map(|(a, b)| (a.as_str(), b.as_str()))
+                    .collect(),
+                unreachable: &o.unreachable,
+            };
+            json.push_str(&serde_json::to_string(
+                &serde_json::json!({ "type": "check", "check": row }),
+            )?);
+            json.push('\n');
+        }
+    }
+    write_file(&out.join("report.txt"), txt.as_bytes())?;
+    write_file(&out.join("report.json"), json.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_follow_kernel_habit() {
+        let o = Options {
+            out: PathBuf::new(),
+            split: Split::Arch,
+            author: String::new(),
+            date: String::new(),
+            base_patch: None,
+            prefixes: BTreeMap::new(),
+        };
+        assert_eq!(prefix(&["arch/s390/mm/gmap.c"], &o, "s390"), "s390/mm");
+        assert_eq!(
+            prefix(&["arch/openrisc/kernel/dma.c"], &o, "openrisc"),
+            "openrisc"
+        );
+        assert_eq!(
+            prefix(
+                &["mm/madvise.c", "fs/proc/task_mmu.c", "mm/hmm.c"],
+                &o,
+                "generic"
+            ),
+            "mm, fs/proc"
+        );
+    }
+
+    #[test]
+    fn diffstat_counts_lines() {
+        let d = b"diff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,2 @@\n-a\n+b\n+c\n";
+        assert_eq!(
+            diffstat(d),
+            " x.c | 3 ++-\n 1 file changed, 2 insertions(+), 1 deletion(-)\n"
+        );
+    }
+
+    #[test]
+    fn slugs_and_renumbering() {
+        assert_eq!(
+            slug("s390/mm: convert to struct mm_walk_ops"),
+            "s390-mm-convert-to-struct-mm-walk-ops"
+        );
+        assert_eq!(
+            renumber("From x\nSubject: [PATCH] mm: foo\n\nbody\n", 1, 3),
+            "From x\nSubject: [PATCH 1/3] mm: foo\n\nbody\n"
+        );
+    }
+}

@@ -1,0 +1,647 @@
+//! The API definition side: where the old struct is defined, split its moved members into the
+//! new ops struct (kernel-doc moves with them) and change the entry-point prototypes; where the
+//! entry points are implemented, give them the new signature, rebuild the walk as a local, and
+//! send every callback call through `->ops`.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use tree_sitter::Node;
+
+use super::find::{self, named_children, visit};
+use super::model::{Code, Flag, Outcome, Site};
+use super::plan;
+use crate::edit::Edit;
+use crate::parse::{Parsed, line_of, text};
+use crate::rule::{NewArg, Role, Rule};
+
+/// What the definition side of a file turned into.
+#[derive(Default)]
+pub struct Provided {
+    pub sites: Vec<Site>,
+    pub edits: Vec<Edit>,
+}
+
+/// The old struct's members: name → declaration text without the `;` (`void *private`).
+type Members = HashMap<String, String>;
+
+pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
+    let root = parsed.tree.root_node();
+    let mut out = Provided::default();
+    let mut members: Members = HashMap::new();
+    if let Some(def) = struct_definition(rule, src, root) {
+        let line = line_of(src, def.start_byte());
+        let function = format!("struct {}", rule.old_struct);
+        match split_struct(rule, src, root, def, &mut members) {
+            Ok(edits) if edits.is_empty() => {}
+            Ok(edits) => {
+                out.edits.extend(edits);
+                out.sites.push(Site {
+                    line,
+                    function,
+                    outcome: Outcome::Converted,
+                });
+            }
+            Err(flag) => out.sites.push(Site {
+                line,
+                function,
+                outcome: Outcome::Flagged(flag),
+            }),
+        }
+    }
+    // Without the struct in this file, parameter types come from the rule's field names.
+    for p in prototypes(rule, src, root) {
+        let (node, entry, list) = p;
+        let line = line_of(src, node.start_byte());
+        match params(rule, src, entry, list, &members) {
+            Ok(text) => {
+                out.edits.push(Edit::replace(list.byte_range(), text));
+                out.sites.push(Site {
+                    line,
+                    function: rule.entries[entry].name.clone(),
+                    outcome: Outcome::Converted,
+                });
+            }
+            Err(f) => out.sites.push(Site {
+                line,
+                function: rule.entries[entry].name.clone(),
+                outcome: Outcome::Flagged(f),
+            }),
+        }
+    }
+    for f in implementations(rule, src, root) {
+        let line = line_of(src, f.0.start_byte());
+        let name = rule.entries[f.1].name.clone();
+        match implementation(rule, src, f, &members) {
+            Ok(edits) => {
+                out.edits.extend(edits);
+                out.sites.push(Site {
+                    line,
+                    function: name,
+                    outcome: Outcome::Converted,
+                });
+            }
+            Err(flag) => out.sites.push(Site {
+                line,
+                function: name,
+                outcome: Outcome::Flagged(flag),
+            }),
+        }
+    }
+    if !out.edits.is_empty() {
+        let own: Vec<Node> = implementations(rule, src, root)
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
+        out.edits.extend(callback_calls(rule, src, root, &own));
+    }
+    out
+}
+
+/// `struct OLD { ... }` at file scope.
+fn struct_definition<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Option<Node<'t>> {
+    let mut found = None;
+    let mut c = root.walk();
+    for top in root.children(&mut c) {
+        let mut stack = vec![top];
+        while let Some(n) = stack.pop() {
+            if n.kind() == "function_definition" {
+                continue;
+            }
+            if n.kind() == "struct_specifier"
+                && n.child_by_field_name("body").is_some()
+                && n.child_by_field_name("name")
+                    .is_some_and(|t| text(src, t) == rule.old_struct.as_bytes())
+            {
+                found = Some(n);
+            }
+            let mut c2 = n.walk();
+            stack.extend(n.children(&mut c2));
+        }
+    }
+    found
+}
+
+/// The field name a member declaration declares.
+fn member_name<'a>(src: &'a [u8], decl: Node) -> Option<&'a [u8]> {
+    let mut name = None;
+    visit(decl.child_by_field_name("declarator")?, &mut |n| {
+        if name.is_none() && n.kind() == "field_identifier" {
+            name = Some(text(src, n));
+        }
+    });
+    name
+}
+
+fn whole_lines(src: &[u8], r: Range<usize>) -> Range<usize> {
+    let s = src[..r.start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let e = src[r.end..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(src.len(), |i| r.end + i + 1);
+    s..e
+}
+
+fn split_struct(
+    rule: &Rule,
+    src: &[u8],
+    root: Node,
+    def: Node,
+    members: &mut Members,
+) -> Result<Vec<Edit>, Flag> {
+    let body = def.child_by_field_name("body").unwrap();
+    let mut moved_lines = Vec::new();
+    let mut first_moved: Option<Range<usize>> = None;
+    let mut edits = Vec::new();
+    for m in named_children(body) {
+        if m.kind() != "field_declaration" {
+            return Err(Flag::new(
+                Code::Unsupported,
+                format!(
+                    "struct {} holds a {}",
+                    rule.old_struct,
+                    m.kind().replace('_', " ")
+                ),
+            ));
+        }
+        let name = String::from_utf8_lossy(member_name(src, m).unwrap_or(b"")).into_owned();
+        if rule.field(&name).is_none() && rule.new_fields.contains(&name) {
+            return Ok(Vec::new()); // already the new struct
+        }
+        let Some(fi) = rule.field(&name) else {
+            return Err(Flag::new(
+                Code::UnknownField,
+                format!(
+                    "struct {} has a member `{name}` the rule does not describe",
+                    rule.old_struct
+                ),
+            )
+            .at(line_of(src, m.start_byte())));
+        };
+        let decl = String::from_utf8_lossy(text(src, m))
+            .trim_end_matches(';')
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        members.insert(name.clone(), decl);
+        if rule.fields[fi].role == Role::Moved {
+            let lines = whole_lines(src, m.byte_range());
+            moved_lines.push(src[lines.clone()].to_vec());
+            if first_moved.is_none() {
+                first_moved = Some(lines.clone());
+            }
+            edits.push(Edit::delete(lines));
+        }
+    }
+    let first = first_moved
+        .ok_or_else(|| Flag::new(Code::Unsupported, "no member of the old struct moves"))?;
+    let indent: Vec<u8> = src[first.clone()]
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .copied()
+        .collect();
+    let ops = &rule.ops_struct;
+    let mut member = indent;
+    member.extend_from_slice(format!("const struct {ops} *{};\n", rule.ops_param).as_bytes());
+    edits.push(Edit::insert(first.start, member));
+    // The new struct goes right above the old one (and above its kernel-doc).
+    let top = toplevel(root, def);
+    let doc = top.prev_sibling().filter(|p| {
+        p.kind() == "comment" && text(src, *p).starts_with(b"/**") && adjacent(src, *p, top)
+    });
+    let at = whole_lines(src, doc.unwrap_or(top).byte_range()).start;
+    let mut new = Vec::new();
+    // The ops struct's callbacks take a `struct OLD *`: declare the tag before them.
+    let forward = format!("struct {};", rule.old_struct);
+    if memchr::memmem::find(&src[..at], forward.as_bytes()).is_none() {
+        new.extend_from_slice(format!("{forward}\n\n").as_bytes());
+    }
+    if let Some(doc) = doc {
+        let (ops_doc, walk_doc) = split_doc(rule, text(src, doc));
+        new.extend_from_slice(&ops_doc);
+        edits.push(Edit::replace(doc.byte_range(), walk_doc));
+    }
+    new.extend_from_slice(format!("struct {ops} {{\n").as_bytes());
+    for l in moved_lines {
+        new.extend_from_slice(&l);
+    }
+    new.extend_from_slice(b"};\n\n");
+    edits.push(Edit::insert(at, new));
+    Ok(edits)
+}
+
+fn toplevel<'t>(root: Node<'t>, mut n: Node<'t>) -> Node<'t> {
+    while let Some(p) = n.parent() {
+        if p == root {
+            break;
+        }
+        n = p;
+    }
+    n
+}
+
+fn adjacent(src: &[u8], a: Node, b: Node) -> bool {
+    src[a.end_byte()..b.start_byte()]
+        .iter()
+        .filter(|&&c| c == b'\n')
+        .count()
+        <= 1
+}
+
+/// Split the old struct's kernel-doc: the moved members' paragraphs go to a new comment for
+/// the ops struct; the old one keeps the rest, with `@ops` where the first moved one was.
+fn split_doc(rule: &Rule, doc: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let text = String::from_utf8_lossy(doc);
+    let lines: Vec<&str> = text.lines().collect();
+    // Paragraphs: a line ` * @name:` starts one; continuation lines (not `@`, not blank) follow.
+    let mut ops_doc = String::from("/**\n");
+    let mut walk_doc = String::new();
+    let mut owner: Option<bool> = None; // Some(true): inside a moved member's paragraph
+    let mut ops_line_done = false;
+    for (i, l) in lines.iter().enumerate() {
+        let body = l.trim_start().trim_start_matches('*').trim_start();
+        if i == 1 && !body.starts_with('@') {
+            // The title line: `name - description`.
+            let desc = body.split_once(" - ").map_or(body, |x| x.1);
+            ops_doc.push_str(&format!(" * {} - {desc}\n", rule.ops_struct));
+            let title = rule.walk_doc.clone().unwrap_or_else(|| desc.to_string());
+            walk_doc.push_str(&format!(" * {} - {title}\n", rule.old_struct));
+            continue;
+        }
+        if let Some(rest) = body.strip_prefix('@') {
+            let name = rest.split(':').next().unwrap_or("").trim();
+            owner = Some(
+                rule.field(name)
+                    .is_some_and(|f| rule.fields[f].role == Role::Moved),
+            );
+        } else if body.is_empty() || body == "/" || l.trim_start().starts_with("*/") {
+            owner = None;
+        }
+        if owner == Some(true) {
+            if !ops_line_done {
+                walk_doc.push_str(&format!(" * @{}: {}\n", rule.ops_param, rule.ops_doc));
+                ops_line_done = true;
+            }
+            ops_doc.push_str(l);
+            ops_doc.push('\n');
+        } else {
+            walk_doc.push_str(l);
+            walk_doc.push('\n');
+        }
+    }
+    ops_doc.push_str(" */\n");
+    let walk_doc = walk_doc.strip_suffix('\n').unwrap_or(&walk_doc).to_string();
+    (ops_doc.into_bytes(), walk_doc.into_bytes())
+}
+
+/// File-scope prototypes of the entry points with the old arity: (declaration, entry, params).
+fn prototypes<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Vec<(Node<'t>, usize, Node<'t>)> {
+    let mut out = Vec::new();
+    let mut c = root.walk();
+    for top in root.children(&mut c) {
+        if top.kind() != "declaration" {
+            continue;
+        }
+        let mut c2 = top.walk();
+        for d in top.children_by_field_name("declarator", &mut c2) {
+            if let Some((entry, list)) = entry_declarator(rule, src, d) {
+                out.push((top, entry, list));
+            }
+        }
+    }
+    out
+}
+
+/// An entry point's function declarator with the old arity: (entry, parameter list).
+fn entry_declarator<'t>(rule: &Rule, src: &[u8], mut d: Node<'t>) -> Option<(usize, Node<'t>)> {
+    while d.kind() == "pointer_declarator" {
+        d = d.child_by_field_name("declarator")?;
+    }
+    if d.kind() != "function_declarator" {
+        return None;
+    }
+    let name = d.child_by_field_name("declarator")?;
+    let entry = rule
+        .entries
+        .iter()
+        .position(|e| e.name.as_bytes() == text(src, name))?;
+    let list = d.child_by_field_name("parameters")?;
+    let params: Vec<Node> = named_children(list)
+        .into_iter()
+        .filter(|p| p.kind() == "parameter_declaration")
+        .collect();
+    let e = &rule.entries[entry];
+    let walk = params.get(e.walk_index)?;
+    let ty = walk.child_by_field_name("type")?;
+    let is_old = params.len() == e.old_arity
+        && ty.kind() == "struct_specifier"
+        && ty
+            .child_by_field_name("name")
+            .is_some_and(|t| text(src, t) == rule.old_struct.as_bytes());
+    is_old.then_some((entry, list))
+}
+
+/// The new parameter list for an entry point.
+fn params(
+    rule: &Rule,
+    src: &[u8],
+    entry: usize,
+    list: Node,
+    members: &Members,
+) -> Result<Vec<u8>, Flag> {
+    let e = &rule.entries[entry];
+    let old: Vec<Node> = named_children(list);
+    for a in &e.new_args {
+        if let NewArg::Field(f) = a {
+            let name = &rule.fields[*f].name;
+            if !members.contains_key(name) && rule_decl(rule, name).is_none() {
+                return Err(Flag::new(
+                    Code::Unsupported,
+                    format!(
+                        "the type of `{name}` is unknown here: give the field a `decl` in the rule"
+                    ),
+                ));
+            }
+        }
+    }
+    let args: Vec<Vec<u8>> = e
+        .new_args
+        .iter()
+        .map(|a| match a {
+            NewArg::Old(i) => text(src, old[*i]).to_vec(),
+            NewArg::Ops => {
+                format!("const struct {} *{}", rule.ops_struct, rule.ops_param).into_bytes()
+            }
+            NewArg::Field(f) => {
+                let name = &rule.fields[*f].name;
+                members
+                    .get(name)
+                    .cloned()
+                    .or_else(|| rule_decl(rule, name))
+                    .unwrap_or_default()
+                    .into_bytes()
+            }
+        })
+        .collect();
+    Ok(plan::layout(src, list.start_byte(), list.end_byte(), &args))
+}
+
+/// Without the struct's definition at hand (the implementation file), an argument field's
+/// declaration comes from the rule (`decl = "struct mm_struct *mm"`).
+fn rule_decl(rule: &Rule, name: &str) -> Option<String> {
+    rule.field(name).and_then(|f| rule.fields[f].decl.clone())
+}
+
+/// Entry point definitions with the old signature: (function, entry, parameter list, walk name).
+fn implementations<'t>(
+    rule: &Rule,
+    src: &[u8],
+    root: Node<'t>,
+) -> Vec<(Node<'t>, usize, Node<'t>, String)> {
+    let mut out = Vec::new();
+    let mut c = root.walk();
+    for top in root.children(&mut c) {
+        if top.kind() != "function_definition" {
+            continue;
+        }
+        let Some(d) = top.child_by_field_name("declarator") else {
+            continue;
+        };
+        if let Some((entry, list)) = entry_declarator(rule, src, d) {
+            let walk = named_children(list)[rule.entries[entry].walk_index];
+            let mut name = None;
+            visit(walk, &mut |n| {
+                if n.kind() == "identifier" {
+                    name = Some(String::from_utf8_lossy(text(src, n)).into_owned());
+                }
+            });
+            if let Some(name) = name {
+                out.push((top, entry, list, name));
+            }
+        }
+    }
+    out
+}
+
+fn implementation(
+    rule: &Rule,
+    src: &[u8],
+    f: (Node, usize, Node, String),
+    members: &Members,
+) -> Result<Vec<Edit>, Flag> {
+    let (func, entry, list, walk) = f;
+    let e = &rule.entries[entry];
+    let body = func
+        .child_by_field_name("body")
+        .ok_or_else(|| Flag::new(Code::Unsupported, "no body"))?;
+    let mut edits = Vec::new();
+    edits.push(Edit::replace(
+        list.byte_range(),
+        params(rule, src, entry, list, members)?,
+    ));
+    // The walk becomes a local filled from the new parameters.
+    let mut inits: Vec<(String, String)> = vec![(rule.ops_param.clone(), rule.ops_param.clone())];
+    for a in &e.new_args {
+        if let NewArg::Field(fi) = a {
+            let n = rule.fields[*fi].name.clone();
+            inits.push((n.clone(), n));
+        }
+    }
+    for (fi, expr) in &e.implied {
+        inits.push((rule.fields[*fi].name.clone(), expr.clone()));
+    }
+    inits.sort_by_key(|(n, _)| {
+        if *n == rule.ops_param {
+            0
+        } else {
+            1 + rule.field(n).unwrap_or(0)
+        }
+    });
+    let widest = inits.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let eq_col = (16 + 1 + widest) / 8 * 8 + 8;
+    let mut local = format!("\tstruct {} {walk} = {{\n", rule.old_struct);
+    for (n, v) in &inits {
+        let mut col = 16 + 1 + n.len();
+        local.push_str(&format!("\t\t.{n}"));
+        while col < eq_col {
+            local.push('\t');
+            col = col / 8 * 8 + 8;
+        }
+        local.push_str(&format!("= {v},\n"));
+    }
+    local.push_str("\t};\n");
+    // Kernel style: a blank line between declarations and code.
+    let first = named_children(body).into_iter().next();
+    if first.is_some_and(|n| n.kind() != "declaration") {
+        local.push('\n');
+    }
+    let open = body.start_byte() + 1;
+    let after_brace = src[open..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(open, |i| open + i + 1);
+    edits.push(Edit::insert(after_brace, local));
+    // Inside: `walk->f` → `walk.f` (callbacks: `walk.ops->f`), `walk` passed on → `&walk`.
+    for id in find::idents_named(src, body, &walk, &body.byte_range()) {
+        let parent = id
+            .parent()
+            .ok_or_else(|| Flag::new(Code::Unsupported, "walk used oddly"))?;
+        match parent.kind() {
+            "field_expression" if parent.child_by_field_name("argument") == Some(id) => {
+                let op = parent
+                    .child_by_field_name("operator")
+                    .ok_or_else(|| Flag::new(Code::Unsupported, "field without operator"))?;
+                let field = parent
+                    .child_by_field_name("field")
+                    .map(|x| String::from_utf8_lossy(text(src, x)).into_owned())
+                    .unwrap_or_default();
+                let moved = rule
+                    .field(&field)
+                    .is_some_and(|i| rule.fields[i].role == Role::Moved);
+                let with = if moved {
+                    format!(".{}->", rule.ops_param)
+                } else {
+                    ".".to_string()
+                };
+                edits.push(Edit::replace(op.byte_range(), with));
+            }
+            "argument_list" => edits.push(Edit::insert(id.start_byte(), "&")),
+            _ => {
+                return Err(Flag::new(
+                    Code::Unsupported,
+                    format!("`{walk}` used as {}", parent.kind().replace('_', " ")),
+                )
+                .at(line_of(src, id.start_byte())));
+            }
+        }
+    }
+    // Kernel-doc of the function: `@walk:` becomes the new parameters.
+    if let Some(doc) = func.prev_sibling().filter(|p| {
+        p.kind() == "comment" && text(src, *p).starts_with(b"/**") && adjacent(src, *p, func)
+    }) {
+        if let Some(edit) = param_doc(rule, src, doc, entry, &walk) {
+            edits.push(edit);
+        }
+    }
+    Ok(edits)
+}
+
+/// Replace the `@walk:` paragraph of an entry point's kernel-doc with the new parameters.
+fn param_doc(rule: &Rule, src: &[u8], doc: Node, entry: usize, walk: &str) -> Option<Edit> {
+    let t = text(src, doc);
+    let key = format!(" * @{walk}:");
+    let start = memchr::memmem::find(t, key.as_bytes())?;
+    let mut end = start + t[start..].iter().position(|&b| b == b'\n')? + 1;
+    // Continuation lines: ` *` followed by more text that does not start a new `@` item.
+    while let Some(k) = t[end..].iter().position(|&b| b == b'\n') {
+        let line = &t[end..end + k];
+        let body = line
+            .trim_ascii_start()
+            .strip_prefix(b"*")
+            .unwrap_or(line)
+            .trim_ascii_start();
+        if body.is_empty() || body.starts_with(b"@") || body.starts_with(b"/") {
+            break;
+        }
+        end += k + 1;
+    }
+    let mut new = String::new();
+    for a in &rule.entries[entry].new_args {
+        match a {
+            NewArg::Ops => new.push_str(&format!(" * @{}: {}\n", rule.ops_param, rule.ops_doc)),
+            NewArg::Field(f) => {
+                let fld = &rule.fields[*f];
+                let d = fld
+                    .doc
+                    .clone()
+                    .unwrap_or_else(|| format!("see struct {}", rule.old_struct));
+                new.push_str(&format!(" * @{}: {d}\n", fld.name));
+            }
+            NewArg::Old(_) => {}
+        }
+    }
+    let base = doc.start_byte();
+    Some(Edit::replace(base + start..base + end, new))
+}
+
+/// Callback calls through a walk pointer anywhere in the file: `E->f` with `E` a parameter or
+/// local of type `struct OLD *` and `f` a moved member becomes `E->ops->f`.
+fn callback_calls(rule: &Rule, src: &[u8], root: Node, skip: &[Node]) -> Vec<Edit> {
+    let mut out = Vec::new();
+    let mut c = root.walk();
+    for top in root.children(&mut c) {
+        if top.kind() != "function_definition" || skip.contains(&top) {
+            continue;
+        }
+        let pointers = walk_pointers(rule, src, top);
+        if pointers.is_empty() {
+            continue;
+        }
+        visit(top, &mut |n| {
+            if n.kind() != "field_expression" {
+                return;
+            }
+            let (Some(arg), Some(op), Some(field)) = (
+                n.child_by_field_name("argument"),
+                n.child_by_field_name("operator"),
+                n.child_by_field_name("field"),
+            ) else {
+                return;
+            };
+            let moved = rule
+                .field(&String::from_utf8_lossy(text(src, field)))
+                .is_some_and(|i| rule.fields[i].role == Role::Moved);
+            if moved
+                && text(src, op) == b"->"
+                && arg.kind() == "identifier"
+                && pointers.iter().any(|p| p.as_bytes() == text(src, arg))
+            {
+                out.push(Edit::insert(
+                    field.start_byte(),
+                    format!("{}->", rule.ops_param),
+                ));
+            }
+        });
+    }
+    out
+}
+
+/// Names of parameters and locals declared `struct OLD *name` in a function.
+fn walk_pointers(rule: &Rule, src: &[u8], func: Node) -> Vec<String> {
+    let mut out = Vec::new();
+    visit(func, &mut |n| {
+        if !matches!(n.kind(), "parameter_declaration" | "declaration") {
+            return;
+        }
+        let Some(ty) = n.child_by_field_name("type") else {
+            return;
+        };
+        if ty.kind() != "struct_specifier"
+            || !ty
+                .child_by_field_name("name")
+                .is_some_and(|t| text(src, t) == rule.old_struct.as_bytes())
+        {
+            return;
+        }
+        let mut c = n.walk();
+        for d in n.children_by_field_name("declarator", &mut c) {
+            let d = if d.kind() == "init_declarator" {
+                d.child_by_field_name("declarator").unwrap_or(d)
+            } else {
+                d
+            };
+            if d.kind() == "pointer_declarator" {
+                if let Some(id) = d
+                    .child_by_field_name("declarator")
+                    .filter(|x| x.kind() == "identifier")
+                {
+                    out.push(String::from_utf8_lossy(text(src, id)).into_owned());
+                }
+            }
+        }
+    });
+    out
+}
