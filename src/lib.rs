@@ -28,6 +28,60 @@ use cli::{Cli, Command, Common, RunArgs};
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
+/// SIGINT/SIGTERM during `apply`: the files already written are complete, the rest untouched.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Has SIGINT or SIGTERM arrived since [`catch_signals`]?
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// From now on SIGINT and SIGTERM only raise a flag: the run stops taking new files, finishes
+/// (or discards) the one being written, reports, and exits 130.
+pub fn catch_signals() {
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // SAFETY-free API: the handler only stores to an atomic.
+        let _ = unsafe {
+            signal_hook::low_level::register(sig, || {
+                INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed)
+            })
+        };
+    }
+}
+
+/// Write every changed file atomically, in path order, until done or interrupted.
+/// Returns the paths written and those left unwritten by an interruption.
+fn apply(
+    res: &pipeline::RunResult,
+    err: &mut dyn Write,
+    errors: &mut usize,
+) -> Result<(Vec<std::path::PathBuf>, Vec<std::path::PathBuf>)> {
+    let (mut written, mut left) = (Vec::new(), Vec::new());
+    // A test hook: slow writes down so that a signal can land mid-run.
+    let delay = std::env::var("KCODEMOD_TEST_WRITE_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis);
+    for f in res.files.iter().filter(|f| f.new.is_some()) {
+        if interrupted() {
+            left.push(f.path.clone());
+            continue;
+        }
+        if let Some(d) = delay {
+            std::thread::sleep(d);
+        }
+        match write::replace(&f.path, &f.original, f.new.as_deref().unwrap()) {
+            Ok(()) => written.push(f.path.clone()),
+            Err(e) => {
+                writeln!(err, "{}: {e}", f.path.display())?;
+                *errors += 1;
+            }
+        }
+    }
+    Ok((written, left))
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -114,8 +168,10 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
             .ok_or_else(|| anyhow::anyhow!("--prefix {p}: expected GROUP=PREFIX"))?;
         prefixes.insert(g.to_string(), v.to_string());
     }
+    let progress = report::progress::Progress::start(!a.run.common.quiet && !a.run.common.json);
     let res = pipeline::run(&cfg);
-    report::diagnostics(&res, &cfg.rules, err)?;
+    drop(progress);
+    report::diagnostics(&res, &cfg.rules, err, report::use_color(a.run.common.color))?;
     let opts = emit::series::Options {
         out: a.out.clone(),
         split: a.split,
@@ -159,32 +215,46 @@ fn git_ident(tree: &std::path::Path) -> Option<String> {
 
 fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
     let cfg = config(&a, &a.common)?;
+    let progress = report::progress::Progress::start(!a.common.quiet && !a.common.json);
     let res = pipeline::run(&cfg);
+    drop(progress);
+    if interrupted() {
+        writeln!(err, "kcodemod: interrupted before any file was written")?;
+        return Ok(EXIT_INTERRUPTED);
+    }
     let mut errors = res.problems.len();
     if mode == Mode::Diff && !a.common.json {
         for f in &res.files {
             out.write_all(&report::file_diff(f))?;
         }
     }
+    let mut interrupted = false;
     if mode == Mode::Apply {
-        for f in &res.files {
-            if let Some(new) = &f.new
-                && let Err(e) = write::replace(&f.path, &f.original, new)
-            {
-                writeln!(err, "{}: {e}", f.path.display())?;
-                errors += 1;
+        let (written, left) = apply(&res, err, &mut errors)?;
+        if !left.is_empty() {
+            interrupted = true;
+            writeln!(
+                err,
+                "kcodemod: interrupted: {} files written, {} not written:",
+                written.len(),
+                left.len()
+            )?;
+            for p in &left {
+                writeln!(err, "  {}", p.display())?;
             }
         }
     }
     if a.common.json {
         report::json(&res, &cfg.rules, out)?;
     } else {
-        report::diagnostics(&res, &cfg.rules, err)?;
+        report::diagnostics(&res, &cfg.rules, err, report::use_color(a.common.color))?;
     }
     if !a.common.quiet && !a.common.json {
         writeln!(err, "{}", report::summary(&res))?;
     }
-    Ok(if errors > 0 {
+    Ok(if interrupted {
+        EXIT_INTERRUPTED
+    } else if errors > 0 {
         EXIT_ERROR
     } else if mode == Mode::Check && res.sites().next().is_some() {
         EXIT_FINDINGS

@@ -4,6 +4,7 @@ use clap::Parser;
 
 fn main() {
     let cli = kcodemod::cli::Cli::parse();
+    kcodemod::catch_signals();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut err = std::io::stderr();

@@ -2,6 +2,7 @@
 //! with rayon, and return per-file results in path order (so `-j1` and `-jN` print the same).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rayon::prelude::*;
@@ -174,6 +175,16 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             }
         };
         let out = struct_to_ops::migrate(&cfg.rules[r], src, &parsed, cfg.api);
+        let c = &crate::report::progress::COUNTERS;
+        c.parsed.fetch_add(1, Ordering::Relaxed);
+        for s in &out.sites {
+            let n = if s.outcome == Outcome::Converted {
+                &c.converted
+            } else {
+                &c.flagged
+            };
+            n.fetch_add(1, Ordering::Relaxed);
+        }
         res.parse_error_functions += out.parse_error_functions;
         res.sites
             .extend(out.sites.into_iter().map(|site| Found { rule: r, site }));

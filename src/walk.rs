@@ -121,6 +121,9 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
         let files = &files;
         let mut buf = Vec::with_capacity(1 << 20);
         Box::new(move |entry| {
+            if crate::interrupted() {
+                return WalkState::Quit;
+            }
             let entry = match entry {
                 Ok(e) => e,
                 Err(err) => {
@@ -167,6 +170,9 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
                 return WalkState::Continue;
             }
             files.fetch_add(1, Ordering::Relaxed);
+            crate::report::progress::COUNTERS
+                .scanned
+                .fetch_add(1, Ordering::Relaxed);
             // One buffer per worker: most files are read, scanned and forgotten.
             match read(path, opts.max_size, &mut buf) {
                 Ok(()) => {

@@ -253,3 +253,53 @@ fn rules_lists_the_bundled_rules() {
     assert!(s.starts_with("mm_walk_ops\t"));
     assert!(s.contains("\nirq_walker_ops\t"));
 }
+
+#[test]
+fn sigint_during_apply_leaves_every_file_whole() {
+    let t = tree(false);
+    let before = snapshot(t.path());
+    let child = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .arg("apply")
+        .arg(t.path())
+        .env("KCODEMOD_TEST_WRITE_DELAY_MS", "150")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted:"), "{err}");
+    let after = snapshot(t.path());
+    assert_eq!(before.len(), after.len(), "no temporary file may remain");
+    let (mut changed, mut same) = (0, 0);
+    for ((p, a), (_, b)) in before.iter().zip(&after) {
+        if a == b {
+            same += 1;
+            continue;
+        }
+        changed += 1;
+        let name = p
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace(".c", ".expected.c");
+        assert_eq!(
+            b,
+            &std::fs::read(fixtures().join(name)).unwrap(),
+            "{}: half-written",
+            p.display()
+        );
+    }
+    assert!(
+        changed > 0 && same > 0,
+        "the signal should land mid-run ({changed} changed, {same} not)"
+    );
+    // The listed unwritten files are exactly those left as they were.
+    assert_eq!(err.lines().filter(|l| l.starts_with("  ")).count(), same);
+}

@@ -351,10 +351,7 @@ fn find_in_makefile(
     let mut found_any = false;
     let mut chain: Vec<Req> = Vec::new();
     for hop in 0..=MAX_COMPOSITE {
-        let cands: Vec<&MakeLine> = lines
-            .iter()
-            .filter(|l| l.words.iter().any(|w| *w == word))
-            .collect();
+        let cands: Vec<&MakeLine> = lines.iter().filter(|l| l.words.contains(&word)).collect();
         let Some(best) = cands
             .iter()
             .find(|l| TERMINAL_VARS.contains(&l.var.as_str()) && l.suffix == "y")
@@ -2331,6 +2328,28 @@ endchoice
         );
         let h = n("include/linux/mm.h", &[], "x86_64");
         assert!(h.object.is_empty());
+    }
+
+    #[test]
+    fn real_tree_6_1_object_needs() {
+        let tree = Path::new("/work/trees/linux-6.1");
+        if !tree.join("Makefile").is_file() {
+            eprintln!("note: {} absent; skipping", tree.display());
+            return;
+        }
+        let t = Touched {
+            path: "mm/migrate_device.c".into(),
+            guards: vec![],
+        };
+        let n = object_needs(tree, &t, "x86_64");
+        let s: Vec<&str> = n.symbols.iter().map(|(s, _)| s.as_str()).collect();
+        let pos = |w: &str| s.iter().position(|x| *x == w);
+        assert!(
+            pos("ZONE_DEVICE").is_some() && pos("MIGRATION").is_some(),
+            "{s:?}"
+        );
+        assert!(pos("ZONE_DEVICE") < pos("DEVICE_MIGRATION"), "{s:?}");
+        assert!(n.unreachable.is_empty(), "{:?}", n.unreachable);
     }
 
     /// Writes the check scripts for the 5.3.1 files to $KCODEMOD_CHECK_OUT (default

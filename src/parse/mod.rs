@@ -164,6 +164,10 @@ fn blank(view: &mut [u8], range: std::ops::Range<usize>) {
 
 fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives) -> Vec<u8> {
     let mut v = src.to_vec();
+    // A UTF-8 byte order mark is not C.
+    if v.starts_with(b"\xEF\xBB\xBF") {
+        v[..3].copy_from_slice(b"   ");
+    }
     // Directives are data (see directives.rs): tree-sitter sees every arm as plain code, and
     // the analysis decides per configuration which arms are present.
     for line in dirs.lines() {

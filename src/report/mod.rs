@@ -1,6 +1,8 @@
 //! Reporting: diagnostics on stderr (`path:line: function: why [code]`), unified diffs, JSON
 //! Lines records and the summary line.
 
+pub mod progress;
+
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -24,14 +26,38 @@ pub fn file_diff(f: &FileResult) -> Vec<u8> {
     out
 }
 
+/// Colour for `--color auto|always|never`: auto means stderr is a terminal and NO_COLOR unset.
+pub fn use_color(choice: crate::cli::Color) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        crate::cli::Color::Always => true,
+        crate::cli::Color::Never => false,
+        crate::cli::Color::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        }
+    }
+}
+
+/// Name the rule in diagnostics only when sites of more than one rule were found.
+fn several_rules_fired(run: &RunResult) -> bool {
+    let mut it = run.sites().map(|(_, s)| s.rule);
+    it.next().is_some_and(|first| it.any(|r| r != first))
+}
+
 /// Human diagnostics: one line per flagged site, per unreadable path, per skipped file.
 pub fn diagnostics(
     run: &RunResult,
     rules: &[crate::rule::Rule],
     w: &mut dyn Write,
+    color: bool,
 ) -> io::Result<()> {
+    let (red, yellow, reset) = if color {
+        ("\x1b[31m", "\x1b[33m", "\x1b[0m")
+    } else {
+        ("", "", "")
+    };
     for p in &run.problems {
-        writeln!(w, "{}: {}", p.path.display(), p.why)?;
+        writeln!(w, "{red}{}: {}{reset}", p.path.display(), p.why)?;
     }
     for p in &run.skipped {
         writeln!(w, "{}: skipped: {}", p.path.display(), p.why)?;
@@ -47,14 +73,14 @@ pub fn diagnostics(
                 } else {
                     format!(" {}:", s.site.function)
                 };
-                let rule = if rules.len() > 1 {
+                let rule = if several_rules_fired(run) {
                     format!(" ({})", rules[s.rule].id)
                 } else {
                     String::new()
                 };
                 writeln!(
                     w,
-                    "{}:{}:{func} {} [{}]{rule}",
+                    "{}:{}:{func} {} {yellow}[{}]{reset}{rule}",
                     f.rel, s.site.line, flag.why, flag.code
                 )?;
             }

@@ -103,6 +103,11 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
     }
     let planned = plan::edits(rule, src, parsed, &plans).and_then(|mut edits| {
         edits.extend(provided.edits);
+        if crlf(src) {
+            for e in &mut edits {
+                e.text = to_crlf(&e.text);
+            }
+        }
         EditSet::new(edits).map_err(|o| o.to_string())
     });
     match planned.and_then(|edits| check(rule, src, parsed, &edits, converted).map(|()| edits)) {
@@ -117,6 +122,25 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
                 }
             }
         }
+    }
+    out
+}
+
+/// Does the file end its lines with CRLF? Then generated lines do too.
+fn crlf(src: &[u8]) -> bool {
+    let lf = memchr::memchr_iter(b'\n', src).count();
+    let crlf = memchr::memmem::find_iter(src, b"\r\n").count();
+    lf > 0 && crlf * 2 > lf
+}
+
+/// Every bare `\n` of generated text becomes `\r\n`.
+fn to_crlf(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + 8);
+    for (i, &b) in text.iter().enumerate() {
+        if b == b'\n' && (i == 0 || text[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
     }
     out
 }

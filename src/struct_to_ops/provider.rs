@@ -521,10 +521,10 @@ fn implementation(
     // Kernel-doc of the function: `@walk:` becomes the new parameters.
     if let Some(doc) = func.prev_sibling().filter(|p| {
         p.kind() == "comment" && text(src, *p).starts_with(b"/**") && adjacent(src, *p, func)
-    })
-        && let Some(edit) = param_doc(rule, src, doc, entry, &walk) {
-            edits.push(edit);
-        }
+    }) && let Some(edit) = param_doc(rule, src, doc, entry, &walk)
+    {
+        edits.push(edit);
+    }
     Ok(edits)
 }
 
@@ -620,7 +620,8 @@ fn walk_pointers(rule: &Rule, src: &[u8], func: Node) -> Vec<String> {
         };
         if ty.kind() != "struct_specifier"
             || ty
-                .child_by_field_name("name").is_none_or(|t| text(src, t) != rule.old_struct.as_bytes())
+                .child_by_field_name("name")
+                .is_none_or(|t| text(src, t) != rule.old_struct.as_bytes())
         {
             return;
         }
@@ -635,9 +636,9 @@ fn walk_pointers(rule: &Rule, src: &[u8], func: Node) -> Vec<String> {
                 && let Some(id) = d
                     .child_by_field_name("declarator")
                     .filter(|x| x.kind() == "identifier")
-                {
-                    out.push(String::from_utf8_lossy(text(src, id)).into_owned());
-                }
+            {
+                out.push(String::from_utf8_lossy(text(src, id)).into_owned());
+            }
         }
     });
     out
