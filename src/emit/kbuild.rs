@@ -85,18 +85,16 @@ pub fn toolchain(group: &str, paths: &[&str]) -> Option<Toolchain> {
             "defconfig",
         )),
         "powerpc" => {
-            // Book3S-64 code (hash/radix MMU, subpage protection, …) needs a 64-bit server
-            // config; ppc64_defconfig is also the best-covering default for the rest.
-            let defconfig = if paths.iter().any(|p| p.contains("/book3s64/")) {
-                "ppc64_defconfig"
-            } else {
-                "ppc64_defconfig"
-            };
+            // Book3S-64 code (`arch/powerpc/**/book3s64/`: hash/radix MMU, subpage
+            // protection, …) needs a 64-bit server config, and ppc64_defconfig is also the
+            // best-covering default for everything else; the paths would pick another
+            // defconfig here once a group needs one (32-bit, Book3E).
+            let _book3s64 = paths.iter().any(|p| p.contains("/book3s64/"));
             Some(tc(
                 "powerpc",
                 &["powerpc64-linux-gnu-"],
                 "gcc-powerpc64-linux-gnu",
-                defconfig,
+                "ppc64_defconfig",
             ))
         }
         "openrisc" => Some(tc(
@@ -138,7 +136,8 @@ pub struct MakeLine {
     /// `CONFIG_` symbols of the enclosing `ifdef CONFIG_X` / `ifeq ($(CONFIG_X),y)` /
     /// `ifneq ($(CONFIG_X),)` blocks, outermost first, with the line of the conditional.
     pub guards: Vec<(String, usize)>,
-    /// Enclosing conditionals that could not be reduced to a symbol (`ifndef`, `else`, …).
+    /// Enclosing conditionals on `CONFIG_` symbols that could not be reduced to a required
+    /// symbol (`ifndef CONFIG_X`, the `else` of `ifdef CONFIG_X`, …).
     pub other_conds: Vec<String>,
 }
 
@@ -245,7 +244,11 @@ pub fn parse_makefile(text: &str) -> Vec<MakeLine> {
                     .iter()
                     .filter_map(|f| f.sym.clone().map(|s| (s, f.line)))
                     .collect(),
-                other_conds: stack.iter().filter_map(|f| f.other.clone()).collect(),
+                other_conds: stack
+                    .iter()
+                    .filter_map(|f| f.other.clone())
+                    .filter(|o| o.contains("CONFIG_"))
+                    .collect(),
             });
         }
     }
@@ -307,11 +310,7 @@ fn make_condition(kw: &str, arg: &str) -> (Option<String>, Option<String>) {
                 (None, Some(s)) => (s, a.trim().to_string()),
                 _ => return (None, note),
             };
-            let positive = match (kw, val.as_str()) {
-                ("ifeq", "y" | "m") => true,
-                ("ifneq", "") => true,
-                _ => false,
-            };
+            let positive = matches!((kw, val.as_str()), ("ifeq", "y" | "m") | ("ifneq", ""));
             if positive {
                 (Some(sym), None)
             } else {
@@ -786,8 +785,8 @@ impl Kconfig {
 
     /// The Kconfig view of `tree` for `arch` (an `ARCH` value or a group), cached.
     pub fn load(tree: &Path, arch: &str) -> Arc<Kconfig> {
-        static CACHE: LazyLock<Mutex<HashMap<(PathBuf, String), Arc<Kconfig>>>> =
-            LazyLock::new(Default::default);
+        type Cache = HashMap<(PathBuf, String), Arc<Kconfig>>;
+        static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Default::default);
         let key = (tree.to_path_buf(), srcarch(arch).to_string());
         if let Some(k) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return k.clone();
@@ -1572,6 +1571,10 @@ pub fn group_script(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Str
         }
     }
     disable.retain(|(d, _)| !syms.iter().any(|(s, _)| s == d));
+    // Only plain symbol names reach the shell.
+    syms.retain(|(s, _)| is_symbol(s));
+    disable.retain(|(s, _)| is_symbol(s));
+    unreachable.retain(|(s, _)| is_symbol(s));
     let is_x86 = srcarch(&tc.arch) == "x86";
     let extra_kcflags = if tc.arch == "openrisc" {
         "-Wno-error=cpp"
@@ -1635,6 +1638,23 @@ pub fn group_script(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Str
         w,
         "# Symbols kcodemod found no way to enable for this arch: code under them is not compiled."
     );
+    let notes: Vec<String> = objs
+        .iter()
+        .flat_map(|o| {
+            o.notes
+                .iter()
+                .map(move |n| format!("{}: {}", o.object, one_line(n)))
+        })
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(
+            w,
+            "# Notes from the Kbuild/Kconfig analysis (skipped or not understood conditions):"
+        );
+        for n in &notes {
+            let _ = writeln!(w, "#   {n}");
+        }
+    }
     let _ = writeln!(w, "UNREACHABLE=(");
     for (sym, obj) in &unreachable {
         let _ = writeln!(w, "\t{sym}\t# {obj}");
@@ -2212,65 +2232,6 @@ endchoice
 
     const TREE: &str = "/work/trees/linux-5.3.1";
 
-    /// The 11 old-API files of 5.3.1 with the positive `#if` guards around their walk
-    /// declarations, calls and callbacks (every line mentioning `mm_walk`/`walk_page_`).
-    fn touched_5_3_1() -> Vec<Touched> {
-        let t = |p: &str, g: &[&str]| Touched {
-            path: p.to_string(),
-            guards: g.iter().map(|s| s.to_string()).collect(),
-        };
-        vec![
-            t("arch/openrisc/kernel/dma.c", &[]),
-            t(
-                "arch/powerpc/mm/book3s64/subpage_prot.c",
-                &["CONFIG_TRANSPARENT_HUGEPAGE"],
-            ),
-            t("arch/s390/mm/gmap.c", &[]),
-            t(
-                "fs/proc/task_mmu.c",
-                &[
-                    "CONFIG_PROC_PAGE_MONITOR",
-                    "CONFIG_SHMEM",
-                    "CONFIG_TRANSPARENT_HUGEPAGE",
-                    "CONFIG_HUGETLB_PAGE",
-                    "CONFIG_NUMA",
-                ],
-            ),
-            t("mm/hmm.c", &[]),
-            t("mm/madvise.c", &["CONFIG_SWAP"]),
-            t("mm/memcontrol.c", &["CONFIG_MMU"]),
-            t("mm/mempolicy.c", &[]),
-            t("mm/migrate.c", &["CONFIG_MIGRATE_VMA_HELPER"]),
-            t("mm/mincore.c", &[]),
-            t("mm/mprotect.c", &[]),
-        ]
-    }
-
-    /// Scripts for the 5.3.1 files, by group.
-    fn scripts_5_3_1(tree: &Path) -> Vec<(String, String)> {
-        let touched = touched_5_3_1();
-        let mut groups: Vec<String> = touched.iter().map(|t| arch_group(&t.path)).collect();
-        groups.sort();
-        groups.dedup();
-        let mut out = Vec::new();
-        for g in &groups {
-            let paths: Vec<&str> = touched
-                .iter()
-                .filter(|t| arch_group(&t.path) == *g)
-                .map(|t| t.path.as_str())
-                .collect();
-            let tc = toolchain(g, &paths).unwrap();
-            let objs: Vec<ObjectNeeds> = touched
-                .iter()
-                .filter(|t| arch_group(&t.path) == *g)
-                .map(|t| object_needs(tree, t, &tc.arch))
-                .collect();
-            out.push((format!("{g}.sh"), group_script(g, &tc, &objs)));
-        }
-        out.push(("all.sh".into(), all_script(&groups)));
-        out
-    }
-
     #[test]
     fn real_tree_object_needs() {
         let tree = Path::new(TREE);
@@ -2350,30 +2311,5 @@ endchoice
         );
         assert!(pos("ZONE_DEVICE") < pos("DEVICE_MIGRATION"), "{s:?}");
         assert!(n.unreachable.is_empty(), "{:?}", n.unreachable);
-    }
-
-    /// Writes the check scripts for the 5.3.1 files to $KCODEMOD_CHECK_OUT (default
-    /// /tmp/kcodemod-check/check). Run with `cargo test --lib emit::kbuild -- --ignored`.
-    #[test]
-    #[ignore]
-    fn write_5_3_1_scripts() {
-        let tree = Path::new(TREE);
-        if !tree.join("Makefile").is_file() {
-            eprintln!("note: {TREE} absent; skipping");
-            return;
-        }
-        let dir = std::env::var("KCODEMOD_CHECK_OUT")
-            .unwrap_or_else(|_| "/tmp/kcodemod-check/check".to_string());
-        std::fs::create_dir_all(&dir).unwrap();
-        for (name, text) in scripts_5_3_1(tree) {
-            let p = Path::new(&dir).join(name);
-            std::fs::write(&p, text).unwrap();
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-            }
-            eprintln!("wrote {}", p.display());
-        }
     }
 }

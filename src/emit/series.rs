@@ -355,20 +355,10 @@ fn body(rules: &[Rule], changed: &[&FileResult], files: &[usize], split: bool) -
     let mut b = String::new();
     let _ = writeln!(b, "{}.", rule.summary);
     b.push('\n');
-    let _ = writeln!(
-        b,
-        "The conversion is mechanical (kcodemod, rule {}): each walk's callbacks",
-        rule.id
-    );
-    let _ = writeln!(
-        b,
-        "become a static const struct {} next to the function that uses them,",
-        rule.ops_struct
-    );
-    let _ = writeln!(
-        b,
-        "and the values its data fields held at each call become arguments."
-    );
+    b.push_str(&wrap(&format!(
+        "The conversion is mechanical (kcodemod, rule {}): each walk's callbacks become a static const struct {} next to the function that uses them, and the values its data fields held at each call become arguments.",
+        rule.id, rule.ops_struct
+    )));
     if split {
         b.push('\n');
         let _ = writeln!(
@@ -385,11 +375,10 @@ fn body(rules: &[Rule], changed: &[&FileResult], files: &[usize], split: bool) -
                     let _ = writeln!(conv, "  {}:{} {}", f.rel, s.site.line, s.site.function);
                 }
                 Outcome::Flagged(fl) => {
-                    let _ = writeln!(
-                        flag,
-                        "  {}:{} {}: {} [{}]",
-                        f.rel, s.site.line, s.site.function, fl.why, fl.code
-                    );
+                    let _ = writeln!(flag, "  {}:{} {}:", f.rel, s.site.line, s.site.function);
+                    for l in wrap(&format!("{} [{}]", fl.why, fl.code)).lines() {
+                        let _ = writeln!(flag, "    {l}");
+                    }
                 }
             }
         }
@@ -406,6 +395,35 @@ fn body(rules: &[Rule], changed: &[&FileResult], files: &[usize], split: bool) -
     b
 }
 
+/// Non-ASCII names or text need the MIME headers `git format-patch` adds for them.
+fn mime(m: &mut String, r: &Recipients, body: &str) {
+    if !(r.to.iter().chain(&r.cc).all(|x| x.is_ascii()) && body.is_ascii()) {
+        m.push_str("MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n");
+    }
+}
+
+/// Fill prose to 72 columns, as commit messages are.
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for w in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + w.len() > 72 {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(w);
+    }
+    if !line.is_empty() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 /// One mbox message in `git format-patch` form.
 fn mbox(opts: &Options, subject: &str, r: &Recipients, body: &str, diff: &[u8]) -> String {
     let mut m = String::new();
@@ -413,6 +431,7 @@ fn mbox(opts: &Options, subject: &str, r: &Recipients, body: &str, diff: &[u8]) 
     let _ = writeln!(m, "From: {}", opts.author);
     let _ = writeln!(m, "Date: {}", opts.date);
     let _ = writeln!(m, "Subject: {subject}");
+    mime(&mut m, r, body);
     if !r.to.is_empty() {
         let _ = writeln!(m, "To: {}", r.to.join(",\n    "));
     }
@@ -540,6 +559,7 @@ fn cover_letter(
     let _ = writeln!(m, "From: {}", opts.author);
     let _ = writeln!(m, "Date: {}", opts.date);
     let _ = writeln!(m, "Subject: [PATCH 0/{n}] {}", rule.subject);
+    mime(&mut m, r, &body);
     if !r.to.is_empty() {
         let _ = writeln!(m, "To: {}", r.to.join(",\n    "));
     }
@@ -564,9 +584,22 @@ pub fn edit_guards(f: &FileResult) -> Vec<String> {
         .collect();
     let diff = similar::TextDiff::from_lines(&src[..], &new[..]);
     let mut out: Vec<String> = Vec::new();
+    let new_lines: Vec<&[u8]> = new.split(|&b| b == b'\n').collect();
     for op in diff.ops() {
         if matches!(op.tag(), similar::DiffTag::Equal) {
             continue;
+        }
+        // Conditionals the change itself writes (a guarded ops member) must be on too.
+        for l in new_lines.get(op.new_range()).unwrap_or(&[]) {
+            let t = l.trim_ascii_start();
+            if t.starts_with(b"#if") && !t.starts_with(b"#ifndef") {
+                for w in lex::words(t, 0..t.len()) {
+                    let word = String::from_utf8_lossy(&t[w]).into_owned();
+                    if word.starts_with("CONFIG_") && !out.contains(&word) {
+                        out.push(word);
+                    }
+                }
+            }
         }
         let at = line_starts
             .get(op.old_range().start)

@@ -230,7 +230,7 @@ fn too_wide(src: &[u8], range: &Range<usize>, value: &str) -> bool {
     display_col(line.trim_ascii_end()) > WIDTH
 }
 
-fn display_col(line: &[u8]) -> usize {
+pub(super) fn display_col(line: &[u8]) -> usize {
     line.iter()
         .fold(0, |c, &b| if b == b'\t' { c / 8 * 8 + 8 } else { c + 1 })
 }
@@ -238,11 +238,22 @@ fn display_col(line: &[u8]) -> usize {
 /// `(a, b, c)` on one line when it fits in 80 columns with what follows it on the line;
 /// otherwise filled greedily with continuation lines aligned after the parenthesis.
 pub(super) fn layout(src: &[u8], open: usize, close: usize, args: &[Vec<u8>]) -> Vec<u8> {
+    layout_shifted(src, open, close, args, 0)
+}
+
+/// [`layout`] for a parenthesis that other edits on its line move `shift` columns right.
+pub(super) fn layout_shifted(
+    src: &[u8],
+    open: usize,
+    close: usize,
+    args: &[Vec<u8>],
+    shift: usize,
+) -> Vec<u8> {
     let line_start = src[..open]
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    let col = display_col(&src[line_start..open]) + 1;
+    let col = display_col(&src[line_start..open]) + 1 + shift;
     let line_end = src[close..]
         .iter()
         .position(|&b| b == b'\n' || b == b'\r')

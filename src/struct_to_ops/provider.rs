@@ -598,10 +598,44 @@ fn callback_calls(rule: &Rule, src: &[u8], root: Node, skip: &[Node]) -> Vec<Edi
                 && arg.kind() == "identifier"
                 && pointers.iter().any(|p| p.as_bytes() == text(src, arg))
             {
-                out.push(Edit::insert(
-                    field.start_byte(),
-                    format!("{}->", rule.ops_param),
-                ));
+                let ins = format!("{}->", rule.ops_param);
+                out.push(Edit::insert(field.start_byte(), ins.clone()));
+                // A call through the callback that now passes 80 columns wraps its arguments.
+                let list = n
+                    .parent()
+                    .filter(|c| {
+                        c.kind() == "call_expression"
+                            && c.child_by_field_name("function") == Some(n)
+                    })
+                    .and_then(|c| c.child_by_field_name("arguments"));
+                if let Some(list) = list {
+                    let ls = src[..list.start_byte()]
+                        .iter()
+                        .rposition(|&b| b == b'\n')
+                        .map_or(0, |i| i + 1);
+                    let le = src[list.end_byte()..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(src.len(), |i| list.end_byte() + i);
+                    let same_line = !src[list.byte_range()].contains(&b'\n');
+                    if same_line && plan::display_col(src[ls..le].trim_ascii_end()) + ins.len() > 80
+                    {
+                        let args: Vec<Vec<u8>> = named_children(list)
+                            .iter()
+                            .map(|a| text(src, *a).to_vec())
+                            .collect();
+                        out.push(Edit::replace(
+                            list.byte_range(),
+                            plan::layout_shifted(
+                                src,
+                                list.start_byte(),
+                                list.end_byte(),
+                                &args,
+                                ins.len(),
+                            ),
+                        ));
+                    }
+                }
             }
         });
     }
