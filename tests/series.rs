@@ -1,0 +1,320 @@
+//! `kcodemod series` on the demo tree: per-arch diffs that add up to the whole diff, patches
+//! that `git am` applies in order (default and --split arch), MAINTAINERS recipients, check
+//! scripts per arch group, and reports that list every site.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn series(out: &Path, extra: &[&str]) {
+    let tree = demo();
+    let mut args = vec![
+        "series",
+        tree.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--signoff",
+        "A U Thor <author@example.org>",
+        "--date",
+        "Thu, 26 Nov 2026 14:00:00 +0000",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A git repository holding a copy of the demo tree.
+fn demo_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", demo().display()))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "base",
+        ],
+    );
+    dir
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn patches(out: &Path) -> Vec<PathBuf> {
+    let mut p: Vec<PathBuf> = std::fs::read_dir(out.join("patches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    p.sort();
+    p
+}
+
+#[test]
+fn per_arch_diffs_add_up_to_the_whole_diff() {
+    let out = tempfile::tempdir().unwrap();
+    series(out.path(), &[]);
+    let whole = run(&["diff", demo().to_str().unwrap()]).stdout;
+    let mut groups: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for g in ["generic", "openrisc", "powerpc", "s390"] {
+        let d = std::fs::read(out.path().join(format!("diffs/{g}.diff"))).unwrap();
+        assert!(!d.is_empty(), "{g}.diff is empty");
+        let first = d.split(|&b| b == b'\n').next().unwrap().to_vec();
+        groups.push((first, d));
+    }
+    groups.sort();
+    let concat: Vec<u8> = groups.into_iter().flat_map(|g| g.1).collect();
+    assert_eq!(
+        String::from_utf8_lossy(&concat),
+        String::from_utf8_lossy(&whole)
+    );
+    let s390 = std::fs::read_to_string(out.path().join("diffs/s390.diff")).unwrap();
+    assert!(
+        s390.lines()
+            .filter(|l| l.starts_with("diff --git"))
+            .all(|l| l.contains(" a/arch/s390/"))
+    );
+}
+
+#[test]
+fn default_series_applies_with_git_am_and_converts_everything() {
+    let out = tempfile::tempdir().unwrap();
+    series(out.path(), &[]);
+    let p = patches(out.path());
+    assert_eq!(p.len(), 2, "{p:?}");
+    let cover = std::fs::read_to_string(&p[0]).unwrap();
+    assert!(cover.contains("Subject: [PATCH 0/1] "));
+    assert!(cover.contains("linux-mm@kvack.org") && cover.contains("linux-s390@vger.kernel.org"));
+    assert!(
+        cover.contains("linuxppc-dev@lists.ozlabs.org")
+            && cover.contains("openrisc@lists.librecores.org")
+    );
+    let repo = demo_repo();
+    git(
+        repo.path(),
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "am",
+            "-q",
+            p[1].to_str().unwrap(),
+        ],
+    );
+    let log = git(repo.path(), &["log", "--format=%s%n%b", "-1"]);
+    assert!(
+        log.contains("Signed-off-by: A U Thor <author@example.org>"),
+        "{log}"
+    );
+    // The tree after `git am` is what `apply` makes, and a second run finds nothing to do.
+    let again = run(&["diff", repo.path().to_str().unwrap()]);
+    assert!(
+        again.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}
+
+#[test]
+fn split_series_applies_in_order_and_says_it_builds_only_whole() {
+    let out = tempfile::tempdir().unwrap();
+    series(
+        out.path(),
+        &["--split", "arch", "--prefix", "generic=mm, fs/proc"],
+    );
+    let p = patches(out.path());
+    let subjects: Vec<String> = p[1..]
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .find(|l| l.starts_with("Subject: "))
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let n = subjects.len();
+    assert!(
+        subjects[0].contains(&format!("[PATCH 1/{n}] mm: pagewalk:")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.contains("s390/mm: convert to struct mm_walk_ops")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.contains("openrisc: convert")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.contains("] mm, fs/proc: convert")),
+        "{subjects:?}"
+    );
+    let cover = std::fs::read_to_string(&p[0]).unwrap();
+    assert!(cover.contains("Only the whole series\nbuilds"), "{cover}");
+    let s390 = std::fs::read_to_string(
+        p.iter()
+            .find(|f| f.to_str().unwrap().contains("s390"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        s390.contains("Cc: linux-s390@vger.kernel.org")
+            || s390.contains("    linux-s390@vger.kernel.org")
+    );
+    assert!(
+        !s390.contains("openrisc@"),
+        "per-patch recipients, not the union"
+    );
+    let repo = demo_repo();
+    let mut args = vec!["-c", "user.name=t", "-c", "user.email=t@t", "am", "-q"];
+    let files: Vec<String> = p[1..].iter().map(|f| f.display().to_string()).collect();
+    args.extend(files.iter().map(|s| s.as_str()));
+    git(repo.path(), &args);
+    assert_eq!(
+        git(repo.path(), &["rev-list", "--count", "HEAD"]).trim(),
+        (n + 1).to_string()
+    );
+    assert!(
+        run(&["diff", repo.path().to_str().unwrap()])
+            .stdout
+            .is_empty()
+    );
+}
+
+#[test]
+fn check_scripts_and_reports() {
+    let out = tempfile::tempdir().unwrap();
+    series(out.path(), &[]);
+    for g in ["generic", "openrisc", "powerpc", "s390", "all"] {
+        let s = out.path().join(format!("check/{g}.sh"));
+        let help = Command::new("bash").arg(&s).arg("--help").output().unwrap();
+        assert!(help.status.success(), "{g}.sh --help");
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("TREE"),
+            "{g}.sh --help says how to call it"
+        );
+    }
+    let sh = std::fs::read_to_string(out.path().join("check/s390.sh")).unwrap();
+    assert!(
+        sh.contains("s390x-linux-gnu-")
+            && sh.contains("gcc-s390x-linux-gnu")
+            && sh.contains("arch/s390/mm/gmap.o")
+    );
+    let or1k = std::fs::read_to_string(out.path().join("check/openrisc.sh")).unwrap();
+    assert!(or1k.contains("or1k-elf-") && or1k.contains("-Wno-error=cpp"));
+    let json = std::fs::read_to_string(out.path().join("report.json")).unwrap();
+    let sites: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v.get("status").is_some())
+        .collect();
+    assert!(sites.iter().any(|s| s["status"] == "flagged"
+        && s["file"] == "mm/madvise.c"
+        && s["arch"] == "generic"));
+    assert!(
+        sites
+            .iter()
+            .any(|s| s["status"] == "converted" && s["arch"] == "powerpc")
+    );
+    let txt = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
+    assert!(txt.contains("[s390] converted"));
+}
+
+#[test]
+fn base_patch_comes_first_and_only_callers_are_converted() {
+    // Make an API-only patch: convert the definition files of a copy, commit, format-patch.
+    let repo = demo_repo();
+    let o = run(&[
+        "apply",
+        repo.path().to_str().unwrap(),
+        "include/linux/mm.h",
+        "mm/pagewalk.c",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    git(
+        repo.path(),
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qam",
+            "mm: the API change",
+        ],
+    );
+    let base = repo.path().join("api.patch");
+    let fp = git(repo.path(), &["format-patch", "-1", "--stdout"]);
+    std::fs::write(&base, fp).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    series(out.path(), &["--base-patch", base.to_str().unwrap()]);
+    let p = patches(out.path());
+    assert_eq!(p.len(), 3);
+    let first = std::fs::read_to_string(&p[1]).unwrap();
+    assert!(
+        first.contains("Subject: [PATCH 1/2] mm: the API change"),
+        "{first}"
+    );
+    let second = std::fs::read_to_string(&p[2]).unwrap();
+    assert!(!second.contains("b/include/linux/mm.h") && !second.contains("b/mm/pagewalk.c"));
+    let fresh = demo_repo();
+    let mut args = vec!["-c", "user.name=t", "-c", "user.email=t@t", "am", "-q"];
+    let files: Vec<String> = p[1..].iter().map(|f| f.display().to_string()).collect();
+    args.extend(files.iter().map(|s| s.as_str()));
+    git(fresh.path(), &args);
+    assert!(
+        run(&["diff", fresh.path().to_str().unwrap()])
+            .stdout
+            .is_empty()
+    );
+}
