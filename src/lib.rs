@@ -138,6 +138,7 @@ fn config(a: &RunArgs, c: &Common) -> Result<pipeline::Config> {
         max_size: c.max_size,
         parse_timeout: Duration::from_millis(c.parse_timeout_ms),
         api: true,
+        macros: std::sync::Arc::new(parse::Macros::learn(&a.tree)),
     })
 }
 

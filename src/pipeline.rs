@@ -22,6 +22,8 @@ pub struct Config {
     pub parse_timeout: Duration,
     /// Convert the API definition (struct, prototypes, implementation) too, not only callers.
     pub api: bool,
+    /// Kernel macros for the parse view (built-in, plus those the tree's headers define).
+    pub macros: std::sync::Arc<parse::Macros>,
 }
 
 /// One site, with the rule that found it.
@@ -167,7 +169,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
     let mut cur: Option<Vec<u8>> = None;
     for &r in rules {
         let src = cur.as_deref().unwrap_or(&res.original);
-        let parsed = match parse::parse(src, cfg.parse_timeout) {
+        let parsed = match parse::parse_with(src, cfg.parse_timeout, &cfg.macros) {
             Ok(p) => p,
             Err(e) => {
                 res.skipped = Some(e.to_string());

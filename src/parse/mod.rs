@@ -4,6 +4,7 @@
 
 pub mod directives;
 pub mod lex;
+pub mod macros;
 
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use tree_sitter::{Node, ParseOptions, Parser, Tree};
 
 pub use directives::Directives;
+pub use macros::Macros;
 
 /// Annotation macros that expand to nothing or to an attribute; blanked in the view.
 const ANNOTATIONS: &[&str] = &[
@@ -90,6 +92,8 @@ const ANNOTATIONS_WITH_ARGS: &[&str] = &[
 
 /// What the parser made of one file.
 pub struct Parsed {
+    /// The kernel macros the view was built with (a re-parse uses the same).
+    pub macros: std::sync::Arc<Macros>,
     pub lexed: lex::Lexed,
     pub view: Vec<u8>,
     pub tree: Tree,
@@ -106,11 +110,21 @@ pub enum ParseFailure {
 
 /// Build the view of `src` and parse it.
 pub fn parse(src: &[u8], timeout: Duration) -> Result<Parsed, ParseFailure> {
+    parse_with(src, timeout, &std::sync::Arc::new(Macros::builtin()))
+}
+
+/// Build the view of `src` with the given kernel macros and parse it.
+pub fn parse_with(
+    src: &[u8],
+    timeout: Duration,
+    macros: &std::sync::Arc<Macros>,
+) -> Result<Parsed, ParseFailure> {
     let lexed = lex::lex(src);
     let directives = directives::read(src, &lexed);
-    let view = view(src, &lexed, &directives);
+    let view = view(src, &lexed, &directives, macros);
     let tree = parse_bytes(&view, timeout)?;
     Ok(Parsed {
+        macros: macros.clone(),
         lexed,
         view,
         tree,
@@ -162,7 +176,7 @@ fn blank(view: &mut [u8], range: std::ops::Range<usize>) {
     }
 }
 
-fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives) -> Vec<u8> {
+fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives, macros: &Macros) -> Vec<u8> {
     let mut v = src.to_vec();
     // A UTF-8 byte order mark is not C.
     if v.starts_with(b"\xEF\xBB\xBF") {
@@ -182,12 +196,12 @@ fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives) -> Vec<u8> {
             if v[w.start] == b' ' {
                 continue; // already blanked (inside #if 0 or an annotation's arguments)
             }
-            if ANNOTATIONS.iter().any(|a| a.as_bytes() == word) {
+            if macros.annotations.contains(word) {
                 blank(&mut v, w);
-            } else if ANNOTATIONS_WITH_ARGS.iter().any(|a| a.as_bytes() == word) {
+            } else if macros.with_args.contains(word) {
                 let end = balanced_parens(src, w.end, gap.end).unwrap_or(w.end);
                 blank(&mut v, w.start..end);
-            } else if is_iterator_name(word)
+            } else if (is_iterator_name(word) || macros.iterators.contains(word))
                 && let Some(end) = balanced_parens(src, w.end, gap.end)
                 && starts_statement(src, end)
                 && word.len() >= 5
@@ -258,7 +272,7 @@ mod tests {
     fn view_of(src: &str) -> String {
         let l = lex::lex(src.as_bytes());
         let d = directives::read(src.as_bytes(), &l);
-        String::from_utf8(view(src.as_bytes(), &l, &d)).unwrap()
+        String::from_utf8(view(src.as_bytes(), &l, &d, &Macros::builtin())).unwrap()
     }
 
     #[test]

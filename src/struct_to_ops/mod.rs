@@ -219,8 +219,8 @@ fn check(
     converted: usize,
 ) -> Result<(), String> {
     let new = edits.apply(src);
-    let after =
-        parse::parse(&new, std::time::Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    let after = parse::parse_with(&new, std::time::Duration::from_secs(10), &before.macros)
+        .map_err(|e| e.to_string())?;
     if errors(after.tree.root_node()) > errors(before.tree.root_node()) {
         return Err("the rewritten file has new parse errors".into());
     }

@@ -1,0 +1,132 @@
+//! Kernel macros the parse view must know: annotations that expand to nothing or to an
+//! attribute (blanked), and iterator macros that expand to a `for (` header (read as loops).
+//! A built-in list is the fallback; a tree's own headers add what they define.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::lex;
+
+#[derive(Debug, Clone, Default)]
+pub struct Macros {
+    /// `__user`, `__init`: blanked.
+    pub annotations: HashSet<Vec<u8>>,
+    /// `__acquires(x)`, `__printf(a, b)`: blanked with their arguments.
+    pub with_args: HashSet<Vec<u8>>,
+    /// `list_for_each_entry(...)`: read as a `while` loop.
+    pub iterators: HashSet<Vec<u8>>,
+    /// How many names the tree's headers added to the built-in lists.
+    pub learned: usize,
+}
+
+/// Headers that define the annotation and iterator macros kernel code uses most.
+const HEADERS: &[&str] = &[
+    "include/linux/compiler_types.h",
+    "include/linux/compiler_attributes.h",
+    "include/linux/compiler.h",
+    "include/linux/compiler-gcc.h",
+    "include/linux/init.h",
+    "include/linux/linkage.h",
+    "include/linux/cache.h",
+    "include/linux/kprobes.h",
+    "include/linux/list.h",
+    "include/linux/llist.h",
+    "include/linux/rculist.h",
+    "include/linux/nodemask.h",
+    "include/linux/cpumask.h",
+    "include/linux/mm.h",
+    "include/linux/mmzone.h",
+    "include/linux/radix-tree.h",
+    "include/linux/xarray.h",
+    "include/linux/of.h",
+    "include/linux/idr.h",
+];
+
+impl Macros {
+    pub fn builtin() -> Macros {
+        let set = |l: &[&str]| l.iter().map(|s| s.as_bytes().to_vec()).collect();
+        Macros {
+            annotations: set(super::ANNOTATIONS),
+            with_args: set(super::ANNOTATIONS_WITH_ARGS),
+            iterators: HashSet::new(),
+            learned: 0,
+        }
+    }
+
+    /// The built-in lists plus what `tree`'s headers define.
+    pub fn learn(tree: &Path) -> Macros {
+        let mut m = Macros::builtin();
+        let before = m.annotations.len() + m.with_args.len() + m.iterators.len();
+        for h in HEADERS {
+            if let Ok(text) = std::fs::read(tree.join(h)) {
+                m.add_defines(&text);
+            }
+        }
+        m.learned = m.annotations.len() + m.with_args.len() + m.iterators.len() - before;
+        m
+    }
+
+    /// Learn from the `#define` lines of one header.
+    pub fn add_defines(&mut self, text: &[u8]) {
+        let lexed = lex::lex(text);
+        for d in lexed.directives() {
+            let line: Vec<u8> = text[d]
+                .iter()
+                .map(|&b| if b == b'\\' || b == b'\n' { b' ' } else { b })
+                .collect();
+            let Some(rest) = line
+                .strip_prefix(b"#define")
+                .or_else(|| line.strip_prefix(b"# define"))
+            else {
+                continue;
+            };
+            let rest = rest.trim_ascii_start();
+            let name_len = rest
+                .iter()
+                .position(|&b| !lex::is_ident_byte(b))
+                .unwrap_or(rest.len());
+            let (name, after) = rest.split_at(name_len);
+            if name.is_empty() || name.len() < 5 && !after.starts_with(b"(") {
+                continue;
+            }
+            let (args, body) = match after.strip_prefix(b"(") {
+                Some(a) => match a.iter().position(|&b| b == b')') {
+                    Some(k) => (true, a[k + 1..].trim_ascii()),
+                    None => continue,
+                },
+                None => (false, after.trim_ascii()),
+            };
+            let attribute = body.starts_with(b"__attribute__")
+                || body.starts_with(b"__section(")
+                || body.starts_with(b"__aligned(");
+            if args {
+                if attribute || body.is_empty() && name.starts_with(b"__") {
+                    self.with_args.insert(name.to_vec());
+                } else if body.starts_with(b"for (") || body.starts_with(b"for(") {
+                    self.iterators.insert(name.to_vec());
+                }
+            } else if name.starts_with(b"_") && (body.is_empty() || attribute) {
+                self.annotations.insert(name.to_vec());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learns_annotations_and_iterators_from_defines() {
+        let mut m = Macros::builtin();
+        m.add_defines(
+            b"#define __my_cold __attribute__((__cold__))\n#define __empty_note\n#define __my_fmt(a, b) __attribute__((format(printf, a, b)))\n#define pgd_for_each_thing(p, head) \\\n\tfor (p = (head); p; p = p->next)\n#define VALUE 3\n#define max3(a, b, c) max(a, max(b, c))\n",
+        );
+        assert!(m.annotations.contains(&b"__my_cold"[..]));
+        assert!(m.annotations.contains(&b"__empty_note"[..]));
+        assert!(m.with_args.contains(&b"__my_fmt"[..]));
+        assert!(m.iterators.contains(&b"pgd_for_each_thing"[..]));
+        assert!(!m.annotations.contains(&b"VALUE"[..]));
+        assert!(!m.iterators.contains(&b"max3"[..]));
+    }
+}
