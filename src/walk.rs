@@ -40,6 +40,8 @@ pub struct Options {
 
 /// The literals of each rule, compiled into one automaton.
 pub struct Prefilter {
+    /// SIMD (Teddy) search for "any literal here?", when the CPU and pattern set allow it.
+    packed: Option<aho_corasick::packed::Searcher>,
     ac: AhoCorasick,
     owner: Vec<usize>,
     nrules: usize,
@@ -56,10 +58,12 @@ impl Prefilter {
             }
         }
         let ac = AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            // Let the crate pick (Teddy/memchr prefilters for few literals).
             .build(&pats)
             .expect("prefilter literals are validated");
+        let packed = aho_corasick::packed::Config::new().builder().extend(&pats).build();
         Prefilter {
+            packed,
             ac,
             owner,
             nrules: literals.len(),
@@ -68,6 +72,15 @@ impl Prefilter {
 
     /// Rules whose literals occur in `bytes`.
     pub fn rules_in(&self, bytes: &[u8]) -> Vec<usize> {
+        // Most files hold no literal: one prefiltered search says so without the overlapping
+        // walk below.
+        let any = match &self.packed {
+            Some(p) => p.find(bytes).is_some(),
+            None => self.ac.is_match(bytes),
+        };
+        if !any {
+            return Vec::new();
+        }
         let mut hit = vec![false; self.nrules];
         let mut left = self.nrules;
         for m in self.ac.find_overlapping_iter(bytes) {
