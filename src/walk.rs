@@ -61,7 +61,10 @@ impl Prefilter {
             // Let the crate pick (Teddy/memchr prefilters for few literals).
             .build(&pats)
             .expect("prefilter literals are validated");
-        let packed = aho_corasick::packed::Config::new().builder().extend(&pats).build();
+        let packed = aho_corasick::packed::Config::new()
+            .builder()
+            .extend(&pats)
+            .build();
         Prefilter {
             packed,
             ac,

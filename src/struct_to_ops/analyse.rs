@@ -608,6 +608,7 @@ fn walk_verdict<'t>(
         ctx,
         defs: &defs,
         insert_at: insertion_point(src, f),
+        scopes: Scopes::of(src, f),
     };
     // Per call: argument field values (one text over every configuration) and callback combos.
     let mut call_plans = Vec::new();
@@ -641,7 +642,10 @@ fn walk_verdict<'t>(
         for a in &entry.new_args {
             if let NewArg::Field(fi) = *a {
                 let vals: BTreeSet<(u32, bool)> = all.iter().map(|t| t[fi]).collect();
-                fields.insert(fi, resolver.argument(fi, &vals, "at the call")?);
+                fields.insert(
+                    fi,
+                    resolver.argument(fi, &vals, "at the call", call.node.start_byte())?,
+                );
             }
         }
         combos.push(per_cfg);
@@ -687,7 +691,7 @@ fn walk_verdict<'t>(
                 }
             }
         } else {
-            resolver.argument(*field, &vals, &what)?
+            resolver.argument(*field, &vals, &what, expr.start)?
         };
         let node = body
             .descendant_for_byte_range(expr.start, expr.end)
@@ -912,6 +916,66 @@ struct Resolver<'a, 't> {
     ctx: &'a FileCtx<'t>,
     defs: &'a [Def<'t>],
     insert_at: usize,
+    scopes: Scopes,
+}
+
+/// Where each local name of a function is visible: (name, declaration offset, scope).
+struct Scopes {
+    decls: Vec<(Vec<u8>, usize, Range<usize>)>,
+}
+
+impl Scopes {
+    fn of(src: &[u8], f: Node) -> Scopes {
+        let mut decls = Vec::new();
+        let whole = f.byte_range();
+        visit(f, &mut |n| {
+            let scope = match n.kind() {
+                "parameter_declaration" => whole.clone(),
+                "declaration" => match n.parent() {
+                    Some(p) if p.kind() == "for_statement" => p.byte_range(),
+                    Some(p) => n.start_byte()..p.end_byte(),
+                    None => return,
+                },
+                _ => return,
+            };
+            let mut c = n.walk();
+            for d in n.children_by_field_name("declarator", &mut c) {
+                let mut id = None;
+                visit(d, &mut |x| {
+                    if id.is_none() && x.kind() == "identifier" {
+                        id = Some(x);
+                    }
+                });
+                if let Some(id) = id {
+                    decls.push((text(src, id).to_vec(), id.start_byte(), scope.clone()));
+                }
+            }
+        });
+        Scopes { decls }
+    }
+
+    /// The declaration of `name` that `offset` sees (None: not a local, file scope).
+    fn visible(&self, name: &[u8], offset: usize) -> Option<usize> {
+        self.decls
+            .iter()
+            .filter(|(n, at, scope)| n == name && scope.contains(&offset) && *at <= offset)
+            .min_by_key(|(_, _, scope)| scope.len())
+            .map(|(_, at, _)| *at)
+    }
+
+    /// Does every name `value` mentions mean the same thing at `at` as where it was written?
+    fn same_meaning(&self, src: &[u8], value: Node, at: usize) -> Option<String> {
+        let mut bad = None;
+        visit(value, &mut |n| {
+            if bad.is_none() && n.kind() == "identifier" {
+                let name = text(src, n);
+                if self.visible(name, n.start_byte()) != self.visible(name, at) {
+                    bad = Some(String::from_utf8_lossy(name).into_owned());
+                }
+            }
+        });
+        bad
+    }
 }
 
 impl Resolver<'_, '_> {
@@ -938,6 +1002,17 @@ impl Resolver<'_, '_> {
                 if t == "NULL" || t == "0" {
                     return Ok(Value::Null);
                 }
+                let node = self.defs[(d - FIRST_DEF) as usize].node;
+                if self
+                    .scopes
+                    .visible(t.as_bytes(), node.start_byte())
+                    .is_some()
+                {
+                    return Err(Flag::new(
+                        Code::NonConstantCallback,
+                        format!("`.{name}` = `{t}` is a local variable"),
+                    ));
+                }
                 match self.ctx.functions.get(t.as_bytes()) {
                     Some(&at) if at < self.insert_at => Ok(Value::Text(t)),
                     Some(_) => Err(Flag::new(
@@ -954,7 +1029,13 @@ impl Resolver<'_, '_> {
     }
 
     /// An argument field's single value over a set of reaching definitions.
-    fn argument(&self, field: usize, vals: &BTreeSet<(u32, bool)>, at: &str) -> Verdict<String> {
+    fn argument(
+        &self,
+        field: usize,
+        vals: &BTreeSet<(u32, bool)>,
+        at: &str,
+        offset: usize,
+    ) -> Verdict<String> {
         let f = &self.ctx.rule.fields[field];
         let mut texts = BTreeSet::new();
         for &(d, tainted) in vals {
@@ -989,6 +1070,16 @@ impl Resolver<'_, '_> {
                             format!(
                                 "`.{}` {at} has side effects; moving it would change when they happen",
                                 f.name
+                            ),
+                        ));
+                    }
+                    if let Some(name) = self.scopes.same_meaning(self.ctx.src, def.node, offset) {
+                        return Err(Flag::new(
+                            Code::ChangedValue,
+                            format!(
+                                "`.{}` = `{}`: `{name}` means something else (or nothing) {at}",
+                                f.name,
+                                self.text(d)
                             ),
                         ));
                     }
