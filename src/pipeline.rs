@@ -5,8 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use rayon::prelude::*;
-
 use crate::parse;
 use crate::rule::Rule;
 use crate::struct_to_ops::{self, Outcome, Site};
@@ -107,26 +105,30 @@ pub fn run(cfg: &Config) -> RunResult {
             .map(|r| r.prefilter.clone())
             .collect::<Vec<_>>(),
     );
-    let listing = walk::list(
-        &roots,
-        &prefilter,
-        &walk::Options {
-            jobs: cfg.jobs,
-            max_size: cfg.max_size,
-        },
-    );
-    let candidates = listing.candidates.len();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs.max(1))
         .build()
         .expect("thread pool");
-    let files: Vec<FileResult> = pool.install(|| {
-        listing
-            .candidates
-            .into_par_iter()
-            .map(|c| migrate_file(cfg, &c.path, c.bytes, &c.rules))
-            .collect()
+    let results = std::sync::Mutex::new(Vec::new());
+    let opts = walk::Options {
+        jobs: cfg.jobs,
+        max_size: cfg.max_size,
+    };
+    // Candidates are parsed on the rayon pool while the walk goes on; results are sorted by
+    // path afterwards, so the output does not depend on the order work finished in.
+    // The walk runs on this thread (and ignore's own workers), not on a pool worker.
+    let listing = pool.in_place_scope(|s| {
+        let results = &results;
+        walk::list(&roots, &prefilter, &opts, &|c: walk::Candidate| {
+            s.spawn(move |_| {
+                let r = migrate_file(cfg, &c.path, c.bytes, &c.rules);
+                results.lock().unwrap().push(r);
+            })
+        })
     });
+    let mut files: Vec<FileResult> = results.into_inner().unwrap();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let candidates = listing.candidates;
     RunResult {
         files,
         problems: listing.problems,

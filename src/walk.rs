@@ -26,7 +26,8 @@ pub struct Problem {
 
 #[derive(Default)]
 pub struct Listing {
-    pub candidates: Vec<Candidate>,
+    /// Files handed on as candidates.
+    pub candidates: usize,
     pub problems: Vec<Problem>,
     /// Files read (every `.c`/`.h` file seen).
     pub files: usize,
@@ -115,8 +116,14 @@ fn wanted(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("c" | "h"))
 }
 
-/// Walk `roots` (files or directories) and return the candidates in path order.
-pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing {
+/// Walk `roots` (files or directories); each candidate goes to `found` as soon as it is read,
+/// so that parsing overlaps the rest of the walk. Problems come back in path order.
+pub fn list(
+    roots: &[PathBuf],
+    prefilter: &Prefilter,
+    opts: &Options,
+    found: &(dyn Fn(Candidate) + Sync),
+) -> Listing {
     let out = Mutex::new(Listing::default());
     let Some((first, rest)) = roots.split_first() else {
         return Listing::default();
@@ -132,9 +139,11 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
         .hidden(true)
         .require_git(true);
     let files = AtomicUsize::new(0);
+    let candidates = AtomicUsize::new(0);
     b.build_parallel().run(|| {
         let out = &out;
         let files = &files;
+        let candidates = &candidates;
         let mut buf = Vec::with_capacity(1 << 20);
         Box::new(move |entry| {
             if crate::interrupted() {
@@ -199,13 +208,17 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
                             bytes: buf.clone(),
                             rules,
                         };
-                        out.lock().unwrap().candidates.push(c);
+                        candidates.fetch_add(1, Ordering::Relaxed);
+                        found(c);
                     }
                 }
                 Err(Skip::TooBig(n)) => {
                     out.lock().unwrap().skipped.push(Problem {
                         path: path.to_path_buf(),
-                        why: format!("{n} bytes, over the size limit of {} bytes", opts.max_size),
+                        why: format!(
+                            "over the size limit of {} bytes ({n}+ bytes)",
+                            opts.max_size
+                        ),
                     });
                 }
                 Err(Skip::Io(e)) => {
@@ -220,7 +233,7 @@ pub fn list(roots: &[PathBuf], prefilter: &Prefilter, opts: &Options) -> Listing
     });
     let mut l = out.into_inner().unwrap();
     l.files = files.into_inner();
-    l.candidates.sort_by(|a, b| a.path.cmp(&b.path));
+    l.candidates = candidates.into_inner();
     l.problems.sort_by(|a, b| a.path.cmp(&b.path));
     l.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     l
@@ -231,15 +244,19 @@ enum Skip {
     Io(std::io::Error),
 }
 
+/// Read a whole file into `buf` with no stat: open, read to EOF (at most `max` + 1 bytes), close.
 fn read(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), Skip> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(Skip::Io)?;
-    let len = f.metadata().map_err(Skip::Io)?.len();
-    if len > max {
-        return Err(Skip::TooBig(len));
-    }
+    let f = std::fs::File::open(path).map_err(Skip::Io)?;
     buf.clear();
-    f.read_to_end(buf).map_err(Skip::Io)?;
+    // Through `Take`, std's generic read loop fills the buffer's spare capacity directly
+    // instead of sizing it with fstat + lseek first.
+    f.take(max.saturating_add(1))
+        .read_to_end(buf)
+        .map_err(Skip::Io)?;
+    if buf.len() as u64 > max {
+        return Err(Skip::TooBig(buf.len() as u64));
+    }
     Ok(())
 }
 
