@@ -52,19 +52,17 @@ pub fn catch_signals() {
 }
 
 /// Write every changed file atomically, in path order, until done or interrupted.
-/// Returns the paths written and those left unwritten by an interruption.
-fn apply(
-    res: &pipeline::RunResult,
-    err: &mut dyn Write,
-    errors: &mut usize,
-) -> Result<(Vec<std::path::PathBuf>, Vec<std::path::PathBuf>)> {
+/// Returns the paths written and those left unwritten by an interruption. A file that cannot be
+/// written becomes a problem of the run, and its sites are no longer claimed as converted.
+fn apply(res: &mut pipeline::RunResult) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
     let (mut written, mut left) = (Vec::new(), Vec::new());
     // A test hook: slow writes down so that a signal can land mid-run.
     let delay = std::env::var("KCODEMOD_TEST_WRITE_DELAY_MS")
         .ok()
         .and_then(|v| v.parse().ok())
         .map(Duration::from_millis);
-    for f in res.files.iter().filter(|f| f.new.is_some()) {
+    let mut failed = Vec::new();
+    for f in res.files.iter_mut().filter(|f| f.new.is_some()) {
         if interrupted() {
             left.push(f.path.clone());
             continue;
@@ -75,12 +73,25 @@ fn apply(
         match write::replace(&f.path, &f.original, f.new.as_deref().unwrap()) {
             Ok(()) => written.push(f.path.clone()),
             Err(e) => {
-                writeln!(err, "{}: {e}", f.path.display())?;
-                *errors += 1;
+                failed.push(walk::Problem {
+                    path: f.path.clone(),
+                    why: e.to_string(),
+                });
+                f.new = None;
+                for s in &mut f.sites {
+                    if s.site.outcome == struct_to_ops::Outcome::Converted {
+                        let why = format!("converted, but the file was not written: {e}");
+                        s.site.outcome = struct_to_ops::Outcome::Flagged(struct_to_ops::Flag::new(
+                            struct_to_ops::Code::Unsupported,
+                            why,
+                        ));
+                    }
+                }
             }
         }
     }
-    Ok((written, left))
+    res.problems.extend(failed);
+    (written, left)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -217,13 +228,12 @@ fn git_ident(tree: &std::path::Path) -> Option<String> {
 fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
     let cfg = config(&a, &a.common)?;
     let progress = report::progress::Progress::start(!a.common.quiet && !a.common.json);
-    let res = pipeline::run(&cfg);
+    let mut res = pipeline::run(&cfg);
     drop(progress);
     if interrupted() {
         writeln!(err, "kcodemod: interrupted before any file was written")?;
         return Ok(EXIT_INTERRUPTED);
     }
-    let mut errors = res.problems.len();
     if mode == Mode::Diff && !a.common.json {
         for f in &res.files {
             out.write_all(&report::file_diff(f))?;
@@ -231,7 +241,7 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
     }
     let mut interrupted = false;
     if mode == Mode::Apply {
-        let (written, left) = apply(&res, err, &mut errors)?;
+        let (written, left) = apply(&mut res);
         if !left.is_empty() {
             interrupted = true;
             writeln!(
@@ -255,7 +265,7 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
     }
     Ok(if interrupted {
         EXIT_INTERRUPTED
-    } else if errors > 0 {
+    } else if !res.problems.is_empty() {
         EXIT_ERROR
     } else if mode == Mode::Check && res.sites().next().is_some() {
         EXIT_FINDINGS

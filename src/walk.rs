@@ -161,6 +161,18 @@ pub fn list(
                 }
             };
             let path = entry.path();
+            // A symlink named on the command line is walked by ignore as its target; it is still
+            // a link, and rewriting it would replace the link by a file.
+            let named_link = entry.depth() == 0
+                && std::fs::symlink_metadata(entry.path())
+                    .is_ok_and(|m| m.file_type().is_symlink());
+            if named_link && wanted(entry.path()) {
+                out.lock().unwrap().skipped.push(Problem {
+                    path: entry.path().to_path_buf(),
+                    why: "symlink not followed".into(),
+                });
+                return WalkState::Continue;
+            }
             let Some(ft) = entry.file_type() else {
                 return WalkState::Continue;
             };

@@ -15,7 +15,12 @@ pub enum WriteError {
 
 /// Replace `path` (whose content was `expected` when read) with `new`, completely or not at all.
 pub fn replace(path: &Path, expected: &[u8], new: &[u8]) -> Result<(), WriteError> {
-    let meta = fs::metadata(path)?;
+    let meta = fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Err(WriteError::Io(std::io::Error::other(
+            "is a symlink; not replaced",
+        )));
+    }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -43,7 +43,7 @@ struct Patch {
     body: String,
     files: Vec<usize>,
     /// A patch given by the user, written as it came (only the subject is renumbered).
-    verbatim: Option<String>,
+    verbatim: Option<Vec<u8>>,
 }
 
 #[derive(Serialize)]
@@ -132,7 +132,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
                 )
             }
         };
-        write_file(&out.join("patches").join(&name), text.as_bytes())?;
+        write_file(&out.join("patches").join(&name), &text)?;
         written_names.push((name, p.subject.clone()));
     }
     let cover = cover_letter(rules, run, &changed, opts, &written_names, &cover_to, n);
@@ -209,12 +209,11 @@ fn plan_patches(
     let rule = &rules[0];
     let mut patches = Vec::new();
     if let Some(base) = &opts.base_patch {
-        let text = std::fs::read_to_string(base)
+        let text = std::fs::read(base)
             .with_context(|| format!("{}: cannot read the base patch", base.display()))?;
-        let subject = text
+        let subject = String::from_utf8_lossy(&text)
             .lines()
-            .find_map(|l| l.strip_prefix("Subject: "))
-            .map(strip_patch_tag)
+            .find_map(|l| l.strip_prefix("Subject: ").map(strip_patch_tag))
             .unwrap_or_else(|| "API change".into());
         patches.push(Patch {
             subject,
@@ -316,19 +315,23 @@ fn strip_patch_tag(s: &str) -> String {
 }
 
 /// `[PATCH]`/`[PATCH a/b]` in a user's patch becomes `[PATCH num/n]`.
-fn renumber(text: &str, num: usize, n: usize) -> String {
-    let mut out = String::new();
+fn renumber(text: &[u8], num: usize, n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + 16);
     let mut done = false;
-    for l in text.split_inclusive('\n') {
-        if !done && let Some(s) = l.strip_prefix("Subject: ") {
-            out.push_str(&format!(
-                "Subject: [PATCH {num}/{n}] {}\n",
-                strip_patch_tag(s.trim_end())
-            ));
+    for l in text.split_inclusive(|&b| b == b'\n') {
+        if !done && let Some(s) = l.strip_prefix(b"Subject: ") {
+            let subject = String::from_utf8_lossy(s);
+            out.extend_from_slice(
+                format!(
+                    "Subject: [PATCH {num}/{n}] {}\n",
+                    strip_patch_tag(subject.trim_end())
+                )
+                .as_bytes(),
+            );
             done = true;
             continue;
         }
-        out.push_str(l);
+        out.extend_from_slice(l);
     }
     out
 }
@@ -425,7 +428,7 @@ fn wrap(text: &str) -> String {
 }
 
 /// One mbox message in `git format-patch` form.
-fn mbox(opts: &Options, subject: &str, r: &Recipients, body: &str, diff: &[u8]) -> String {
+fn mbox(opts: &Options, subject: &str, r: &Recipients, body: &str, diff: &[u8]) -> Vec<u8> {
     let mut m = String::new();
     m.push_str("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n");
     let _ = writeln!(m, "From: {}", opts.author);
@@ -444,9 +447,11 @@ fn mbox(opts: &Options, subject: &str, r: &Recipients, body: &str, diff: &[u8]) 
     m.push_str("---\n");
     m.push_str(&diffstat(diff));
     m.push('\n');
-    m.push_str(&String::from_utf8_lossy(diff));
-    let _ = write!(m, "-- \nkcodemod {}\n\n", env!("CARGO_PKG_VERSION"));
-    m
+    // The diff is the files' bytes, whatever their encoding.
+    let mut bytes = m.into_bytes();
+    bytes.extend_from_slice(diff);
+    bytes.extend_from_slice(format!("-- \nkcodemod {}\n\n", env!("CARGO_PKG_VERSION")).as_bytes());
+    bytes
 }
 
 /// ` path | 12 ++++----` lines and the totals line, as git prints them.
@@ -737,8 +742,8 @@ mod tests {
             "s390-mm-convert-to-struct-mm-walk-ops"
         );
         assert_eq!(
-            renumber("From x\nSubject: [PATCH] mm: foo\n\nbody\n", 1, 3),
-            "From x\nSubject: [PATCH 1/3] mm: foo\n\nbody\n"
+            renumber(b"From x\nSubject: [PATCH] mm: foo\n\nbody\n", 1, 3),
+            b"From x\nSubject: [PATCH 1/3] mm: foo\n\nbody\n"
         );
     }
 }

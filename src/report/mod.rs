@@ -17,12 +17,37 @@ pub fn file_diff(f: &FileResult) -> Vec<u8> {
         .algorithm(similar::Algorithm::Patience)
         .diff_lines(&f.original[..], &new[..]);
     let mut out = Vec::new();
-    out.extend_from_slice(format!("diff --git a/{0} b/{0}\n", f.rel).as_bytes());
-    diff.unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{}", f.rel), &format!("b/{}", f.rel))
-        .to_writer(&mut out)
-        .expect("writing to a Vec");
+    out.extend_from_slice(
+        format!("diff --git a/{0} b/{0}\n--- a/{0}\n+++ b/{0}\n", f.rel).as_bytes(),
+    );
+    // similar's own writer re-encodes lines as UTF-8 text; kernel files are bytes, so the
+    // hunks are written here from the diff's operations, line bytes as they are.
+    for group in diff.grouped_ops(3) {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        let old = first.old_range().start..last.old_range().end;
+        let newr = first.new_range().start..last.new_range().end;
+        let range = |r: &std::ops::Range<usize>| match r.len() {
+            0 => format!("{},0", r.start),
+            1 => format!("{}", r.start + 1),
+            n => format!("{},{}", r.start + 1, n),
+        };
+        out.extend_from_slice(format!("@@ -{} +{} @@\n", range(&old), range(&newr)).as_bytes());
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Equal => b' ',
+                    similar::ChangeTag::Delete => b'-',
+                    similar::ChangeTag::Insert => b'+',
+                };
+                let line: &[u8] = change.value();
+                out.push(sign);
+                out.extend_from_slice(line);
+                if !line.ends_with(b"\n") {
+                    out.extend_from_slice(b"\n\\ No newline at end of file\n");
+                }
+            }
+        }
+    }
     out
 }
 
@@ -65,6 +90,10 @@ pub fn diagnostics(
     for f in &run.files {
         if let Some(why) = &f.skipped {
             writeln!(w, "{}: skipped: {why}", f.path.display())?;
+        }
+        // A file that could not be written is reported once, as a problem, above.
+        if run.problems.iter().any(|p| p.path == f.path) {
+            continue;
         }
         for s in &f.sites {
             if let Outcome::Flagged(flag) = &s.site.outcome {

@@ -180,7 +180,11 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
         let mine: Vec<usize> = (0..calls.len()).filter(|&i| owner[i] == Some(wi)).collect();
         let verdict = match &whole {
             Some(flag) => Err(flag.clone()),
-            None => walk_verdict(ctx, f, &name, body, &groups, walk, &walks, &calls, &mine),
+            None => walk_verdict(ctx, f, &name, body, &groups, walk, &walks, &calls, &mine)
+                .and_then(|plan| match plan {
+                    Some(p) => touches_unreadable(src, f, &p).map(|()| Some(p)),
+                    None => Ok(None),
+                }),
         };
         match verdict {
             Ok(Some(plan)) => {
@@ -210,6 +214,58 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
         }
     }
     res
+}
+
+/// A plan may not rewrite code the parser could not read: those bytes would be lost or
+/// re-laid out blind.
+fn touches_unreadable(src: &[u8], f: Node, plan: &WalkPlan) -> Verdict<()> {
+    let mut bad: Vec<Range<usize>> = Vec::new();
+    fn collect(n: Node, out: &mut Vec<Range<usize>>) {
+        if !n.has_error() {
+            return;
+        }
+        if n.is_error() || n.is_missing() {
+            out.push(n.byte_range());
+            return;
+        }
+        let mut c = n.walk();
+        for ch in n.children(&mut c) {
+            collect(ch, out);
+        }
+    }
+    collect(f, &mut bad);
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let lists = plan
+        .calls
+        .iter()
+        .filter_map(|c| c.node.child_by_field_name("arguments"))
+        .map(|l| l.byte_range());
+    let touched = plan
+        .deletes
+        .iter()
+        .cloned()
+        .chain(plan.assigns.iter().map(|a| a.0.clone()))
+        .chain(plan.reads.iter().map(|r| r.0.clone()))
+        .chain(lists)
+        .chain(std::iter::once(plan.decl.clone()));
+    for r in touched {
+        if let Some(e) = bad.iter().find(|e| {
+            if e.is_empty() {
+                r.start <= e.start && e.start <= r.end
+            } else {
+                e.start < r.end && r.start < e.end
+            }
+        }) {
+            return Err(Flag::new(
+                Code::ParseError,
+                "the parser could not read code this rewrite would change",
+            )
+            .at(line_of(src, e.start)));
+        }
+    }
+    Ok(())
 }
 
 /// Does a walk without calls set anything only the old struct has?
@@ -736,7 +792,7 @@ fn walk_verdict<'t>(
                 .collect();
             let members = guarded_members(ctx, groups, &configs, &one, &moved, &order)?;
             let spec = Spec {
-                wrap: wrap_at(cp.node.start_byte()),
+                wrap: wrap_at(cp.node.start_byte())?,
                 members,
             };
             cp.ops = OpsRef::Spec(spec_of(&mut plan, spec));
@@ -817,7 +873,7 @@ fn walk_verdict<'t>(
                 Some(spec_of(
                     &mut plan,
                     Spec {
-                        wrap: wrap_at(at),
+                        wrap: wrap_at(at)?,
                         members,
                     },
                 ))
@@ -979,9 +1035,9 @@ impl Scopes {
 }
 
 impl Resolver<'_, '_> {
-    fn text(&self, d: u32) -> String {
+    fn text(&self, d: u32) -> Verdict<String> {
         let n = self.defs[(d - FIRST_DEF) as usize].node;
-        normalise(text(self.ctx.src, n))
+        Ok(normalise(utf8(text(self.ctx.src, n))?))
     }
 
     /// A callback's value: NULL, or a function of this file declared before the ops struct.
@@ -998,7 +1054,7 @@ impl Resolver<'_, '_> {
                 format!("`.{name}` is set by the callee"),
             )),
             _ => {
-                let t = self.text(d);
+                let t = self.text(d)?;
                 if t == "NULL" || t == "0" {
                     return Ok(Value::Null);
                 }
@@ -1079,7 +1135,7 @@ impl Resolver<'_, '_> {
                             format!(
                                 "`.{}` = `{}`: `{name}` means something else (or nothing) {at}",
                                 f.name,
-                                self.text(d)
+                                self.text(d)?
                             ),
                         ));
                     }
@@ -1089,13 +1145,13 @@ impl Resolver<'_, '_> {
                             format!(
                                 "what `.{}` = `{}` reads is reassigned before the {}",
                                 f.name,
-                                self.text(d),
+                                self.text(d)?,
                                 at.trim_start_matches("at the ")
                             ),
                         ));
                     }
                     let _ = def.field;
-                    self.text(d)
+                    self.text(d)?
                 }
             };
             texts.insert(t);
@@ -1115,9 +1171,19 @@ impl Resolver<'_, '_> {
     }
 }
 
+/// Text the rewrite moves or copies into new code must be UTF-8 to be handled as text; other
+/// bytes are never re-encoded, the site is left alone instead.
+fn utf8(b: &[u8]) -> Verdict<&str> {
+    std::str::from_utf8(b).map_err(|_| {
+        Flag::new(
+            Code::Unsupported,
+            "non-UTF-8 bytes in code the rewrite would move",
+        )
+    })
+}
+
 /// Collapse whitespace runs (a value split over lines reads as one line).
-fn normalise(t: &[u8]) -> String {
-    let s = String::from_utf8_lossy(t);
+fn normalise(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -1199,21 +1265,26 @@ fn local_name(src: &[u8], body: Node, walk: &str) -> Option<String> {
 }
 
 /// The conditionals (inside the function) around `offset`, outermost first.
-fn wraps(ctx: &FileCtx, groups: &[usize], offset: usize) -> Vec<Wrap> {
+fn wraps(ctx: &FileCtx, groups: &[usize], offset: usize) -> Verdict<Vec<Wrap>> {
     let dirs = &ctx.parsed.directives;
-    let line = |r: Range<usize>| String::from_utf8_lossy(&ctx.src[r]).into_owned();
-    groups
-        .iter()
-        .filter_map(|&g| {
-            let grp = &dirs.groups[g];
-            let a = grp.arms.iter().position(|a| a.body.contains(&offset))?;
-            Some(Wrap {
-                open: line(grp.arms[0].line.clone()),
-                arm: (a > 0).then(|| line(grp.arms[a].line.clone())),
-                end: line(grp.end.clone()),
-            })
-        })
-        .collect()
+    let line = |r: Range<usize>| utf8(&ctx.src[r]).map(str::to_string);
+    let mut out = Vec::new();
+    for &g in groups {
+        let grp = &dirs.groups[g];
+        let Some(a) = grp.arms.iter().position(|a| a.body.contains(&offset)) else {
+            continue;
+        };
+        out.push(Wrap {
+            open: line(grp.arms[0].line.clone())?,
+            arm: if a > 0 {
+                Some(line(grp.arms[a].line.clone())?)
+            } else {
+                None
+            },
+            end: line(grp.end.clone())?,
+        });
+    }
+    Ok(out)
 }
 
 /// The ops struct for a call seen with one callback set per configuration: members whose value
@@ -1268,7 +1339,7 @@ fn guarded_members(
         let mut arms = Vec::new();
         let n_explicit = grp.arms.len();
         for a in 0..n_explicit {
-            let line = String::from_utf8_lossy(&src[grp.arms[a].line.clone()]).into_owned();
+            let line = utf8(&src[grp.arms[a].line.clone()])?.to_string();
             let members = match value_in(a) {
                 Some(Value::Text(t)) => vec![(name.clone(), t)],
                 _ => Vec::new(),
@@ -1278,7 +1349,7 @@ fn guarded_members(
         if let Some(Value::Text(t)) = value_in(n_explicit) {
             arms.push(("#else".to_string(), vec![(name.clone(), t)]));
         }
-        let end = String::from_utf8_lossy(&src[grp.end.clone()]).into_owned();
+        let end = utf8(&src[grp.end.clone()])?.to_string();
         // Consecutive members under the same group share one block.
         if let Some((Some(prev), Member::Guarded { arms: parms, .. })) = items.last_mut()
             && *prev == groups[gi]

@@ -93,7 +93,8 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
             .into_iter()
             .map(|f| f.0)
             .collect();
-        out.edits.extend(callback_calls(rule, src, root, &own));
+        let calls = callback_calls(rule, src, root, &own, &mut out.sites);
+        out.edits.extend(calls);
     }
     out
 }
@@ -152,6 +153,15 @@ fn split_struct(
     def: Node,
     members: &mut Members,
 ) -> Result<Vec<Edit>, Flag> {
+    if def.has_error() || toplevel(root, def).has_error() {
+        return Err(Flag::new(
+            Code::ParseError,
+            format!(
+                "the parser could not read all of struct {}",
+                rule.old_struct
+            ),
+        ));
+    }
     let body = def.child_by_field_name("body").unwrap();
     let mut moved_lines = Vec::new();
     let mut first_moved: Option<Range<usize>> = None;
@@ -181,7 +191,9 @@ fn split_struct(
             )
             .at(line_of(src, m.start_byte())));
         };
-        let decl = String::from_utf8_lossy(text(src, m))
+        let non_utf8 = || Flag::new(Code::Unsupported, "non-UTF-8 bytes in a member declaration");
+        let decl = std::str::from_utf8(text(src, m))
+            .map_err(|_| non_utf8())?
             .trim_end_matches(';')
             .split_whitespace()
             .collect::<Vec<_>>()
@@ -220,6 +232,12 @@ fn split_struct(
         new.extend_from_slice(format!("{forward}\n\n").as_bytes());
     }
     if let Some(doc) = doc {
+        if std::str::from_utf8(text(src, doc)).is_err() {
+            return Err(Flag::new(
+                Code::Unsupported,
+                "non-UTF-8 bytes in the kernel-doc that would move",
+            ));
+        }
         let (ops_doc, walk_doc) = split_doc(rule, text(src, doc));
         new.extend_from_slice(&ops_doc);
         edits.push(Edit::replace(doc.byte_range(), walk_doc));
@@ -434,6 +452,12 @@ fn implementation(
 ) -> Result<Vec<Edit>, Flag> {
     let (func, entry, list, walk) = f;
     let e = &rule.entries[entry];
+    if func.has_error() {
+        return Err(Flag::new(
+            Code::ParseError,
+            "the parser could not read part of this function",
+        ));
+    }
     let body = func
         .child_by_field_name("body")
         .ok_or_else(|| Flag::new(Code::Unsupported, "no body"))?;
@@ -568,7 +592,13 @@ fn param_doc(rule: &Rule, src: &[u8], doc: Node, entry: usize, walk: &str) -> Op
 
 /// Callback calls through a walk pointer anywhere in the file: `E->f` with `E` a parameter or
 /// local of type `struct OLD *` and `f` a moved member becomes `E->ops->f`.
-fn callback_calls(rule: &Rule, src: &[u8], root: Node, skip: &[Node]) -> Vec<Edit> {
+fn callback_calls(
+    rule: &Rule,
+    src: &[u8],
+    root: Node,
+    skip: &[Node],
+    flags: &mut Vec<Site>,
+) -> Vec<Edit> {
     let mut out = Vec::new();
     let mut c = root.walk();
     for top in root.children(&mut c) {
@@ -577,6 +607,20 @@ fn callback_calls(rule: &Rule, src: &[u8], root: Node, skip: &[Node]) -> Vec<Edi
         }
         let pointers = walk_pointers(rule, src, top);
         if pointers.is_empty() {
+            continue;
+        }
+        if top.has_error() {
+            let name = top
+                .child_by_field_name("declarator")
+                .and_then(|d| find::function_name(src, d));
+            flags.push(Site {
+                line: line_of(src, top.start_byte()),
+                function: String::from_utf8_lossy(name.unwrap_or(b"")).into_owned(),
+                outcome: Outcome::Flagged(Flag::new(
+                    Code::ParseError,
+                    "callbacks may be called here through code the parser could not read",
+                )),
+            });
             continue;
         }
         visit(top, &mut |n| {
