@@ -53,7 +53,15 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
     for p in prototypes(rule, src, root) {
         let (node, entry, list) = p;
         let line = line_of(src, node.start_byte());
-        match params(rule, src, entry, list, &members) {
+        let readable = if node.has_error() {
+            Err(Flag::new(
+                Code::ParseError,
+                "the parser could not read this prototype",
+            ))
+        } else {
+            Ok(())
+        };
+        match readable.and_then(|()| params(rule, src, entry, list, &members)) {
             Ok(text) => {
                 out.edits.push(Edit::replace(list.byte_range(), text));
                 out.sites.push(Site {
@@ -201,6 +209,21 @@ fn split_struct(
         members.insert(name.clone(), decl);
         if rule.fields[fi].role == Role::Moved {
             let lines = whole_lines(src, m.byte_range());
+            // Members are moved as whole lines: one sharing its line with other code (the
+            // struct's braces, another member) cannot be.
+            let alone = src[lines.start..m.start_byte()]
+                .iter()
+                .all(u8::is_ascii_whitespace)
+                && src[m.end_byte()..lines.end]
+                    .iter()
+                    .all(u8::is_ascii_whitespace);
+            if !alone {
+                return Err(Flag::new(
+                    Code::Unsupported,
+                    format!("member `{name}` shares its line with other code"),
+                )
+                .at(line_of(src, m.start_byte())));
+            }
             moved_lines.push(src[lines.clone()].to_vec());
             if first_moved.is_none() {
                 first_moved = Some(lines.clone());
@@ -354,7 +377,14 @@ fn entry_declarator<'t>(rule: &Rule, src: &[u8], mut d: Node<'t>) -> Option<(usi
     let e = &rule.entries[entry];
     let walk = params.get(e.walk_index)?;
     let ty = walk.child_by_field_name("type")?;
+    let pointer = walk.child_by_field_name("declarator").is_some_and(|d| {
+        matches!(
+            d.kind(),
+            "pointer_declarator" | "abstract_pointer_declarator"
+        )
+    });
     let is_old = params.len() == e.old_arity
+        && pointer
         && ty.kind() == "struct_specifier"
         && ty
             .child_by_field_name("name")
