@@ -164,6 +164,10 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         skipped: None,
         parse_error_functions: 0,
     };
+    if memchr::memchr(0, &res.original).is_some() {
+        res.skipped = Some("NUL bytes: not a C source file".into());
+        return res;
+    }
     if generated(&res.original) {
         res.skipped = Some("generated file (says so in its first lines)".into());
         return res;

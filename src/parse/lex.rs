@@ -15,6 +15,8 @@ pub enum Span {
 #[derive(Debug, Default)]
 pub struct Lexed {
     pub spans: Vec<(Span, Range<usize>)>,
+    /// A block comment runs off the end of the file: the file is not well-formed C.
+    pub unterminated_comment: bool,
 }
 
 impl Lexed {
@@ -30,6 +32,15 @@ impl Lexed {
         }
         gaps.push(at..len);
         gaps
+    }
+
+    /// Is `r` inside a comment or literal (touching neither its start nor its end)? An edit
+    /// there would change text the compiler never reads as code.
+    pub fn inside_text(&self, r: &Range<usize>) -> bool {
+        self.spans.iter().any(|(k, s)| {
+            *k != Span::Directive
+                && ((s.start < r.start && r.start < s.end) || (s.start < r.end && r.end < s.end))
+        })
     }
 
     /// Identifier-like words of the code (outside comments, literals and directives).
@@ -87,6 +98,7 @@ pub fn lex(src: &[u8]) -> Lexed {
             }
             b'/' if i + 1 < n && src[i + 1] == b'*' => {
                 let end = block_comment_end(src, i);
+                out.unterminated_comment |= !src[i + 2..end].ends_with(b"*/") || end - i < 4;
                 out.spans.push((Span::Comment, i..end));
                 i = end;
             }

@@ -102,6 +102,14 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
         return out;
     }
     let planned = plan::edits(rule, src, parsed, &plans).and_then(|mut edits| {
+        // Caller edits are code edits: none may land inside a comment or a string. (The
+        // definition side edits kernel-doc on purpose.)
+        if let Some(e) = edits.iter().find(|e| parsed.lexed.inside_text(&e.range)) {
+            return Err(format!(
+                "an edit at bytes {}..{} would land inside a comment or string",
+                e.range.start, e.range.end
+            ));
+        }
         edits.extend(provided.edits);
         if crlf(src) {
             for e in &mut edits {
@@ -109,6 +117,19 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
             }
         }
         EditSet::new(edits).map_err(|o| o.to_string())
+    });
+    // A file the lexer cannot delimit (a comment running off its end, #if without #endif)
+    // could hide anything from the parser's reading of it: report, change nothing.
+    let broken = if parsed.lexed.unterminated_comment {
+        Some("a comment runs off the end of the file")
+    } else if !parsed.directives.unbalanced.is_empty() {
+        Some("unbalanced #if/#else/#endif in the file")
+    } else {
+        None
+    };
+    let planned = planned.and_then(|edits| match broken {
+        Some(why) => Err(why.to_string()),
+        None => Ok(edits),
     });
     match planned.and_then(|edits| check(rule, src, parsed, &edits, converted).map(|()| edits)) {
         Ok(edits) => out.edits = edits,
