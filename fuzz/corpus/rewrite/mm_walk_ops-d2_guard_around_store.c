@@ -1,0 +1,64 @@
+/*
+ * Case d2: #ifdef CONFIG_HUGETLB_PAGE around a store statement.  The ops
+ * struct keeps the guard around that member; the #ifdef/#endif pair, left
+ * empty once the store is deleted, is deleted too.
+ */
+#include <linux/mm.h>
+#include <linux/hugetlb.h>
+
+struct lock_count {
+	unsigned long locked;
+};
+
+static int lock_count_pmd(pmd_t *pmd, unsigned long addr, unsigned long end,
+			  struct mm_walk *walk)
+{
+	struct lock_count *lc = walk->private;
+	spinlock_t *ptl;
+	pte_t *pte;
+
+	if (pmd_trans_unstable(pmd))
+		return 0;
+	pte = pte_offset_map_lock(walk->mm, pmd, addr, &ptl);
+	for (; addr != end; pte++, addr += PAGE_SIZE)
+		if (pte_present(*pte))
+			lc->locked++;
+	pte_unmap_unlock(pte - 1, ptl);
+	return 0;
+}
+
+#ifdef CONFIG_HUGETLB_PAGE
+static int lock_count_hugetlb(pte_t *pte, unsigned long hmask,
+			      unsigned long addr, unsigned long end,
+			      struct mm_walk *walk)
+{
+	struct lock_count *lc = walk->private;
+
+	if (pte_present(huge_ptep_get(pte)))
+		lc->locked += (end - addr) >> PAGE_SHIFT;
+	return 0;
+}
+#endif
+
+unsigned long count_locked_pages(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	struct lock_count lc = { 0 };
+	struct mm_walk walk = {
+		.pmd_entry = lock_count_pmd,
+		.mm = mm,
+		.private = &lc,
+	};
+
+#ifdef CONFIG_HUGETLB_PAGE
+	walk.hugetlb_entry = lock_count_hugetlb;
+#endif
+	down_read(&mm->mmap_sem);
+	for (vma = mm->mmap; vma; vma = vma->vm_next) {
+		if (!(vma->vm_flags & VM_LOCKED))
+			continue;
+		walk_page_range(vma->vm_start, vma->vm_end, &walk);
+	}
+	up_read(&mm->mmap_sem);
+	return lc.locked;
+}

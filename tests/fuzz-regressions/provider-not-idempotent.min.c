@@ -1,0 +1,1 @@
+struct mm_walk{w(pud_entry)(p*n;}ƒ;

@@ -1,0 +1,843 @@
+//! Property tests (issue 6: bad input loses nothing and nothing is silently wrong).
+//!
+//! 1. `EditSet`: `new` accepts exactly the pairwise non-overlapping sets (insertions at one
+//!    offset allowed) and `apply` equals a naive per-offset reference.
+//! 2. Every fixture input, and random mutations of them (lines inserted/deleted, a function
+//!    duplicated, `#ifdef CONFIG_X`/`#endif` around random lines, random bytes with NUL and
+//!    non-UTF-8, CRLF, no final newline, a UTF-8 BOM), run through its rule:
+//!    (i) a second run over the output is a no-op, (ii) no converted site ⇔ the output is the
+//!    input byte for byte, and every line the tool deleted or replaced lies inside an item
+//!    (function, declaration, struct) holding a converted site, (iii) the output has no more
+//!    tree-sitter ERROR/MISSING nodes than the input, (iv) no panic.
+//!
+//!    (v) the text of every ERROR node of the input is still in the output: code the parser
+//!    could not read is never deleted or rewritten.
+//!
+//! Case counts are kept small and the seed fixed so the file runs in CI in seconds, the same
+//! way every time; `PROPTEST_CASES=N` and `PROPTEST_RNG_SEED=S` widen the search, and
+//! `KCODEMOD_PROP_DUMP=DIR` keeps the failing inputs.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kcodemod::edit::{Edit, EditSet};
+use kcodemod::pipeline::{self, Config};
+use kcodemod::rule::Rule;
+use kcodemod::struct_to_ops::Outcome;
+use proptest::prelude::*;
+
+/// `PROPTEST_CASES` from the environment, else the default for this property.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A fixed seed, so CI runs the same cases every time (`PROPTEST_RNG_SEED=N` picks another;
+/// run with a few seeds and more cases when hunting).
+fn seed() -> proptest::test_runner::RngSeed {
+    match ProptestConfig::default().rng_seed {
+        proptest::test_runner::RngSeed::Random => {
+            proptest::test_runner::RngSeed::Fixed(0x6b63_6f64)
+        }
+        s => s,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. EditSet
+
+/// Two edits conflict when their replaced ranges share a byte, or an insertion sits strictly
+/// inside the other's replaced range. Insertions at one offset, touching ranges and an
+/// insertion at a range's edge do not conflict.
+fn conflict(a: &Edit, b: &Edit) -> bool {
+    let (a, b) = (&a.range, &b.range);
+    let shares_byte = a.start.max(b.start) < a.end.min(b.end);
+    let inside = |p: usize, r: &std::ops::Range<usize>| r.start < p && p < r.end;
+    let ins_inside = (a.is_empty() && inside(a.start, b)) || (b.is_empty() && inside(b.start, a));
+    shares_byte || ins_inside
+}
+
+/// The reference: walk the source offset by offset; at each offset first every insertion there
+/// (in the order given), then a replacement starting there (its text, skipping its range),
+/// else the source byte.
+fn naive_apply(src: &[u8], edits: &[Edit]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut p = 0;
+    loop {
+        for e in edits
+            .iter()
+            .filter(|e| e.range.is_empty() && e.range.start == p)
+        {
+            out.extend_from_slice(&e.text);
+        }
+        if p == src.len() {
+            return out;
+        }
+        match edits
+            .iter()
+            .find(|e| !e.range.is_empty() && e.range.start == p)
+        {
+            Some(e) => {
+                out.extend_from_slice(&e.text);
+                p = e.range.end;
+                // Insertions at the end of the replaced range come next round.
+                if p == src.len() {
+                    for e in edits
+                        .iter()
+                        .filter(|e| e.range.is_empty() && e.range.start == p)
+                    {
+                        out.extend_from_slice(&e.text);
+                    }
+                    return out;
+                }
+            }
+            None => {
+                out.push(src[p]);
+                p += 1;
+            }
+        }
+    }
+}
+
+fn arb_edits() -> impl Strategy<Value = (Vec<u8>, Vec<Edit>)> {
+    (0usize..40).prop_flat_map(|n| {
+        let edit = (
+            0..=n,
+            0..=n,
+            prop::bool::weighted(0.4),
+            prop::collection::vec(b'A'..=b'Z', 0..4),
+        )
+            .prop_map(|(a, b, insertion, text)| {
+                let (s, e) = (a.min(b), a.max(b));
+                if insertion {
+                    Edit::insert(s, text)
+                } else {
+                    Edit::replace(s..e, text)
+                }
+            });
+        (
+            prop::collection::vec(b'a'..=b'z', n),
+            prop::collection::vec(edit, 0..6),
+        )
+    })
+}
+
+/// Edits that are disjoint by construction (so the "accepted" branch is well exercised),
+/// shuffled.
+fn arb_disjoint_edits() -> impl Strategy<Value = (Vec<u8>, Vec<Edit>)> {
+    (
+        prop::collection::vec(b'a'..=b'z', 0..40),
+        prop::collection::vec(
+            (
+                0usize..4,
+                0usize..4,
+                prop::collection::vec(b'A'..=b'Z', 0..3),
+            ),
+            0..8,
+        ),
+        any::<u64>(),
+    )
+        .prop_map(|(src, steps, seed)| {
+            let mut at = 0;
+            let mut edits = Vec::new();
+            for (gap, len, text) in steps {
+                let s = (at + gap).min(src.len());
+                let e = (s + len).min(src.len());
+                edits.push(Edit::replace(s..e, text));
+                at = e;
+            }
+            // Shuffled by a rotation: EditSet::new must sort them itself.
+            let k = if edits.is_empty() {
+                0
+            } else {
+                (seed as usize) % edits.len()
+            };
+            edits.rotate_left(k);
+            (src, edits)
+        })
+}
+
+fn check_editset(src: &[u8], edits: Vec<Edit>) -> Result<(), TestCaseError> {
+    let ok =
+        (0..edits.len()).all(|i| (i + 1..edits.len()).all(|j| !conflict(&edits[i], &edits[j])));
+    let res = EditSet::new(edits.clone());
+    prop_assert_eq!(res.is_ok(), ok, "edits {:?}: {:?}", edits, res);
+    if let Ok(set) = res {
+        // Sorted, and insertions at one offset kept in the order given.
+        let got = set.edits();
+        prop_assert_eq!(got.len(), edits.len());
+        prop_assert!(
+            got.windows(2)
+                .all(|w| (w[0].range.start, w[0].range.end) <= (w[1].range.start, w[1].range.end))
+        );
+        prop_assert_eq!(set.is_empty(), edits.is_empty());
+        // Insertions at one offset come before a replacement starting there; the reference
+        // orders them the same way, so only same-offset insertions keep their given order.
+        let expected = naive_apply(src, &edits);
+        prop_assert_eq!(set.apply(src), expected, "edits {:?}", edits);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(256), rng_seed: seed(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn editset_accepts_exactly_the_disjoint_sets((src, edits) in arb_edits()) {
+        check_editset(&src, edits)?;
+    }
+
+    #[test]
+    fn editset_applies_disjoint_sets_like_the_reference((src, edits) in arb_disjoint_edits()) {
+        check_editset(&src, edits)?;
+    }
+}
+
+#[test]
+fn editset_reference_sanity() {
+    // The reference itself, on the example of src/edit.rs.
+    let edits = vec![
+        Edit::replace(4..5, "X"),
+        Edit::insert(0, "<"),
+        Edit::insert(0, ">"),
+        Edit::delete(6..8),
+        Edit::insert(10, "$"),
+    ];
+    assert_eq!(naive_apply(b"abcdefghij", &edits), b"<>abcdXfij$".to_vec());
+    assert_eq!(
+        EditSet::new(edits).unwrap().apply(b"abcdefghij"),
+        b"<>abcdXfij$".to_vec()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. The rules over fixture inputs and mutations of them
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Input {
+    rule: usize,
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+fn rules() -> &'static [Rule] {
+    static R: std::sync::OnceLock<Vec<Rule>> = std::sync::OnceLock::new();
+    R.get_or_init(|| kcodemod::rule::bundled().expect("bundled rules"))
+}
+
+/// Every `fixtures/<rule>/*.c` (inputs and expected outputs: both are kernel-like C).
+fn inputs() -> &'static [Input] {
+    static I: std::sync::OnceLock<Vec<Input>> = std::sync::OnceLock::new();
+    I.get_or_init(|| {
+        let mut out = Vec::new();
+        for (ri, r) in rules().iter().enumerate() {
+            let dir = root().join("fixtures").join(&r.id);
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> = rd
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "c"))
+                .collect();
+            paths.sort();
+            for p in paths {
+                let bytes = std::fs::read(&p).unwrap();
+                out.push(Input {
+                    rule: ri,
+                    path: p,
+                    bytes,
+                });
+            }
+        }
+        assert!(
+            out.len() > 20,
+            "fixture inputs not found under fixtures/<rule>/"
+        );
+        out
+    })
+}
+
+struct Run {
+    out: Vec<u8>,
+    converted_lines: Vec<usize>,
+    any_converted: bool,
+}
+
+fn run(rule: usize, path: &Path, src: &[u8]) -> Run {
+    let cfg = Config {
+        tree: path.parent().unwrap().to_path_buf(),
+        paths: Vec::new(),
+        rules: rules().to_vec(),
+        jobs: 1,
+        max_size: u64::MAX,
+        parse_timeout: Duration::from_secs(10),
+        api: true,
+        macros: std::sync::Arc::new(kcodemod::parse::Macros::builtin()),
+    };
+    let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[rule]);
+    let converted_lines: Vec<usize> = r
+        .sites
+        .iter()
+        .filter(|s| s.site.outcome == Outcome::Converted)
+        .map(|s| s.site.line)
+        .collect();
+    Run {
+        any_converted: !converted_lines.is_empty(),
+        converted_lines,
+        out: r.new.unwrap_or_else(|| src.to_vec()),
+    }
+}
+
+fn parser() -> tree_sitter::Parser {
+    let mut p = tree_sitter::Parser::new();
+    p.set_language(&tree_sitter_c::LANGUAGE.into()).unwrap();
+    p
+}
+
+fn for_each_node(tree: &tree_sitter::Tree, mut f: impl FnMut(tree_sitter::Node)) {
+    let mut c = tree.walk();
+    loop {
+        f(c.node());
+        if c.goto_first_child() {
+            continue;
+        }
+        loop {
+            if c.goto_next_sibling() {
+                break;
+            }
+            if !c.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+/// ERROR/MISSING nodes of a plain tree-sitter-c parse of `src` with its conditional directive
+/// lines (`#if`, `#ifdef`, `#ifndef`, `#elif`, `#else`, `#endif`, with their continuations)
+/// blanked: tree-sitter-c reads a conditional inside an initializer list or an expression as
+/// an ERROR, and the tool's own parse view blanks those lines too. The same view is used for
+/// input and output.
+fn parse_errors(src: &[u8]) -> usize {
+    let src = &blank_conditionals(src);
+    let tree = parser().parse(src, None).unwrap();
+    let mut n = 0;
+    for_each_node(&tree, |node| {
+        n += usize::from(node.is_error() || node.is_missing())
+    });
+    n
+}
+
+/// Byte ranges of the items that may change: for each converted site line, the outermost
+/// function definition, declaration, struct or type definition holding that line's start.
+/// A line with no such item (the parser read garbage) allows the whole file: the weak form.
+fn touchable(src: &[u8], lines: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let tree = parser().parse(src, None).unwrap();
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr_iter(src).map(|i| i + 1))
+        .collect();
+    let mut out = Vec::new();
+    for &l in lines {
+        let Some(&at) = starts.get(l.saturating_sub(1)) else {
+            out.push(0..src.len());
+            continue;
+        };
+        let mut best: Option<std::ops::Range<usize>> = None;
+        for_each_node(&tree, |n| {
+            if matches!(
+                n.kind(),
+                "function_definition" | "declaration" | "struct_specifier" | "type_definition"
+            ) && n.start_byte() <= at
+                && at < n.end_byte()
+            {
+                // The outermost such item: a garbled line can make tree-sitter read a nested
+                // function definition or a declaration inside the real function.
+                let r = n.byte_range();
+                if best.as_ref().is_none_or(|b| r.len() > b.len()) {
+                    best = Some(r);
+                }
+            }
+        });
+        out.push(best.unwrap_or(0..src.len()));
+    }
+    out
+}
+
+/// Does `src` define the old struct (with a body) or an entry point (with a body)?
+fn provides_api(rule: &Rule, src: &[u8]) -> bool {
+    let tree = parser().parse(src, None).unwrap();
+    let mut found = false;
+    for_each_node(&tree, |n| {
+        let name = |f: &str| n.child_by_field_name(f).map(|c| &src[c.byte_range()]);
+        match n.kind() {
+            "struct_specifier" if n.child_by_field_name("body").is_some() => {
+                found |= name("name") == Some(rule.old_struct.as_bytes());
+            }
+            "function_definition" => {
+                let Some(d) = n.child_by_field_name("declarator") else {
+                    return;
+                };
+                let d = &src[d.byte_range()];
+                found |= rule.entries.iter().any(|e| {
+                    let pat = format!("{}(", e.name);
+                    d.windows(pat.len()).any(|w| w == pat.as_bytes())
+                });
+            }
+            _ => {}
+        }
+    });
+    found
+}
+
+fn memchr_iter(src: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    src.iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
+}
+
+/// Every line the tool deleted or replaced (per a line diff) lies in a touchable item, after
+/// widening each item to whole lines.
+fn check_untouched_lines(
+    rule: &Rule,
+    src: &[u8],
+    out: &[u8],
+    lines: &[usize],
+) -> Result<(), String> {
+    // The API's own definition (the old struct, an entry point's body) is rewritten as a
+    // whole, kernel-doc and callback invocations included: the weak form, nothing to check.
+    if src == out || provides_api(rule, src) {
+        return Ok(());
+    }
+    let allowed = touchable(src, lines);
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .diff_lines(src, out);
+    let mut offset = 0usize;
+    let mut line_start = Vec::new();
+    for op in diff.ops() {
+        for change in diff.iter_changes(op) {
+            if change.tag() == similar::ChangeTag::Insert {
+                continue;
+            }
+            let len = change.value().len();
+            if change.tag() == similar::ChangeTag::Delete {
+                line_start.push(offset..offset + len);
+            }
+            offset += len;
+        }
+    }
+    // A line diff may pair a kept line with an equal line the tool wrote elsewhere and call
+    // the kept one deleted: a deleted line whose text also occurs in an allowed item (or is
+    // blank) is not counted.
+    let widened: Vec<&[u8]> = allowed
+        .iter()
+        .map(|a| {
+            let s = src[..a.start]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let e = src[a.end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(src.len(), |i| a.end + i + 1);
+            &src[s..e]
+        })
+        .collect();
+    for del in line_start {
+        let text = &src[del.clone()];
+        if text.iter().all(|b| b.is_ascii_whitespace())
+            || widened
+                .iter()
+                .any(|w| w.windows(text.len()).any(|x| x == text))
+        {
+            continue;
+        }
+        let ok = allowed.iter().any(|a| {
+            // Whole lines around the item.
+            let s = src[..a.start]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let e = src[a.end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(src.len(), |i| a.end + i + 1);
+            s <= del.start && del.end <= e
+        });
+        if !ok {
+            return Err(format!(
+                "line at bytes {:?} changed outside every item with a converted site (sites at lines {:?}): {:?}",
+                del,
+                lines,
+                String::from_utf8_lossy(&src[del.clone()])
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The properties (i)-(iv) for one buffer.
+fn check_rule(rule: usize, path: &Path, src: &[u8]) -> Result<(), TestCaseError> {
+    let first = std::panic::catch_unwind(|| run(rule, path, src));
+    let first = match first {
+        Ok(r) => r,
+        Err(_) => {
+            return Err(TestCaseError::fail(format!(
+                "panic on input {:?}",
+                String::from_utf8_lossy(src)
+            )));
+        }
+    };
+    // (ii) no converted site ⇔ byte-identical output.
+    prop_assert_eq!(
+        first.any_converted,
+        first.out != src,
+        "converted sites at {:?} but output {} the input",
+        first.converted_lines,
+        if first.out == src {
+            "equals"
+        } else {
+            "differs from"
+        }
+    );
+    if first.out == src {
+        return Ok(());
+    }
+    // (i) idempotent.
+    let again = run(rule, path, &first.out);
+    prop_assert!(
+        again.out == first.out,
+        "a second run changes the output; first output:\n{}",
+        String::from_utf8_lossy(&first.out)
+    );
+    // (ii) lines outside the converted items are as they were.
+    if let Err(e) = check_untouched_lines(&rules()[rule], src, &first.out, &first.converted_lines) {
+        return Err(TestCaseError::fail(e));
+    }
+    // (v) code the parser could not read is never rewritten: the text of every ERROR node of
+    // the input survives in the output.
+    for e in error_texts(src) {
+        prop_assert!(
+            first.out.windows(e.len()).any(|w| w == e.as_slice()),
+            "unreadable code {:?} was rewritten; output:\n{}",
+            String::from_utf8_lossy(&e),
+            String::from_utf8_lossy(&first.out)
+        );
+    }
+    // (iii) no new parse errors.
+    let (before, after) = (parse_errors(src), parse_errors(&first.out));
+    prop_assert!(
+        after <= before,
+        "parse errors {} -> {}; output:\n{}",
+        before,
+        after,
+        String::from_utf8_lossy(&first.out)
+    );
+    Ok(())
+}
+
+/// The non-blank texts of the ERROR nodes of the (conditional-blanked) input, innermost
+/// errors only.
+fn error_texts(src: &[u8]) -> Vec<Vec<u8>> {
+    let view = blank_conditionals(src);
+    let tree = parser().parse(&view, None).unwrap();
+    let mut out = Vec::new();
+    for_each_node(&tree, |n| {
+        if n.is_error() {
+            let t = src[n.byte_range()].to_vec();
+            if t.iter().any(|b| !b.is_ascii_whitespace()) && !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    });
+    out
+}
+
+fn blank_conditionals(src: &[u8]) -> Vec<u8> {
+    let mut out = src.to_vec();
+    let mut at = 0;
+    let mut continued = false;
+    while at < src.len() {
+        let end = src[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(src.len(), |i| at + i);
+        let line = &src[at..end];
+        let t: Vec<u8> = line
+            .iter()
+            .copied()
+            .skip_while(|b| *b == b' ' || *b == b'\t')
+            .collect();
+        let directive = t.strip_prefix(b"#").map(|r| {
+            let r: Vec<u8> = r
+                .iter()
+                .copied()
+                .skip_while(|b| *b == b' ' || *b == b'\t')
+                .collect();
+            ["if", "ifdef", "ifndef", "elif", "else", "endif"]
+                .iter()
+                .any(|d| {
+                    r.starts_with(d.as_bytes())
+                        && r.get(d.len())
+                            .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                })
+        }) == Some(true);
+        if directive || continued {
+            for b in &mut out[at..end] {
+                if *b != b'\r' {
+                    *b = b' ';
+                }
+            }
+            continued = line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"\\");
+        }
+        at = end + 1;
+    }
+    out
+}
+
+#[test]
+fn every_fixture_input_keeps_the_properties() {
+    let mut failures = Vec::new();
+    for i in inputs() {
+        if let Err(e) = check_rule(i.rule, &i.path, &i.bytes) {
+            failures.push(format!("{}: {e}", i.path.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    InsertLine(usize, Vec<u8>),
+    DeleteLine(usize),
+    DuplicateFunction(usize),
+    WrapIfdef(usize, usize),
+    InsertBytes(usize, Vec<u8>),
+    Crlf,
+    StripFinalNewline,
+    Bom,
+}
+
+fn line_starts(b: &[u8]) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(memchr_iter(b).map(|i| i + 1).filter(|&i| i < b.len()))
+        .collect()
+}
+
+fn mutate(mut b: Vec<u8>, m: &Mutation) -> Vec<u8> {
+    let starts = line_starts(&b);
+    let nl: &[u8] = if b.windows(2).any(|w| w == b"\r\n") {
+        b"\r\n"
+    } else {
+        b"\n"
+    };
+    match m {
+        Mutation::InsertLine(k, text) => {
+            let at = starts[k % starts.len()];
+            let mut line = text.clone();
+            line.extend_from_slice(nl);
+            b.splice(at..at, line);
+        }
+        Mutation::DeleteLine(k) => {
+            let i = k % starts.len();
+            let end = starts.get(i + 1).copied().unwrap_or(b.len());
+            b.drain(starts[i]..end);
+        }
+        Mutation::DuplicateFunction(k) => {
+            let tree = parser().parse(&b, None).unwrap();
+            let mut fns = Vec::new();
+            for_each_node(&tree, |n| {
+                if n.kind() == "function_definition" {
+                    fns.push(n.byte_range());
+                }
+            });
+            if !fns.is_empty() {
+                let r = fns[k % fns.len()].clone();
+                let mut copy = nl.to_vec();
+                copy.extend_from_slice(&b[r.clone()]);
+                b.splice(r.end..r.end, copy);
+            }
+        }
+        Mutation::WrapIfdef(k, len) => {
+            let i = k % starts.len();
+            let j = (i + 1 + len).min(starts.len());
+            let end = starts.get(j).copied().unwrap_or(b.len());
+            let mut endif = Vec::new();
+            if end == b.len() && !b.ends_with(b"\n") {
+                endif.extend_from_slice(nl);
+            }
+            endif.extend_from_slice(b"#endif");
+            endif.extend_from_slice(nl);
+            b.splice(end..end, endif);
+            let mut ifdef = b"#ifdef CONFIG_X".to_vec();
+            ifdef.extend_from_slice(nl);
+            b.splice(starts[i]..starts[i], ifdef);
+        }
+        Mutation::InsertBytes(at, bytes) => {
+            let at = at % (b.len() + 1);
+            b.splice(at..at, bytes.iter().copied());
+        }
+        Mutation::Crlf => {
+            if !b.contains(&b'\r') {
+                let mut o = Vec::with_capacity(b.len() + b.len() / 20);
+                for &c in &b {
+                    if c == b'\n' {
+                        o.push(b'\r');
+                    }
+                    o.push(c);
+                }
+                b = o;
+            }
+        }
+        Mutation::StripFinalNewline => {
+            while b.last() == Some(&b'\n') || b.last() == Some(&b'\r') {
+                b.pop();
+            }
+        }
+        Mutation::Bom => {
+            if !b.starts_with(b"\xef\xbb\xbf") {
+                b.splice(0..0, *b"\xef\xbb\xbf");
+            }
+        }
+    }
+    b
+}
+
+fn arb_line() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(Vec::new()),
+        Just(b"/* a comment */".to_vec()),
+        Just(b"\tfoo();".to_vec()),
+        Just(b"}".to_vec()),
+        Just(b"{".to_vec()),
+        Just(b"#else".to_vec()),
+        Just(b"\treturn 0;".to_vec()),
+        Just(b"\twalk.mm = NULL;".to_vec()),
+        Just(b"\tx = walk.mm;".to_vec()),
+        Just(b"\tx = walk ]] .mm;".to_vec()),
+        Just(b"\twalk.private = NULL ]];".to_vec()),
+        Just(b"\tfoo(&walk);".to_vec()),
+        Just(b"\twalk.vma = NULL;".to_vec()),
+        Just(b"\tw.cookie = @@ x;".to_vec()),
+        Just(b"\tgoto out;".to_vec()),
+        Just(b"out:".to_vec()),
+        Just(b"#define walk_page_range(a, b, c) 0".to_vec()),
+        Just(b"static int x;".to_vec()),
+        Just(b"// caf\xe9 \xff\xfe".to_vec()),
+        prop::collection::vec(
+            any::<u8>().prop_filter("no newline", |b| *b != b'\n'),
+            0..12
+        ),
+    ]
+}
+
+fn arb_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(vec![0u8]),
+        Just(b"\xe9".to_vec()),
+        Just(b"\xff\xfe\x00".to_vec()),
+        Just(b"\xc3".to_vec()),
+        Just(b"\r".to_vec()),
+        Just(b"\xef\xbb\xbf".to_vec()),
+        Just(b"\\\n".to_vec()),
+        Just(b"\"".to_vec()),
+        Just(b"/*".to_vec()),
+        prop::collection::vec(any::<u8>(), 1..6),
+    ]
+}
+
+fn arb_structural() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), arb_line()).prop_map(|(k, l)| Mutation::InsertLine(k, l)),
+        any::<usize>().prop_map(Mutation::DeleteLine),
+        any::<usize>().prop_map(Mutation::DuplicateFunction),
+        (any::<usize>(), 0usize..6).prop_map(|(k, n)| Mutation::WrapIfdef(k, n)),
+    ]
+}
+
+fn arb_bytewise() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        4 => (any::<usize>(), arb_bytes()).prop_map(|(k, b)| Mutation::InsertBytes(k, b)),
+        1 => Just(Mutation::Crlf),
+        1 => Just(Mutation::StripFinalNewline),
+        1 => Just(Mutation::Bom),
+    ]
+}
+
+fn mutated(
+    ms: impl Strategy<Value = Mutation> + 'static,
+) -> impl Strategy<Value = (usize, Vec<Mutation>)> {
+    (0..inputs().len(), prop::collection::vec(ms, 1..4))
+}
+
+fn check_mutated(i: usize, ms: &[Mutation]) -> Result<(), TestCaseError> {
+    let input = &inputs()[i];
+    let mut b = input.bytes.clone();
+    for m in ms {
+        b = mutate(b, m);
+    }
+    let r = check_rule(input.rule, &input.path, &b);
+    // KCODEMOD_PROP_DUMP=DIR keeps each failing input (shrinking steps included) for replay.
+    if r.is_err()
+        && let Some(dir) = std::env::var_os("KCODEMOD_PROP_DUMP")
+    {
+        let name = format!(
+            "{}-{:016x}.c",
+            input.path.file_stem().unwrap().to_string_lossy(),
+            fxhash(&b)
+        );
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(Path::new(&dir).join(name), &b);
+    }
+    r
+}
+
+fn fxhash(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf29ce484222325u64, |h, &c| {
+        (h ^ u64::from(c)).wrapping_mul(0x100000001b3)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(64), rng_seed: seed(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn structural_mutations_keep_the_properties((i, ms) in mutated(arb_structural())) {
+        check_mutated(i, &ms)?;
+    }
+
+    #[test]
+    fn byte_mutations_keep_the_properties((i, ms) in mutated(arb_bytewise())) {
+        check_mutated(i, &ms)?;
+    }
+}
+
+/// Every input the fuzzer ever failed on (tests/fuzz-regressions/, minimised where possible)
+/// still passes the checks above; `KCODEMOD_PROP_REPLAY=DIR` replays another directory (fuzz
+/// artifacts, dumped failures) the same way.
+#[test]
+fn fuzz_regressions_hold() {
+    let dir = std::env::var_os("KCODEMOD_PROP_REPLAY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions"));
+    let rule = rules().iter().position(|r| r.id == "mm_walk_ops").unwrap();
+    let mut failures = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "{}: no inputs", dir.display());
+    for p in paths {
+        let b = std::fs::read(&p).unwrap();
+        if let Err(e) = check_rule(rule, Path::new("mm/replay.c"), &b) {
+            failures.push(format!("{}: {e}", p.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
