@@ -153,3 +153,49 @@ fn text_diff(a: &[u8], b: &[u8]) -> String {
         .ok();
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Conditional directive lines (`#if` … `#endif`, with their continuations) blanked, offsets
+/// kept: a deliberately simple, independent oracle for the property tests and the fuzz target,
+/// which compare parse errors before and after a rewrite (tree-sitter-c cannot read a
+/// conditional inside an initializer, so counting those would flag correct output).
+pub fn blank_conditional_lines(src: &[u8]) -> Vec<u8> {
+    let mut out = src.to_vec();
+    let mut at = 0;
+    let mut continued = false;
+    while at < src.len() {
+        let end = src[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(src.len(), |i| at + i);
+        let line = &src[at..end];
+        let t: Vec<u8> = line
+            .iter()
+            .copied()
+            .skip_while(|b| *b == b' ' || *b == b'\t')
+            .collect();
+        let directive = t.strip_prefix(b"#").map(|r| {
+            let r: Vec<u8> = r
+                .iter()
+                .copied()
+                .skip_while(|b| *b == b' ' || *b == b'\t')
+                .collect();
+            ["if", "ifdef", "ifndef", "elif", "else", "endif"]
+                .iter()
+                .any(|d| {
+                    r.starts_with(d.as_bytes())
+                        && r.get(d.len())
+                            .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                })
+        }) == Some(true);
+        if directive || continued {
+            for b in &mut out[at..end] {
+                if *b != b'\r' {
+                    *b = b' ';
+                }
+            }
+            continued = line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"\\");
+        }
+        at = end + 1;
+    }
+    out
+}

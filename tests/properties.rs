@@ -323,7 +323,7 @@ fn for_each_node(tree: &tree_sitter::Tree, mut f: impl FnMut(tree_sitter::Node))
 /// an ERROR, and the tool's own parse view blanks those lines too. The same view is used for
 /// input and output.
 fn parse_errors(src: &[u8]) -> usize {
-    let src = &blank_conditionals(src);
+    let src = &kcodemod::fixture::blank_conditional_lines(src);
     let tree = parser().parse(src, None).unwrap();
     let mut n = 0;
     for_each_node(&tree, |node| {
@@ -544,7 +544,7 @@ fn check_rule(rule: usize, path: &Path, src: &[u8]) -> Result<(), TestCaseError>
 /// The non-blank texts of the ERROR nodes of the (conditional-blanked) input, innermost
 /// errors only.
 fn error_texts(src: &[u8]) -> Vec<Vec<u8>> {
-    let view = blank_conditionals(src);
+    let view = kcodemod::fixture::blank_conditional_lines(src);
     let tree = parser().parse(&view, None).unwrap();
     let mut out = Vec::new();
     for_each_node(&tree, |n| {
@@ -555,48 +555,6 @@ fn error_texts(src: &[u8]) -> Vec<Vec<u8>> {
             }
         }
     });
-    out
-}
-
-fn blank_conditionals(src: &[u8]) -> Vec<u8> {
-    let mut out = src.to_vec();
-    let mut at = 0;
-    let mut continued = false;
-    while at < src.len() {
-        let end = src[at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(src.len(), |i| at + i);
-        let line = &src[at..end];
-        let t: Vec<u8> = line
-            .iter()
-            .copied()
-            .skip_while(|b| *b == b' ' || *b == b'\t')
-            .collect();
-        let directive = t.strip_prefix(b"#").map(|r| {
-            let r: Vec<u8> = r
-                .iter()
-                .copied()
-                .skip_while(|b| *b == b' ' || *b == b'\t')
-                .collect();
-            ["if", "ifdef", "ifndef", "elif", "else", "endif"]
-                .iter()
-                .any(|d| {
-                    r.starts_with(d.as_bytes())
-                        && r.get(d.len())
-                            .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
-                })
-        }) == Some(true);
-        if directive || continued {
-            for b in &mut out[at..end] {
-                if *b != b'\r' {
-                    *b = b' ';
-                }
-            }
-            continued = line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"\\");
-        }
-        at = end + 1;
-    }
     out
 }
 

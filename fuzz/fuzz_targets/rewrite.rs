@@ -20,54 +20,10 @@ fn rule() -> &'static kcodemod::rule::Rule {
     })
 }
 
-/// Conditional directive lines (`#if`, `#ifdef`, `#ifndef`, `#elif`, `#else`, `#endif`, with
-/// their continuations) blanked, offsets kept: tree-sitter-c reads a conditional inside an
-/// initializer list or an expression as an ERROR, and the tool's parse view blanks them too.
-fn blank_conditionals(src: &[u8]) -> Vec<u8> {
-    let mut out = src.to_vec();
-    let mut at = 0;
-    let mut continued = false;
-    while at < src.len() {
-        let end = src[at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(src.len(), |i| at + i);
-        let line = &src[at..end];
-        let t: Vec<u8> = line
-            .iter()
-            .copied()
-            .skip_while(|b| *b == b' ' || *b == b'\t')
-            .collect();
-        let directive = t.strip_prefix(b"#").map(|r| {
-            let r: Vec<u8> = r
-                .iter()
-                .copied()
-                .skip_while(|b| *b == b' ' || *b == b'\t')
-                .collect();
-            ["if", "ifdef", "ifndef", "elif", "else", "endif"]
-                .iter()
-                .any(|d| {
-                    r.starts_with(d.as_bytes())
-                        && r.get(d.len())
-                            .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
-                })
-        }) == Some(true);
-        if directive || continued {
-            for b in &mut out[at..end] {
-                if *b != b'\r' {
-                    *b = b' ';
-                }
-            }
-            continued = line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"\\");
-        }
-        at = end + 1;
-    }
-    out
-}
 
 /// ERROR and MISSING nodes of a plain tree-sitter-c parse of the conditional-blanked text.
 fn parse_errors(src: &[u8]) -> usize {
-    let src = &blank_conditionals(src);
+    let src = &kcodemod::fixture::blank_conditional_lines(src);
     let mut p = tree_sitter::Parser::new();
     p.set_language(&tree_sitter_c::LANGUAGE.into()).unwrap();
     let Some(tree) = p.parse(src, None) else {
