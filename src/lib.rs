@@ -203,7 +203,7 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
             w.groups.join(" ")
         )?;
     }
-    Ok(if res.problems.is_empty() {
+    Ok(if res.errors() == 0 {
         EXIT_OK
     } else {
         EXIT_ERROR
@@ -265,7 +265,7 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
     }
     Ok(if interrupted {
         EXIT_INTERRUPTED
-    } else if !res.problems.is_empty() {
+    } else if res.errors() > 0 {
         EXIT_ERROR
     } else if mode == Mode::Check && res.sites().next().is_some() {
         EXIT_FINDINGS

@@ -39,8 +39,10 @@ pub struct FileResult {
     /// The rewritten bytes, when anything changed.
     pub new: Option<Vec<u8>>,
     pub sites: Vec<Found>,
-    /// Why the file was skipped without analysis (generated, parse timeout).
+    /// Why the file was skipped without analysis (generated, NUL bytes, parse timeout).
     pub skipped: Option<String>,
+    /// The skip is a failure (the parser gave up): the file may hold sites nobody looked at.
+    pub failed: bool,
     pub parse_error_functions: usize,
 }
 
@@ -70,6 +72,10 @@ impl RunResult {
         self.sites()
             .filter(|(_, s)| s.site.outcome != Outcome::Converted)
             .count()
+    }
+    /// Paths that could not be read or analysed: they make the exit code 2.
+    pub fn errors(&self) -> usize {
+        self.problems.len() + self.files.iter().filter(|f| f.failed).count()
     }
     pub fn parse_error_functions(&self) -> usize {
         self.files.iter().map(|f| f.parse_error_functions).sum()
@@ -162,6 +168,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         new: None,
         sites: Vec::new(),
         skipped: None,
+        failed: false,
         parse_error_functions: 0,
     };
     if memchr::memchr(0, &res.original).is_some() {
@@ -179,6 +186,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             Ok(p) => p,
             Err(e) => {
                 res.skipped = Some(e.to_string());
+                res.failed = true;
                 return res;
             }
         };

@@ -303,3 +303,60 @@ fn sigint_during_apply_leaves_every_file_whole() {
     // The listed unwritten files are exactly those left as they were.
     assert_eq!(err.lines().filter(|l| l.starts_with("  ")).count(), same);
 }
+
+#[test]
+fn a_file_changed_after_it_was_read_is_not_written() {
+    let t = tree(false);
+    let mut files: Vec<PathBuf> = walk(t.path());
+    files.sort();
+    let last = files.last().unwrap().clone();
+    let child = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .arg("apply")
+        .arg(t.path())
+        .env("KCODEMOD_TEST_WRITE_DELAY_MS", "100")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Someone edits the last file while the run is still writing the earlier ones.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let mut edited = std::fs::read(&last).unwrap();
+    edited.extend_from_slice(b"/* edited meanwhile */\n");
+    std::fs::write(&last, &edited).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("changed since it was read; not written"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&last).unwrap(),
+        edited,
+        "the user's edit is kept"
+    );
+    let first = &files[0];
+    let name = first
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .replace(".c", ".expected.c");
+    assert_eq!(
+        std::fs::read(first).unwrap(),
+        std::fs::read(fixtures().join(name)).unwrap(),
+        "the rest is written"
+    );
+}
+
+#[test]
+fn a_parse_that_takes_too_long_is_skipped_with_a_reason() {
+    let t = tree(false);
+    let out = kcodemod(&["check", "--parse-timeout-ms", "0"], t.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("skipped: parse timed out"), "{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a candidate nobody analysed is an error: {err}"
+    );
+}

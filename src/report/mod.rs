@@ -121,14 +121,14 @@ pub fn diagnostics(
 pub fn summary(run: &RunResult) -> String {
     let changed = run.files.iter().filter(|f| f.new.is_some()).count();
     format!(
-        "kcodemod: {} files read, {} parsed, {} changed; {} sites converted, {} flagged; {} functions with unexplained parse errors; {} unreadable",
+        "kcodemod: {} files read, {} parsed, {} changed; {} sites converted, {} flagged; {} functions with unexplained parse errors; {} errors",
         run.files_read,
         run.candidates,
         changed,
         run.converted(),
         run.flagged(),
         run.parse_error_functions(),
-        run.problems.len()
+        run.errors()
     )
 }
 
@@ -186,7 +186,7 @@ pub fn json(run: &RunResult, rules: &[crate::rule::Rule], w: &mut dyn Write) -> 
             serde_json::to_writer(
                 &mut *w,
                 &ProblemRecord {
-                    kind: "skipped",
+                    kind: if f.failed { "error" } else { "skipped" },
                     file: f.rel.clone(),
                     reason: why,
                 },
@@ -220,7 +220,7 @@ pub fn json(run: &RunResult, rules: &[crate::rule::Rule], w: &mut dyn Write) -> 
         converted: run.converted(),
         flagged: run.flagged(),
         parse_error_functions: run.parse_error_functions(),
-        errors: run.problems.len(),
+        errors: run.errors(),
     };
     serde_json::to_writer(&mut *w, &rec)?;
     writeln!(w)
