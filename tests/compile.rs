@@ -194,6 +194,9 @@ fn compile(compiler: &str, job: &Job, defines: &[String]) -> Option<String> {
         .args(defines.iter().map(|d| format!("-D{d}")))
         .arg("-I")
         .arg(&job.include)
+        // Headers that do not differ between the two APIs live once, in common/.
+        .arg("-I")
+        .arg(job.include.with_file_name("common"))
         .arg(&job.file)
         .env("LC_ALL", "C");
     let config = if defines.is_empty() {
