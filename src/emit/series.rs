@@ -47,20 +47,6 @@ struct Patch {
 }
 
 #[derive(Serialize)]
-struct SiteRow<'a> {
-    file: &'a str,
-    line: usize,
-    function: &'a str,
-    arch: String,
-    rule: &'a str,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
-}
-
-#[derive(Serialize)]
 struct CheckRow<'a> {
     group: &'a str,
     object: &'a str,
@@ -639,31 +625,18 @@ fn write_reports(
     let mut json = String::new();
     let _ = writeln!(txt, "{}\n", report::summary(run));
     for (f, s) in run.sites() {
+        let mut row = report::SiteRecord::new(rules, f, s);
         let arch = kbuild::arch_group(&f.rel);
-        let (status, code, reason) = match &s.site.outcome {
-            Outcome::Converted => ("converted", None, None),
-            Outcome::Flagged(fl) => ("flagged", Some(fl.code.as_str()), Some(fl.why.as_str())),
-        };
+        let why = row
+            .reason
+            .map(|r| format!(": {r} [{}]", row.code.unwrap_or("")))
+            .unwrap_or_default();
         let _ = writeln!(
             txt,
-            "{}:{}: {}: [{arch}] {status}{}",
-            f.rel,
-            s.site.line,
-            s.site.function,
-            reason
-                .map(|r| format!(": {r} [{}]", code.unwrap_or("")))
-                .unwrap_or_default()
+            "{}:{}: {}: [{arch}] {}{why}",
+            f.rel, s.site.line, s.site.function, row.status
         );
-        let row = SiteRow {
-            file: &f.rel,
-            line: s.site.line,
-            function: &s.site.function,
-            arch,
-            rule: &rules[s.rule].id,
-            status,
-            code,
-            reason,
-        };
+        row.arch = Some(arch);
         json.push_str(&serde_json::to_string(&row)?);
         json.push('\n');
     }

@@ -133,18 +133,45 @@ pub fn summary(run: &RunResult) -> String {
 }
 
 #[derive(Serialize)]
-struct SiteRecord<'a> {
+pub struct SiteRecord<'a> {
     #[serde(rename = "type")]
-    kind: &'static str,
-    rule: &'a str,
-    file: &'a str,
-    line: usize,
-    function: &'a str,
-    status: &'static str,
+    pub kind: &'static str,
+    pub rule: &'a str,
+    pub file: &'a str,
+    pub line: usize,
+    pub function: &'a str,
+    /// The arch group (series reports only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'static str>,
+    pub arch: Option<String>,
+    pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
+    pub code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+}
+
+impl<'a> SiteRecord<'a> {
+    pub fn new(
+        rules: &'a [crate::rule::Rule],
+        f: &'a FileResult,
+        s: &'a crate::pipeline::Found,
+    ) -> SiteRecord<'a> {
+        let (status, code, reason) = match &s.site.outcome {
+            Outcome::Converted => ("converted", None, None),
+            Outcome::Flagged(fl) => ("flagged", Some(fl.code.as_str()), Some(fl.why.as_str())),
+        };
+        SiteRecord {
+            kind: "site",
+            rule: &rules[s.rule].id,
+            file: &f.rel,
+            line: s.site.line,
+            function: &s.site.function,
+            arch: None,
+            status,
+            code,
+            reason,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -194,20 +221,7 @@ pub fn json(run: &RunResult, rules: &[crate::rule::Rule], w: &mut dyn Write) -> 
             writeln!(w)?;
         }
         for s in &f.sites {
-            let (status, code, reason) = match &s.site.outcome {
-                Outcome::Converted => ("converted", None, None),
-                Outcome::Flagged(fl) => ("flagged", Some(fl.code.as_str()), Some(fl.why.as_str())),
-            };
-            let rec = SiteRecord {
-                kind: "site",
-                rule: &rules[s.rule].id,
-                file: &f.rel,
-                line: s.site.line,
-                function: &s.site.function,
-                status,
-                code,
-                reason,
-            };
+            let rec = SiteRecord::new(rules, f, s);
             serde_json::to_writer(&mut *w, &rec)?;
             writeln!(w)?;
         }

@@ -678,15 +678,7 @@ fn walk_verdict<'t>(
         let mut all: State = State::new();
         for (k, obs) in observed.iter().enumerate() {
             if let Some(st) = obs.calls.get(&c) {
-                let set: BTreeSet<Vec<Value>> = st
-                    .iter()
-                    .map(|t| {
-                        moved
-                            .iter()
-                            .map(|&m| resolver.callback(m, t[m].0))
-                            .collect::<Verdict<Vec<Value>>>()
-                    })
-                    .collect::<Verdict<_>>()?;
+                let set = resolver.combos(st, &moved)?;
                 per_cfg.insert(k, set);
                 all.extend(st.iter().cloned());
             }
@@ -842,15 +834,7 @@ fn walk_verdict<'t>(
                 let Some(st) = obs.points.get(&point) else {
                     continue;
                 };
-                let out: BTreeSet<Vec<Value>> = st
-                    .iter()
-                    .map(|t| {
-                        moved
-                            .iter()
-                            .map(|&m| resolver.callback(m, t[m].0))
-                            .collect::<Verdict<Vec<_>>>()
-                    })
-                    .collect::<Verdict<_>>()?;
+                let out = resolver.combos(st, &moved)?;
                 let live_here = out.iter().any(|c| observed_combos[k].contains(c));
                 live |= live_here;
                 match out.len() {
@@ -1038,6 +1022,13 @@ impl Resolver<'_, '_> {
     fn text(&self, d: u32) -> Verdict<String> {
         let n = self.defs[(d - FIRST_DEF) as usize].node;
         Ok(normalise(utf8(text(self.ctx.src, n))?))
+    }
+
+    /// The callback sets (one value per moved field) the tuples of a state hold.
+    fn combos(&self, st: &State, moved: &[usize]) -> Verdict<BTreeSet<Vec<Value>>> {
+        st.iter()
+            .map(|t| moved.iter().map(|&m| self.callback(m, t[m].0)).collect())
+            .collect()
     }
 
     /// A callback's value: NULL, or a function of this file declared before the ops struct.
