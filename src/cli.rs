@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Exit codes: 0 = done (for `check`: no old-API site left); 1 = `check` found old-API sites
 /// (convertible or flagged), or `test` found failing cases; 2 = errors (a file could not be
-/// read or written, a bad rule file, bad arguments). Per-file problems are reported as
-/// `path: why` on stderr and the run goes on; the exit code says they happened.
+/// read, parsed or written, a bad rule file, bad arguments); 130 = interrupted by SIGINT or
+/// SIGTERM (files already written are complete, the rest untouched). Per-file problems are
+/// reported as `path: why` on stderr and the run goes on; the exit code says they happened.
 #[derive(Parser, Debug)]
 #[command(name = "kcodemod", version, about, long_about)]
 pub struct Cli {
