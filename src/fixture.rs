@@ -162,6 +162,7 @@ pub fn blank_conditional_lines(src: &[u8]) -> Vec<u8> {
     let mut out = src.to_vec();
     let mut at = 0;
     let mut continued = false;
+    let mut in_comment = false;
     while at < src.len() {
         let end = src[at..]
             .iter()
@@ -193,7 +194,21 @@ pub fn blank_conditional_lines(src: &[u8]) -> Vec<u8> {
                     *b = b' ';
                 }
             }
-            continued = line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"\\");
+            // A directive runs on past a backslash-newline, and through a block comment that
+            // it opens and a later line closes (the C preprocessor reads it so).
+            let mut open = in_comment;
+            let mut i = 0;
+            while i + 1 < line.len() {
+                match (open, &line[i..i + 2]) {
+                    (false, b"/*") | (true, b"*/") => {
+                        open = !open;
+                        i += 2;
+                    }
+                    _ => i += 1,
+                }
+            }
+            in_comment = open;
+            continued = open || line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"\\");
         }
         at = end + 1;
     }
