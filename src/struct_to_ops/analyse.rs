@@ -103,9 +103,8 @@ enum Value {
 }
 
 struct Def<'t> {
-    field: usize,
     node: Node<'t>,
-    reads: Vec<u32>,
+    /// No calls, assignments or statement expressions: safe to evaluate at the call instead.
     pure: bool,
 }
 
@@ -450,7 +449,7 @@ fn walk_verdict<'t>(
                         .at(line_of(src, d.start_byte()))
                     })?;
                     members.push((field, defs.len() as u32 + FIRST_DEF, m.start_byte()));
-                    defs.push(def(src, field, value));
+                    defs.push(def(value));
                 }
                 "number_literal" if text(src, m) == b"0" && named_children(init).len() == 1 => {}
                 _ => {
@@ -481,7 +480,7 @@ fn walk_verdict<'t>(
                     .filter(|n| n.byte_range() == *value)
                     .ok_or_else(|| Flag::new(Code::Unsupported, "store value not found"))?;
                 stores.push((fi, defs.len() as u32 + FIRST_DEF, stmt.clone()));
-                defs.push(def(src, fi, v));
+                defs.push(def(v));
             }
         }
     }
@@ -502,16 +501,14 @@ fn walk_verdict<'t>(
         let n = syms.len() as u32;
         *syms.entry(name.to_vec()).or_insert(n)
     };
+    // What each definition reads, as symbols (the fixed ids read nothing).
     let def_reads: Vec<Vec<u32>> = (0..FIRST_DEF as usize)
         .map(|_| Vec::new())
-        .chain(defs.iter().map(|d| d.reads.to_vec()))
+        .chain(
+            defs.iter()
+                .map(|d| reads_of(src, d.node).iter().map(|n| sym(n)).collect()),
+        )
         .collect();
-    // Def reads were collected as byte strings; intern them now.
-    let def_read_names: Vec<Vec<Vec<u8>>> = defs.iter().map(|d| reads_of(src, d.node)).collect();
-    let mut def_reads = def_reads;
-    for (i, names) in def_read_names.iter().enumerate() {
-        def_reads[i + FIRST_DEF as usize] = names.iter().map(|n| sym(n)).collect();
-    }
     let mut assigns: Vec<(usize, u32)> = Vec::new();
     visit(body, &mut |n| {
         let target = match n.kind() {
@@ -907,7 +904,7 @@ fn text_starts(src: &[u8], r: Range<usize>, kw: &[u8]) -> bool {
     t.starts_with(kw)
 }
 
-fn def<'t>(src: &[u8], field: usize, node: Node<'t>) -> Def<'t> {
+fn def(node: Node) -> Def {
     let mut pure = true;
     visit(node, &mut |n| {
         if matches!(
@@ -920,13 +917,7 @@ fn def<'t>(src: &[u8], field: usize, node: Node<'t>) -> Def<'t> {
             pure = false;
         }
     });
-    let _ = src;
-    Def {
-        field,
-        node,
-        reads: Vec::new(),
-        pure,
-    }
+    Def { node, pure }
 }
 
 /// Identifiers a value reads (an identifier whose address is taken is not read).
@@ -1141,7 +1132,6 @@ impl Resolver<'_, '_> {
                             ),
                         ));
                     }
-                    let _ = def.field;
                     self.text(d)?
                 }
             };
