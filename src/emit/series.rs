@@ -126,34 +126,38 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         &out.join("patches/0000-cover-letter.patch"),
         cover.as_bytes(),
     )?;
-    // Compile checks: one script per arch group with a known toolchain.
+    // Compile checks: one script per arch group with a known toolchain. Resolving Kbuild and
+    // Kconfig is per arch and independent, so the groups are resolved in parallel; scripts are
+    // written in group order.
+    use rayon::prelude::*;
+    let resolved: Vec<Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>> = groups
+        .par_iter()
+        .map(|(g, files)| {
+            let paths: Vec<&str> = files.iter().map(|&i| changed[i].rel.as_str()).collect();
+            let tc = kbuild::toolchain(g, &paths)?;
+            let objects: Vec<ObjectNeeds> = files
+                .iter()
+                .filter(|&&i| changed[i].rel.ends_with(".c"))
+                .map(|&i| {
+                    let t = Touched {
+                        path: changed[i].rel.clone(),
+                        guards: edit_guards(changed[i]),
+                    };
+                    kbuild::object_needs(tree, &t, &tc.arch)
+                })
+                .collect();
+            (!objects.is_empty()).then(|| (g.clone(), tc, objects))
+        })
+        .collect();
     let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
     let mut scripted = Vec::new();
-    for (g, files) in &groups {
-        let paths: Vec<&str> = files.iter().map(|&i| changed[i].rel.as_str()).collect();
-        let Some(tc) = kbuild::toolchain(g, &paths) else {
-            continue;
-        };
-        let objects: Vec<ObjectNeeds> = files
-            .iter()
-            .filter(|&&i| changed[i].rel.ends_with(".c"))
-            .map(|&i| {
-                let t = Touched {
-                    path: changed[i].rel.clone(),
-                    guards: edit_guards(changed[i]),
-                };
-                kbuild::object_needs(tree, &t, &tc.arch)
-            })
-            .collect();
-        if objects.is_empty() {
-            continue;
-        }
-        let script = kbuild::group_script(g, &tc, &objects);
+    for (g, tc, objects) in resolved.into_iter().flatten() {
+        let script = kbuild::group_script(&g, &tc, &objects);
         let path = out.join("check").join(format!("{g}.sh"));
         write_file(&path, script.as_bytes())?;
         make_executable(&path)?;
         scripted.push(g.clone());
-        checks.push((g.clone(), objects));
+        checks.push((g, objects));
     }
     let all = out.join("check/all.sh");
     write_file(&all, kbuild::all_script(&scripted).as_bytes())?;
