@@ -255,6 +255,68 @@ fn starts_statement(src: &[u8], at: usize) -> bool {
     }
 }
 
+/// Conditional directive lines (`#if` … `#endif`, with their continuations) blanked, offsets
+/// kept, and nothing else: a deliberately simple second reading of a file, independent of the
+/// parse view. The self-check, the property tests and the fuzz target compare parse errors
+/// before and after a rewrite under it (tree-sitter-c cannot read a conditional inside an
+/// initializer, so counting those would flag correct output).
+pub fn blank_conditional_lines(src: &[u8]) -> Vec<u8> {
+    let mut out = src.to_vec();
+    let mut at = 0;
+    let mut continued = false;
+    let mut in_comment = false;
+    while at < src.len() {
+        let end = src[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(src.len(), |i| at + i);
+        let line = &src[at..end];
+        let t: Vec<u8> = line
+            .iter()
+            .copied()
+            .skip_while(|b| *b == b' ' || *b == b'\t')
+            .collect();
+        let directive = t.strip_prefix(b"#").map(|r| {
+            let r: Vec<u8> = r
+                .iter()
+                .copied()
+                .skip_while(|b| *b == b' ' || *b == b'\t')
+                .collect();
+            ["if", "ifdef", "ifndef", "elif", "else", "endif"]
+                .iter()
+                .any(|d| {
+                    r.starts_with(d.as_bytes())
+                        && r.get(d.len())
+                            .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                })
+        }) == Some(true);
+        if directive || continued {
+            for b in &mut out[at..end] {
+                if *b != b'\r' {
+                    *b = b' ';
+                }
+            }
+            // A directive runs on past a backslash-newline, and through a block comment that
+            // it opens and a later line closes (the C preprocessor reads it so).
+            let mut open = in_comment;
+            let mut i = 0;
+            while i + 1 < line.len() {
+                match (open, &line[i..i + 2]) {
+                    (false, b"/*") | (true, b"*/") => {
+                        open = !open;
+                        i += 2;
+                    }
+                    _ => i += 1,
+                }
+            }
+            in_comment = open;
+            continued = open || line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"\\");
+        }
+        at = end + 1;
+    }
+    out
+}
+
 /// The text of a node in the original buffer.
 pub fn text<'a>(src: &'a [u8], node: Node) -> &'a [u8] {
     &src[node.byte_range()]

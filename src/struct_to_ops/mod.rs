@@ -245,6 +245,19 @@ fn check(
     if errors(after.tree.root_node()) > errors(before.tree.root_node()) {
         return Err("the rewritten file has new parse errors".into());
     }
+    // A second, plain reading (no view, only conditionals blanked) must not get worse either:
+    // the view's macro knowledge must never hide damage.
+    let plain = |b: &[u8]| {
+        parse::parse_bytes(
+            &parse::blank_conditional_lines(b),
+            std::time::Duration::from_secs(10),
+        )
+        .map(|t| errors(t.root_node()))
+        .map_err(|e| e.to_string())
+    };
+    if plain(&new)? > plain(src)? {
+        return Err("the rewritten file has new parse errors in a plain reading".into());
+    }
     let old_calls = find::entry_calls(rule, src, before.tree.root_node(), &[]).len();
     let left = find::entry_calls(rule, &new, after.tree.root_node(), &[]).len();
     if left + converted != old_calls {
