@@ -322,6 +322,16 @@ pub fn text<'a>(src: &'a [u8], node: Node) -> &'a [u8] {
     &src[node.byte_range()]
 }
 
+/// Offset of the start of the line holding `at`.
+pub fn line_start(src: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &src[..at]).map_or(0, |i| i + 1)
+}
+
+/// Offset of the newline ending the line holding `at` (or the end of the file).
+pub fn line_end(src: &[u8], at: usize) -> usize {
+    memchr::memchr(b'\n', &src[at..]).map_or(src.len(), |i| at + i)
+}
+
 /// 1-based line of a byte offset.
 pub fn line_of(src: &[u8], offset: usize) -> usize {
     memchr::memchr_iter(b'\n', &src[..offset.min(src.len())]).count() + 1

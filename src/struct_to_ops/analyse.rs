@@ -10,7 +10,7 @@ use tree_sitter::Node;
 use super::find::{self, Call, Walk, named_children, unparen, visit};
 use super::flow::{self, At, CLOBBER, DEFAULT, Ev, FIRST_DEF, Facts, Observed, State, UNDEF};
 use super::model::{Code, Flag, Outcome, Site, Use, Verdict};
-use crate::parse::{Parsed, line_of, text};
+use crate::parse::{Parsed, line_of, line_start, text};
 use crate::rule::{NewArg, Role, Rule};
 
 /// The most preprocessor conditionals inside one function the analysis enumerates.
@@ -1183,11 +1183,7 @@ pub fn insertion_point(src: &[u8], f: Node) -> usize {
             break;
         }
         // A comment that shares its line with code is that code's comment.
-        let line_start = src[..p.start_byte()]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        if src[line_start..p.start_byte()]
+        if src[line_start(src, p.start_byte())..p.start_byte()]
             .iter()
             .any(|b| !b.is_ascii_whitespace())
         {
@@ -1196,10 +1192,7 @@ pub fn insertion_point(src: &[u8], f: Node) -> usize {
         at = p.start_byte();
         n = p;
     }
-    src[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1)
+    line_start(src, at)
 }
 
 /// Member order: first appearance in the initializer, then in later stores.

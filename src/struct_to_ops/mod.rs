@@ -278,8 +278,3 @@ fn errors(n: Node) -> usize {
     let mut c = n.walk();
     usize::from(n.is_error() || n.is_missing()) + n.children(&mut c).map(errors).sum::<usize>()
 }
-
-/// The argument nodes of an argument list.
-pub(crate) fn find_args(list: Node) -> Vec<Node> {
-    find::named_children(list)
-}

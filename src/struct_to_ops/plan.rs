@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::analyse::{Member, OpsRef, WalkPlan, insertion_point};
 use crate::edit::Edit;
-use crate::parse::Parsed;
+use crate::parse::{Parsed, line_end, line_start};
 use crate::rule::{NewArg, Rule};
 
 const WIDTH: usize = 80;
@@ -80,7 +80,7 @@ pub fn edits(
                 .node
                 .child_by_field_name("arguments")
                 .ok_or("call without arguments")?;
-            let old = crate::struct_to_ops::find_args(list);
+            let old = super::find::named_children(list);
             let args: Vec<Vec<u8>> = entry
                 .new_args
                 .iter()
@@ -119,7 +119,7 @@ pub fn edits(
                 .filter(|p| p.kind() == "argument_list");
             match list {
                 Some(list) if too_wide(src, range, value) => {
-                    let args: Vec<Vec<u8>> = crate::struct_to_ops::find_args(list)
+                    let args: Vec<Vec<u8>> = super::find::named_children(list)
                         .iter()
                         .map(|a| substitute(src, a.byte_range(), &plan.reads))
                         .collect();
@@ -213,14 +213,7 @@ pub fn render_members(spec: &[Member]) -> String {
 
 /// Would replacing `range` with `value` push its line past 80 columns?
 fn too_wide(src: &[u8], range: &Range<usize>, value: &str) -> bool {
-    let start = src[..range.start]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let end = src[range.end..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(src.len(), |i| range.end + i);
+    let (start, end) = (line_start(src, range.start), line_end(src, range.end));
     let line = [
         &src[start..range.start],
         value.as_bytes(),
@@ -249,11 +242,7 @@ pub(super) fn layout_shifted(
     args: &[Vec<u8>],
     shift: usize,
 ) -> Vec<u8> {
-    let line_start = src[..open]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let col = display_col(&src[line_start..open]) + 1 + shift;
+    let col = display_col(&src[line_start(src, open)..open]) + 1 + shift;
     let line_end = src[close..]
         .iter()
         .position(|&b| b == b'\n' || b == b'\r')

@@ -12,7 +12,7 @@ use super::find::{self, named_children, visit};
 use super::model::{Code, Flag, Outcome, Site};
 use super::plan;
 use crate::edit::Edit;
-use crate::parse::{Parsed, line_of, text};
+use crate::parse::{Parsed, line_end, line_of, line_start, text};
 use crate::rule::{NewArg, Role, Rule};
 
 /// What the definition side of a file turned into.
@@ -143,15 +143,7 @@ fn member_name<'a>(src: &'a [u8], decl: Node) -> Option<&'a [u8]> {
 }
 
 fn whole_lines(src: &[u8], r: Range<usize>) -> Range<usize> {
-    let s = src[..r.start]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let e = src[r.end..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(src.len(), |i| r.end + i + 1);
-    s..e
+    line_start(src, r.start)..(line_end(src, r.end) + 1).min(src.len())
 }
 
 fn split_struct(
@@ -683,14 +675,8 @@ fn callback_calls(
                     })
                     .and_then(|c| c.child_by_field_name("arguments"));
                 if let Some(list) = list {
-                    let ls = src[..list.start_byte()]
-                        .iter()
-                        .rposition(|&b| b == b'\n')
-                        .map_or(0, |i| i + 1);
-                    let le = src[list.end_byte()..]
-                        .iter()
-                        .position(|&b| b == b'\n')
-                        .map_or(src.len(), |i| list.end_byte() + i);
+                    let ls = line_start(src, list.start_byte());
+                    let le = line_end(src, list.end_byte());
                     let same_line = !src[list.byte_range()].contains(&b'\n');
                     if same_line && plan::display_col(src[ls..le].trim_ascii_end()) + ins.len() > 80
                     {
