@@ -94,6 +94,34 @@ impl EditSet {
         out.extend_from_slice(&src[at..]);
         out
     }
+
+    /// Where each edit lands: its range in the original and the range of its text in the
+    /// output of [`EditSet::apply`], in order (what an incremental re-parse needs).
+    pub fn changes(&self) -> Vec<Change> {
+        let mut shift = 0isize;
+        self.edits
+            .iter()
+            .map(|e| {
+                let start = e
+                    .range
+                    .start
+                    .checked_add_signed(shift)
+                    .expect("edits stay inside the output");
+                shift += e.text.len() as isize - e.range.len() as isize;
+                Change {
+                    old: e.range.clone(),
+                    new: start..start + e.text.len(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Bytes `old` of one text became bytes `new` of another; everything else moved unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub old: Range<usize>,
+    pub new: Range<usize>,
 }
 
 #[cfg(test)]
@@ -110,6 +138,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(set.apply(b"abcdefghij"), b"<>abcdXfij".to_vec());
+        let c: Vec<_> = set.changes().into_iter().map(|c| (c.old, c.new)).collect();
+        assert_eq!(c, [(0..0, 0..1), (0..0, 1..2), (4..5, 6..7), (6..8, 8..8)]);
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //!    (v) the text of every ERROR node of the input is still in the output: code the parser
 //!    could not read is never deleted or rewritten.
 //!
+//!    (vi) the self-check's incremental re-reads (tree-sitter reusing an earlier tree) give
+//!    exactly the trees of fresh parses.
+//!
 //! Case counts are kept small and the seed fixed so the file runs in CI in seconds, the same
 //! way every time; `PROPTEST_CASES=N` and `PROPTEST_RNG_SEED=S` widen the search, and
 //! `KCODEMOD_PROP_DUMP=DIR` keeps the failing inputs.
@@ -505,6 +508,8 @@ fn check_rule(rule: usize, path: &Path, src: &[u8]) -> Result<(), TestCaseError>
             "differs from"
         }
     );
+    // (vi) the self-check's incremental re-reads are the trees fresh parses give.
+    check_reparse(src, &first.out)?;
     if first.out == src {
         return Ok(());
     }
@@ -538,6 +543,62 @@ fn check_rule(rule: usize, path: &Path, src: &[u8]) -> Result<(), TestCaseError>
         after,
         String::from_utf8_lossy(&first.out)
     );
+    Ok(())
+}
+
+/// A tree as text: every node's kind, byte range and error/missing marks.
+fn shape(tree: &tree_sitter::Tree) -> String {
+    let mut out = String::new();
+    for_each_node(tree, |n| {
+        out.push_str(&format!(
+            "{}{}{} {:?}\n",
+            n.kind(),
+            if n.is_error() { "!" } else { "" },
+            if n.is_missing() { "?" } else { "" },
+            n.byte_range()
+        ))
+    });
+    out
+}
+
+/// Incremental parsing ([`kcodemod::parse::reparse`]) as the self-check uses it: the plain
+/// reading of the input re-read from the view's tree, the plain reading of the output from
+/// the input's (with the change as one span, and with no change list at all: the gap check
+/// repairs it, or falls back to a fresh parse) give exactly the trees of fresh parses.
+fn check_reparse(src: &[u8], out: &[u8]) -> Result<(), TestCaseError> {
+    use kcodemod::parse::{self, Change, blank_conditional_lines, differing_runs, reparse};
+    let t = Duration::from_secs(10);
+    let parsed = parse::parse(src, t).unwrap();
+    let (plain_src, plain_out) = (blank_conditional_lines(src), blank_conditional_lines(out));
+    let fresh_src = parse::parse_bytes(&plain_src, t).unwrap();
+    let fresh_out = parse::parse_bytes(&plain_out, t).unwrap();
+    let runs = differing_runs(&parsed.view, &plain_src, 64);
+    let inc_src = reparse(&parsed.tree, &parsed.view, &plain_src, &runs, t).unwrap();
+    prop_assert_eq!(
+        shape(&inc_src),
+        shape(&fresh_src),
+        "plain reading from the view"
+    );
+    let prefix = src.iter().zip(out).take_while(|(a, b)| a == b).count();
+    let suffix = src[prefix..]
+        .iter()
+        .rev()
+        .zip(out[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let one = [Change {
+        old: prefix..src.len() - suffix,
+        new: prefix..out.len() - suffix,
+    }];
+    for changes in [&one[..], &[]] {
+        let inc_out = reparse(&fresh_src, &plain_src, &plain_out, changes, t).unwrap();
+        prop_assert_eq!(
+            shape(&inc_out),
+            shape(&fresh_out),
+            "output re-read with changes {:?}",
+            changes
+        );
+    }
     Ok(())
 }
 

@@ -9,7 +9,9 @@ pub mod macros;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use tree_sitter::{Node, ParseOptions, Parser, Tree};
+use tree_sitter::{InputEdit, Node, ParseOptions, Parser, Point, Tree};
+
+pub use crate::edit::Change;
 
 pub use directives::Directives;
 pub use macros::Macros;
@@ -132,6 +134,28 @@ pub fn parse_with(
     })
 }
 
+/// Parse `src`, an edited version of the text `before` was parsed from (`changes` say where,
+/// as [`crate::edit::EditSet::changes`] gives them), reusing `before`'s tree: see [`reparse`].
+/// The view keeps offsets, so the changes of the text are the changes of the view.
+pub fn parse_changed(
+    src: &[u8],
+    before: &Parsed,
+    changes: &[Change],
+    timeout: Duration,
+) -> Result<Parsed, ParseFailure> {
+    let lexed = lex::lex(src);
+    let directives = directives::read(src, &lexed);
+    let view = view(src, &lexed, &directives, &before.macros);
+    let tree = reparse(&before.tree, &before.view, &view, changes, timeout)?;
+    Ok(Parsed {
+        macros: before.macros.clone(),
+        lexed,
+        view,
+        tree,
+        directives,
+    })
+}
+
 thread_local! {
     static PARSER: std::cell::RefCell<Parser> = std::cell::RefCell::new({
         let mut p = Parser::new();
@@ -142,6 +166,14 @@ thread_local! {
 
 /// Parse bytes with a wall-clock bound (tree-sitter's progress callback).
 pub fn parse_bytes(text: &[u8], timeout: Duration) -> Result<Tree, ParseFailure> {
+    parse_bytes_from(text, None, timeout)
+}
+
+fn parse_bytes_from(
+    text: &[u8],
+    old: Option<&Tree>,
+    timeout: Duration,
+) -> Result<Tree, ParseFailure> {
     let start = Instant::now();
     let mut cb = |_: &tree_sitter::ParseState| {
         if start.elapsed() > timeout {
@@ -155,7 +187,7 @@ pub fn parse_bytes(text: &[u8], timeout: Duration) -> Result<Tree, ParseFailure>
         let len = text.len();
         let r = p.parse_with_options(
             &mut |i, _| if i < len { &text[i..] } else { &[] as &[u8] },
-            None,
+            old,
             Some(ParseOptions::new().progress_callback(&mut cb)),
         );
         p.reset();
@@ -165,6 +197,149 @@ pub fn parse_bytes(text: &[u8], timeout: Duration) -> Result<Tree, ParseFailure>
         Some(t) => Ok(t),
         None if start.elapsed() > timeout => Err(ParseFailure::Timeout(timeout)),
         None => Err(ParseFailure::Failed),
+    }
+}
+
+/// Parse `new`, reusing `old_tree` (the tree of `old`) where the texts agree: tree-sitter's
+/// incremental parse, which gives the tree a fresh parse of `new` would give while
+/// re-reading only around the changes. `changes` (sorted, disjoint) say where the texts
+/// differ; the bytes between them are compared here, and a gap that differs after all joins
+/// the changes around it, so a wrong list costs time, never correctness. Lists whose gaps do
+/// not even line up fall back to a fresh parse.
+pub fn reparse(
+    old_tree: &Tree,
+    old: &[u8],
+    new: &[u8],
+    changes: &[Change],
+    timeout: Duration,
+) -> Result<Tree, ParseFailure> {
+    let Some(changes) = verified_changes(old, new, changes) else {
+        return parse_bytes(new, timeout);
+    };
+    let mut tree = old_tree.clone();
+    let mut points = Points::new(old);
+    let edits: Vec<InputEdit> = changes
+        .iter()
+        .map(|c| {
+            let start_position = points.at(c.old.start);
+            let old_end_position = points.at(c.old.end);
+            let added = &new[c.new.clone()];
+            let new_end_position = match memchr::memrchr(b'\n', added) {
+                Some(nl) => Point::new(
+                    start_position.row + memchr::memchr_iter(b'\n', added).count(),
+                    added.len() - nl - 1,
+                ),
+                None => Point::new(start_position.row, start_position.column + added.len()),
+            };
+            InputEdit {
+                start_byte: c.old.start,
+                old_end_byte: c.old.end,
+                new_end_byte: c.old.start + added.len(),
+                start_position,
+                old_end_position,
+                new_end_position,
+            }
+        })
+        .collect();
+    // Last first: each edit's offsets are then still those of the old text.
+    for e in edits.iter().rev() {
+        tree.edit(e);
+    }
+    parse_bytes_from(new, Some(&tree), timeout)
+}
+
+/// Where two texts of one length differ: runs of differing bytes, runs closer than `gap`
+/// bytes joined (a change list for [`reparse`] between two readings of one file).
+pub fn differing_runs(a: &[u8], b: &[u8], gap: usize) -> Vec<Change> {
+    debug_assert_eq!(a.len(), b.len());
+    let mut out: Vec<Change> = Vec::new();
+    let mut i = 0;
+    let n = a.len().min(b.len());
+    while i < n {
+        if a[i] == b[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && a[i] != b[i] {
+            i += 1;
+        }
+        match out.last_mut() {
+            Some(last) if start - last.old.end < gap => {
+                last.old.end = i;
+                last.new.end = i;
+            }
+            _ => out.push(Change {
+                old: start..i,
+                new: start..i,
+            }),
+        }
+    }
+    out
+}
+
+/// `changes` with every differing gap folded in; `None` when the gaps do not line up.
+fn verified_changes(old: &[u8], new: &[u8], changes: &[Change]) -> Option<Vec<Change>> {
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    let (mut at_old, mut at_new) = (0, 0);
+    let end = Change {
+        old: old.len()..old.len(),
+        new: new.len()..new.len(),
+    };
+    for c in changes.iter().chain(std::iter::once(&end)) {
+        let (gap_old, gap_new) = (at_old..c.old.start, at_new..c.new.start);
+        if c.old.start < at_old || c.new.start < at_new || gap_old.len() != gap_new.len() {
+            return None;
+        }
+        let gap_same = old[gap_old.clone()] == new[gap_new.clone()];
+        match out.last_mut() {
+            Some(last) if !gap_same => {
+                last.old.end = c.old.end;
+                last.new.end = c.new.end;
+            }
+            _ if !gap_same => out.push(Change {
+                old: gap_old.start..c.old.end,
+                new: gap_new.start..c.new.end,
+            }),
+            _ => out.push(c.clone()),
+        }
+        (at_old, at_new) = (c.old.end, c.new.end);
+    }
+    // The end marker: drop it when empty.
+    if out
+        .last()
+        .is_some_and(|c| c.old.is_empty() && c.new.is_empty())
+    {
+        out.pop();
+    }
+    Some(out)
+}
+
+/// Row/column of ascending byte offsets in one pass.
+struct Points<'a> {
+    text: &'a [u8],
+    at: usize,
+    row: usize,
+    line_start: usize,
+}
+
+impl<'a> Points<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        Points {
+            text,
+            at: 0,
+            row: 0,
+            line_start: 0,
+        }
+    }
+    /// The point of `offset` (offsets must not decrease between calls).
+    fn at(&mut self, offset: usize) -> Point {
+        for nl in memchr::memchr_iter(b'\n', &self.text[self.at..offset]) {
+            self.row += 1;
+            self.line_start = self.at + nl + 1;
+        }
+        self.at = offset;
+        Point::new(self.row, offset - self.line_start)
     }
 }
 
@@ -358,6 +533,61 @@ mod tests {
         assert!(v.contains("/* __user */"));
         let t = parse_bytes(v.as_bytes(), Duration::from_secs(5)).unwrap();
         assert!(!t.root_node().has_error(), "{}", t.root_node().to_sexp());
+    }
+
+    fn ch(old: std::ops::Range<usize>, new: std::ops::Range<usize>) -> Change {
+        Change { old, new }
+    }
+
+    #[test]
+    fn change_lists_are_checked_against_the_bytes() {
+        let (old, new) = (b"int a; int b; int c;", b"int a; long bb; int c;");
+        // Exact: kept as given.
+        assert_eq!(
+            verified_changes(old, new, &[ch(7..10, 7..11), ch(11..12, 12..14)]),
+            Some(vec![ch(7..10, 7..11), ch(11..12, 12..14)])
+        );
+        // Incomplete: a gap that differs joins the change before it; one whose length
+        // differs cannot be repaired.
+        assert_eq!(
+            verified_changes(old, b"int a; long b; int d;", &[ch(7..10, 7..11)]),
+            Some(vec![ch(7..20, 7..21)])
+        );
+        assert_eq!(verified_changes(old, new, &[ch(7..10, 7..11)]), None);
+        assert_eq!(verified_changes(old, new, &[]), None);
+        assert_eq!(
+            verified_changes(b"abc", b"abd", &[]),
+            Some(vec![ch(0..3, 0..3)])
+        );
+        assert_eq!(verified_changes(b"abc", b"abc", &[]), Some(vec![]));
+        // Out of order or out of line: a fresh parse instead.
+        assert_eq!(
+            verified_changes(old, new, &[ch(11..12, 12..14), ch(7..10, 7..11)]),
+            None
+        );
+    }
+
+    #[test]
+    fn differing_runs_join_near_runs() {
+        assert_eq!(
+            differing_runs(b"aXbXcccccccYd", b"a-b-cccccccZd", 3),
+            [ch(1..4, 1..4), ch(11..12, 11..12)]
+        );
+        assert!(differing_runs(b"same", b"same", 8).is_empty());
+    }
+
+    #[test]
+    fn reparse_gives_the_fresh_tree() {
+        let t = Duration::from_secs(5);
+        let old = b"static int f(void)\n{\n\treturn g(1, 2);\n}\n\nint x;\n";
+        let new = b"static int f(void)\n{\n\treturn g(&ops, 1,\n\t\t 2);\n}\n\nint x;\n";
+        let old_tree = parse_bytes(old, t).unwrap();
+        let fresh = parse_bytes(new, t).unwrap().root_node().to_sexp();
+        for changes in [vec![ch(32..32, 32..38), ch(35..36, 41..45)], vec![]] {
+            let inc = reparse(&old_tree, old, new, &changes, t).unwrap();
+            assert_eq!(inc.root_node().to_sexp(), fresh);
+            assert_eq!(inc.root_node().end_byte(), new.len());
+        }
     }
 
     #[test]
