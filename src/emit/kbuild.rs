@@ -882,6 +882,120 @@ enum Cur {
     Choice,
 }
 
+/// One statement of a Kconfig file: logical lines joined, comments and help text dropped.
+/// A file's statements do not depend on the arch (`$(SRCARCH)` is substituted when a
+/// `source` is followed), so each file is read and split once per run and replayed for
+/// every arch.
+#[derive(Debug)]
+enum KLine {
+    Config {
+        name: String,
+        line: usize,
+    },
+    Choice,
+    EndChoice,
+    Menu,
+    EndMenu,
+    If(String),
+    EndIf,
+    Source {
+        relative: bool,
+        path: String,
+    },
+    /// `comment`, `mainmenu`: ends the current entry.
+    Other,
+    Attribute {
+        kw: String,
+        rest: String,
+    },
+}
+
+/// Split Kconfig text into statements.
+fn kconfig_lines(text: &str) -> Vec<KLine> {
+    let mut out = Vec::new();
+    let mut help: Option<Option<usize>> = None; // Some(first-line indent) while in help
+    let mut logical = String::new();
+    let mut start = 0;
+    for (i, raw) in text.lines().enumerate() {
+        if let Some(hind) = help {
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let ind = indent(raw);
+            match hind {
+                None if ind > 0 => {
+                    help = Some(Some(ind));
+                    continue;
+                }
+                Some(h) if ind >= h => continue,
+                _ => help = None,
+            }
+        }
+        if logical.is_empty() {
+            start = i + 1;
+        }
+        if let Some(body) = raw.strip_suffix('\\') {
+            logical.push_str(body);
+            logical.push(' ');
+            continue;
+        }
+        logical.push_str(raw);
+        let l = std::mem::take(&mut logical);
+        let t = strip_kconfig_comment(&l);
+        let t = t.trim();
+        if t.is_empty() {
+            continue;
+        }
+        let (kw, rest) = t
+            .split_once(|c: char| c.is_whitespace())
+            .map_or((t, ""), |(a, b)| (a, b.trim()));
+        out.push(match kw {
+            "config" | "menuconfig" => KLine::Config {
+                name: rest.to_string(),
+                line: start,
+            },
+            "choice" => KLine::Choice,
+            "endchoice" => KLine::EndChoice,
+            "menu" => KLine::Menu,
+            "endmenu" => KLine::EndMenu,
+            "if" => KLine::If(rest.to_string()),
+            "endif" => KLine::EndIf,
+            "source" | "rsource" | "osource" | "orsource" => KLine::Source {
+                relative: kw.contains('r') && kw != "source",
+                path: unquote(rest),
+            },
+            "comment" | "mainmenu" => KLine::Other,
+            "help" | "---help---" => {
+                help = Some(None);
+                continue;
+            }
+            _ => KLine::Attribute {
+                kw: kw.to_string(),
+                rest: rest.to_string(),
+            },
+        });
+    }
+    out
+}
+
+/// The statements of a Kconfig file, read and split once per process (every arch's
+/// [`Kconfig::load`] shares them; concurrent loads of one file wait for one reader).
+fn kconfig_file(path: PathBuf) -> Option<Arc<Vec<KLine>>> {
+    type Slot = Arc<std::sync::OnceLock<Option<Arc<Vec<KLine>>>>>;
+    static FILES: LazyLock<Mutex<HashMap<PathBuf, Slot>>> = LazyLock::new(Default::default);
+    let slot = FILES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(path.clone())
+        .or_default()
+        .clone();
+    slot.get_or_init(|| {
+        let bytes = std::fs::read(&path).ok()?;
+        Some(Arc::new(kconfig_lines(&String::from_utf8_lossy(&bytes))))
+    })
+    .clone()
+}
+
 #[derive(Debug, Default)]
 struct KParser {
     srcarch: String,
@@ -896,104 +1010,72 @@ impl KParser {
         if depth > 40 {
             return;
         }
-        let Ok(bytes) = std::fs::read(tree.join(rel)) else {
+        let Some(lines) = kconfig_file(tree.join(rel)) else {
             return;
         };
         self.seen.insert(rel.to_string());
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        self.parse_text(&text, rel, Some((tree, depth)));
+        self.replay(&lines, rel, Some((tree, depth)));
     }
 
     fn parse_text(&mut self, text: &str, file: &str, follow: Option<(&Path, usize)>) {
+        self.replay(&kconfig_lines(text), file, follow);
+    }
+
+    fn replay(&mut self, lines: &[KLine], file: &str, follow: Option<(&Path, usize)>) {
         let mut cur = Cur::None;
-        let mut help: Option<Option<usize>> = None; // Some(first-line indent) while in help
-        let mut logical = String::new();
-        let mut start = 0;
-        for (i, raw) in text.lines().enumerate() {
-            if let Some(hind) = help {
-                if raw.trim().is_empty() {
-                    continue;
-                }
-                let ind = indent(raw);
-                match hind {
-                    None if ind > 0 => {
-                        help = Some(Some(ind));
-                        continue;
-                    }
-                    Some(h) if ind >= h => continue,
-                    _ => help = None,
-                }
-            }
-            if logical.is_empty() {
-                start = i + 1;
-            }
-            if let Some(body) = raw.strip_suffix('\\') {
-                logical.push_str(body);
-                logical.push(' ');
-                continue;
-            }
-            logical.push_str(raw);
-            let l = std::mem::take(&mut logical);
-            let t = strip_kconfig_comment(&l);
-            let t = t.trim();
-            if t.is_empty() {
-                continue;
-            }
-            let (kw, rest) = t
-                .split_once(|c: char| c.is_whitespace())
-                .map_or((t, ""), |(a, b)| (a, b.trim()));
-            match kw {
-                "config" | "menuconfig" => {
+        for l in lines {
+            match l {
+                KLine::Config { name, line } => {
                     let choice = self.stack.iter().rev().find_map(|b| match b {
                         Block::Choice(id, _) => Some(*id),
                         _ => None,
                     });
                     if let Some(c) = choice {
-                        self.choices[c].push(rest.to_string());
+                        self.choices[c].push(name.clone());
                     }
                     self.defs.push(KSym {
-                        name: rest.to_string(),
+                        name: name.clone(),
                         file: file.to_string(),
-                        line: start,
+                        line: *line,
                         depends: self.inherited(),
                         choice,
                         ..KSym::default()
                     });
                     cur = Cur::Entry(self.defs.len() - 1);
                 }
-                "choice" => {
+                KLine::Choice => {
                     let id = self.choices.len();
                     self.choices.push(Vec::new());
                     self.stack.push(Block::Choice(id, Vec::new()));
                     cur = Cur::Choice;
                 }
-                "endchoice" => {
+                KLine::EndChoice => {
                     self.pop_until(|b| matches!(b, Block::Choice(..)));
                     cur = Cur::None;
                 }
-                "menu" => {
+                KLine::Menu => {
                     self.stack.push(Block::Menu(Vec::new()));
                     cur = Cur::Menu;
                 }
-                "endmenu" => {
+                KLine::EndMenu => {
                     self.pop_until(|b| matches!(b, Block::Menu(_)));
                     cur = Cur::None;
                 }
-                "if" => {
-                    self.stack.push(Block::If(rest.to_string()));
+                KLine::If(e) => {
+                    self.stack.push(Block::If(e.clone()));
                     cur = Cur::None;
                 }
-                "endif" => {
+                KLine::EndIf => {
                     self.pop_until(|b| matches!(b, Block::If(_)));
                     cur = Cur::None;
                 }
-                "source" | "rsource" | "osource" | "orsource" => {
+                KLine::Source { relative, path } => {
                     cur = Cur::None;
                     if let Some((tree, depth)) = follow {
-                        let mut path = unquote(rest)
+                        let mut path = path
                             .replace("$(SRCARCH)", &self.srcarch)
                             .replace("$(srctree)/", "");
-                        if kw.contains('r') && kw != "source" {
+                        if *relative {
                             let dir = parent_dir(file);
                             if !dir.is_empty() {
                                 path = format!("{dir}/{path}");
@@ -1004,9 +1086,8 @@ impl KParser {
                         }
                     }
                 }
-                "comment" | "mainmenu" => cur = Cur::None,
-                "help" | "---help---" => help = Some(None),
-                _ => self.attribute(cur, kw, rest),
+                KLine::Other => cur = Cur::None,
+                KLine::Attribute { kw, rest } => self.attribute(cur, kw, rest),
             }
         }
     }
