@@ -77,14 +77,47 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
             None => groups.push((g, vec![i])),
         }
     }
+    use rayon::prelude::*;
+    // Compile checks: one script per arch group with a known toolchain. Resolving Kbuild and
+    // Kconfig is per arch and independent, so the groups are resolved in parallel (scripts are
+    // written in group order), and side by side with the file diffs and MAINTAINERS.
+    let resolve = || -> Vec<Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>> {
+        groups
+            .par_iter()
+            .map(|(g, files)| {
+                let paths: Vec<&str> = files.iter().map(|&i| changed[i].rel.as_str()).collect();
+                let tc = kbuild::toolchain(g, &paths)?;
+                let objects: Vec<ObjectNeeds> = files
+                    .iter()
+                    .filter(|&&i| changed[i].rel.ends_with(".c"))
+                    .map(|&i| {
+                        let t = Touched {
+                            path: changed[i].rel.clone(),
+                            guards: edit_guards(changed[i]),
+                        };
+                        kbuild::object_needs(tree, &t, &tc.arch)
+                    })
+                    .collect();
+                (!objects.is_empty()).then(|| (g.clone(), tc, objects))
+            })
+            .collect()
+    };
+    let ((diffs, maintainers), resolved) = rayon::join(
+        || {
+            rayon::join(
+                || -> Vec<Vec<u8>> { changed.par_iter().map(|f| report::file_diff(f)).collect() },
+                || Maintainers::load(tree),
+            )
+        },
+        resolve,
+    );
     for (g, files) in &groups {
         let diff: Vec<u8> = files
             .iter()
-            .flat_map(|&i| report::file_diff(changed[i]))
+            .flat_map(|&i| diffs[i].iter().copied())
             .collect();
         write_file(&out.join("diffs").join(format!("{g}.diff")), &diff)?;
     }
-    let maintainers = Maintainers::load(tree);
     let recipients = |files: &[usize]| -> Recipients {
         match &maintainers {
             Some(m) => m.recipients(files.iter().map(|&i| changed[i].rel.as_str())),
@@ -104,51 +137,36 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
             Some(v) => renumber(v, num, n),
             None => {
                 let r = recipients(&p.files);
-                let diffs: Vec<u8> = p
+                let diff: Vec<u8> = p
                     .files
                     .iter()
-                    .flat_map(|&i| report::file_diff(changed[i]))
+                    .flat_map(|&i| diffs[i].iter().copied())
                     .collect();
                 mbox(
                     opts,
                     &format!("[PATCH {num}/{n}] {}", p.subject),
                     &r,
                     &p.body,
-                    &diffs,
+                    &diff,
                 )
             }
         };
         write_file(&out.join("patches").join(&name), &text)?;
         written_names.push((name, p.subject.clone()));
     }
-    let cover = cover_letter(rules, run, &changed, opts, &written_names, &cover_to, n);
+    let cover = cover_letter(
+        rules,
+        run,
+        &changed,
+        &diffs,
+        opts,
+        &written_names,
+        &cover_to,
+    );
     write_file(
         &out.join("patches/0000-cover-letter.patch"),
         cover.as_bytes(),
     )?;
-    // Compile checks: one script per arch group with a known toolchain. Resolving Kbuild and
-    // Kconfig is per arch and independent, so the groups are resolved in parallel; scripts are
-    // written in group order.
-    use rayon::prelude::*;
-    let resolved: Vec<Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>> = groups
-        .par_iter()
-        .map(|(g, files)| {
-            let paths: Vec<&str> = files.iter().map(|&i| changed[i].rel.as_str()).collect();
-            let tc = kbuild::toolchain(g, &paths)?;
-            let objects: Vec<ObjectNeeds> = files
-                .iter()
-                .filter(|&&i| changed[i].rel.ends_with(".c"))
-                .map(|&i| {
-                    let t = Touched {
-                        path: changed[i].rel.clone(),
-                        guards: edit_guards(changed[i]),
-                    };
-                    kbuild::object_needs(tree, &t, &tc.arch)
-                })
-                .collect();
-            (!objects.is_empty()).then(|| (g.clone(), tc, objects))
-        })
-        .collect();
     let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
     let mut scripted = Vec::new();
     for (g, tc, objects) in resolved.into_iter().flatten() {
@@ -507,12 +525,13 @@ fn cover_letter(
     rules: &[Rule],
     run: &RunResult,
     changed: &[&FileResult],
+    diffs: &[Vec<u8>],
     opts: &Options,
     patches: &[(String, String)],
     r: &Recipients,
-    n: usize,
 ) -> String {
     let rule = &rules[0];
+    let n = patches.len();
     let mut body = String::new();
     let _ = writeln!(body, "{}.\n", rule.summary);
     let _ = writeln!(
@@ -547,7 +566,7 @@ fn cover_letter(
         let _ = writeln!(body, "  {name}: {subject}");
     }
     body.push('\n');
-    let all: Vec<u8> = changed.iter().flat_map(|f| report::file_diff(f)).collect();
+    let all: Vec<u8> = diffs.concat();
     body.push_str(&diffstat(&all));
     let mut m = String::new();
     m.push_str("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n");
