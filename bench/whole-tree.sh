@@ -293,7 +293,7 @@ bench_tree() {
     echo
     echo "== $name  ($tree)"
     echo "   $nfiles files; $(nproc) CPUs; $RUNS rounds (+1 warm-up); $(date -u '+%Y-%m-%d %H:%M UTC');" \
-        "kcodemod $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo '?'); $(rg --version | head -n 1); $(grep --version | head -n 1)"
+        "kcodemod $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo '?'); $(rg --version | sed -n 1p); $(grep --version | sed -n 1p)"
     printf '%-34s %7s %7s %7s %7s %7s %7s %9s %7s  %-17s %-4s %s\n' \
         command "wall s" "cpu s" "usr s" "sys s" "RSS MB" "×rg -l" "×grep -rl" "cpu×rg" read/parsed/chgd exit "goal (wall ×rg -l)"
     for label in rg grep rgnull "${order[@]:1}"; do
