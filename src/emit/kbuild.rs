@@ -13,7 +13,8 @@
 //!   reached through their `default` or a visible symbol that `select`s them.  The Kconfig
 //!   tree is read by following `source` lines from the top-level `Kconfig` with
 //!   `$(SRCARCH)` substituted, so each arch sees its own definitions and the enclosing
-//!   `if`/`menu`/`choice` dependencies; it is cached per (tree, arch).  When a tree has no
+//!   `if`/`menu`/`choice` dependencies; it is cached per (tree, arch), and each Kconfig file
+//!   (like each Makefile) is read and split once per process for all arches.  When a tree has no
 //!   top-level `Kconfig`, every file named `Kconfig*` outside other arches is scanned.
 //! * [`group_script`] / [`all_script`]: the text of `check/<group>.sh` and `check/all.sh`
 //!   (bash, `set -euo pipefail`).  The caller writes them and makes them executable.
