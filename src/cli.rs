@@ -44,6 +44,16 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Does the command walk a tree (and so poll for SIGINT/SIGTERM)?
+    pub fn walks_tree(&self) -> bool {
+        matches!(
+            self,
+            Command::Diff(_) | Command::Apply(_) | Command::Check(_) | Command::Series(_)
+        )
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
     /// The kernel tree (diff paths are relative to it).

@@ -183,6 +183,11 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
     let progress = report::progress::Progress::start(!a.run.common.quiet && !a.run.common.json);
     let res = pipeline::run(&cfg);
     drop(progress);
+    // An interrupted walk saw part of the tree: a series from it would be silently partial.
+    if interrupted() {
+        writeln!(err, "kcodemod: interrupted before anything was written")?;
+        return Ok(EXIT_INTERRUPTED);
+    }
     report::diagnostics(&res, &cfg.rules, err, report::use_color(a.run.common.color))?;
     let opts = emit::series::Options {
         out: a.out.clone(),

@@ -4,7 +4,11 @@ use clap::Parser;
 
 fn main() {
     let cli = kcodemod::cli::Cli::parse();
-    kcodemod::catch_signals();
+    // Commands that walk a tree stop cleanly on SIGINT/SIGTERM (they poll the flag); the
+    // others keep the default action, so Ctrl-C ends them at once.
+    if cli.command.walks_tree() {
+        kcodemod::catch_signals();
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut err = std::io::stderr();
