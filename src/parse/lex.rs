@@ -85,7 +85,7 @@ pub fn lex(src: &[u8]) -> Lexed {
                     {
                         i += 3;
                     } else if src[i] == b'/' && i + 1 < n && src[i + 1] == b'*' {
-                        i = block_comment_end(src, i);
+                        i = block_comment_end(src, i, &mut out.unterminated_comment);
                     } else {
                         i += 1;
                     }
@@ -97,8 +97,7 @@ pub fn lex(src: &[u8]) -> Lexed {
                 out.spans.push((Span::Directive, start..end));
             }
             b'/' if i + 1 < n && src[i + 1] == b'*' => {
-                let end = block_comment_end(src, i);
-                out.unterminated_comment |= !src[i + 2..end].ends_with(b"*/") || end - i < 4;
+                let end = block_comment_end(src, i, &mut out.unterminated_comment);
                 out.spans.push((Span::Comment, i..end));
                 i = end;
             }
@@ -134,10 +133,15 @@ pub fn lex(src: &[u8]) -> Lexed {
     out
 }
 
-fn block_comment_end(src: &[u8], start: usize) -> usize {
+/// The end of the block comment opening at `start`; the end of the file, with `unterminated`
+/// set, when it never closes (in code and inside a directive alike).
+fn block_comment_end(src: &[u8], start: usize, unterminated: &mut bool) -> usize {
     match memchr::memmem::find(&src[start + 2..], b"*/") {
         Some(k) => start + 2 + k + 2,
-        None => src.len(),
+        None => {
+            *unterminated = true;
+            src.len()
+        }
     }
 }
 
@@ -186,5 +190,14 @@ mod tests {
                 (Span::Comment, &b"// c"[..]),
             ]
         );
+        assert!(!l.unterminated_comment);
+    }
+
+    #[test]
+    fn a_comment_that_never_closes_is_noticed_in_code_and_in_directives() {
+        assert!(lex(b"int a; /* open\nint b;\n").unterminated_comment);
+        assert!(lex(b"#define X 1 /* open\nint b;\n").unterminated_comment);
+        assert!(lex(b"int a; /*/\n").unterminated_comment);
+        assert!(!lex(b"#define X 1 /* two\n lines */\nint a; /**/\n").unterminated_comment);
     }
 }
