@@ -145,6 +145,15 @@ fn output_is_the_same_for_any_number_of_jobs() {
     let two = kcodemod(&["diff", "-j2"], t.path());
     let four = kcodemod(&["diff", "-j4", "--json"], t.path());
     let four_again = kcodemod(&["diff", "-j1", "--json"], t.path());
+    for o in [&one, &two, &four, &four_again] {
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    assert!(!one.stdout.is_empty() && !four.stdout.is_empty());
     assert_eq!(one.stdout, two.stdout);
     assert_eq!(one.stderr, two.stderr);
     assert_eq!(four.stdout, four_again.stdout);

@@ -159,11 +159,6 @@ fn chmod(p: &Path, mode: u32) {
     fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// Root (CI) writes a mode-0444 file anyway: the check tells what the OS will enforce.
-fn writable_anyway(p: &Path) -> bool {
-    fs::OpenOptions::new().append(true).open(p).is_ok()
-}
-
 fn crlf(b: &[u8]) -> Vec<u8> {
     let mut o = Vec::with_capacity(b.len() + b.len() / 20);
     for &c in b {
@@ -259,19 +254,10 @@ fn apply_reports_a_read_only_file_and_converts_the_others() {
     );
     let mode = fs::metadata(&ro).unwrap().permissions().mode() & 0o777;
     let now = fs::read(&ro).unwrap();
-    if !writable_anyway(&ro) {
-        assert_eq!(o.status.code(), Some(2), "{err}");
-        assert_eq!(mentions(&err, "mm/ro.c"), 1, "`path: why` once: {err}");
-        assert_eq!(now, a, "a file that cannot be written is left as it was");
-    } else if now == a {
-        // Root could write but the tool respects the mode bits: then it must say so.
-        assert_eq!(o.status.code(), Some(2), "{err}");
-        assert_eq!(mentions(&err, "mm/ro.c"), 1, "`path: why` once: {err}");
-    } else {
-        // Root wrote it: the whole conversion, the mode kept, and no error claimed.
-        assert_eq!(now, exp);
-        assert_eq!(o.status.code(), Some(0), "{err}");
-    }
+    // The tool honours the mode bits even where the OS would not (root, as in CI).
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(mentions(&err, "mm/ro.c"), 1, "`path: why` once: {err}");
+    assert_eq!(now, a, "a file that cannot be written is left as it was");
     assert_eq!(mode, 0o444, "the file's mode is kept");
 }
 
@@ -282,9 +268,11 @@ fn apply_json_and_summary_do_not_claim_a_write_that_failed() {
     let ro = write(t.path(), "mm/ro.c", &a);
     chmod(&ro, 0o444);
     let o = run("apply", t.path(), &["--json"]);
-    if fs::read(&ro).unwrap() != a {
-        return; // root wrote it: nothing failed
-    }
+    assert_eq!(
+        fs::read(&ro).unwrap(),
+        a,
+        "a read-only file is never written"
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let recs: Vec<serde_json::Value> = String::from_utf8(o.stdout.clone())
         .unwrap()
@@ -352,9 +340,8 @@ fn symlink_loop_does_not_hang_and_is_reported() {
     assert_eq!(mentions(&err, "mm/loop1.c"), 1, "{err}");
     assert_eq!(mentions(&err, "mm/loop2.c"), 1, "{err}");
     assert_eq!(fs::read(t.path().join("mm/a.c")).unwrap(), exp);
-    assert_eq!(
-        mentions(&err, "mm/up/"),
-        0,
+    assert!(
+        !err.contains("mm/up/"),
         "the directory link is not followed: {err}"
     );
 }
@@ -457,7 +444,7 @@ fn directory_named_like_a_c_file_is_walked_not_reported() {
     let o = run("apply", t.path(), &[]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert_eq!(mentions(&err, "mm/y.c:"), 0, "{err}");
+    assert_eq!(mentions(&err, "mm/y.c"), 0, "{err}");
     assert_eq!(fs::read(t.path().join("mm/y.c/inner.c")).unwrap(), exp);
 }
 
@@ -758,6 +745,7 @@ fn apply_leaves_no_temp_files_and_a_second_apply_changes_nothing() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(snapshot(t.path()), once, "a second apply changed the tree");
     let d = run("diff", t.path(), &[]);
+    assert_eq!(d.status.code(), Some(0), "{}", stderr(&d));
     assert!(d.stdout.is_empty(), "{}", show(&d.stdout));
 }
 
@@ -772,7 +760,7 @@ fn broken_tree_every_problem_reported_once_everything_else_kept() {
     let outside = write(outer.path(), "outside/victim.c", &a);
 
     // Clean, convertible files in several encodings: (path, expected bytes after apply).
-    let mut converted: Vec<(&str, Vec<u8>)> = vec![
+    let converted: Vec<(&str, Vec<u8>)> = vec![
         ("mm/clean.c", exp.clone()),
         ("mm/latin1.c", latin1(&exp)),
         ("mm/crlf.c", crlf(&exp)),
@@ -799,7 +787,6 @@ fn broken_tree_every_problem_reported_once_everything_else_kept() {
     write(&tree, "mm/escape.c", &fixture("x1_escape.c"));
     let ro = write(&tree, "mm/ro.c", &a);
     chmod(&ro, 0o444);
-    let ro_enforced = !writable_anyway(&ro);
     symlink("nowhere.c", tree.join("mm/dangling.c")).unwrap();
     symlink("loop2.c", tree.join("mm/loop1.c")).unwrap();
     symlink("loop1.c", tree.join("mm/loop2.c")).unwrap();
@@ -844,12 +831,12 @@ fn broken_tree_every_problem_reported_once_everything_else_kept() {
         "mm/big.c",
         "mm/gen.c",
     ];
-    let ro_now = fs::read(&ro).unwrap();
-    if ro_enforced || ro_now == a {
-        problems.push("mm/ro.c");
-    } else {
-        converted.push(("mm/ro.c", exp.clone()));
-    }
+    problems.push("mm/ro.c");
+    assert_eq!(
+        fs::read(&ro).unwrap(),
+        a,
+        "a read-only file is never written"
+    );
     let mut failures = Vec::new();
     for p in &problems {
         let n = mentions(&err, p);
