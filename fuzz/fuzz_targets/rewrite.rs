@@ -20,7 +20,6 @@ fn rule() -> &'static kcodemod::rule::Rule {
     })
 }
 
-
 /// ERROR and MISSING nodes of a plain tree-sitter-c parse of the conditional-blanked text.
 fn parse_errors(src: &[u8]) -> usize {
     let src = &kcodemod::fixture::blank_conditional_lines(src);
