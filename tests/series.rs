@@ -322,3 +322,51 @@ fn base_patch_comes_first_and_only_callers_are_converted() {
     git(fresh.path(), &args);
     nothing_left(fresh.path());
 }
+
+#[test]
+fn series_refuses_to_mix_two_migrations() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let tree = tempfile::tempdir().unwrap();
+    for (rule, to) in [
+        ("mm_walk_ops", "mm/a.c"),
+        ("irq_walker_ops", "kernel/irq/a.c"),
+    ] {
+        let to = tree.path().join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures.join(rule).join("a_initializer.c"), &to).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("s");
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "series",
+            tree.path().to_str().unwrap(),
+            "-o",
+            dir.to_str().unwrap(),
+            "--signoff",
+            "A U Thor <author@example.org>",
+        ];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let o = args(&[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("several rules were found (irq_walker_ops, mm_walk_ops)")
+            || err.contains("several rules were found (mm_walk_ops, irq_walker_ops)"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "nothing is written");
+    // One rule picked: its series, named after it.
+    let o = args(&["--rule", "irq_walker_ops"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let cover = std::fs::read_to_string(dir.join("patches/0000-cover-letter.patch")).unwrap();
+    assert!(cover.contains("rule irq_walker_ops"), "{cover}");
+    assert!(!cover.contains("mm_walk"), "{cover}");
+}

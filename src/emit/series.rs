@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use super::kbuild::{self, ObjectNeeds, Touched};
@@ -61,6 +61,18 @@ pub struct Written {
 }
 
 pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Result<Written> {
+    // A series is one migration: its subjects, bodies and cover letter speak of one rule.
+    let mut fired: Vec<usize> = run.sites().map(|(_, s)| s.rule).collect();
+    fired.sort();
+    fired.dedup();
+    if fired.len() > 1 {
+        let ids: Vec<&str> = fired.iter().map(|&r| rules[r].id.as_str()).collect();
+        bail!(
+            "sites of several rules were found ({}): a series is one migration; pick one with --rule",
+            ids.join(", ")
+        );
+    }
+    let rule = &rules[fired.first().copied().unwrap_or(0)];
     let changed: Vec<&FileResult> = run.files.iter().filter(|f| f.new.is_some()).collect();
     let out = &opts.out;
     for d in ["diffs", "patches", "check"] {
@@ -124,7 +136,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
             None => Recipients::default(),
         }
     };
-    let patches = plan_patches(rules, &changed, &groups, opts)?;
+    let patches = plan_patches(rules, rule, &changed, &groups, opts)?;
     let n = patches.len();
     let mut all_files: Vec<usize> = (0..changed.len()).collect();
     all_files.sort();
@@ -154,15 +166,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         write_file(&out.join("patches").join(&name), &text)?;
         written_names.push((name, p.subject.clone()));
     }
-    let cover = cover_letter(
-        rules,
-        run,
-        &changed,
-        &diffs,
-        opts,
-        &written_names,
-        &cover_to,
-    );
+    let cover = cover_letter(rule, run, &changed, &diffs, opts, &written_names, &cover_to);
     write_file(
         &out.join("patches/0000-cover-letter.patch"),
         cover.as_bytes(),
@@ -210,11 +214,11 @@ fn is_api_file(rules: &[Rule], f: &FileResult) -> bool {
 
 fn plan_patches(
     rules: &[Rule],
+    rule: &Rule,
     changed: &[&FileResult],
     groups: &[(String, Vec<usize>)],
     opts: &Options,
 ) -> Result<Vec<Patch>> {
-    let rule = &rules[0];
     let mut patches = Vec::new();
     if let Some(base) = &opts.base_patch {
         let text = std::fs::read(base)
@@ -246,7 +250,7 @@ fn plan_patches(
             let subject = if opts.base_patch.is_some() {
                 format!(
                     "{}: convert callers to struct {}",
-                    prefix(&paths(changed, &files), opts, "generic"),
+                    prefix(&paths(changed, &files), opts, "generic", rule),
                     rule.ops_struct
                 )
             } else {
@@ -254,7 +258,7 @@ fn plan_patches(
             };
             patches.push(Patch {
                 subject,
-                body: body(rules, changed, &files, false),
+                body: body(rule, changed, &files, false),
                 files,
                 verbatim: None,
             });
@@ -263,7 +267,7 @@ fn plan_patches(
             if !api.is_empty() {
                 patches.push(Patch {
                     subject: rule.subject.clone(),
-                    body: body(rules, changed, &api, true),
+                    body: body(rule, changed, &api, true),
                     files: api.clone(),
                     verbatim: None,
                 });
@@ -273,11 +277,11 @@ fn plan_patches(
                 if files.is_empty() {
                     continue;
                 }
-                let p = prefix(&paths(changed, &files), opts, g);
+                let p = prefix(&paths(changed, &files), opts, g, rule);
                 let subject = format!("{p}: convert to struct {}", rule.ops_struct);
                 patches.push(Patch {
                     subject,
-                    body: body(rules, changed, &files, true),
+                    body: body(rule, changed, &files, true),
                     files,
                     verbatim: None,
                 });
@@ -292,8 +296,9 @@ fn paths<'a>(changed: &[&'a FileResult], files: &[usize]) -> Vec<&'a str> {
 }
 
 /// A kernel-style subject prefix for a set of paths: `s390/mm`, `powerpc/mm`, `openrisc`,
-/// `mm`, `fs/proc`; several subsystems are joined (`mm, fs/proc`).
-fn prefix(paths: &[&str], opts: &Options, group: &str) -> String {
+/// `mm`, `fs/proc`; several subsystems are joined (`mm, fs/proc`). Headers under
+/// `include/linux/` take the subsystem of the rule's own subject (`mm: pagewalk: …` → `mm`).
+fn prefix(paths: &[&str], opts: &Options, group: &str, rule: &Rule) -> String {
     if let Some(p) = opts.prefixes.get(group) {
         return p.clone();
     }
@@ -304,7 +309,11 @@ fn prefix(paths: &[&str], opts: &Options, group: &str) -> String {
             ["arch", a, "mm", ..] => format!("{a}/mm"),
             ["arch", a, ..] => a.to_string(),
             ["fs", sub, _, ..] => format!("fs/{sub}"),
-            ["include", "linux", ..] => "mm".to_string(),
+            ["include", "linux", ..] => rule
+                .subject
+                .split_once(':')
+                .map_or("treewide", |s| s.0.trim())
+                .to_string(),
             [top, _, ..] => top.to_string(),
             _ => "treewide".to_string(),
         };
@@ -361,8 +370,7 @@ fn slug(subject: &str) -> String {
         .to_string()
 }
 
-fn body(rules: &[Rule], changed: &[&FileResult], files: &[usize], split: bool) -> String {
-    let rule = &rules[0];
+fn body(rule: &Rule, changed: &[&FileResult], files: &[usize], split: bool) -> String {
     let mut b = String::new();
     let _ = writeln!(b, "{}.", rule.summary);
     b.push('\n');
@@ -522,7 +530,7 @@ pub fn diffstat(diff: &[u8]) -> String {
 }
 
 fn cover_letter(
-    rules: &[Rule],
+    rule: &Rule,
     run: &RunResult,
     changed: &[&FileResult],
     diffs: &[Vec<u8>],
@@ -530,7 +538,6 @@ fn cover_letter(
     patches: &[(String, String)],
     r: &Recipients,
 ) -> String {
-    let rule = &rules[0];
     let n = patches.len();
     let mut body = String::new();
     let _ = writeln!(body, "{}.\n", rule.summary);
@@ -707,18 +714,28 @@ mod tests {
             base_patch: None,
             prefixes: BTreeMap::new(),
         };
-        assert_eq!(prefix(&["arch/s390/mm/gmap.c"], &o, "s390"), "s390/mm");
+        let rules = crate::rule::bundled().unwrap();
+        let mm = rules.iter().find(|r| r.id == "mm_walk_ops").unwrap();
+        let irq = rules.iter().find(|r| r.id == "irq_walker_ops").unwrap();
+        assert_eq!(prefix(&["arch/s390/mm/gmap.c"], &o, "s390", mm), "s390/mm");
         assert_eq!(
-            prefix(&["arch/openrisc/kernel/dma.c"], &o, "openrisc"),
+            prefix(&["arch/openrisc/kernel/dma.c"], &o, "openrisc", mm),
             "openrisc"
         );
         assert_eq!(
             prefix(
                 &["mm/madvise.c", "fs/proc/task_mmu.c", "mm/hmm.c"],
                 &o,
-                "generic"
+                "generic",
+                mm
             ),
             "mm, fs/proc"
+        );
+        // Headers take the subsystem of the rule's subject.
+        assert_eq!(prefix(&["include/linux/mm.h"], &o, "generic", mm), "mm");
+        assert_eq!(
+            prefix(&["include/linux/irqwalk.h"], &o, "generic", irq),
+            "irq"
         );
     }
 
