@@ -1292,9 +1292,11 @@ fn split_if(s: &str) -> (String, Option<String>) {
 /// A touched source file and the `CONFIG_` symbols of the `#if`/`#ifdef` conditions around
 /// its edited sites (with or without the `CONFIG_` prefix).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Touched {
+pub struct Touched<'a> {
     pub path: String,
     pub guards: Vec<String>,
+    /// The file's text as read by the run (the guards' lines are quoted from it).
+    pub source: &'a [u8],
 }
 
 /// What building one object needs.
@@ -1330,9 +1332,7 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str) -> ObjectNeeds {
             .notes
             .push(format!("{rel}: not a compilable source; no object")),
     }
-    let text = std::fs::read(tree.join(rel))
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let text = String::from_utf8_lossy(t.source);
     for g in &t.guards {
         let g = g.trim().trim_start_matches("CONFIG_");
         if g.is_empty() {
@@ -2380,6 +2380,7 @@ endchoice
                 &Touched {
                     path: p.into(),
                     guards: g.iter().map(|s| s.to_string()).collect(),
+                    source: &std::fs::read(tree.join(p)).unwrap(),
                 },
                 arch,
             )
@@ -2436,6 +2437,7 @@ endchoice
         let t = Touched {
             path: "mm/migrate_device.c".into(),
             guards: vec![],
+            source: b"",
         };
         let n = object_needs(tree, &t, "x86_64");
         let s: Vec<&str> = n.symbols.iter().map(|(s, _)| s.as_str()).collect();

@@ -106,6 +106,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
                         let t = Touched {
                             path: changed[i].rel.clone(),
                             guards: edit_guards(changed[i]),
+                            source: &changed[i].original,
                         };
                         kbuild::object_needs(tree, &t, &tc.arch)
                     })
@@ -612,37 +613,36 @@ pub fn edit_guards(f: &FileResult) -> Vec<String> {
         }
         // Conditionals the change itself writes (a guarded ops member) must be on too.
         for l in new_lines.get(op.new_range()).unwrap_or(&[]) {
-            let t = l.trim_ascii_start();
-            if t.starts_with(b"#if") && !t.starts_with(b"#ifndef") {
-                for w in lex::words(t, 0..t.len()) {
-                    let word = String::from_utf8_lossy(&t[w]).into_owned();
-                    if word.starts_with("CONFIG_") && !out.contains(&word) {
-                        out.push(word);
-                    }
-                }
-            }
+            enabling_symbols(l, &mut out);
         }
         let at = line_starts
             .get(op.old_range().start)
             .copied()
             .unwrap_or(src.len());
         for (g, arm) in dirs.guards_at(at) {
-            if arm != 0 {
-                continue;
-            }
-            let line = &src[dirs.groups[g].arms[0].line.clone()];
-            if line.windows(6).any(|w| w == b"ifndef") {
-                continue;
-            }
-            for w in lex::words(line, 0..line.len()) {
-                let word = String::from_utf8_lossy(&line[w]).into_owned();
-                if word.starts_with("CONFIG_") && !out.contains(&word) {
-                    out.push(word);
-                }
+            if arm == 0 {
+                enabling_symbols(&src[dirs.groups[g].arms[0].line.clone()], &mut out);
             }
         }
     }
     out
+}
+
+/// The `CONFIG_` words of an `#if`/`#ifdef`/`#elif` line (code under it needs them on; an
+/// `#ifndef` needs them off and adds nothing), each once.
+fn enabling_symbols(line: &[u8], out: &mut Vec<String>) {
+    if !matches!(
+        directives::directive_word(line).0,
+        b"if" | b"ifdef" | b"elif"
+    ) {
+        return;
+    }
+    for w in lex::words(line, 0..line.len()) {
+        let word = String::from_utf8_lossy(&line[w]).into_owned();
+        if word.starts_with("CONFIG_") && !out.contains(&word) {
+            out.push(word);
+        }
+    }
 }
 
 fn write_reports(
@@ -746,6 +746,24 @@ mod tests {
             diffstat(d),
             " x.c | 3 ++-\n 1 file changed, 2 insertions(+), 1 deletion(-)\n"
         );
+    }
+
+    #[test]
+    fn guards_that_enable_code_name_their_symbols() {
+        let mut out = Vec::new();
+        for l in [
+            &b"#ifdef CONFIG_SHMEM"[..],
+            b"  # if defined(CONFIG_A) && CONFIG_B > 1",
+            b"#elif IS_ENABLED(CONFIG_C)",
+            b"#ifndef CONFIG_D",
+            b"#else /* CONFIG_E */",
+            b"#define CONFIG_F 1",
+            b"int CONFIG_G;",
+            b"#ifdef CONFIG_SHMEM",
+        ] {
+            enabling_symbols(l, &mut out);
+        }
+        assert_eq!(out, ["CONFIG_SHMEM", "CONFIG_A", "CONFIG_B", "CONFIG_C"]);
     }
 
     #[test]

@@ -50,17 +50,23 @@ enum Kw {
     Other,
 }
 
-fn keyword(text: &[u8]) -> (Kw, bool) {
-    let t = &text[1..];
-    let t = &t[t
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(t.len())..];
-    let w = &t[..t
+/// The directive's word (`ifdef`, `define`, …) and what follows it, of a line starting at its
+/// `#` (after optional indentation); empty when the line is not a directive.
+pub fn directive_word(line: &[u8]) -> (&[u8], &[u8]) {
+    let t = line.trim_ascii_start();
+    let Some(t) = t.strip_prefix(b"#") else {
+        return (b"", line);
+    };
+    let t = t.trim_ascii_start();
+    let n = t
         .iter()
         .position(|b| !b.is_ascii_alphanumeric() && *b != b'_')
-        .unwrap_or(t.len())];
-    let rest = &t[w.len()..];
+        .unwrap_or(t.len());
+    t.split_at(n)
+}
+
+fn keyword(text: &[u8]) -> (Kw, bool) {
+    let (w, rest) = directive_word(text);
     let kw = match w {
         b"if" | b"ifdef" | b"ifndef" => Kw::If,
         b"elif" | b"elifdef" | b"elifndef" => Kw::Elif,
