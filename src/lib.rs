@@ -79,13 +79,8 @@ fn apply(res: &mut pipeline::RunResult) -> (Vec<std::path::PathBuf>, Vec<std::pa
                 });
                 f.new = None;
                 for s in &mut f.sites {
-                    if s.site.outcome == struct_to_ops::Outcome::Converted {
-                        let why = format!("converted, but the file was not written: {e}");
-                        s.site.outcome = struct_to_ops::Outcome::Flagged(struct_to_ops::Flag::new(
-                            struct_to_ops::Code::Unsupported,
-                            why,
-                        ));
-                    }
+                    s.site
+                        .unconvert(|| format!("converted, but the file was not written: {e}"));
                 }
             }
         }

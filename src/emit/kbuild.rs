@@ -68,9 +68,8 @@ pub struct Toolchain {
     pub defconfig: String,
 }
 
-/// The toolchain for an arch group (`paths` are the group's touched files; they pick the
-/// defconfig where an arch has several).  `None` for arches we have no compiler for.
-pub fn toolchain(group: &str, paths: &[&str]) -> Option<Toolchain> {
+/// The toolchain for an arch group.  `None` for arches we have no compiler for.
+pub fn toolchain(group: &str) -> Option<Toolchain> {
     let tc = |arch: &str, cross: &[&str], package: &str, defconfig: &str| Toolchain {
         arch: arch.to_string(),
         cross: cross.iter().map(|s| s.to_string()).collect(),
@@ -85,19 +84,16 @@ pub fn toolchain(group: &str, paths: &[&str]) -> Option<Toolchain> {
             "gcc-s390x-linux-gnu",
             "defconfig",
         )),
-        "powerpc" => {
-            // Book3S-64 code (`arch/powerpc/**/book3s64/`: hash/radix MMU, subpage
-            // protection, …) needs a 64-bit server config, and ppc64_defconfig is also the
-            // best-covering default for everything else; the paths would pick another
-            // defconfig here once a group needs one (32-bit, Book3E).
-            let _book3s64 = paths.iter().any(|p| p.contains("/book3s64/"));
-            Some(tc(
-                "powerpc",
-                &["powerpc64-linux-gnu-"],
-                "gcc-powerpc64-linux-gnu",
-                "ppc64_defconfig",
-            ))
-        }
+        // Book3S-64 code (`arch/powerpc/**/book3s64/`: hash/radix MMU, subpage protection,
+        // …) needs a 64-bit server config, and ppc64_defconfig is also the best-covering
+        // default for everything else. A group needing another (32-bit, Book3E) would pick
+        // it here from its touched paths; none does yet.
+        "powerpc" => Some(tc(
+            "powerpc",
+            &["powerpc64-linux-gnu-"],
+            "gcc-powerpc64-linux-gnu",
+            "ppc64_defconfig",
+        )),
         "openrisc" => Some(tc(
             "openrisc",
             &["or1k-elf-", "or1k-linux-"],
@@ -2024,27 +2020,18 @@ mod tests {
 
     #[test]
     fn toolchains() {
-        let g = toolchain("generic", &["mm/hmm.c"]).unwrap();
+        let g = toolchain("generic").unwrap();
         assert_eq!(
             (g.arch.as_str(), g.cross.as_slice()),
             ("x86_64", &["".to_string()][..])
         );
-        let p = toolchain("powerpc", &["arch/powerpc/mm/book3s64/subpage_prot.c"]).unwrap();
+        let p = toolchain("powerpc").unwrap();
         assert_eq!(p.cross, ["powerpc64-linux-gnu-"]);
         assert_eq!(p.defconfig, "ppc64_defconfig");
-        assert_eq!(
-            toolchain("powerpc", &["arch/powerpc/kernel/x.c"])
-                .unwrap()
-                .defconfig,
-            "ppc64_defconfig"
-        );
-        let o = toolchain("openrisc", &[]).unwrap();
+        let o = toolchain("openrisc").unwrap();
         assert_eq!(o.cross, ["or1k-elf-", "or1k-linux-"]);
-        assert_eq!(
-            toolchain("s390", &[]).unwrap().package,
-            "gcc-s390x-linux-gnu"
-        );
-        assert!(toolchain("arm64", &[]).is_none());
+        assert_eq!(toolchain("s390").unwrap().package, "gcc-s390x-linux-gnu");
+        assert!(toolchain("arm64").is_none());
         assert_eq!(srcarch("x86_64"), "x86");
     }
 
@@ -2313,7 +2300,7 @@ endchoice
 
     #[test]
     fn scripts_text() {
-        let tc = toolchain("openrisc", &[]).unwrap();
+        let tc = toolchain("openrisc").unwrap();
         let o = ObjectNeeds {
             object: "arch/openrisc/kernel/dma.o".into(),
             symbols: vec![("MMU".into(), "why\nnot".into())],
@@ -2327,7 +2314,7 @@ endchoice
         assert!(s.contains("EXTRA_KCFLAGS=-Wno-error=cpp"));
         assert!(s.contains("\tMMU\t# arch/openrisc/kernel/dma.o: why not\n"));
         assert!(s.contains("\tarch/openrisc/kernel/dma.o\n"));
-        let x = group_script("generic", &toolchain("generic", &[]).unwrap(), &[]);
+        let x = group_script("generic", &toolchain("generic").unwrap(), &[]);
         assert!(x.contains("X86_OBJTOOL_WORKAROUND=1") && x.contains("EXTRA_KCFLAGS=''"));
         let a = all_script(&["generic".into(), "s390".into()]);
         assert!(a.contains("CHECK_GROUPS=(generic s390)"));
@@ -2336,7 +2323,7 @@ endchoice
     /// bash -n on the generated scripts, when bash is there.
     #[test]
     fn scripts_parse_with_bash() {
-        let tc = toolchain("s390", &[]).unwrap();
+        let tc = toolchain("s390").unwrap();
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in [
             ("s390.sh", group_script("s390", &tc, &[])),

@@ -97,8 +97,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         groups
             .par_iter()
             .map(|(g, files)| {
-                let paths: Vec<&str> = files.iter().map(|&i| changed[i].rel.as_str()).collect();
-                let tc = kbuild::toolchain(g, &paths)?;
+                let tc = kbuild::toolchain(g)?;
                 let objects: Vec<ObjectNeeds> = files
                     .iter()
                     .filter(|&&i| changed[i].rel.ends_with(".c"))

@@ -81,6 +81,7 @@ pub fn diagnostics(
     } else {
         ("", "", "")
     };
+    let name_rules = several_rules_fired(run);
     for p in &run.problems {
         writeln!(w, "{red}{}: {}{reset}", p.path.display(), p.why)?;
     }
@@ -102,7 +103,7 @@ pub fn diagnostics(
                 } else {
                     format!(" {}:", s.site.function)
                 };
-                let rule = if several_rules_fired(run) {
+                let rule = if name_rules {
                     format!(" ({})", rules[s.rule].id)
                 } else {
                     String::new()

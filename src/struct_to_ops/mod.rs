@@ -135,12 +135,7 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
         Ok(edits) => out.edits = edits,
         Err(why) => {
             for s in &mut out.sites {
-                if s.outcome == Outcome::Converted {
-                    s.outcome = Outcome::Flagged(Flag::new(
-                        Code::Unsupported,
-                        format!("self-check failed, file left alone: {why}"),
-                    ));
-                }
+                s.unconvert(|| format!("self-check failed, file left alone: {why}"));
             }
         }
     }
@@ -248,9 +243,10 @@ fn check(
     // Only a re-read that finds more errors is repeated with fresh parses before the file is
     // refused, so incremental parsing can never be the reason a file is left alone.
     let after = parse::parse_changed(&new, before, &changes, timeout).map_err(fail)?;
-    if errors(after.tree.root_node()) > errors(before.tree.root_node()) {
+    let before_errors = errors(before.tree.root_node());
+    if errors(after.tree.root_node()) > before_errors {
         let fresh = parse::parse_with(&new, timeout, &before.macros).map_err(fail)?;
-        if errors(fresh.tree.root_node()) > errors(before.tree.root_node()) {
+        if errors(fresh.tree.root_node()) > before_errors {
             return Err("the rewritten file has new parse errors".into());
         }
     }

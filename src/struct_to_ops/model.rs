@@ -91,6 +91,16 @@ pub enum Outcome {
     Flagged(Flag),
 }
 
+impl Site {
+    /// A conversion that did not reach the file after all (its self-check failed, or the file
+    /// could not be written): reported as left alone, for `why`.
+    pub fn unconvert(&mut self, why: impl FnOnce() -> String) {
+        if self.outcome == Outcome::Converted {
+            self.outcome = Outcome::Flagged(Flag::new(Code::Unsupported, why()));
+        }
+    }
+}
+
 /// How one occurrence of a walk's name is used.
 #[derive(Debug, Clone)]
 pub enum Use {
