@@ -787,18 +787,11 @@ impl Kconfig {
 
     /// The Kconfig view of `tree` for `arch` (an `ARCH` value or a group), cached.
     pub fn load(tree: &Path, arch: &str) -> Arc<Kconfig> {
-        type Cache = HashMap<(PathBuf, String), Arc<Kconfig>>;
-        static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Default::default);
+        static CACHE: OnceMap<(PathBuf, String), Arc<Kconfig>> = OnceMap::new();
         let key = (tree.to_path_buf(), srcarch(arch).to_string());
-        if let Some(k) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return k.clone();
-        }
-        let k = Arc::new(Self::read_tree(tree, &key.1));
-        CACHE
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, k.clone());
-        k
+        CACHE.get(key, |(tree, srcarch)| {
+            Arc::new(Self::read_tree(tree, srcarch))
+        })
     }
 
     fn read_tree(tree: &Path, srcarch: &str) -> Kconfig {
@@ -1022,34 +1015,44 @@ fn kconfig_file(path: PathBuf) -> Option<Arc<Vec<KLine>>> {
     FILES.get(path, kconfig_lines)
 }
 
-/// Files read and parsed at most once per process, shared between threads: concurrent
-/// requests for one path wait for one reader. `None` for a file that cannot be read.
-struct FileCache<T> {
-    files: LazyLock<Mutex<HashMap<PathBuf, FileSlot<T>>>>,
+/// Values computed at most once per process and key, shared between threads: concurrent
+/// requests for one key wait for one computation (Kconfig views, parsed files).
+struct OnceMap<K, V> {
+    slots: LazyLock<Mutex<HashMap<K, Arc<std::sync::OnceLock<V>>>>>,
 }
 
-type FileSlot<T> = Arc<std::sync::OnceLock<Option<Arc<T>>>>;
-
-impl<T> FileCache<T> {
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> OnceMap<K, V> {
     const fn new() -> Self {
-        FileCache {
-            files: LazyLock::new(Default::default),
+        OnceMap {
+            slots: LazyLock::new(Default::default),
         }
     }
 
-    fn get(&self, path: PathBuf, parse: impl FnOnce(&str) -> T) -> Option<Arc<T>> {
+    fn get(&self, key: K, init: impl FnOnce(&K) -> V) -> V {
         let slot = self
-            .files
+            .slots
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .entry(path.clone())
+            .entry(key.clone())
             .or_default()
             .clone();
-        slot.get_or_init(|| {
-            let bytes = std::fs::read(&path).ok()?;
+        slot.get_or_init(|| init(&key)).clone()
+    }
+}
+
+/// Files read and parsed at most once per process; `None` for a file that cannot be read.
+struct FileCache<T>(OnceMap<PathBuf, Option<Arc<T>>>);
+
+impl<T> FileCache<T> {
+    const fn new() -> Self {
+        FileCache(OnceMap::new())
+    }
+
+    fn get(&self, path: PathBuf, parse: impl FnOnce(&str) -> T) -> Option<Arc<T>> {
+        self.0.get(path, |path| {
+            let bytes = std::fs::read(path).ok()?;
             Some(Arc::new(parse(&String::from_utf8_lossy(&bytes))))
         })
-        .clone()
     }
 }
 
