@@ -1737,29 +1737,25 @@ pub fn group_script(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Str
     let _ = writeln!(w, "EXTRA_KCFLAGS={}", sh_quote(extra_kcflags));
     let _ = writeln!(w, "X86_OBJTOOL_WORKAROUND={}", u8::from(is_x86));
     let _ = writeln!(w, "\n# Objects to build (one make invocation each).");
-    let _ = writeln!(w, "OBJECTS=(");
-    for o in &objs {
-        let _ = writeln!(w, "\t{}", sh_quote(&o.object));
-    }
-    let _ = writeln!(w, ")");
+    bash_array(w, "OBJECTS", objs.iter().map(|o| sh_quote(&o.object)));
     let _ = writeln!(
         w,
         "# Kconfig symbols to enable with scripts/config -e, dependencies first; all are\n# verified to be =y or =m after olddefconfig."
     );
-    let _ = writeln!(w, "SYMBOLS=(");
-    for (sym, why) in &syms {
-        let _ = writeln!(w, "\t{sym}\t# {why}");
-    }
-    let _ = writeln!(w, ")");
+    bash_array(
+        w,
+        "SYMBOLS",
+        syms.iter().map(|(s, why)| format!("{s}\t# {why}")),
+    );
     let _ = writeln!(
         w,
         "# Choice members switched off (scripts/config -d) first."
     );
-    let _ = writeln!(w, "DISABLE=(");
-    for (sym, why) in &disable {
-        let _ = writeln!(w, "\t{sym}\t# {why}");
-    }
-    let _ = writeln!(w, ")");
+    bash_array(
+        w,
+        "DISABLE",
+        disable.iter().map(|(s, why)| format!("{s}\t# {why}")),
+    );
     let _ = writeln!(
         w,
         "# Symbols kcodemod found no way to enable for this arch: code under them is not compiled."
@@ -1781,13 +1777,22 @@ pub fn group_script(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Str
             let _ = writeln!(w, "#   {n}");
         }
     }
-    let _ = writeln!(w, "UNREACHABLE=(");
-    for (sym, obj) in &unreachable {
-        let _ = writeln!(w, "\t{sym}\t# {obj}");
-    }
-    let _ = writeln!(w, ")");
+    bash_array(
+        w,
+        "UNREACHABLE",
+        unreachable.iter().map(|(s, obj)| format!("{s}\t# {obj}")),
+    );
     s.push_str(GROUP_BODY);
     s
+}
+
+/// A bash array, one element (with its comment) per line.
+fn bash_array(w: &mut String, name: &str, rows: impl Iterator<Item = String>) {
+    let _ = writeln!(w, "{name}=(");
+    for r in rows {
+        let _ = writeln!(w, "\t{r}");
+    }
+    let _ = writeln!(w, ")");
 }
 
 const GROUP_BODY: &str = r#"
