@@ -444,7 +444,9 @@ fn wrap(text: &str) -> String {
 }
 
 /// One mbox message in `git format-patch` form.
-fn mbox(opts: &Options, subject: &str, r: &Recipients, body: &str, diff: &[u8]) -> Vec<u8> {
+/// The mail headers (mbox `From ` line, author, date, subject, MIME, recipients), a blank
+/// line and the body: what a patch and the cover letter share.
+fn message(opts: &Options, subject: &str, r: &Recipients, body: &str) -> String {
     let mut m = String::new();
     m.push_str("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n");
     let _ = writeln!(m, "From: {}", opts.author);
@@ -459,6 +461,16 @@ fn mbox(opts: &Options, subject: &str, r: &Recipients, body: &str, diff: &[u8]) 
     }
     m.push('\n');
     m.push_str(body);
+    m
+}
+
+/// The signature that ends every message.
+fn signature() -> String {
+    format!("-- \nkcodemod {}\n\n", env!("CARGO_PKG_VERSION"))
+}
+
+fn mbox(opts: &Options, subject: &str, r: &Recipients, body: &str, diff: &[u8]) -> Vec<u8> {
+    let mut m = message(opts, subject, r, body);
     let _ = writeln!(m, "\nSigned-off-by: {}", opts.author);
     m.push_str("---\n");
     m.push_str(&diffstat(diff));
@@ -466,7 +478,7 @@ fn mbox(opts: &Options, subject: &str, r: &Recipients, body: &str, diff: &[u8]) 
     // The diff is the files' bytes, whatever their encoding.
     let mut bytes = m.into_bytes();
     bytes.extend_from_slice(diff);
-    bytes.extend_from_slice(format!("-- \nkcodemod {}\n\n", env!("CARGO_PKG_VERSION")).as_bytes());
+    bytes.extend_from_slice(signature().as_bytes());
     bytes
 }
 
@@ -575,21 +587,10 @@ fn cover_letter(
     body.push('\n');
     let all: Vec<u8> = diffs.concat();
     body.push_str(&diffstat(&all));
-    let mut m = String::new();
-    m.push_str("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n");
-    let _ = writeln!(m, "From: {}", opts.author);
-    let _ = writeln!(m, "Date: {}", opts.date);
-    let _ = writeln!(m, "Subject: [PATCH 0/{n}] {}", rule.subject);
-    mime(&mut m, r, &body);
-    if !r.to.is_empty() {
-        let _ = writeln!(m, "To: {}", r.to.join(",\n    "));
-    }
-    if !r.cc.is_empty() {
-        let _ = writeln!(m, "Cc: {}", r.cc.join(",\n    "));
-    }
+    let subject = format!("[PATCH 0/{n}] {}", rule.subject);
+    let mut m = message(opts, &subject, r, &body);
     m.push('\n');
-    m.push_str(&body);
-    let _ = write!(m, "\n-- \nkcodemod {}\n\n", env!("CARGO_PKG_VERSION"));
+    m.push_str(&signature());
     m
 }
 
