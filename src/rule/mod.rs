@@ -91,6 +91,15 @@ impl Rule {
     pub fn entry(&self, name: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.name == name)
     }
+    /// Is `name` a field of the old struct that moves into the ops struct?
+    pub fn is_moved(&self, name: &str) -> bool {
+        self.field(name)
+            .is_some_and(|f| self.fields[f].role == Role::Moved)
+    }
+    /// Is `name` a field only the new struct has (so code setting it is new-API code)?
+    pub fn is_new_only(&self, name: &str) -> bool {
+        self.field(name).is_none() && self.new_fields.iter().any(|x| x == name)
+    }
     pub fn moved(&self) -> impl Iterator<Item = usize> + '_ {
         self.fields
             .iter()

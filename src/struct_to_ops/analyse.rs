@@ -370,14 +370,12 @@ fn walk_verdict<'t>(
         ));
     }
     // A walk that sets a field only the new struct has is new-API code: not ours.
-    let new_only =
-        |name: &str| rule.field(name).is_none() && rule.new_fields.iter().any(|x| x == name);
     let sets_new_field = walk.init.is_some_and(|init| {
         named_children(init).iter().any(|m| {
             m.kind() == "initializer_pair"
                 && m.child_by_field_name("designator")
                     .and_then(|d| d.named_child(0))
-                    .is_some_and(|f| new_only(&String::from_utf8_lossy(text(src, f))))
+                    .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
         })
     }) || find::idents_named(src, body, &walk.name, &walk.scope)
         .iter()
@@ -385,7 +383,7 @@ fn walk_verdict<'t>(
             id.parent()
                 .filter(|p| p.kind() == "field_expression")
                 .and_then(|p| p.child_by_field_name("field"))
-                .is_some_and(|f| new_only(&String::from_utf8_lossy(text(src, f))))
+                .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
         });
     if sets_new_field {
         return Ok(None);
@@ -435,7 +433,7 @@ fn walk_verdict<'t>(
                     };
                     let fname_b = d.named_child(0).map(|x| text(src, x)).unwrap_or(b"");
                     let field_name = String::from_utf8_lossy(fname_b).into_owned();
-                    if new_only(&field_name) {
+                    if rule.is_new_only(&field_name) {
                         return Ok(None);
                     }
                     let field = rule.field(&field_name).ok_or_else(|| {
@@ -464,7 +462,7 @@ fn walk_verdict<'t>(
     let mut stores: Vec<(usize, u32, Range<usize>)> = Vec::new();
     for (_, u) in &uses {
         if let Use::Store { field, stmt, .. } | Use::Read { field, expr: stmt } = u {
-            if new_only(field) {
+            if rule.is_new_only(field) {
                 return Ok(None);
             }
             let fi = rule.field(field).ok_or_else(|| {

@@ -178,7 +178,7 @@ fn split_struct(
             ));
         }
         let name = String::from_utf8_lossy(member_name(src, m).unwrap_or(b"")).into_owned();
-        if rule.field(&name).is_none() && rule.new_fields.contains(&name) {
+        if rule.is_new_only(&name) {
             return Ok(Vec::new()); // already the new struct
         }
         let Some(fi) = rule.field(&name) else {
@@ -306,10 +306,7 @@ fn split_doc(rule: &Rule, doc: &[u8]) -> (Vec<u8>, Vec<u8>) {
         }
         if let Some(rest) = body.strip_prefix('@') {
             let name = rest.split(':').next().unwrap_or("").trim();
-            owner = Some(
-                rule.field(name)
-                    .is_some_and(|f| rule.fields[f].role == Role::Moved),
-            );
+            owner = Some(rule.is_moved(name));
         } else if body.is_empty() || body == "/" || l.trim_start().starts_with("*/") {
             owner = None;
         }
@@ -544,10 +541,7 @@ fn implementation(
                     .child_by_field_name("field")
                     .map(|x| String::from_utf8_lossy(text(src, x)).into_owned())
                     .unwrap_or_default();
-                let moved = rule
-                    .field(&field)
-                    .is_some_and(|i| rule.fields[i].role == Role::Moved);
-                let with = if moved {
+                let with = if rule.is_moved(&field) {
                     format!(".{}->", rule.ops_param)
                 } else {
                     ".".to_string()
@@ -656,10 +650,7 @@ fn callback_calls(
             ) else {
                 return;
             };
-            let moved = rule
-                .field(&String::from_utf8_lossy(text(src, field)))
-                .is_some_and(|i| rule.fields[i].role == Role::Moved);
-            if moved
+            if rule.is_moved(&String::from_utf8_lossy(text(src, field)))
                 && text(src, op) == b"->"
                 && arg.kind() == "identifier"
                 && pointers.iter().any(|p| p.as_bytes() == text(src, arg))
