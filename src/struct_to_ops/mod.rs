@@ -29,7 +29,8 @@ pub struct FileResult {
 /// Run the transformation over one parsed file.
 pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResult {
     let root = parsed.tree.root_node();
-    let defined = defined_functions(src, root);
+    let functions = function_nodes(root);
+    let defined = defined_functions(src, &functions);
     // A file that defines an entry point itself (its own static helper, or the API's
     // implementation) calls its own function: those calls are not sites.
     let skip: Vec<usize> = rule
@@ -40,7 +41,6 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
         .map(|(i, _)| i)
         .collect();
     let calls = find::entry_calls(rule, src, root, &skip);
-    let functions = function_nodes(root);
     let mut out = FileResult::default();
     let mut plans = Vec::new();
     for call in &calls {
@@ -162,9 +162,9 @@ fn to_crlf(text: &[u8]) -> Vec<u8> {
 }
 
 /// Names of the functions this file defines.
-fn defined_functions(src: &[u8], root: Node) -> Vec<Vec<u8>> {
-    function_nodes(root)
-        .into_iter()
+fn defined_functions(src: &[u8], functions: &[Node]) -> Vec<Vec<u8>> {
+    functions
+        .iter()
         .filter_map(|f| {
             f.child_by_field_name("declarator")
                 .and_then(|d| find::function_name(src, d))

@@ -10,7 +10,8 @@ use crate::edit::Edit;
 use crate::parse::{Parsed, line_end, line_start};
 use crate::rule::{NewArg, Rule};
 
-const WIDTH: usize = 80;
+/// Kernel style's line limit, in display columns (tabs to multiples of 8).
+pub(super) const WIDTH: usize = 80;
 
 pub fn edits(
     rule: &Rule,

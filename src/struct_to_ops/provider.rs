@@ -77,7 +77,9 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
             }),
         }
     }
-    for f in implementations(rule, src, root) {
+    let impls = implementations(rule, src, root);
+    let own: Vec<Node> = impls.iter().map(|f| f.0).collect();
+    for f in impls {
         let line = line_of(src, f.0.start_byte());
         let name = rule.entries[f.1].name.clone();
         match implementation(rule, src, f, &members) {
@@ -97,10 +99,6 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
         }
     }
     if !out.edits.is_empty() {
-        let own: Vec<Node> = implementations(rule, src, root)
-            .into_iter()
-            .map(|f| f.0)
-            .collect();
         let calls = callback_calls(rule, src, root, &own, &mut out.sites);
         out.edits.extend(calls);
     }
@@ -657,7 +655,7 @@ fn callback_calls(
             {
                 let ins = format!("{}->", rule.ops_param);
                 out.push(Edit::insert(field.start_byte(), ins.clone()));
-                // A call through the callback that now passes 80 columns wraps its arguments.
+                // A call through the callback that now passes the line limit wraps its arguments.
                 let list = n
                     .parent()
                     .filter(|c| {
@@ -669,7 +667,8 @@ fn callback_calls(
                     let ls = line_start(src, list.start_byte());
                     let le = line_end(src, list.end_byte());
                     let same_line = !src[list.byte_range()].contains(&b'\n');
-                    if same_line && plan::display_col(src[ls..le].trim_ascii_end()) + ins.len() > 80
+                    if same_line
+                        && plan::display_col(src[ls..le].trim_ascii_end()) + ins.len() > plan::WIDTH
                     {
                         let args: Vec<Vec<u8>> = named_children(list)
                             .iter()
