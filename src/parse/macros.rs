@@ -15,8 +15,6 @@ pub struct Macros {
     pub with_args: HashSet<Vec<u8>>,
     /// `list_for_each_entry(...)`: read as a `while` loop.
     pub iterators: HashSet<Vec<u8>>,
-    /// How many names the tree's headers added to the built-in lists.
-    pub learned: usize,
 }
 
 /// Headers that define the annotation and iterator macros kernel code uses most.
@@ -49,20 +47,17 @@ impl Macros {
             annotations: set(super::ANNOTATIONS),
             with_args: set(super::ANNOTATIONS_WITH_ARGS),
             iterators: HashSet::new(),
-            learned: 0,
         }
     }
 
     /// The built-in lists plus what `tree`'s headers define.
     pub fn learn(tree: &Path) -> Macros {
         let mut m = Macros::builtin();
-        let before = m.annotations.len() + m.with_args.len() + m.iterators.len();
         for h in HEADERS {
             if let Ok(text) = std::fs::read(tree.join(h)) {
                 m.add_defines(&text);
             }
         }
-        m.learned = m.annotations.len() + m.with_args.len() + m.iterators.len() - before;
         m
     }
 
@@ -74,12 +69,10 @@ impl Macros {
                 .iter()
                 .map(|&b| if b == b'\\' || b == b'\n' { b' ' } else { b })
                 .collect();
-            let Some(rest) = line
-                .strip_prefix(b"#define")
-                .or_else(|| line.strip_prefix(b"# define"))
-            else {
+            let (word, rest) = super::directives::directive_word(&line);
+            if word != b"define" {
                 continue;
-            };
+            }
             let rest = rest.trim_ascii_start();
             let name_len = rest
                 .iter()
@@ -128,5 +121,12 @@ mod tests {
         assert!(m.iterators.contains(&b"pgd_for_each_thing"[..]));
         assert!(!m.annotations.contains(&b"VALUE"[..]));
         assert!(!m.iterators.contains(&b"max3"[..]));
+        // Indented directives (`# define`, `#\tdefine`, `#  define`) are defines too.
+        m.add_defines(
+            b"#ifdef X\n# define __a_note\n#\tdefine __b_note\n#  define __c_note\n#endif\n",
+        );
+        for n in ["__a_note", "__b_note", "__c_note"] {
+            assert!(m.annotations.contains(n.as_bytes()), "{n}");
+        }
     }
 }
