@@ -155,3 +155,31 @@ fn text_diff(a: &[u8], b: &[u8]) -> String {
 }
 
 pub use crate::parse::blank_conditional_lines;
+
+/// The test oracle for "a rewrite adds no parse errors" (property tests, fuzz target): the
+/// ERROR and MISSING nodes of a plain tree-sitter-c parse of `src` with its conditional
+/// directive lines blanked (tree-sitter-c reads a conditional inside an initializer as an
+/// ERROR). Deliberately none of the tool's own parse view or error counting: it checks them.
+pub fn parse_errors(src: &[u8]) -> usize {
+    let src = blank_conditional_lines(src);
+    let mut p = tree_sitter::Parser::new();
+    p.set_language(&tree_sitter_c::LANGUAGE.into())
+        .expect("tree-sitter-c matches tree-sitter");
+    let Some(tree) = p.parse(&src, None) else {
+        return 0;
+    };
+    let mut n = 0;
+    let mut c = tree.walk();
+    loop {
+        let node = c.node();
+        n += usize::from(node.is_error() || node.is_missing());
+        if c.goto_first_child() {
+            continue;
+        }
+        while !c.goto_next_sibling() {
+            if !c.goto_parent() {
+                return n;
+            }
+        }
+    }
+}

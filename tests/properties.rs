@@ -320,21 +320,6 @@ fn for_each_node(tree: &tree_sitter::Tree, mut f: impl FnMut(tree_sitter::Node))
     }
 }
 
-/// ERROR/MISSING nodes of a plain tree-sitter-c parse of `src` with its conditional directive
-/// lines (`#if`, `#ifdef`, `#ifndef`, `#elif`, `#else`, `#endif`, with their continuations)
-/// blanked: tree-sitter-c reads a conditional inside an initializer list or an expression as
-/// an ERROR, and the tool's own parse view blanks those lines too. The same view is used for
-/// input and output.
-fn parse_errors(src: &[u8]) -> usize {
-    let src = &kcodemod::fixture::blank_conditional_lines(src);
-    let tree = parser().parse(src, None).unwrap();
-    let mut n = 0;
-    for_each_node(&tree, |node| {
-        n += usize::from(node.is_error() || node.is_missing())
-    });
-    n
-}
-
 /// Byte ranges of the items that may change: for each converted site line, the outermost
 /// function definition, declaration, struct or type definition holding that line's start.
 /// A line with no such item (the parser read garbage) allows the whole file: the weak form.
@@ -535,7 +520,10 @@ fn check_rule(rule: usize, path: &Path, src: &[u8]) -> Result<(), TestCaseError>
         );
     }
     // (iii) no new parse errors.
-    let (before, after) = (parse_errors(src), parse_errors(&first.out));
+    let (before, after) = (
+        kcodemod::fixture::parse_errors(src),
+        kcodemod::fixture::parse_errors(&first.out),
+    );
     prop_assert!(
         after <= before,
         "parse errors {} -> {}; output:\n{}",

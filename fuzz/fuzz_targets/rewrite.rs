@@ -20,33 +20,6 @@ fn rule() -> &'static kcodemod::rule::Rule {
     })
 }
 
-/// ERROR and MISSING nodes of a plain tree-sitter-c parse of the conditional-blanked text.
-fn parse_errors(src: &[u8]) -> usize {
-    let src = &kcodemod::fixture::blank_conditional_lines(src);
-    let mut p = tree_sitter::Parser::new();
-    p.set_language(&tree_sitter_c::LANGUAGE.into()).unwrap();
-    let Some(tree) = p.parse(src, None) else {
-        return 0;
-    };
-    let mut n = 0;
-    let mut c = tree.walk();
-    'outer: loop {
-        let node = c.node();
-        if node.is_error() || node.is_missing() {
-            n += 1;
-        }
-        if c.goto_first_child() {
-            continue;
-        }
-        while !c.goto_next_sibling() {
-            if !c.goto_parent() {
-                break 'outer;
-            }
-        }
-    }
-    n
-}
-
 fuzz_target!(|data: &[u8]| {
     // Kernel files are far smaller than what libFuzzer may grow; keep each run quick.
     if data.len() > 64 * 1024 {
@@ -65,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
         String::from_utf8_lossy(&out),
         String::from_utf8_lossy(&again)
     );
-    let (before, after) = (parse_errors(data), parse_errors(&out));
+    let (before, after) = (
+        kcodemod::fixture::parse_errors(data),
+        kcodemod::fixture::parse_errors(&out),
+    );
     assert!(
         after <= before,
         "the rewrite adds parse errors ({before} -> {after}):\n{}",
