@@ -263,17 +263,22 @@ fn rules_lists_the_bundled_rules() {
     assert!(s.contains("\nirq_walker_ops\t"));
 }
 
+/// `apply` in the background, each file write delayed by `ms` (a test hook), stderr piped.
+fn apply_slowly(tree: &Path, ms: u64) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .arg("apply")
+        .arg(tree)
+        .env("KCODEMOD_TEST_WRITE_DELAY_MS", ms.to_string())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn sigint_during_apply_leaves_every_file_whole() {
     let t = tree(false);
     let before = snapshot(t.path());
-    let child = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
-        .arg("apply")
-        .arg(t.path())
-        .env("KCODEMOD_TEST_WRITE_DELAY_MS", "150")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = apply_slowly(t.path(), 150);
     std::thread::sleep(std::time::Duration::from_millis(700));
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -319,13 +324,7 @@ fn a_file_changed_after_it_was_read_is_not_written() {
     let mut files: Vec<PathBuf> = walk(t.path());
     files.sort();
     let last = files.last().unwrap().clone();
-    let child = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
-        .arg("apply")
-        .arg(t.path())
-        .env("KCODEMOD_TEST_WRITE_DELAY_MS", "100")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = apply_slowly(t.path(), 100);
     // Someone edits the last file while the run is still writing the earlier ones.
     std::thread::sleep(std::time::Duration::from_millis(400));
     let mut edited = std::fs::read(&last).unwrap();
