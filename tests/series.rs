@@ -67,25 +67,19 @@ fn demo_repo() -> tempfile::TempDir {
     assert!(ok.success());
     git(dir.path(), &["init", "-q"]);
     git(dir.path(), &["add", "-A"]);
-    git(
-        dir.path(),
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "base",
-        ],
-    );
+    git(dir.path(), &["commit", "-qm", "base"]);
     dir
 }
 
+/// Run git in `dir` as a fixed committer, untouched by the user's or the system's git
+/// configuration (signing, hooks, templates).
 fn git(dir: &Path, args: &[&str]) -> String {
     let o = Command::new("git")
         .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
         .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
         .output()
         .unwrap();
     assert!(
@@ -145,18 +139,7 @@ fn default_series_applies_with_git_am_and_converts_everything() {
             && cover.contains("openrisc@lists.librecores.org")
     );
     let repo = demo_repo();
-    git(
-        repo.path(),
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "am",
-            "-q",
-            p[1].to_str().unwrap(),
-        ],
-    );
+    git(repo.path(), &["am", "-q", p[1].to_str().unwrap()]);
     let log = git(repo.path(), &["log", "--format=%s%n%b", "-1"]);
     assert!(
         log.contains("Signed-off-by: A U Thor <author@example.org>"),
@@ -223,7 +206,7 @@ fn split_series_applies_in_order_and_says_it_builds_only_whole() {
         "per-patch recipients, not the union"
     );
     let repo = demo_repo();
-    let mut args = vec!["-c", "user.name=t", "-c", "user.email=t@t", "am", "-q"];
+    let mut args = vec!["am", "-q"];
     let files: Vec<String> = p[1..].iter().map(|f| f.display().to_string()).collect();
     args.extend(files.iter().map(|s| s.as_str()));
     git(repo.path(), &args);
@@ -289,18 +272,7 @@ fn base_patch_comes_first_and_only_callers_are_converted() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    git(
-        repo.path(),
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qam",
-            "mm: the API change",
-        ],
-    );
+    git(repo.path(), &["commit", "-qam", "mm: the API change"]);
     let base = repo.path().join("api.patch");
     let fp = git(repo.path(), &["format-patch", "-1", "--stdout"]);
     std::fs::write(&base, fp).unwrap();
@@ -316,7 +288,7 @@ fn base_patch_comes_first_and_only_callers_are_converted() {
     let second = std::fs::read_to_string(&p[2]).unwrap();
     assert!(!second.contains("b/include/linux/mm.h") && !second.contains("b/mm/pagewalk.c"));
     let fresh = demo_repo();
-    let mut args = vec!["-c", "user.name=t", "-c", "user.email=t@t", "am", "-q"];
+    let mut args = vec!["am", "-q"];
     let files: Vec<String> = p[1..].iter().map(|f| f.display().to_string()).collect();
     args.extend(files.iter().map(|s| s.as_str()));
     git(fresh.path(), &args);
