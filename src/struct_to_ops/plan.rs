@@ -172,6 +172,23 @@ fn substitute(src: &[u8], range: Range<usize>, reads: &[(Range<usize>, String)])
     out
 }
 
+/// The column of `=` for designated initializers indented `tabs` tabs whose longest field name
+/// is `widest` bytes: the tab stop after `.name` plus one.
+pub(super) fn eq_column(tabs: usize, widest: usize) -> usize {
+    (8 * tabs + 1 + widest) / 8 * 8 + 8
+}
+
+/// One designated-initializer line, `\t.f<tabs>= v,`, with `=` at `eq_col`.
+pub(super) fn member_line(tabs: usize, f: &str, v: &str, eq_col: usize) -> String {
+    let mut col = 8 * tabs + 1 + f.len();
+    let mut s = format!("{}.{f}", "\t".repeat(tabs));
+    while col < eq_col {
+        s.push('\t');
+        col = col / 8 * 8 + 8;
+    }
+    format!("{s}= {v},\n")
+}
+
 /// The member lines of an ops struct, `=` aligned with tabs.
 pub fn render_members(spec: &[Member]) -> String {
     let fields = spec.iter().flat_map(|m| match m {
@@ -181,17 +198,8 @@ pub fn render_members(spec: &[Member]) -> String {
             .flat_map(|a| a.1.iter().map(|(f, _)| f.len()))
             .collect(),
     });
-    let widest = fields.max().unwrap_or(0);
-    let eq_col = (8 + 1 + widest) / 8 * 8 + 8;
-    let line = |f: &str, v: &str| {
-        let mut col = 8 + 1 + f.len();
-        let mut s = format!("\t.{f}");
-        while col < eq_col {
-            s.push('\t');
-            col = col / 8 * 8 + 8;
-        }
-        format!("{s}= {v},\n")
-    };
+    let eq_col = eq_column(1, fields.max().unwrap_or(0));
+    let line = |f: &str, v: &str| member_line(1, f, v, eq_col);
     let mut out = String::new();
     for m in spec {
         match m {

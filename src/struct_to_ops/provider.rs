@@ -501,17 +501,10 @@ fn implementation(
             1 + rule.field(n).unwrap_or(0)
         }
     });
-    let widest = inits.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    let eq_col = (16 + 1 + widest) / 8 * 8 + 8;
+    let eq_col = plan::eq_column(2, inits.iter().map(|(n, _)| n.len()).max().unwrap_or(0));
     let mut local = format!("\tstruct {} {walk} = {{\n", rule.old_struct);
     for (n, v) in &inits {
-        let mut col = 16 + 1 + n.len();
-        local.push_str(&format!("\t\t.{n}"));
-        while col < eq_col {
-            local.push('\t');
-            col = col / 8 * 8 + 8;
-        }
-        local.push_str(&format!("= {v},\n"));
+        local.push_str(&plan::member_line(2, n, v, eq_col));
     }
     local.push_str("\t};\n");
     // Kernel style: a blank line between declarations and code.
