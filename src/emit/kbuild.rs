@@ -1366,11 +1366,23 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str) -> ObjectNeeds {
         .collect();
     needs.unreachable = r.unreachable;
     for n in r.notes {
-        if !needs.notes.contains(&n) {
-            needs.notes.push(n);
-        }
+        push_unique(&mut needs.notes, n);
     }
     needs
+}
+
+/// Push `x` unless an equal element is there (short lists, kept in first-seen order).
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+/// Push `(key, value)` unless `key` is there; `value` is built only then.
+fn push_new_key(v: &mut Vec<(String, String)>, key: &str, value: impl FnOnce() -> String) {
+    if !v.iter().any(|(k, _)| k == key) {
+        v.push((key.to_string(), value()));
+    }
 }
 
 fn guard_why(rel: &str, text: &str, sym: &str) -> String {
@@ -1423,9 +1435,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn note(&mut self, n: String) {
-        if !self.notes.contains(&n) {
-            self.notes.push(n);
-        }
+        push_unique(&mut self.notes, n);
     }
 
     fn place(&mut self, sym: &str, why: String) {
@@ -1435,9 +1445,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn unreachable(&mut self, sym: &str) {
-        if !self.unreachable.iter().any(|s| s == sym) {
-            self.unreachable.push(sym.to_string());
-        }
+        push_unique(&mut self.unreachable, sym.to_string());
     }
 
     /// Run `f` on a copy; keep the copy if it succeeded without new unreachable symbols.
@@ -1478,11 +1486,10 @@ impl<'a> Resolver<'a> {
             }
             if let Some(c) = d.choice {
                 for m in &self.kc.choices[c] {
-                    if **m != *sym && !self.disable.iter().any(|(x, _)| **x == **m) {
-                        self.disable.push((
-                            m.to_string(),
-                            format!("other member of the choice of CONFIG_{sym}"),
-                        ));
+                    if **m != *sym {
+                        push_new_key(&mut self.disable, m, || {
+                            format!("other member of the choice of CONFIG_{sym}")
+                        });
                     }
                 }
             }
@@ -1695,19 +1702,13 @@ pub fn group_script(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Str
     let objs: Vec<&ObjectNeeds> = objects.iter().filter(|o| !o.object.is_empty()).collect();
     for o in &objs {
         for (s, why) in &o.symbols {
-            if !syms.iter().any(|(x, _)| x == s) {
-                syms.push((s.clone(), format!("{}: {}", o.object, one_line(why))));
-            }
+            push_new_key(&mut syms, s, || format!("{}: {}", o.object, one_line(why)));
         }
         for (s, why) in &o.disable {
-            if !disable.iter().any(|(x, _)| x == s) {
-                disable.push((s.clone(), one_line(why)));
-            }
+            push_new_key(&mut disable, s, || one_line(why));
         }
         for s in &o.unreachable {
-            if !unreachable.iter().any(|(x, _)| x == s) {
-                unreachable.push((s.clone(), o.object.clone()));
-            }
+            push_new_key(&mut unreachable, s, || o.object.clone());
         }
     }
     disable.retain(|(d, _)| !syms.iter().any(|(s, _)| s == d));
