@@ -357,10 +357,7 @@ fn entry_declarator<'t>(rule: &Rule, src: &[u8], mut d: Node<'t>) -> Option<(usi
         .iter()
         .position(|e| e.name.as_bytes() == text(src, name))?;
     let list = d.child_by_field_name("parameters")?;
-    let params: Vec<Node> = named_children(list)
-        .into_iter()
-        .filter(|p| p.kind() == "parameter_declaration")
-        .collect();
+    let params = parameters(list);
     let e = &rule.entries[entry];
     let walk = params.get(e.walk_index)?;
     let ty = walk.child_by_field_name("type")?;
@@ -379,6 +376,15 @@ fn entry_declarator<'t>(rule: &Rule, src: &[u8], mut d: Node<'t>) -> Option<(usi
     is_old.then_some((entry, list))
 }
 
+/// The parameter declarations of a parameter list, in order: what a rule's parameter indices
+/// count (a `...` or anything unreadable is not one).
+fn parameters(list: Node) -> Vec<Node> {
+    named_children(list)
+        .into_iter()
+        .filter(|p| p.kind() == "parameter_declaration")
+        .collect()
+}
+
 /// The new parameter list for an entry point.
 fn params(
     rule: &Rule,
@@ -388,7 +394,7 @@ fn params(
     members: &Members,
 ) -> Result<Vec<u8>, Flag> {
     let e = &rule.entries[entry];
-    let old: Vec<Node> = named_children(list);
+    let old = parameters(list);
     for a in &e.new_args {
         if let NewArg::Field(f) = a {
             let name = &rule.fields[*f].name;
@@ -446,7 +452,7 @@ fn implementations<'t>(
             continue;
         };
         if let Some((entry, list)) = entry_declarator(rule, src, d) {
-            let walk = named_children(list)[rule.entries[entry].walk_index];
+            let walk = parameters(list)[rule.entries[entry].walk_index];
             let mut name = None;
             visit(walk, &mut |n| {
                 if n.kind() == "identifier" {
