@@ -101,15 +101,9 @@ impl Prefilter {
     }
 }
 
-/// Does the link at `path` resolve to somewhere under one of the roots?
+/// Does the link at `path` resolve to somewhere under one of the (canonical) roots?
 fn inside(path: &Path, roots: &[PathBuf]) -> bool {
-    let Ok(target) = std::fs::canonicalize(path) else {
-        return false;
-    };
-    roots
-        .iter()
-        .filter_map(|r| std::fs::canonicalize(r).ok())
-        .any(|r| target.starts_with(r))
+    std::fs::canonicalize(path).is_ok_and(|target| roots.iter().any(|r| target.starts_with(r)))
 }
 
 fn wanted(path: &Path) -> bool {
@@ -138,9 +132,14 @@ pub fn list(
         .follow_links(false)
         .hidden(true)
         .require_git(true);
+    let canonical_roots: Vec<PathBuf> = roots
+        .iter()
+        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .collect();
     let files = AtomicUsize::new(0);
     let candidates = AtomicUsize::new(0);
     b.build_parallel().run(|| {
+        let canonical_roots = &canonical_roots;
         let out = &out;
         let files = &files;
         let candidates = &candidates;
@@ -180,18 +179,19 @@ pub fn list(
                 // Explicitly named symlinks are walked by ignore itself; links inside the tree
                 // are not followed, so a link out of the tree or a loop is never entered.
                 if wanted(path) {
-                    let mut o = out.lock().unwrap();
                     match std::fs::metadata(path) {
-                        Err(e) => o.problems.push(Problem {
+                        Err(e) => out.lock().unwrap().problems.push(Problem {
                             path: path.to_path_buf(),
                             why: format!("dangling or looping symlink: {e}"),
                         }),
                         // A link inside the tree names a file the walk reads anyway; one that
                         // leaves the tree is not ours to edit.
-                        Ok(_) if !inside(path, roots) => o.skipped.push(Problem {
-                            path: path.to_path_buf(),
-                            why: "symlink out of the tree, not followed".into(),
-                        }),
+                        Ok(_) if !inside(path, canonical_roots) => {
+                            out.lock().unwrap().skipped.push(Problem {
+                                path: path.to_path_buf(),
+                                why: "symlink out of the tree, not followed".into(),
+                            })
+                        }
                         Ok(_) => {}
                     }
                 }
