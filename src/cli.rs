@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Mechanical API migrations on Linux kernel C trees, right or flagged.
 ///
 /// Exit codes: 0 = done (for `check`: no old-API site left); 1 = `check` found old-API sites
-/// (convertible or flagged), or `test` found failing cases; 2 = errors (a file could not be
+/// (convertible or flagged), `diff`/`apply`/`series` left sites for manual conversion
+/// (INCOMPLETE: the tree does not build until they are converted), or `test` found failing
+/// cases; 2 = errors (a file could not be
 /// read, parsed or written, a bad rule file, bad arguments); 130 = interrupted by SIGINT or
 /// SIGTERM (files already written are complete, the rest untouched). Per-file problems are
 /// reported as `path: why` on stderr and the run goes on; the exit code says they happened.

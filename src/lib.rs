@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod report;
 pub mod rule;
 pub mod struct_to_ops;
+pub mod verdict;
 pub mod walk;
 pub mod write;
 
@@ -203,10 +204,15 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
             w.groups.join(" ")
         )?;
     }
-    Ok(if res.errors() == 0 {
-        EXIT_OK
-    } else {
+    if let Some(line) = &w.incomplete {
+        writeln!(err, "kcodemod: {line}")?;
+    }
+    Ok(if res.errors() > 0 {
         EXIT_ERROR
+    } else if w.incomplete.is_some() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
     })
 }
 
@@ -263,11 +269,22 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
     if !a.common.quiet && !a.common.json {
         writeln!(err, "{}", report::summary(&res))?;
     }
+    // `check` changes nothing: its verdict is the exit code. A diff or an apply that leaves
+    // sites on the old API is a half-done migration, and its last line says so.
+    let incomplete = match mode {
+        Mode::Check => Vec::new(),
+        Mode::Diff | Mode::Apply => verdict::incomplete(&res),
+    };
+    if a.common.json {
+        report::json_incomplete(&incomplete, &cfg.rules, out)?;
+    } else {
+        report::incomplete(&incomplete, &cfg.rules, err)?;
+    }
     Ok(if interrupted {
         EXIT_INTERRUPTED
     } else if res.errors() > 0 {
         EXIT_ERROR
-    } else if mode == Mode::Check && res.sites().next().is_some() {
+    } else if mode == Mode::Check && res.sites().next().is_some() || !incomplete.is_empty() {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -16,15 +16,21 @@ fn run(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The demo's one flagged caller, as every run over it reports it.
+const DEMO_INCOMPLETE: &str =
+    "INCOMPLETE: 1 site needs manual conversion; the tree does not build until it is converted";
+
 /// A second run over `tree` finds nothing to do: an empty diff from a run without errors
-/// (the demo's flagged site stays flagged, so `check` would still exit 1).
+/// (the demo's flagged site stays flagged: the run says INCOMPLETE and exits 1).
 fn nothing_left(tree: &Path) {
     let d = run(&["diff", tree.to_str().unwrap()]);
-    assert_eq!(
-        d.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&d.stderr)
+    let err = String::from_utf8_lossy(&d.stderr);
+    assert_eq!(d.status.code(), Some(1), "{err}");
+    assert!(
+        err.ends_with(
+            "kcodemod: INCOMPLETE: 1 site needs manual conversion; nothing was changed\n"
+        ),
+        "{err}"
     );
     assert!(
         d.stdout.is_empty(),
@@ -47,11 +53,12 @@ fn series(out: &Path, extra: &[&str]) {
     ];
     args.extend_from_slice(extra);
     let o = run(&args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    // The demo keeps one flagged caller: every series of it is INCOMPLETE, exit 1.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.ends_with(&format!("kcodemod: {DEMO_INCOMPLETE}\n")),
+        "{err}"
     );
 }
 
@@ -341,4 +348,50 @@ fn series_refuses_to_mix_two_migrations() {
     let cover = std::fs::read_to_string(dir.join("patches/0000-cover-letter.patch")).unwrap();
     assert!(cover.contains("rule irq_walker_ops"), "{cover}");
     assert!(!cover.contains("mm_walk"), "{cover}");
+}
+
+#[test]
+fn an_incomplete_series_says_so_first_everywhere() {
+    let out = tempfile::tempdir().unwrap();
+    series(out.path(), &[]);
+    let txt = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
+    assert!(txt.starts_with(&format!("{DEMO_INCOMPLETE}\n")), "{txt}");
+    let json = std::fs::read_to_string(out.path().join("report.json")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(first["type"], "incomplete");
+    assert_eq!(first["message"], DEMO_INCOMPLETE);
+    let cover = std::fs::read_to_string(&patches(out.path())[0]).unwrap();
+    let body = cover.split_once("\n\n").unwrap().1;
+    assert!(body.starts_with(&format!("{DEMO_INCOMPLETE}.\n")), "{body}");
+}
+
+#[test]
+fn a_complete_series_exits_0_and_says_nothing_of_incompleteness() {
+    // The demo with its one flagged caller converted by hand (the escape removed).
+    let repo = demo_repo();
+    let f = repo.path().join("mm/madvise.c");
+    let text = std::fs::read_to_string(&f).unwrap();
+    let fixed = text.replacen("\tmadvise_trace_walk(&walk, start, end);\n", "", 1);
+    assert_ne!(text, fixed);
+    std::fs::write(&f, fixed).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "series",
+        repo.path().to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+        "--signoff",
+        "A U Thor <author@example.org>",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("INCOMPLETE"), "{err}");
+    for f in [
+        "report.txt",
+        "report.json",
+        "patches/0000-cover-letter.patch",
+    ] {
+        let text = std::fs::read_to_string(out.path().join(f)).unwrap();
+        assert!(!text.contains("INCOMPLETE"), "{f}");
+    }
 }

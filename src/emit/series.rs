@@ -58,6 +58,8 @@ struct CheckRow<'a> {
 pub struct Written {
     pub patches: usize,
     pub groups: Vec<String>,
+    /// The INCOMPLETE line, when sites are left on the old API.
+    pub incomplete: Option<String>,
 }
 
 pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Result<Written> {
@@ -166,7 +168,22 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         write_file(&out.join("patches").join(&name), &text)?;
         written_names.push((name, p.subject.clone()));
     }
-    let cover = cover_letter(rule, run, &changed, &diffs, opts, &written_names, &cover_to);
+    // A series that leaves sites on the old API says so first, everywhere a reader starts.
+    let incomplete = crate::verdict::incomplete(run)
+        .first()
+        .map(|i| crate::verdict::incomplete_line(i, &left_symbols(run, &resolved)));
+    let cover = cover_letter(
+        rule,
+        run,
+        &changed,
+        &diffs,
+        opts,
+        &Cover {
+            patches: &written_names,
+            to: &cover_to,
+            incomplete: incomplete.as_deref(),
+        },
+    );
     write_file(
         &out.join("patches/0000-cover-letter.patch"),
         cover.as_bytes(),
@@ -184,11 +201,37 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let all = out.join("check/all.sh");
     write_file(&all, kbuild::all_script(&scripted).as_bytes())?;
     make_executable(&all)?;
-    write_reports(rules, run, &checks, out)?;
+    write_reports(rules, run, &checks, out, incomplete.as_deref())?;
     Ok(Written {
         patches: n,
         groups: groups.into_iter().map(|g| g.0).collect(),
+        incomplete,
     })
+}
+
+/// The Kconfig symbols under which the objects of files with sites left on the old API are
+/// built (`CONFIG_HMM`), as far as the compile checks resolved them.
+fn left_symbols(
+    run: &RunResult,
+    resolved: &[Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>],
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let left: Vec<String> = run
+        .sites()
+        .filter(|(_, s)| s.site.outcome != Outcome::Converted)
+        .filter_map(|(f, _)| f.rel.strip_suffix(".c").map(|stem| format!("{stem}.o")))
+        .collect();
+    for (_, _, objects) in resolved.iter().flatten() {
+        for o in objects.iter().filter(|o| left.contains(&o.object)) {
+            for (sym, _) in &o.symbols {
+                let sym = format!("CONFIG_{sym}");
+                if !out.contains(&sym) {
+                    out.push(sym);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -541,17 +584,29 @@ pub fn diffstat(diff: &[u8]) -> String {
     s
 }
 
+/// What the cover letter says beyond the run: the patches, the recipients, the verdict.
+struct Cover<'a> {
+    /// `(file name, subject)` of each patch.
+    patches: &'a [(String, String)],
+    to: &'a Recipients,
+    /// The INCOMPLETE line, when sites are left on the old API.
+    incomplete: Option<&'a str>,
+}
+
 fn cover_letter(
     rule: &Rule,
     run: &RunResult,
     changed: &[&FileResult],
     diffs: &[Vec<u8>],
     opts: &Options,
-    patches: &[(String, String)],
-    r: &Recipients,
+    c: &Cover,
 ) -> String {
+    let (patches, r) = (c.patches, c.to);
     let n = patches.len();
     let mut body = String::new();
+    if let Some(line) = c.incomplete {
+        let _ = writeln!(body, "{line}.\n");
+    }
     let _ = writeln!(body, "{}.\n", rule.summary);
     let _ = writeln!(
         body,
@@ -650,9 +705,17 @@ fn write_reports(
     run: &RunResult,
     checks: &[(String, Vec<ObjectNeeds>)],
     out: &Path,
+    incomplete: Option<&str>,
 ) -> Result<()> {
     let mut txt = String::new();
     let mut json = String::new();
+    if let Some(line) = incomplete {
+        let _ = writeln!(txt, "{line}\n");
+        json.push_str(&serde_json::to_string(
+            &serde_json::json!({ "type": "incomplete", "message": line }),
+        )?);
+        json.push('\n');
+    }
     let _ = writeln!(txt, "{}\n", report::summary(run));
     for (f, s) in run.sites() {
         let mut row = report::SiteRecord::new(rules, f, s);
