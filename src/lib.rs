@@ -104,7 +104,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
         Command::Diff(a) => run_tree(a, Mode::Diff, out, err),
         Command::Apply(a) => run_tree(a, Mode::Apply, out, err),
         Command::Check(a) => run_tree(a, Mode::Check, out, err),
-        Command::Series(a) => run_series(a, out, err),
+        Command::Series(a) => run_series(*a, out, err),
         Command::Rules { rules } => {
             for r in rule::select(&rules)? {
                 writeln!(out, "{}\t{}\t{}", r.id, r.source.display(), r.summary)?;
@@ -157,18 +157,18 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         None => git_ident(&a.run.tree)
             .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))?,
     };
-    let date = match (
-        &a.date,
-        std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok()),
-    ) {
-        (Some(d), _) => d.clone(),
-        (None, Some(secs)) => {
-            httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(secs))
-        }
-        (None, None) => httpdate::fmt_http_date(std::time::SystemTime::now()),
-    };
+    // Dates are checked before any work: a bad one would be written into every patch.
+    let date = match (&a.date, std::env::var("SOURCE_DATE_EPOCH").ok()) {
+        (Some(d), _) => emit::mail::Date::parse(d)?,
+        (None, Some(secs)) => emit::mail::Date::from_epoch_var(&secs)?,
+        (None, None) => emit::mail::Date::utc(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
+        ),
+    }
+    .rfc2822();
+    emit::series::check_output_dir(&a.out)?;
     let mut prefixes = std::collections::BTreeMap::new();
     for p in &a.prefixes {
         let (g, v) = p
@@ -192,9 +192,24 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         date,
         base_patch: a.base_patch.clone(),
         prefixes,
+        reroll: a.reroll,
+        subject_prefix: a.subject_prefix.clone(),
+        to: a.to.clone(),
+        cc: a.cc.clone(),
     };
     let w = emit::series::write(&cfg.tree, &cfg.rules, &res, &opts)?;
-    if !a.run.common.quiet {
+    if a.run.common.json {
+        // One record: where the series went, what it holds, and its verdict.
+        let rec = serde_json::json!({
+            "type": "series",
+            "out": a.out,
+            "series": w,
+            "converted": res.converted(),
+            "flagged": res.flagged(),
+            "errors": res.errors(),
+        });
+        writeln!(out, "{rec}")?;
+    } else if !a.run.common.quiet {
         writeln!(err, "{}", report::summary(&res))?;
         writeln!(
             out,

@@ -2,5 +2,6 @@
 //! compile-check scripts and the report.
 
 pub mod kbuild;
+pub mod mail;
 pub mod maintainers;
 pub mod series;
