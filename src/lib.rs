@@ -5,15 +5,19 @@
 //! `edit` (one sorted, disjoint edit set per file) → `pipeline` (rayon over files, results in
 //! path order) → `report` (diagnostics, diffs, JSON Lines) and `write` (atomic rewrites).
 
+pub mod callback_signature;
 pub mod cli;
 pub mod edit;
 pub mod emit;
 pub mod fixture;
+pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
 pub mod rule;
+pub mod struct_retype;
 pub mod struct_to_ops;
+pub mod tree;
 pub mod verdict;
 pub mod walk;
 pub mod write;
@@ -107,7 +111,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
         Command::Series(a) => run_series(*a, out, err),
         Command::Rules { rules } => {
             for r in rule::select(&rules)? {
-                writeln!(out, "{}\t{}\t{}", r.id, r.source.display(), r.summary)?;
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    r.id,
+                    r.kind.name(),
+                    r.source.display(),
+                    r.summary
+                )?;
             }
             Ok(EXIT_OK)
         }

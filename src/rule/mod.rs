@@ -1,7 +1,10 @@
 //! Rule files: the raw TOML shape (serde) is validated once into a compiled [`Rule`] that the
 //! engine uses. A bad rule file fails here with `file:line: what`, before any source is read.
 
+mod kinds;
 mod raw;
+
+pub use kinds::{Kind, NewParam, Retype, Signature, normalize_type};
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +19,14 @@ pub const BUNDLED: &[(&str, &str)] = &[
     (
         "rules/irq_walker_ops.toml",
         include_str!("../../rules/irq_walker_ops.toml"),
+    ),
+    (
+        "rules/pte_hole_depth.toml",
+        include_str!("../../rules/pte_hole_depth.toml"),
+    ),
+    (
+        "rules/proc_ops.toml",
+        include_str!("../../rules/proc_ops.toml"),
     ),
 ];
 
@@ -66,6 +77,9 @@ pub struct Entry {
 
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The engine the rule runs on, with its compiled data (struct-to-ops keeps its data in
+    /// the fields below).
+    pub kind: Kind,
     pub id: String,
     pub summary: String,
     pub subject: String,
