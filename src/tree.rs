@@ -54,6 +54,14 @@ pub fn function_declarator(mut d: Node) -> Option<Node> {
     }
 }
 
+/// Is the declaration or definition `d` at file scope? A parent that is the translation unit,
+/// or, where an unbalanced macro made the parser nest it in a body, a start at column 0 (kernel
+/// style indents every local).
+pub fn at_file_scope(src: &[u8], d: Node) -> bool {
+    d.parent().is_some_and(|p| p.kind() == "translation_unit")
+        || line_start(src, d.start_byte()) == d.start_byte()
+}
+
 /// `struct NAME` as the type of a declaration?
 pub fn is_struct(src: &[u8], ty: Option<Node>, name: &str) -> bool {
     ty.filter(|t| t.kind() == "struct_specifier")

@@ -176,9 +176,7 @@ fn classify<'t>(sig: &Signature, src: &[u8], id: Node<'t>) -> Use<'t> {
         let top = p
             .parent()
             .filter(|d| matches!(d.kind(), "function_definition" | "declaration"));
-        let file_scope = top
-            .and_then(|d| d.parent())
-            .is_some_and(|s| s.kind() == "translation_unit");
+        let file_scope = top.is_some_and(|d| tree::at_file_scope(src, d));
         if let (true, Some(list)) = (file_scope, p.child_by_field_name("parameters"))
             && function_declarator(top.unwrap().child_by_field_name("declarator").unwrap())
                 .is_some_and(|f| f.id() == p.id())

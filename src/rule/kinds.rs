@@ -50,6 +50,8 @@ pub struct Retype {
     pub entries: Vec<(String, usize)>,
     /// Suffixes stripped from the variable's name, in order, each at most once.
     pub strip: Vec<String>,
+    /// Prefixes stripped from the variable's name, in order, each at most once.
+    pub strip_prefix: Vec<String>,
     /// The new name, with `{base}` for what is left after stripping; empty: keep the name.
     pub name: String,
 }
@@ -61,6 +63,13 @@ impl Retype {
             return old.to_string();
         }
         let mut base = old;
+        for p in &self.strip_prefix {
+            if let Some(b) = base.strip_prefix(p.as_str())
+                && !b.is_empty()
+            {
+                base = b;
+            }
+        }
         for s in &self.strip {
             if let Some(b) = base.strip_suffix(s.as_str())
                 && !b.is_empty()
@@ -113,6 +122,8 @@ pub(super) struct RawRetype {
     new: String,
     #[serde(default)]
     strip: Vec<String>,
+    #[serde(default)]
+    strip_prefix: Vec<String>,
     #[serde(default)]
     name: String,
     member: Vec<RawMember>,
@@ -216,6 +227,7 @@ pub(super) fn compile_retype(raw: &Spanned<RawRetype>) -> Result<Retype, (Range<
         members,
         entries,
         strip: r.strip.clone(),
+        strip_prefix: r.strip_prefix.clone(),
         name: r.name.clone(),
     })
 }

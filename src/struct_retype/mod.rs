@@ -47,9 +47,20 @@ pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed) -> FileResult {
         _ => {}
     });
     let mut edits = Vec::new();
-    for (name, at) in &names {
+    // Two structs of one file that the template names alike keep their names.
+    let renames: Vec<String> = names
+        .iter()
+        .map(|(n, _)| k.rename(&String::from_utf8_lossy(n)))
+        .collect();
+    for (i, (name, at)) in names.iter().enumerate() {
         let shown = String::from_utf8_lossy(name).into_owned();
-        match retype(k, src, parsed, root, name) {
+        let unique = renames.iter().filter(|r| **r == renames[i]).count() == 1;
+        let new = if unique {
+            renames[i].clone()
+        } else {
+            shown.clone()
+        };
+        match retype(k, src, parsed, root, name, &new) {
             Ok(None) => {}
             Ok(Some((line, e))) => {
                 edits.extend(e);
@@ -124,7 +135,7 @@ fn address_of(arg: Node) -> Option<Node> {
 type Planned = Result<Option<(usize, Vec<Edit>)>, (Option<usize>, Flag)>;
 
 /// Prove and plan one registered struct: `None` when it is not of the old type here.
-fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8]) -> Planned {
+fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new: &str) -> Planned {
     let shown = String::from_utf8_lossy(name).into_owned();
     let occ = occurrences(k, src, root, name);
     if occ.iter().all(|o| o.decl.is_none()) && declared_otherwise(src, root, name) {
@@ -184,14 +195,10 @@ fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8]) -> P
             .and_then(|t| t.child_by_field_name("name"));
         edits.push(Edit::replace(ty.unwrap().byte_range(), k.new.clone()));
     }
-    let new = k.rename(&shown);
     let taken = parsed.lexed.code_words(src).any(|w| w == new.as_bytes())
         || in_directive(src, parsed, new.as_bytes());
     if new != shown && !taken {
-        edits.extend(
-            occ.iter()
-                .map(|o| Edit::replace(o.id.byte_range(), new.clone())),
-        );
+        edits.extend(occ.iter().map(|o| Edit::replace(o.id.byte_range(), new)));
     }
     Ok(Some((line, edits)))
 }
@@ -241,7 +248,7 @@ fn declaration_of<'t>(k: &Retype, src: &[u8], n: Node<'t>) -> Option<Node<'t>> {
         }
         d = d.parent()?;
     }
-    let file_scope = d.parent().is_some_and(|p| p.kind() == "translation_unit");
+    let file_scope = tree::at_file_scope(src, d);
     let mut c = d.walk();
     let one = d.children_by_field_name("declarator", &mut c).count() == 1;
     let named = d
