@@ -110,7 +110,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
         Command::Check(a) => run_tree(a, Mode::Check, out, err),
         Command::Series(a) => run_series(*a, out, err),
         Command::Rules { rules } => {
-            for r in rule::select(&rules)? {
+            let all = if rules.is_empty() {
+                rule::bundled()?
+            } else {
+                rule::select(&rules)?
+            };
+            for r in all {
                 writeln!(
                     out,
                     "{}\t{}\t{}\t{}",
@@ -124,7 +129,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
         }
         Command::Test { rules, fixtures } => {
             let mut failed = 0;
-            for r in rule::select(&rules)? {
+            // Every bundled rule's fixtures, also those of rules that run only when named.
+            let all = if rules.is_empty() {
+                rule::bundled()?
+            } else {
+                rule::select(&rules)?
+            };
+            for r in all {
                 let dir = fixtures.join(&r.id);
                 for case in
                     fixture::cases(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?

@@ -43,9 +43,11 @@ pub fn migrate(sig: &Signature, src: &[u8], parsed: &Parsed) -> FileResult {
     for (name, at) in &names {
         match callback(sig, src, root, name) {
             Ok(None) => {}
-            Ok(Some((line, e))) => {
+            Ok(Some((lines, e))) => {
                 edits.extend(e);
-                out.sites.push(site(line, name, Outcome::Converted));
+                for line in lines {
+                    out.sites.push(site(line, name, Outcome::Converted));
+                }
             }
             Err((line, f)) => {
                 let line = line.unwrap_or_else(|| line_of(src, *at));
@@ -97,9 +99,10 @@ fn member_value<'t>(sig: &Signature, src: &[u8], n: Node<'t>) -> Option<Node<'t>
     .then(|| n.child_by_field_name("value"))?
 }
 
-type Planned = Result<Option<(usize, Vec<Edit>)>, (Option<usize>, Flag)>;
+type Planned = Result<Option<(Vec<usize>, Vec<Edit>)>, (Option<usize>, Flag)>;
 
-/// Prove and plan one callback: `None` when it already has the new signature.
+/// Prove and plan one callback: `None` when it already has the new signature. The lines are
+/// its sites: the definition, then each prototype and direct call that changes.
 fn callback(sig: &Signature, src: &[u8], root: Node, name: &str) -> Planned {
     let mut uses = Vec::new();
     tree::visit(root, &mut |n| {
@@ -109,7 +112,7 @@ fn callback(sig: &Signature, src: &[u8], root: Node, name: &str) -> Planned {
     });
     let mut def_line = None;
     let mut edits = Vec::new();
-    let mut converted_any = false;
+    let mut lines = Vec::new();
     for (n, u) in &uses {
         let line = line_of(src, n.start_byte());
         match u {
@@ -135,7 +138,9 @@ fn callback(sig: &Signature, src: &[u8], root: Node, name: &str) -> Planned {
                 match params(sig, src, *list) {
                     Form::New => {}
                     Form::Old(e) => {
-                        converted_any = true;
+                        if !defines {
+                            lines.push(line);
+                        }
                         edits.extend(e);
                     }
                     Form::Other => {
@@ -149,7 +154,13 @@ fn callback(sig: &Signature, src: &[u8], root: Node, name: &str) -> Planned {
                     }
                 }
             }
-            Use::Call(args) => edits.extend(call(sig, src, *args).map_err(|f| (Some(line), f))?),
+            Use::Call(args) => {
+                let e = call(sig, src, *args).map_err(|f| (Some(line), f))?;
+                if !e.is_empty() {
+                    lines.push(line);
+                }
+                edits.extend(e);
+            }
         }
     }
     let Some(line) = def_line else {
@@ -161,7 +172,8 @@ fn callback(sig: &Signature, src: &[u8], root: Node, name: &str) -> Planned {
             ),
         ));
     };
-    Ok((converted_any || !edits.is_empty()).then_some((line, edits)))
+    lines.insert(0, line);
+    Ok((!edits.is_empty()).then_some((lines, edits)))
 }
 
 fn classify<'t>(sig: &Signature, src: &[u8], id: Node<'t>) -> Use<'t> {

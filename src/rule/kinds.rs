@@ -107,6 +107,9 @@ pub enum NewParam {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRetypeRule {
     pub id: Spanned<String>,
+    /// Run when no `--rule` is given (false: only when named).
+    #[serde(default = "yes")]
+    pub default: bool,
     #[allow(dead_code)]
     kind: String,
     pub summary: String,
@@ -148,6 +151,9 @@ struct RawRetypeEntry {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSignatureRule {
     pub id: Spanned<String>,
+    /// Run when no `--rule` is given (false: only when named).
+    #[serde(default = "yes")]
+    pub default: bool,
     #[allow(dead_code)]
     kind: String,
     pub summary: String,
@@ -167,6 +173,10 @@ pub(super) struct RawSignature {
     /// What a direct call passes for each added parameter, by name.
     #[serde(default)]
     value: std::collections::BTreeMap<String, String>,
+}
+
+pub(super) fn yes() -> bool {
+    true
 }
 
 fn is_ident(s: &str) -> bool {

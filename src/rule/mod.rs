@@ -80,6 +80,8 @@ pub struct Rule {
     /// The engine the rule runs on, with its compiled data (struct-to-ops keeps its data in
     /// the fields below).
     pub kind: Kind,
+    /// Run when no `--rule` is given.
+    pub default: bool,
     pub id: String,
     pub summary: String,
     pub subject: String,
@@ -142,12 +144,13 @@ pub fn bundled() -> Result<Vec<Rule>> {
         .collect()
 }
 
-/// Resolve `--rule` arguments: a bundled id or a path to a rule file. No argument means every
-/// bundled rule. Duplicate ids are an error.
+/// Resolve `--rule` arguments: a bundled id or a path to a rule file, in the order given (the
+/// order they run in). No argument means every bundled rule that is on by default. Duplicate
+/// ids are an error.
 pub fn select(specs: &[String]) -> Result<Vec<Rule>> {
     let bundled = bundled()?;
     let rules = if specs.is_empty() {
-        bundled
+        bundled.into_iter().filter(|r| r.default).collect()
     } else {
         let mut out = Vec::new();
         for spec in specs {

@@ -16,6 +16,9 @@ use super::{Entry, Field, NewArg, Role, Rule};
 #[serde(deny_unknown_fields)]
 struct RawRule {
     id: Spanned<String>,
+    /// Run when no `--rule` is given (false: only when named).
+    #[serde(default = "super::kinds::yes")]
+    default: bool,
     #[allow(dead_code)]
     kind: String,
     summary: String,
@@ -123,7 +126,7 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
             return common(
                 origin,
                 &at,
-                raw.id,
+                (raw.id, raw.default),
                 raw.summary,
                 raw.subject,
                 raw.prefilter,
@@ -136,7 +139,7 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
             return common(
                 origin,
                 &at,
-                raw.id,
+                (raw.id, raw.default),
                 raw.summary,
                 raw.subject,
                 raw.prefilter,
@@ -249,6 +252,7 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
     }
     Ok(Rule {
         kind: Kind::StructToOps,
+        default: raw.default,
         id: raw.id.into_inner(),
         summary: raw.summary,
         subject: raw.subject,
@@ -368,7 +372,7 @@ fn compile_entry(e: &RawEntry, fields: &[Field]) -> std::result::Result<Entry, S
 fn common(
     origin: &Path,
     at: &dyn Fn(Range<usize>, String) -> anyhow::Error,
-    id: Spanned<String>,
+    (id, default): (Spanned<String>, bool),
     summary: String,
     subject: String,
     prefilter: Spanned<Vec<String>>,
@@ -378,6 +382,7 @@ fn common(
     check_prefilter(&prefilter, at)?;
     Ok(Rule {
         kind,
+        default,
         id: id.into_inner(),
         summary,
         subject,

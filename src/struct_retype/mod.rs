@@ -62,9 +62,11 @@ pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed) -> FileResult {
         };
         match retype(k, src, parsed, root, name, &new) {
             Ok(None) => {}
-            Ok(Some((line, e))) => {
+            Ok(Some((lines, e))) => {
                 edits.extend(e);
-                out.sites.push(site(line, &shown, Outcome::Converted));
+                for line in lines {
+                    out.sites.push(site(line, &shown, Outcome::Converted));
+                }
             }
             Err((line, f)) => {
                 let line = line.unwrap_or_else(|| line_of(src, *at));
@@ -132,9 +134,10 @@ fn address_of(arg: Node) -> Option<Node> {
         .then_some(a)
 }
 
-type Planned = Result<Option<(usize, Vec<Edit>)>, (Option<usize>, Flag)>;
+type Planned = Result<Option<(Vec<usize>, Vec<Edit>)>, (Option<usize>, Flag)>;
 
-/// Prove and plan one registered struct: `None` when it is not of the old type here.
+/// Prove and plan one registered struct: `None` when it is not of the old type here. The lines
+/// are its sites: the definition, then each forward declaration and registration.
 fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new: &str) -> Planned {
     let shown = String::from_utf8_lossy(name).into_owned();
     let occ = occurrences(k, src, root, name);
@@ -200,7 +203,13 @@ fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new:
     if new != shown && !taken {
         edits.extend(occ.iter().map(|o| Edit::replace(o.id.byte_range(), new)));
     }
-    Ok(Some((line, edits)))
+    let mut lines = vec![line];
+    lines.extend(
+        occ.iter()
+            .map(|o| line_of(src, o.id.start_byte()))
+            .filter(|l| *l != line),
+    );
+    Ok(Some((lines, edits)))
 }
 
 /// Does the file declare `name` at file scope with another type (already converted code)?
