@@ -25,6 +25,32 @@ impl Kind {
     }
 }
 
+impl super::Rule {
+    /// What the conversion does, in one sentence for a patch body.
+    pub fn mechanics(&self) -> String {
+        match &self.kind {
+            Kind::StructToOps => format!(
+                "each walk's callbacks become a static const struct {} next to the function that uses them, and the values its data fields held at each call become arguments.",
+                self.ops_struct
+            ),
+            Kind::StructRetype(k) => format!(
+                "each struct {} whose address goes only to {} becomes a struct {}, its members renamed as the new type names them.",
+                k.old,
+                k.entries
+                    .iter()
+                    .map(|(e, _)| format!("{e}()"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                k.new
+            ),
+            Kind::CallbackSignature(k) => format!(
+                "each function stored as .{} in a struct {} takes the new parameters, and so do its prototypes and direct calls.",
+                k.member, k.strukt
+            ),
+        }
+    }
+}
+
 /// The `kind` tag every rule file has; it picks the raw shape the rest of the file is read as.
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
