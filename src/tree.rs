@@ -143,9 +143,16 @@ pub fn self_check(src: &[u8], parsed: &Parsed, edits: &EditSet) -> Result<(), St
     }
     let new = edits.apply(src);
     let timeout = Duration::from_secs(10);
-    let after = parse::parse_with(&new, timeout, &parsed.macros).map_err(|e| e.to_string())?;
-    if errors(after.tree.root_node()) > errors(parsed.tree.root_node()) {
-        return Err("the rewritten file has new parse errors".into());
+    // Incremental first (only the edited regions are parsed again); a worse result is
+    // confirmed by a fresh parse before the file is refused.
+    let fail = |e: parse::ParseFailure| e.to_string();
+    let before = errors(parsed.tree.root_node());
+    let after = parse::parse_changed(&new, parsed, &edits.changes(), timeout).map_err(fail)?;
+    if errors(after.tree.root_node()) > before {
+        let fresh = parse::parse_with(&new, timeout, &parsed.macros).map_err(fail)?;
+        if errors(fresh.tree.root_node()) > before {
+            return Err("the rewritten file has new parse errors".into());
+        }
     }
     Ok(())
 }
