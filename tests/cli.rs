@@ -315,8 +315,100 @@ fn sigint_during_apply_leaves_every_file_whole() {
         changed > 0 && same > 0,
         "the signal should land mid-run ({changed} changed, {same} not)"
     );
-    // The listed unwritten files are exactly those left as they were.
-    assert_eq!(err.lines().filter(|l| l.starts_with("  ")).count(), same);
+    // Both lists, as the README says: the written files are exactly those changed, the
+    // unwritten ones exactly those left as they were.
+    let (written, not_written) = interrupt_lists(&err);
+    assert_eq!(written.len(), changed, "{err}");
+    assert_eq!(not_written.len(), same, "{err}");
+    for w in &written {
+        let p = t.path().join(w);
+        assert_ne!(
+            before.iter().find(|(q, _)| *q == p).unwrap().1,
+            std::fs::read(&p).unwrap(),
+            "{w} listed as written: {err}"
+        );
+    }
+    // The summary counts what was written only.
+    let summary = err.lines().last().unwrap();
+    assert!(
+        summary.contains(&format!(" {changed} changed;")),
+        "{summary}"
+    );
+}
+
+/// The `written:` and `not written:` lists an interrupted `apply` prints on stderr.
+fn interrupt_lists(err: &str) -> (Vec<String>, Vec<String>) {
+    let (mut written, mut not_written) = (Vec::new(), Vec::new());
+    let mut cur: Option<&mut Vec<String>> = None;
+    for l in err.lines() {
+        match l {
+            "written:" => cur = Some(&mut written),
+            "not written:" => cur = Some(&mut not_written),
+            _ => match (l.strip_prefix("  "), cur.as_mut()) {
+                (Some(p), Some(list)) => list.push(p.to_string()),
+                _ => cur = None,
+            },
+        }
+    }
+    (written, not_written)
+}
+
+#[test]
+fn sigint_during_apply_json_counts_only_what_was_written() {
+    let t = tree(false);
+    let child = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .arg("apply")
+        .arg(t.path())
+        .arg("--json")
+        .env("KCODEMOD_TEST_WRITE_DELAY_MS", "150")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let recs: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let int = recs
+        .iter()
+        .find(|r| r["type"] == "interrupted")
+        .expect("an interrupted record");
+    let written: Vec<&str> = int["written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let not_written = int["not_written"].as_array().unwrap();
+    assert!(!written.is_empty() && !not_written.is_empty(), "{int}");
+    let sites = |status: &str| {
+        recs.iter()
+            .filter(|r| r["type"] == "site" && r["status"] == status)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        sites("converted")
+            .iter()
+            .all(|s| written.contains(&s["file"].as_str().unwrap())),
+        "a site in an unwritten file reported converted"
+    );
+    assert!(!sites("not-written").is_empty());
+    let summary = recs.last().unwrap();
+    assert_eq!(summary["files_changed"], written.len(), "{summary}");
+    assert_eq!(summary["converted"], sites("converted").len(), "{summary}");
+    assert_eq!(
+        summary["not_written"],
+        sites("not-written").len(),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -362,7 +454,7 @@ fn a_parse_that_takes_too_long_is_skipped_with_a_reason() {
     let t = tree(false);
     let out = kcodemod(&["check", "--parse-timeout-ms", "0"], t.path());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("skipped: parse timed out"), "{err}");
+    assert!(err.contains("unchecked: parse timed out"), "{err}");
     assert_eq!(
         out.status.code(),
         Some(2),
