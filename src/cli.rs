@@ -31,11 +31,23 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Dry run: print a unified diff of every change (applies with `git apply`).
+    ///
+    /// Exit codes: 0 done; 2 a path could not be read, a file holding a rule's literal was left
+    /// unchecked, no C file was read, or a bad argument; 130 interrupted.
     Diff(RunArgs),
-    /// Rewrite files in place (atomically, one file at a time). Every file to write is checked
-    /// for writability first: if one cannot be written, nothing is (unless --keep-going).
+    /// Rewrite files in place (atomically, one file at a time).
+    ///
+    /// Every file to write is checked for writability first: if one cannot be written, nothing
+    /// is (unless --keep-going). Exit codes: 0 done; 2 a path could not be read or written, a
+    /// file holding a rule's literal was left unchecked, no C file was read, or a bad argument;
+    /// 130 interrupted (the files written and not written are listed).
     Apply(ApplyArgs),
     /// Change nothing; exit 1 when any old-API site remains (a CI gate).
+    ///
+    /// Exit codes: 0 no old-API site left; 1 old-API sites remain (convertible or flagged);
+    /// 2 the tree could not be checked: a path could not be read, a file holding a rule's
+    /// literal was left unchecked (size, parse timeout, NUL bytes, generated), no C file was
+    /// read, or a bad argument (2 wins over 1); 130 interrupted.
     Check(RunArgs),
     /// Write a reviewable, build-checked series to OUTDIR: diffs/<arch>.diff, patches/ (a cover
     /// letter and `git am`-able patches), check/<arch>.sh and check/all.sh, report.txt/.json.

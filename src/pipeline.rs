@@ -272,6 +272,12 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
     }
     let mut cur: Option<Vec<u8>> = None;
     for &r in rules {
+        // After SIGINT/SIGTERM the run reports nothing per file: stop taking work.
+        if crate::interrupted() {
+            res.skipped = Some(parse::ParseFailure::Interrupted.to_string());
+            res.failed = true;
+            return res;
+        }
         let src = cur.as_deref().unwrap_or(&res.original);
         let parsed = match parse::parse_with(src, cfg.parse_timeout, &cfg.macros) {
             Ok(p) => p,

@@ -338,3 +338,24 @@ fn strip_path(msg: &str) -> String {
         .map(|(_, m)| m.to_string())
         .unwrap_or_else(|| msg.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Prefilter;
+
+    /// An oversize file is searched past what was read, in overlapping chunks: a literal split
+    /// between the part read and the rest, or lying far beyond, is found.
+    #[test]
+    fn streamed_search_finds_a_literal_across_the_boundary_and_far_away() {
+        let p = Prefilter::new(&[vec!["mm_walk".to_string()]]);
+        let found = |head: &[u8], rest: &[u8]| p.any_in_stream(head, &mut &rest[..]).unwrap();
+        assert!(found(b"struct mm_wa", b"lk w;"));
+        let mut far = vec![b'x'; 3 << 20];
+        far.extend_from_slice(b"mm_walk");
+        assert!(found(b"int x;", &far));
+        let split = [&vec![b'y'; (1 << 20) - 3][..], b"mm_walk"].concat();
+        assert!(found(b"", &split));
+        assert!(!found(b"struct mm_wa", b" lk w;"));
+        assert!(!found(b"int x;", &vec![b'x'; 3 << 20]));
+    }
+}
