@@ -355,9 +355,10 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
     let mut res = pipeline::run(&cfg);
     drop(progress);
     if interrupted() {
+        // The walk saw part of the tree: nothing about it is reported as if it were whole.
         writeln!(err, "kcodemod: interrupted before any file was written")?;
         if a.common.json {
-            report::json(&res, &cfg.rules, Some(&report::Interrupted::default()), out)?;
+            report::json_interrupted(out)?;
         }
         return Ok(EXIT_INTERRUPTED);
     }

@@ -53,3 +53,22 @@ fn a_parse_in_progress_is_abandoned_on_interrupt() {
         "the parse ran to its end"
     );
 }
+
+/// Interrupted during the walk: `--json` says so in one record and claims nothing about the
+/// part of the tree it saw (no site, no summary).
+#[test]
+fn interrupted_walk_json_is_one_interrupted_record() {
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    kcodemod::catch_signals();
+    signal_hook::low_level::raise(signal_hook::consts::SIGINT).unwrap();
+    let cli =
+        kcodemod::cli::Cli::parse_from(["kcodemod", "check", tree.to_str().unwrap(), "--json"]);
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = kcodemod::run(cli, &mut stdout, &mut stderr).unwrap();
+    assert_eq!(code, kcodemod::EXIT_INTERRUPTED);
+    let out = String::from_utf8(stdout).unwrap();
+    assert_eq!(
+        out,
+        "{\"type\":\"interrupted\",\"written\":[],\"not_written\":[]}\n"
+    );
+}

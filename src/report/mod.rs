@@ -248,6 +248,19 @@ fn record(w: &mut dyn Write, rec: &impl Serialize) -> io::Result<()> {
     writeln!(w)
 }
 
+/// The one record of a run interrupted before `apply` wrote anything: what the walk saw of the
+/// tree is partial, so no site or summary record claims anything about it.
+pub fn json_interrupted(w: &mut dyn Write) -> io::Result<()> {
+    let lists = &Interrupted::default();
+    record(
+        w,
+        &InterruptedRecord {
+            kind: "interrupted",
+            lists,
+        },
+    )
+}
+
 /// JSON Lines: one record per problem (`error`), per path passed over (`skipped`), per file
 /// holding a rule's literal that was not analysed (`unchecked`), per site, an `interrupted`
 /// record when SIGINT/SIGTERM stopped `apply`, then a summary record.
