@@ -52,98 +52,6 @@ pub fn catch_signals() {
     }
 }
 
-/// What `apply` did: the files written and those left as they were (relative paths).
-#[derive(Default)]
-struct Applied {
-    lists: report::Interrupted,
-    /// SIGINT/SIGTERM stopped the writes.
-    interrupted: bool,
-    /// Files found unwritable before any write, when that stopped every write.
-    refused: usize,
-}
-
-/// Write every changed file atomically, in path order, until done or interrupted. Every file is
-/// first checked for writability: one that cannot be written stops all writes (a half-converted
-/// tree does not build), unless `keep_going`. A file not written keeps its sites out of the
-/// converted count; one that cannot be written is also a problem of the run.
-fn apply(res: &mut pipeline::RunResult, keep_going: bool) -> Applied {
-    res.applied = true;
-    let mut done = Applied::default();
-    let mut failed = Vec::new();
-    for f in res.files.iter_mut().filter(|f| f.new.is_some()) {
-        if let Err(e) = write::check_writable(&f.path) {
-            f.unwritten = Some(format!("not written: {e}"));
-            failed.push(walk::Problem {
-                path: f.path.clone(),
-                why: e.to_string(),
-            });
-        }
-    }
-    if !failed.is_empty() && !keep_going {
-        done.refused = failed.len();
-        for f in res.files.iter_mut().filter(|f| f.changes()) {
-            f.unwritten = Some("not written: other files cannot be written".into());
-        }
-    }
-    // A test hook: slow writes down so that a signal can land mid-run.
-    let delay = std::env::var("KCODEMOD_TEST_WRITE_DELAY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis);
-    for f in res.files.iter_mut().filter(|f| f.changes()) {
-        let rel = f.rel.clone();
-        if interrupted() {
-            done.interrupted = true;
-            f.unwritten = Some("not written: interrupted".into());
-            done.lists.not_written.push(rel);
-            continue;
-        }
-        if let Some(d) = delay {
-            std::thread::sleep(d);
-        }
-        match write::replace(&f.path, &f.original, f.new.as_deref().unwrap()) {
-            Ok(()) => done.lists.written.push(rel),
-            Err(e) => {
-                f.unwritten = Some(format!("not written: {e}"));
-                failed.push(walk::Problem {
-                    path: f.path.clone(),
-                    why: e.to_string(),
-                });
-            }
-        }
-    }
-    res.problems.extend(failed);
-    res.problems.sort_by(|a, b| a.path.cmp(&b.path));
-    done
-}
-
-/// What `apply` says after the diagnostics: why nothing was written, or what an interrupt left.
-fn report_applied(done: &Applied, err: &mut dyn Write) -> io::Result<()> {
-    if done.refused > 0 {
-        writeln!(
-            err,
-            "kcodemod: nothing written: {} files cannot be written (listed above); fix them or pass --keep-going",
-            done.refused
-        )?;
-    }
-    if done.interrupted {
-        let l = &done.lists;
-        writeln!(
-            err,
-            "kcodemod: interrupted: {} files written, {} not written",
-            l.written.len(),
-            l.not_written.len()
-        )?;
-        for (head, list) in [("written:", &l.written), ("not written:", &l.not_written)] {
-            writeln!(err, "{head}")?;
-            for p in list {
-                writeln!(err, "  {p}")?;
-            }
-        }
-    }
-    Ok(())
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Diff,
@@ -368,8 +276,8 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
         }
     }
     let applied = match mode {
-        Mode::Apply { keep_going } => apply(&mut res, keep_going),
-        _ => Applied::default(),
+        Mode::Apply { keep_going } => write::apply(&mut res, keep_going),
+        _ => write::Applied::default(),
     };
     if a.common.json {
         let lists = applied.interrupted.then_some(&applied.lists);
@@ -377,7 +285,7 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
     } else {
         report::diagnostics(&res, &cfg.rules, err, report::use_color(a.common.color))?;
     }
-    report_applied(&applied, err)?;
+    applied.report(err)?;
     let empty = nothing_read(&res, err)?;
     if !a.common.quiet && !a.common.json {
         writeln!(err, "{}", report::summary(&res))?;

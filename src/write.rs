@@ -1,6 +1,7 @@
-//! Atomic rewrites: a temporary file in the same directory, fsync, rename over the original,
-//! the original's permissions kept. A file that changed since it was read is not written, and
-//! [`check_writable`] tells beforehand whether a rewrite can succeed.
+//! Writing a run's changes (`apply`): every file checked for writability first, then atomic
+//! rewrites, in path order: a temporary file in the same directory, fsync, rename over the
+//! original, the original's permissions kept. A file that changed since it was read is not
+//! written.
 
 use std::fs;
 use std::io::Write;
@@ -85,4 +86,99 @@ pub fn replace(path: &Path, expected: &[u8], new: &[u8]) -> Result<(), WriteErro
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// What `apply` did: the files written and those left as they were (relative paths).
+#[derive(Default)]
+pub struct Applied {
+    pub lists: crate::report::Interrupted,
+    /// SIGINT/SIGTERM stopped the writes.
+    pub interrupted: bool,
+    /// Files found unwritable before any write, when that stopped every write.
+    pub refused: usize,
+}
+
+/// Write every changed file atomically, in path order, until done or interrupted. Every file is
+/// first checked for writability: one that cannot be written stops all writes (a half-converted
+/// tree does not build), unless `keep_going`. A file not written keeps its sites out of the
+/// converted count; one that cannot be written is also a problem of the run.
+pub fn apply(res: &mut crate::pipeline::RunResult, keep_going: bool) -> Applied {
+    res.applied = true;
+    let mut done = Applied::default();
+    let mut failed = Vec::new();
+    for f in res.files.iter_mut().filter(|f| f.new.is_some()) {
+        if let Err(e) = check_writable(&f.path) {
+            f.unwritten = Some(format!("not written: {e}"));
+            failed.push(crate::walk::Problem {
+                path: f.path.clone(),
+                why: e.to_string(),
+            });
+        }
+    }
+    if !failed.is_empty() && !keep_going {
+        done.refused = failed.len();
+        for f in res.files.iter_mut().filter(|f| f.changes()) {
+            f.unwritten = Some("not written: other files cannot be written".into());
+        }
+    }
+    // A test hook: slow writes down so that a signal can land mid-run.
+    let delay = std::env::var("KCODEMOD_TEST_WRITE_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis);
+    for f in res.files.iter_mut().filter(|f| f.changes()) {
+        let rel = f.rel.clone();
+        if crate::interrupted() {
+            done.interrupted = true;
+            f.unwritten = Some("not written: interrupted".into());
+            done.lists.not_written.push(rel);
+            continue;
+        }
+        if let Some(d) = delay {
+            std::thread::sleep(d);
+        }
+        match replace(&f.path, &f.original, f.new.as_deref().unwrap()) {
+            Ok(()) => done.lists.written.push(rel),
+            Err(e) => {
+                f.unwritten = Some(format!("not written: {e}"));
+                failed.push(crate::walk::Problem {
+                    path: f.path.clone(),
+                    why: e.to_string(),
+                });
+            }
+        }
+    }
+    res.problems.extend(failed);
+    res.problems.sort_by(|a, b| a.path.cmp(&b.path));
+    done
+}
+
+impl Applied {
+    /// What `apply` says after the diagnostics: why nothing was written, or what an
+    /// interrupt left.
+    pub fn report(&self, err: &mut dyn std::io::Write) -> std::io::Result<()> {
+        if self.refused > 0 {
+            writeln!(
+                err,
+                "kcodemod: nothing written: {} files cannot be written (listed above); fix them or pass --keep-going",
+                self.refused
+            )?;
+        }
+        if self.interrupted {
+            let l = &self.lists;
+            writeln!(
+                err,
+                "kcodemod: interrupted: {} files written, {} not written",
+                l.written.len(),
+                l.not_written.len()
+            )?;
+            for (head, list) in [("written:", &l.written), ("not written:", &l.not_written)] {
+                writeln!(err, "{head}")?;
+                for p in list {
+                    writeln!(err, "  {p}")?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
