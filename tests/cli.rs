@@ -885,3 +885,26 @@ fn help_states_every_exit_code() {
         "{help}"
     );
 }
+
+/// `series` keeps the same promise: an unchecked file or a tree with no C file is exit 2.
+#[test]
+fn series_exits_2_for_unchecked_files_and_for_no_c_file() {
+    let d = demo_copies(&["t3"]);
+    std::fs::create_dir(d.path().join("empty")).unwrap();
+    let series = |tree: &str, extra: &[&str]| {
+        let out = d.path().join(format!("out-{tree}-{}", extra.len()));
+        let mut args: Vec<std::ffi::OsString> = vec!["series".into(), tree.into(), "-o".into()];
+        args.push(out.into_os_string());
+        args.extend(["--signoff", "A <a@example.org>"].map(Into::into));
+        args.extend(extra.iter().map(Into::into));
+        run_args(d.path(), &args)
+    };
+    let o = series("t3", &["--max-size", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("; 9 unchecked;"));
+    let o = series("empty", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("no C file"));
+    let o = series("t3", &[]);
+    assert_eq!(o.status.code(), Some(1), "INCOMPLETE: {}", text(&o.stderr));
+}
