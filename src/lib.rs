@@ -9,6 +9,7 @@ pub mod cli;
 pub mod edit;
 pub mod emit;
 pub mod fixture;
+pub mod includes;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
