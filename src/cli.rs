@@ -106,6 +106,10 @@ pub struct SeriesArgs {
     /// Add a Cc: recipient to every message (repeatable).
     #[arg(long, value_name = "ADDRESS")]
     pub cc: Vec<String>,
+    /// Do not run the tree's scripts/checkpatch.pl on the patches (it takes about two
+    /// seconds of CPU per patch).
+    #[arg(long)]
+    pub no_checkpatch: bool,
 }
 
 #[derive(Args, Debug, Clone)]

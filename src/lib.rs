@@ -197,6 +197,7 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         subject_prefix: a.subject_prefix.clone(),
         to: a.to.clone(),
         cc: a.cc.clone(),
+        checkpatch: !a.no_checkpatch,
     };
     let w = emit::series::write(&cfg.tree, &cfg.rules, &res, &opts)?;
     if a.run.common.json {
@@ -212,6 +213,7 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         writeln!(out, "{rec}")?;
     } else if !a.run.common.quiet {
         writeln!(err, "{}", report::summary(&res))?;
+        writeln!(err, "kcodemod: {}", w.checkpatch)?;
         writeln!(
             out,
             "{}: {} patches, arch groups: {}",

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
+use super::checkpatch;
 use super::kbuild::{self, ObjectNeeds, Touched};
 use super::mail;
 use super::maintainers::{Maintainers, Recipients};
@@ -43,6 +44,8 @@ pub struct Options {
     /// Recipients added to every message, beside those MAINTAINERS names.
     pub to: Vec<String>,
     pub cc: Vec<String>,
+    /// Run the tree's scripts/checkpatch.pl on each patch.
+    pub checkpatch: bool,
 }
 
 impl Options {
@@ -84,6 +87,8 @@ pub struct Written {
     pub patches: usize,
     /// The messages' file names under `patches/`, the cover letter first.
     pub files: Vec<String>,
+    /// What checkpatch said, in one line (or why it did not run).
+    pub checkpatch: String,
     pub groups: Vec<String>,
     /// The INCOMPLETE line, when sites are left on the old API.
     pub incomplete: Option<String>,
@@ -229,12 +234,23 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let all = out.join("check/all.sh");
     write_file(&all, kbuild::all_script(&scripted).as_bytes())?;
     make_executable(&all)?;
-    write_reports(rules, run, &checks, out, incomplete.as_deref())?;
+    // checkpatch reads the patches as written (the cover letter has no code to check).
+    let patch_paths: Vec<PathBuf> = written_names
+        .iter()
+        .map(|(name, _)| out.join("patches").join(name))
+        .collect();
+    let style = if opts.checkpatch {
+        checkpatch::run(tree, &patch_paths)
+    } else {
+        checkpatch::Checked::Skipped("--no-checkpatch".into())
+    };
+    write_reports(rules, run, &checks, out, incomplete.as_deref(), &style)?;
     let mut files = vec![opts.file_name(0, "cover-letter")];
     files.extend(written_names.into_iter().map(|(name, _)| name));
     Ok(Written {
         patches: n,
         files,
+        checkpatch: style.summary(),
         groups: groups.into_iter().map(|g| g.0).collect(),
         incomplete,
     })
@@ -807,6 +823,7 @@ fn write_reports(
     checks: &[(String, Vec<ObjectNeeds>)],
     out: &Path,
     incomplete: Option<&str>,
+    style: &checkpatch::Checked,
 ) -> Result<()> {
     let mut txt = String::new();
     let mut json = String::new();
@@ -860,6 +877,26 @@ fn write_reports(
             json.push('\n');
         }
     }
+    let _ = writeln!(txt, "\n{}", style.summary());
+    match style {
+        checkpatch::Checked::Skipped(_) => {}
+        checkpatch::Checked::Ran(list) => {
+            for v in list {
+                let _ = writeln!(
+                    txt,
+                    "  {}: {} errors, {} warnings",
+                    v.patch, v.errors, v.warnings
+                );
+                for m in &v.messages {
+                    let _ = writeln!(txt, "      {m}");
+                }
+                json.push_str(&serde_json::to_string(
+                    &serde_json::json!({ "type": "checkpatch", "checkpatch": v }),
+                )?);
+                json.push('\n');
+            }
+        }
+    }
     write_file(&out.join("report.txt"), txt.as_bytes())?;
     write_file(&out.join("report.json"), json.as_bytes())
 }
@@ -881,6 +918,7 @@ mod tests {
             subject_prefix: "PATCH".into(),
             to: Vec::new(),
             cc: Vec::new(),
+            checkpatch: false,
         };
         let rules = crate::rule::bundled().unwrap();
         let mm = rules.iter().find(|r| r.id == "mm_walk_ops").unwrap();
