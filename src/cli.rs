@@ -65,6 +65,11 @@ pub struct RunArgs {
     /// A bundled rule id or a rule file path; repeatable. Default: every bundled rule.
     #[arg(long = "rule", value_name = "RULE")]
     pub rules: Vec<String>,
+    /// The kernel source tree the code must build against: its headers decide which rules
+    /// apply (printed with why), only callers are converted, and converted files get the
+    /// headers the new API lives in there.
+    #[arg(long, value_name = "TARGET_TREE")]
+    pub target: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }

@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod report;
 pub mod rule;
 pub mod struct_to_ops;
+pub mod target;
 pub mod verdict;
 pub mod walk;
 pub mod write;
@@ -131,8 +132,39 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
     }
 }
 
-fn config(a: &RunArgs, c: &Common) -> Result<pipeline::Config> {
+/// With `--target`, the rules its headers call for (told on stderr, with why), else all
+/// selected ones.
+fn target_rules(a: &RunArgs, err: &mut dyn Write) -> Result<Vec<rule::Rule>> {
     let rules = rule::select(&a.rules)?;
+    let Some(t) = &a.target else {
+        return Ok(rules);
+    };
+    if !t.is_dir() {
+        anyhow::bail!("--target {}: not a directory", t.display());
+    }
+    let mut chosen = Vec::new();
+    for c in target::choose(t, &rules) {
+        let verdict = if c.chosen { "applies" } else { "skipped" };
+        writeln!(
+            err,
+            "kcodemod: rule {}: {verdict}: {}",
+            rules[c.rule].id, c.why
+        )?;
+        if c.chosen {
+            chosen.push(rules[c.rule].clone());
+        }
+    }
+    if chosen.is_empty() {
+        anyhow::bail!(
+            "--target {}: no rule applies (its headers have none of the new APIs the rules know)",
+            t.display()
+        );
+    }
+    Ok(chosen)
+}
+
+fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Config> {
+    let rules = target_rules(a, err)?;
     if !a.tree.is_dir() {
         anyhow::bail!("{}: not a directory", a.tree.display());
     }
@@ -145,14 +177,19 @@ fn config(a: &RunArgs, c: &Common) -> Result<pipeline::Config> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         max_size: c.max_size,
         parse_timeout: Duration::from_millis(c.parse_timeout_ms),
-        api: true,
+        // With a target, the API is the target's: only callers convert.
+        api: a.target.is_none(),
         macros: std::sync::Arc::new(parse::Macros::learn(&a.tree)),
+        target: a
+            .target
+            .as_deref()
+            .map(|t| std::sync::Arc::new(includes::Target::new(t))),
     })
 }
 
 fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
-    let mut cfg = config(&a.run, &a.run.common)?;
-    cfg.api = a.base_patch.is_none();
+    let mut cfg = config(&a.run, &a.run.common, err)?;
+    cfg.api = a.base_patch.is_none() && a.run.target.is_none();
     let author = match a.signoff.clone() {
         Some(s) => s,
         None => git_ident(&a.run.tree)
@@ -250,7 +287,7 @@ fn git_ident(tree: &std::path::Path) -> Option<String> {
 }
 
 fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
-    let cfg = config(&a, &a.common)?;
+    let cfg = config(&a, &a.common, err)?;
     let progress = report::progress::Progress::start(!a.common.quiet && !a.common.json);
     let mut res = pipeline::run(&cfg);
     drop(progress);
