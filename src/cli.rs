@@ -51,7 +51,7 @@ pub enum Command {
     Check(RunArgs),
     /// Write a reviewable, build-checked series to OUTDIR: diffs/<arch>.diff, patches/ (a cover
     /// letter and `git am`-able patches), check/<arch>.sh and check/all.sh, report.txt/.json.
-    Series(SeriesArgs),
+    Series(Box<SeriesArgs>),
     /// List the rules (bundled, or those given with --rule).
     Rules {
         #[arg(long = "rule", value_name = "RULE")]
@@ -100,6 +100,11 @@ pub struct RunArgs {
     /// A bundled rule id or a rule file path; repeatable. Default: every bundled rule.
     #[arg(long = "rule", value_name = "RULE")]
     pub rules: Vec<String>,
+    /// The kernel source tree the code must build against: its headers decide which rules
+    /// apply (printed with why), only callers are converted, and converted files get the
+    /// headers the new API lives in there.
+    #[arg(long, value_name = "TARGET_TREE")]
+    pub target: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -108,7 +113,8 @@ pub struct RunArgs {
 pub struct SeriesArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Output directory (created; files in it are overwritten).
+    /// Output directory: new, empty, or an earlier series' output (replaced whole). A
+    /// non-empty directory kcodemod did not write is refused.
     #[arg(short = 'o', long = "out", value_name = "OUTDIR")]
     pub out: PathBuf,
     /// `none`: one bisectable patch; `arch`: the API patch plus one patch per arch group.
@@ -124,9 +130,26 @@ pub struct SeriesArgs {
     /// Subject prefix for an arch group, e.g. `--prefix generic=mm` (repeatable).
     #[arg(long = "prefix", value_name = "GROUP=PREFIX")]
     pub prefixes: Vec<String>,
-    /// Date: header of every patch (default: SOURCE_DATE_EPOCH, else now).
+    /// Date: header of every patch: RFC 2822, ISO 8601 or @SECONDS (default:
+    /// SOURCE_DATE_EPOCH, else now). Written as RFC 2822.
     #[arg(long)]
     pub date: Option<String>,
+    /// Mark the series as version N: `[PATCH vN 1/3]`, files `vN-0001-….patch`.
+    #[arg(short = 'v', long = "reroll-count", value_name = "N")]
+    pub reroll: Option<u32>,
+    /// The subject tag instead of `PATCH`, e.g. `RFC PATCH`.
+    #[arg(long, value_name = "PREFIX", default_value = "PATCH")]
+    pub subject_prefix: String,
+    /// Add a To: recipient to every message (repeatable), before those MAINTAINERS names.
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: Vec<String>,
+    /// Add a Cc: recipient to every message (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    pub cc: Vec<String>,
+    /// Do not run the tree's scripts/checkpatch.pl on the patches (it takes about two
+    /// seconds of CPU per patch).
+    #[arg(long)]
+    pub no_checkpatch: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -66,6 +66,7 @@ pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
         max_size: u64::MAX,
         parse_timeout: Duration::from_secs(10),
         api: true,
+        target: None,
         macros: std::sync::Arc::new(crate::parse::Macros::builtin()),
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[0]);

@@ -9,11 +9,13 @@ pub mod cli;
 pub mod edit;
 pub mod emit;
 pub mod fixture;
+pub mod includes;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
 pub mod rule;
 pub mod struct_to_ops;
+pub mod target;
 pub mod verdict;
 pub mod walk;
 pub mod write;
@@ -71,7 +73,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
             run_tree(a.run, mode, out, err)
         }
         Command::Check(a) => run_tree(a, Mode::Check, out, err),
-        Command::Series(a) => run_series(a, out, err),
+        Command::Series(a) => run_series(*a, out, err),
         Command::Rules { rules } => {
             for r in rule::select(&rules)? {
                 writeln!(out, "{}\t{}\t{}", r.id, r.source.display(), r.summary)?;
@@ -128,6 +130,39 @@ fn fixtures_dir(r: &rule::Rule, given: Option<&std::path::Path>) -> Result<std::
     })
 }
 
+/// With `--target`, the rules its headers call for (told on stderr, with why), else all
+/// selected ones.
+fn target_rules(a: &RunArgs, err: &mut dyn Write) -> Result<Vec<rule::Rule>> {
+    let rules = rule::select(&a.rules)?;
+    let Some(t) = &a.target else {
+        return Ok(rules);
+    };
+    match std::fs::metadata(t) {
+        Err(e) => anyhow::bail!("--target {}: {}", t.display(), pipeline::io_why(&e)),
+        Ok(m) if !m.is_dir() => anyhow::bail!("--target {}: not a directory", t.display()),
+        Ok(_) => {}
+    }
+    let mut chosen = Vec::new();
+    for c in target::choose(t, &rules) {
+        let verdict = if c.chosen { "applies" } else { "skipped" };
+        writeln!(
+            err,
+            "kcodemod: rule {}: {verdict}: {}",
+            rules[c.rule].id, c.why
+        )?;
+        if c.chosen {
+            chosen.push(rules[c.rule].clone());
+        }
+    }
+    if chosen.is_empty() {
+        anyhow::bail!(
+            "--target {}: no rule applies (its headers have none of the new APIs the rules know)",
+            t.display()
+        );
+    }
+    Ok(chosen)
+}
+
 /// Worker threads: none or 0 means one per CPU; more than 4 per CPU only adds threads and
 /// memory (the work is parsing, bound by the CPUs; the extra ones cover reads from a cold
 /// cache), so a larger number is capped, with a message.
@@ -145,7 +180,7 @@ fn jobs(asked: Option<usize>, err: &mut dyn Write) -> io::Result<usize> {
 }
 
 fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Config> {
-    let rules = rule::select(&a.rules)?;
+    let rules = target_rules(a, err)?;
     let (tree, paths) = pipeline::resolve(&a.tree, &a.paths)?;
     Ok(pipeline::Config {
         macros: std::sync::Arc::new(parse::Macros::learn(&tree)),
@@ -155,7 +190,12 @@ fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Conf
         jobs: jobs(c.jobs, err)?,
         max_size: c.max_size,
         parse_timeout: Duration::from_millis(c.parse_timeout_ms),
-        api: true,
+        // With a target, the API is the target's: only callers convert.
+        api: a.target.is_none(),
+        target: a
+            .target
+            .as_deref()
+            .map(|t| std::sync::Arc::new(includes::Target::new(t))),
     })
 }
 
@@ -174,24 +214,24 @@ fn nothing_read(res: &pipeline::RunResult, err: &mut dyn Write) -> io::Result<bo
 
 fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
     let mut cfg = config(&a.run, &a.run.common, err)?;
-    cfg.api = a.base_patch.is_none();
+    cfg.api = a.base_patch.is_none() && a.run.target.is_none();
     let author = match a.signoff.clone() {
         Some(s) => s,
         None => git_ident(&a.run.tree)
             .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))?,
     };
-    let date = match (
-        &a.date,
-        std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok()),
-    ) {
-        (Some(d), _) => d.clone(),
-        (None, Some(secs)) => {
-            httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(secs))
-        }
-        (None, None) => httpdate::fmt_http_date(std::time::SystemTime::now()),
-    };
+    // Dates are checked before any work: a bad one would be written into every patch.
+    let date = match (&a.date, std::env::var("SOURCE_DATE_EPOCH").ok()) {
+        (Some(d), _) => emit::mail::Date::parse(d)?,
+        (None, Some(secs)) => emit::mail::Date::from_epoch_var(&secs)?,
+        (None, None) => emit::mail::Date::utc(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
+        ),
+    }
+    .rfc2822();
+    emit::series::check_output_dir(&a.out)?;
     let mut prefixes = std::collections::BTreeMap::new();
     for p in &a.prefixes {
         let (g, v) = p
@@ -218,10 +258,28 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         date,
         base_patch: a.base_patch.clone(),
         prefixes,
+        reroll: a.reroll,
+        subject_prefix: a.subject_prefix.clone(),
+        to: a.to.clone(),
+        cc: a.cc.clone(),
+        checkpatch: !a.no_checkpatch,
     };
     let w = emit::series::write(&cfg.tree, &cfg.rules, &res, &opts)?;
-    if !a.run.common.quiet {
+    if a.run.common.json {
+        // One record: where the series went, what it holds, and its verdict.
+        let rec = serde_json::json!({
+            "type": "series",
+            "out": a.out,
+            "series": w,
+            "converted": res.converted(),
+            "flagged": res.flagged(),
+            "unchecked": res.unchecked(),
+            "errors": res.errors(),
+        });
+        writeln!(out, "{rec}")?;
+    } else if !a.run.common.quiet {
         writeln!(err, "{}", report::summary(&res))?;
+        writeln!(err, "kcodemod: {}", w.checkpatch)?;
         writeln!(
             out,
             "{}: {} patches, arch groups: {}",

@@ -22,6 +22,9 @@ pub struct Config {
     pub api: bool,
     /// Kernel macros for the parse view (built-in, plus those the tree's headers define).
     pub macros: std::sync::Arc<parse::Macros>,
+    /// `--target`: the kernel converted files must build against; they get the headers the
+    /// rules name, unless a header they include brings them in there.
+    pub target: Option<std::sync::Arc<crate::includes::Target>>,
 }
 
 /// One site, with the rule that found it.
@@ -176,7 +179,7 @@ pub fn resolve(tree: &Path, paths: &[PathBuf]) -> anyhow::Result<(PathBuf, Vec<P
 }
 
 /// An I/O error as the OS says it, without Rust's ` (os error N)` suffix.
-fn io_why(e: &std::io::Error) -> String {
+pub(crate) fn io_why(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
@@ -302,7 +305,11 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         res.sites
             .extend(out.sites.into_iter().map(|site| Found { rule: r, site }));
         if !out.edits.is_empty() {
-            cur = Some(out.edits.apply(src));
+            let mut new = out.edits.apply(src);
+            if let Some(t) = &cfg.target {
+                crate::includes::add_for_rule(&cfg.rules[r], t, &mut new);
+            }
+            cur = Some(new);
         }
     }
     res.new = cur.filter(|n| *n != res.original);

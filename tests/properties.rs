@@ -254,6 +254,7 @@ fn demo_config() -> Config {
         max_size: u64::MAX,
         parse_timeout: Duration::from_secs(10),
         api: true,
+        target: None,
     }
 }
 
@@ -462,6 +463,7 @@ fn run(rule: usize, path: &Path, src: &[u8]) -> Run {
         max_size: u64::MAX,
         parse_timeout: Duration::from_secs(10),
         api: true,
+        target: None,
         macros: std::sync::Arc::new(kcodemod::parse::Macros::builtin()),
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[rule]);
