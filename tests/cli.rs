@@ -800,6 +800,15 @@ fn a_missing_tree_or_path_says_no_such_file_or_directory() {
         err.contains("mm/nope.c: No such file or directory"),
         "{err}"
     );
+    std::fs::create_dir(t.path().join("mm")).unwrap();
+    std::fs::write(t.path().join("mm/x.c"), "int x;\n").unwrap();
+    let o = kcodemod(&["check", "--target", "/nonexistent/linux"], t.path());
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("/nonexistent/linux: No such file or directory"),
+        "{err}"
+    );
 }
 
 #[test]
