@@ -16,9 +16,10 @@
 //!    (vi) the self-check's incremental re-reads (tree-sitter reusing an earlier tree) give
 //!    exactly the trees of fresh parses.
 //!
-//!    (vii) no byte inside a comment is lost: every comment of the input (as the project's
-//!    lexer delimits it) is in the output at least as many times (a file defining the API
-//!    itself is exempt: its kernel-doc is rewritten on purpose).
+//!    (vii) no byte inside a comment is lost: the exact bytes of every comment of the input
+//!    (as the project's lexer delimits it) are those of a comment of the output
+//!    (`fixture::lost_comments`; a file defining the API itself is exempt: its kernel-doc is
+//!    rewritten on purpose).
 //!
 //! Case counts are kept small and the seed fixed so the file runs in CI in seconds, the same
 //! way every time; `PROPTEST_CASES=N` and `PROPTEST_RNG_SEED=S` widen the search, and
@@ -667,7 +668,7 @@ fn check_rule(rule: usize, path: &Path, src: &[u8]) -> Result<(), TestCaseError>
             String::from_utf8_lossy(&first.out)
         );
     }
-    // (vii) no comment is lost: every comment of the input is in the output, as many times.
+    // (vii) no comment is lost: every comment of the input is a comment of the output.
     let lost = kcodemod::fixture::lost_comments(&rules()[rule], src, &first.out);
     prop_assert!(
         lost.is_empty(),
