@@ -127,7 +127,9 @@ pub fn edits(
                 .and_then(|n| n.parent())
                 .filter(|p| p.kind() == "argument_list");
             match list {
-                Some(list) if too_wide(src, range, value) => {
+                // A comment between the arguments would be lost by a re-layout: then the line
+                // stays long.
+                Some(list) if too_wide(src, range, value) && !loose_comment(parsed, list) => {
                     let args: Vec<Vec<u8>> = super::find::named_children(list)
                         .iter()
                         .map(|a| substitute(src, a.byte_range(), &plan.reads))
@@ -165,6 +167,20 @@ pub fn edits(
     }
     edits.extend(delete_lines(src, parsed, &deletes));
     Ok(edits)
+}
+
+/// Is there a comment in `list` outside its arguments (which a re-layout copies)?
+fn loose_comment(parsed: &Parsed, list: tree_sitter::Node) -> bool {
+    let args: Vec<Range<usize>> = super::find::named_children(list)
+        .iter()
+        .map(|a| a.byte_range())
+        .collect();
+    parsed.lexed.spans.iter().any(|(k, c)| {
+        *k == crate::parse::lex::Span::Comment
+            && list.start_byte() < c.start
+            && c.end < list.end_byte()
+            && !args.iter().any(|a| a.start <= c.start && c.end <= a.end)
+    })
 }
 
 /// The text of `range` with the planned read replacements inside it applied.
