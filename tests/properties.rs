@@ -895,6 +895,10 @@ fn arb_line() -> impl Strategy<Value = Vec<u8>> {
         Just(b"#define walk_page_range(a, b, c) 0".to_vec()),
         Just(b"static int x;".to_vec()),
         Just(b"// caf\xe9 \xff\xfe".to_vec()),
+        Just(b"\twalk.mm = mm;\t/* the caller's */".to_vec()),
+        Just(b"\twalk.pte_hole = NULL; // caf\xe9".to_vec()),
+        Just(b"\t\t.pte_hole = NULL,\t/* none */".to_vec()),
+        Just(b"\t/*\r\n\t * two lines\n\t */".to_vec()),
         prop::collection::vec(
             any::<u8>().prop_filter("no newline", |b| *b != b'\n'),
             0..12

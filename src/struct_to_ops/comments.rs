@@ -69,44 +69,9 @@ pub(super) fn place<'t>(
     if let Some(init) = walk.init {
         moves.extend(initializer(ctx, init, &comments));
     }
-    // Removed statements, each widened over the comments that trail it on its line.
-    let mut items: Vec<(Range<usize>, Sets)> = Vec::new();
-    let mut removed: Vec<(Range<usize>, Sets)> = stores
-        .iter()
-        .map(|(fi, v, s)| (s.clone(), Sets::Field(*fi, *v)))
-        .chain(zeros.iter().map(|z| (z.clone(), Sets::Walk)))
-        .chain(std::iter::once((walk.decl.byte_range(), Sets::Walk)))
-        .filter(|(r, _)| plan.deletes.contains(r))
-        .collect();
-    removed.sort_by_key(|(r, _)| r.start);
-    for (stmt, sets) in removed {
-        let (trail, end) = trailing(src, &comments, stmt.end);
-        let dest = match sets {
-            Sets::Field(fi, v) => value_dest(ctx, fi, v, true),
-            Sets::Walk if stmt == walk.decl.byte_range() => Dest::Call,
-            Sets::Walk => Dest::Nowhere("the zeroing of the walk it describes is removed".into()),
-        };
-        moves.extend(trail.into_iter().map(|c| (c, dest.clone())));
-        if end > stmt.end {
-            let k = plan.deletes.iter().position(|d| *d == stmt).unwrap();
-            plan.deletes[k] = stmt.start..end;
-        }
-        items.push((stmt.start..end, sets));
-    }
+    let items = trailing_moves(ctx, walk, stores, zeros, plan, &comments, &mut moves);
     let call = call_line(src, plan);
-    let taken: HashSet<usize> = moves.iter().map(|m| m.0.start).collect();
-    for (k, (item, _)) in items.iter().enumerate() {
-        let block = block_above(src, &comments, item.start, &taken);
-        let (Some(first), Some(last)) = (block.first(), block.last()) else {
-            continue;
-        };
-        let run = run_from(src, &items[k..]);
-        let dest = block_dest(ctx, src, plan, &items[k..k + run], &call);
-        if !matches!(dest, Dest::Stays) {
-            plan.deletes.push(first.start..last.end);
-        }
-        moves.extend(block.into_iter().map(|c| (c, dest.clone())));
-    }
+    block_moves(ctx, plan, &items, &comments, &call, &mut moves);
     moves.sort_by_key(|m| m.0.start);
     moves.dedup_by_key(|m| m.0.start);
     resolve(ctx, plan, &moves, &call)?;
@@ -119,6 +84,70 @@ pub(super) fn place<'t>(
         ));
     }
     Ok(())
+}
+
+/// The comments trailing each removed statement on its line go where the statement's value
+/// goes; the statement's deletion widens over them. Returns the removed statements (widened),
+/// in file order.
+fn trailing_moves<'t>(
+    ctx: &FileCtx<'t>,
+    walk: &Walk<'t>,
+    stores: &[Store<'t>],
+    zeros: &[Range<usize>],
+    plan: &mut WalkPlan<'t>,
+    comments: &[Range<usize>],
+    moves: &mut Vec<(Range<usize>, Dest)>,
+) -> Vec<(Range<usize>, Sets<'t>)> {
+    let mut removed: Vec<(Range<usize>, Sets)> = stores
+        .iter()
+        .map(|(fi, v, s)| (s.clone(), Sets::Field(*fi, *v)))
+        .chain(zeros.iter().map(|z| (z.clone(), Sets::Walk)))
+        .chain(std::iter::once((walk.decl.byte_range(), Sets::Walk)))
+        .filter(|(r, _)| plan.deletes.contains(r))
+        .collect();
+    removed.sort_by_key(|(r, _)| r.start);
+    let mut items = Vec::new();
+    for (stmt, sets) in removed {
+        let (trail, end) = trailing(ctx.src, comments, stmt.end);
+        let dest = match sets {
+            Sets::Field(fi, v) => value_dest(ctx, fi, v, true),
+            Sets::Walk if stmt == walk.decl.byte_range() => Dest::Call,
+            Sets::Walk => Dest::Nowhere("the zeroing of the walk it describes is removed".into()),
+        };
+        moves.extend(trail.into_iter().map(|c| (c, dest.clone())));
+        if end > stmt.end {
+            let k = plan.deletes.iter().position(|d| *d == stmt).unwrap();
+            plan.deletes[k] = stmt.start..end;
+        }
+        items.push((stmt.start..end, sets));
+    }
+    items
+}
+
+/// A comment block right above a removed statement goes with the run of removed statements
+/// it heads (and is deleted where it is, unless it stays right above the call anyway).
+fn block_moves(
+    ctx: &FileCtx,
+    plan: &mut WalkPlan,
+    items: &[(Range<usize>, Sets)],
+    comments: &[Range<usize>],
+    call: &Result<(usize, Vec<u8>), String>,
+    moves: &mut Vec<(Range<usize>, Dest)>,
+) {
+    let src = ctx.src;
+    let taken: HashSet<usize> = moves.iter().map(|m| m.0.start).collect();
+    for (k, (item, _)) in items.iter().enumerate() {
+        let block = block_above(src, comments, item.start, &taken);
+        let (Some(first), Some(last)) = (block.first(), block.last()) else {
+            continue;
+        };
+        let run = run_from(src, &items[k..]);
+        let dest = block_dest(ctx, src, plan, &items[k..k + run], call);
+        if !matches!(dest, Dest::Stays) {
+            plan.deletes.push(first.start..last.end);
+        }
+        moves.extend(block.into_iter().map(|c| (c, dest.clone())));
+    }
 }
 
 /// The initializer's comments that belong to one member: on its line after it (trailing), or
@@ -478,4 +507,81 @@ fn flag(src: &[u8], c: &Range<usize>, why: &str) -> Flag {
         format!("the comment `{shown}{more}` cannot move with its code: {why}"),
     )
     .at(line_of(src, c.start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comments_of(src: &[u8]) -> Vec<Range<usize>> {
+        crate::parse::lex::lex(src)
+            .spans
+            .into_iter()
+            .filter(|(k, _)| *k == Span::Comment)
+            .map(|(_, r)| r)
+            .collect()
+    }
+
+    #[test]
+    fn trailing_comments_end_their_line() {
+        let src = b"\tw.mm = mm; /* a */ // b\n\tw.x = 1; /* c */ f();\n";
+        let cs = comments_of(src);
+        let end = src.iter().position(|&b| b == b';').unwrap() + 1;
+        let (got, to) = trailing(src, &cs, end);
+        assert_eq!(got, cs[..2].to_vec());
+        assert_eq!(to, cs[1].end);
+        // Code after the comment: it shares its line with that code and stays.
+        let end2 = end + src[end..].iter().position(|&b| b == b'1').unwrap() + 2;
+        assert_eq!(trailing(src, &cs, end2), (Vec::new(), end2));
+    }
+
+    #[test]
+    fn a_block_is_right_above_with_no_blank_line_and_starts_its_lines() {
+        let src =
+            b"\tf(); /* f's */\n\t/* one */ /* two */\n\t/*\n\t * three\n\t */\n\tw.mm = mm;\n";
+        let cs = comments_of(src);
+        let at = src.windows(4).position(|w| w == b"w.mm").unwrap();
+        let none = HashSet::new();
+        assert_eq!(block_above(src, &cs, at, &none), cs[1..].to_vec());
+        let gap = b"\t/* one */\n\n\tw.mm = mm;\n";
+        let at = gap.windows(4).position(|w| w == b"w.mm").unwrap();
+        assert!(block_above(gap, &comments_of(gap), at, &none).is_empty());
+    }
+
+    #[test]
+    fn blank_lines_inside_a_gap() {
+        assert!(!has_blank_line(b" \n\t\t"));
+        assert!(has_blank_line(b" \n\t\n\t\t"));
+        assert!(!has_blank_line(b"\n\0\0\n\t"));
+    }
+
+    fn run(src: &[u8]) -> (Vec<u8>, Vec<String>) {
+        let rule = crate::rule::bundled()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.id == "mm_walk_ops")
+            .unwrap();
+        crate::fixture::run_one(&rule, std::path::Path::new("mm/c.c"), src)
+    }
+
+    const CRLF_CASE: &str = "static int cb(pmd_t *p, unsigned long a, unsigned long n,\n\
+        \t      struct mm_walk *w)\n{\n\treturn 0;\n}\n\n\
+        int f(struct mm_struct *mm)\n{\n\tstruct mm_walk walk = {\n\
+        \t\t/*\n\t\t * two\n\t\t */\n\t\t.pmd_entry = cb,\n\t\t.mm = mm,\n\t};\n\n\
+        \treturn walk_page_range(0, 1, &walk);\n}\n";
+
+    #[test]
+    fn a_moved_comment_keeps_crlf_and_one_with_other_line_endings_flags() {
+        let crlf = CRLF_CASE.replace('\n', "\r\n");
+        let (out, diags) = run(crlf.as_bytes());
+        assert!(diags.is_empty(), "{diags:?}");
+        let moved = b"\t\t/*\r\n\t\t * two\r\n\t\t */\r\n\t.pmd_entry\t= cb,\r\n";
+        assert!(out.windows(moved.len()).any(|w| w == moved));
+        // The same file with the comment's inner lines ending in LF: moving it would turn
+        // them into CRLF.
+        let mixed = crlf.replace("/*\r\n\t\t * two\r\n", "/*\n\t\t * two\n");
+        let (out, diags) = run(mixed.as_bytes());
+        assert_eq!(out, mixed.as_bytes());
+        assert_eq!(diags, vec!["17: f: comment".to_string()]);
+    }
 }
