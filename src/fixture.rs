@@ -186,7 +186,7 @@ pub fn parse_errors(src: &[u8]) -> usize {
 }
 
 /// The test oracle for "no comment is lost" (property tests, fuzz target): the comments of
-/// `src`, as the project's lexer delimits them, whose exact bytes are nowhere among the
+/// `src`, as the project's lexer delimits them (those on directive lines included), whose exact bytes are nowhere among the
 /// comments of `out`, in input order. Identical ops structs of a file are shared, so two equal
 /// comments on them become one: a text is kept when one copy is. A file that defines the API
 /// itself is exempt: the definition side rewrites the old struct's kernel-doc on purpose.
@@ -196,10 +196,9 @@ pub fn lost_comments(rule: &Rule, src: &[u8], out: &[u8]) -> Vec<Vec<u8>> {
     }
     let comments = |b: &[u8]| -> Vec<Vec<u8>> {
         crate::parse::lex::lex(b)
-            .spans
+            .all_comments(b)
             .into_iter()
-            .filter(|(k, _)| *k == crate::parse::lex::Span::Comment)
-            .map(|(_, r)| b[r].to_vec())
+            .map(|r| b[r].to_vec())
             .collect()
     };
     let have: std::collections::HashSet<Vec<u8>> = comments(out).into_iter().collect();

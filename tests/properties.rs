@@ -837,7 +837,7 @@ fn mutate(mut b: Vec<u8>, m: &Mutation) -> Vec<u8> {
             if end == b.len() && !b.ends_with(b"\n") {
                 endif.extend_from_slice(nl);
             }
-            endif.extend_from_slice(b"#endif");
+            endif.extend_from_slice(b"#endif /* CONFIG_X */");
             endif.extend_from_slice(nl);
             b.splice(end..end, endif);
             let mut ifdef = b"#ifdef CONFIG_X".to_vec();

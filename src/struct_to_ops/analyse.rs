@@ -189,7 +189,10 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
         Flag::new(Code::ParseError, why).at(line_of(src, at))
     });
     let groups = ctx.parsed.directives.groups_within(&body.byte_range());
-    let whole = whole.or_else(|| split_guard(ctx, body, &groups)).or_else(|| {
+    let whole = whole
+        .or_else(|| crossing_guard(ctx, body, &groups))
+        .or_else(|| split_guard(ctx, body, &groups))
+        .or_else(|| {
         (groups.len() > MAX_GROUPS).then(|| Flag::new(Code::Guard, format!("{} preprocessor conditionals in the function (at most {MAX_GROUPS} are analysed)", groups.len())))
     });
     // Calls whose walk is not a local of this function.
@@ -356,6 +359,28 @@ fn parse_trouble(ctx: &FileCtx, f: Node, walks: &[&str]) -> Option<(usize, Strin
         }
     });
     found
+}
+
+/// A conditional opened outside the body with an `#else` or `#endif` inside it (or the
+/// reverse) straddles the function: deleting that line with the code around it would leave
+/// the file's conditionals unbalanced.
+fn crossing_guard(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<Flag> {
+    let b = body.byte_range();
+    let dirs = &ctx.parsed.directives;
+    (0..dirs.groups.len())
+        .filter(|g| !groups.contains(g))
+        .flat_map(|g| {
+            let grp = &dirs.groups[g];
+            grp.arms
+                .iter()
+                .map(|a| a.line.start)
+                .chain(std::iter::once(grp.end.start))
+        })
+        .find(|at| b.contains(at))
+        .map(|at| {
+            Flag::new(Code::Guard, "a conditional crosses the function's boundary")
+                .at(line_of(ctx.src, at))
+        })
 }
 
 /// A conditional group inside the body whose directive lines do not sit between whole

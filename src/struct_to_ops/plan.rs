@@ -165,7 +165,14 @@ pub fn edits(
                 .map(|(at, t)| Edit::insert(*at, t.clone())),
         );
     }
-    edits.extend(delete_lines(src, parsed, &deletes));
+    // A directive line's comment survives the deletion of its empty pair only when the
+    // generated code repeats the line (a guarded member, a wrapped ops struct).
+    let generated: Vec<u8> = edits
+        .iter()
+        .filter(|e| e.range.is_empty())
+        .flat_map(|e| e.text.iter().copied())
+        .collect();
+    edits.extend(delete_lines(src, parsed, &deletes, &generated));
     Ok(edits)
 }
 
@@ -366,7 +373,12 @@ fn lines(src: &[u8]) -> Vec<(usize, usize, usize)> {
 /// bytes (and the blanks after it). Then tidy the neighbourhood of each run of deleted lines:
 /// no blank line opening a block or closing one, no two blank lines in a row, no empty
 /// `#if`/`#endif` pair.
-fn delete_lines(src: &[u8], parsed: &Parsed, stmts: &[Range<usize>]) -> Vec<Edit> {
+fn delete_lines(
+    src: &[u8],
+    parsed: &Parsed,
+    stmts: &[Range<usize>],
+    generated: &[u8],
+) -> Vec<Edit> {
     let ls = lines(src);
     let line_at = |off: usize| ls.partition_point(|l| l.2 <= off);
     let blankish = |i: usize| {
@@ -393,11 +405,18 @@ fn delete_lines(src: &[u8], parsed: &Parsed, stmts: &[Range<usize>]) -> Vec<Edit
         }
     }
     let trimmed = |i: usize| src[ls[i].0..ls[i].1].trim_ascii();
+    let comments = parsed.lexed.all_comments(src);
+    let comment_lost = |i: usize| {
+        let (s, e) = (ls[i].0, ls[i].1);
+        comments.iter().any(|c| c.start < e && s < c.end)
+            && memchr::memmem::find(generated, src[s..e].trim_ascii_end()).is_none()
+    };
     let directive_pair =
         |p: usize, n: usize| {
             parsed.directives.groups.iter().any(|g| {
                 g.arms.len() == 1 && ls[p].0 == g.arms[0].line.start && ls[n].0 == g.end.start
-            })
+            }) && !comment_lost(p)
+                && !comment_lost(n)
         };
     loop {
         let mut more = Vec::new();
