@@ -159,6 +159,12 @@ fn initializer(ctx: &FileCtx, init: Node, comments: &[Range<usize>]) -> Vec<(Ran
         .filter(|m| m.kind() == "initializer_pair")
         .collect();
     let inside = |c: &Range<usize>| init.start_byte() < c.start && c.end < init.end_byte();
+    let skippable: Vec<Range<usize>> = ctx
+        .parsed
+        .lexed
+        .directives()
+        .chain(comments.iter().cloned())
+        .collect();
     let mut out = Vec::new();
     for c in comments.iter().filter(|c| inside(c)) {
         if pairs
@@ -173,9 +179,11 @@ fn initializer(ctx: &FileCtx, init: Node, comments: &[Range<usize>]) -> Vec<(Ran
             let gap = uncommented(src, comments, p.end_byte()..c.start);
             gap.iter().all(|&b| matches!(b, b' ' | b'\t' | b',' | 0))
         });
+        // A conditional's line may sit between a comment and its member: the member carries
+        // the conditional into the ops struct, the comment goes right above the member.
         let leads = next.filter(|n| {
             starts_line(src, c.start) && {
-                let gap = uncommented(src, comments, c.end..n.start_byte());
+                let gap = uncommented(src, &skippable, c.end..n.start_byte());
                 gap.iter().all(|b| b.is_ascii_whitespace() || *b == 0) && !has_blank_line(&gap)
             }
         });
@@ -468,11 +476,11 @@ fn at_risk<'a>(
         .cloned()
 }
 
-/// `src[r]` with the comments in it blanked to NUL bytes (so that they count as neither code
-/// nor blank space).
-fn uncommented(src: &[u8], comments: &[Range<usize>], r: Range<usize>) -> Vec<u8> {
+/// `src[r]` with the `spans` (comments, directive lines) in it blanked to NUL bytes, so that
+/// they count as neither code nor blank space.
+fn uncommented(src: &[u8], spans: &[Range<usize>], r: Range<usize>) -> Vec<u8> {
     let mut out = src[r.clone()].to_vec();
-    for c in comments {
+    for c in spans {
         let (s, e) = (c.start.max(r.start), c.end.min(r.end));
         if s < e {
             out[s - r.start..e - r.start].fill(0);
