@@ -87,6 +87,7 @@ pub fn lex(src: &[u8]) -> Lexed {
             b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b' => i += 1,
             b'#' if line_start => {
                 let start = i;
+                let include = is_include(src, start);
                 // A directive runs to the first newline not escaped by a backslash; comments
                 // inside it may span lines too.
                 while i < n && src[i] != b'\n' {
@@ -101,7 +102,9 @@ pub fn lex(src: &[u8]) -> Lexed {
                     } else if src[i] == b'/' && i + 1 < n && src[i + 1] == b'*' {
                         i = block_comment_end(src, i, &mut out.unterminated_comment);
                     } else if src[i] == b'"' || src[i] == b'\'' {
-                        i = literal_end(src, i, n);
+                        i = literal_end(src, i, n, src[i]);
+                    } else if include && src[i] == b'<' {
+                        i = literal_end(src, i, n, b'>');
                     } else {
                         i += 1;
                     }
@@ -155,9 +158,11 @@ fn directive_comments(src: &[u8], r: Range<usize>) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut i = r.start;
     let mut unterminated = false;
+    let include = is_include(src, r.start);
     while i < r.end {
         match src[i] {
-            b'"' | b'\'' => i = literal_end(src, i, r.end),
+            b'"' | b'\'' => i = literal_end(src, i, r.end, src[i]),
+            b'<' if include => i = literal_end(src, i, r.end, b'>'),
             b'/' if src.get(i + 1) == Some(&b'*') => {
                 let end = block_comment_end(src, i, &mut unterminated).min(r.end);
                 out.push(i..end);
@@ -173,11 +178,10 @@ fn directive_comments(src: &[u8], r: Range<usize>) -> Vec<Range<usize>> {
     out
 }
 
-/// The end of the string or character literal opening at `start` in a directive: its closing
-/// quote, else the end of its line, as the preprocessor reads an unterminated one (`#error
-/// don't`).
-fn literal_end(src: &[u8], start: usize, limit: usize) -> usize {
-    let q = src[start];
+/// The end of the string or character literal (or `<header>` name) opening at `start` in a
+/// directive: its closing `q`, else the end of its line, as the preprocessor reads an
+/// unterminated one (`#error don't`).
+fn literal_end(src: &[u8], start: usize, limit: usize, q: u8) -> usize {
     let mut i = start + 1;
     while i < limit && src[i] != q && src[i] != b'\n' {
         i += 1 + usize::from(src[i] == b'\\');
@@ -187,6 +191,17 @@ fn literal_end(src: &[u8], start: usize, limit: usize) -> usize {
     } else {
         i.min(limit)
     }
+}
+
+/// Does the directive at `hash` name a header (`#include`, `#include_next`, `#import`)? Then
+/// `/*` inside its `<...>` opens no comment.
+fn is_include(src: &[u8], hash: usize) -> bool {
+    let rest = &src[hash + 1..];
+    let k = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    rest[k..].starts_with(b"include") || rest[k..].starts_with(b"import")
 }
 
 /// The end of the block comment opening at `start`; the end of the file, with `unterminated`
@@ -251,7 +266,7 @@ mod tests {
 
     #[test]
     fn comments_inside_directives_are_found_too() {
-        let src = b"#endif /* CONFIG_X */\n#include \"a/*b\" // two\nint a; // c\n#define Y 1 /* l\n m */\n";
+        let src = b"#endif /* CONFIG_X */\n#include \"a/*b\" // two\n#include <a/*b>\nint a; // c\n#define Y 1 /* l\n m */\n";
         let l = lex(src);
         let got: Vec<&[u8]> = l.all_comments(src).into_iter().map(|r| &src[r]).collect();
         assert_eq!(

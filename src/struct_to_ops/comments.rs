@@ -62,6 +62,13 @@ pub(super) fn place<'t>(
         .filter(|(k, r)| *k == Span::Comment && f.start <= r.start && r.end <= f.end)
         .map(|(_, r)| r.clone())
         .collect();
+    if let Some(c) = lost_directive_comment(ctx, walk, plan) {
+        return Err(flag(
+            src,
+            &c,
+            "it is on a conditional's line the rewrite removes and the ops struct does not repeat",
+        ));
+    }
     if comments.is_empty() {
         return Ok(());
     }
@@ -84,6 +91,51 @@ pub(super) fn place<'t>(
         ));
     }
     Ok(())
+}
+
+/// A comment on a directive line inside code the plan removes (a conditional in the walk's
+/// initializer) survives only when the generated ops struct repeats that line.
+fn lost_directive_comment(ctx: &FileCtx, walk: &Walk, plan: &WalkPlan) -> Option<Range<usize>> {
+    let src = ctx.src;
+    let lexed = &ctx.parsed.lexed;
+    let mut repeated: Vec<&str> = Vec::new();
+    for spec in &plan.specs {
+        for w in &spec.wrap {
+            repeated.extend(
+                [Some(&w.open), w.arm.as_ref(), Some(&w.end)]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str),
+            );
+        }
+        for m in &spec.members {
+            if let super::analyse::Member::Guarded { arms, end } = m {
+                repeated.extend(arms.iter().map(|a| a.0.as_str()));
+                repeated.push(end);
+            }
+        }
+    }
+    let removed = removed_ranges(walk, plan);
+    let comments = lexed.all_comments(src);
+    lexed
+        .directives()
+        .filter(|d| removed.iter().any(|r| r.start <= d.start && d.end <= r.end))
+        .filter(|d| !repeated.iter().any(|t| t.as_bytes() == &src[d.clone()]))
+        .find_map(|d| {
+            comments
+                .iter()
+                .find(|c| d.start <= c.start && c.end <= d.end)
+                .cloned()
+        })
+}
+
+/// The ranges the plan deletes or replaces (argument lists aside).
+fn removed_ranges(walk: &Walk, plan: &WalkPlan) -> Vec<Range<usize>> {
+    let mut ranges: Vec<Range<usize>> = plan.deletes.clone();
+    ranges.push(walk.decl.byte_range());
+    ranges.extend(plan.assigns.iter().map(|a| a.0.clone()));
+    ranges.extend(plan.reads.iter().map(|r| r.0.clone()));
+    ranges
 }
 
 /// The comments trailing each removed statement on its line go where the statement's value
@@ -444,10 +496,7 @@ fn at_risk<'a>(
     plan: &'a WalkPlan,
     comments: &'a [Range<usize>],
 ) -> impl Iterator<Item = Range<usize>> + 'a {
-    let mut ranges: Vec<Range<usize>> = plan.deletes.clone();
-    ranges.push(walk.decl.byte_range());
-    ranges.extend(plan.assigns.iter().map(|a| a.0.clone()));
-    ranges.extend(plan.reads.iter().map(|r| r.0.clone()));
+    let ranges = removed_ranges(walk, plan);
     let mut lists: Vec<(Range<usize>, Vec<Range<usize>>)> = Vec::new();
     for c in &plan.calls {
         let Some(list) = c.node.child_by_field_name("arguments") else {
