@@ -19,6 +19,7 @@ pub enum Code {
     ReadAfterCall,
     ParseError,
     Guard,
+    Comment,
     Unsupported,
     Blocked,
     // struct-retype and callback-signature
@@ -51,6 +52,7 @@ impl Code {
             Code::ReadAfterCall => "read-after-call",
             Code::ParseError => "parse-error",
             Code::Guard => "guard",
+            Code::Comment => "comment",
             Code::Unsupported => "unsupported",
             Code::Blocked => "blocked",
             Code::NoDefinition => "no-definition",
