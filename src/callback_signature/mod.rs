@@ -134,6 +134,17 @@ fn callback(sig: &Signature, src: &[u8], root: Node, name: &str) -> Planned {
                     .is_some_and(|d| d.kind() == "function_definition");
                 if defines {
                     def_line = Some(line);
+                    if !is_static(src, *list) {
+                        return Err((
+                            Some(line),
+                            Flag::new(
+                                Code::OldSignatureUse,
+                                format!(
+                                    "`{name}` is not static: other files may declare or call it with the old signature"
+                                ),
+                            ),
+                        ));
+                    }
                 }
                 match params(sig, src, *list) {
                     Form::New => {}
@@ -333,4 +344,19 @@ fn param_type(src: &[u8], p: Node) -> String {
         None => t.to_vec(),
     };
     normalize_type(&String::from_utf8_lossy(&ty))
+}
+
+/// Is the function whose parameter list is `list` declared `static`?
+fn is_static(src: &[u8], list: Node) -> bool {
+    let mut d = list.parent();
+    while let Some(n) = d
+        && !matches!(n.kind(), "function_definition" | "declaration")
+    {
+        d = n.parent();
+    }
+    d.is_some_and(|d| {
+        let mut c = d.walk();
+        d.children(&mut c)
+            .any(|x| x.kind() == "storage_class_specifier" && text(src, x) == b"static")
+    })
 }
