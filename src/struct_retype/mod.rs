@@ -202,6 +202,12 @@ fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new:
         || in_directive(src, parsed, new.as_bytes());
     if new != shown && !taken {
         edits.extend(occ.iter().map(|o| Edit::replace(o.id.byte_range(), new)));
+        let longer = new.len().saturating_sub(shown.len());
+        edits.extend(
+            occ.iter()
+                .filter(|o| o.entry)
+                .filter_map(|o| rewrap(src, o.id, longer)),
+        );
     }
     let mut lines = vec![line];
     lines.extend(
@@ -286,4 +292,26 @@ fn in_directive(src: &[u8], parsed: &Parsed, word: &[u8]) -> bool {
         .lexed
         .directives()
         .any(|r| crate::parse::lex::words(src, r).any(|w| &src[w] == word))
+}
+
+/// A registration line the longer name pushes past 80 columns: the struct argument moves to
+/// a line of its own, aligned after the call's parenthesis (when it follows a comma on the
+/// same line).
+fn rewrap(src: &[u8], id: Node, longer: usize) -> Option<Edit> {
+    let end = crate::parse::line_end(src, id.start_byte());
+    let width = tree::column(src, end);
+    if width > 80 || width + longer <= 80 {
+        return None;
+    }
+    let arg = id.parent()?;
+    let args = arg.parent()?;
+    let mut at = arg.start_byte();
+    while at > 0 && matches!(src[at - 1], b' ' | b'\t') {
+        at -= 1;
+    }
+    if at == 0 || src[at - 1] != b',' {
+        return None;
+    }
+    let indent = tree::indent_to(tree::column(src, args.start_byte()) + 1);
+    Some(Edit::replace(at..arg.start_byte(), format!("\n{indent}")))
 }
