@@ -1,6 +1,7 @@
 //! Emitting a reviewable, build-checked series: per-arch diffs, `git am`-able patches,
 //! compile-check scripts and the report.
 
+pub mod check;
 pub mod kbuild;
 pub mod maintainers;
 pub mod series;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
+use super::check;
 use super::kbuild::{self, ObjectNeeds, Touched};
 use super::maintainers::{Maintainers, Recipients};
 use crate::parse::{directives, lex};
@@ -174,7 +175,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
     let mut scripted = Vec::new();
     for (g, tc, objects) in resolved.into_iter().flatten() {
-        let script = kbuild::group_script(&g, &tc, &objects);
+        let script = check::group_script(&g, &tc, &objects);
         let path = out.join("check").join(format!("{g}.sh"));
         write_file(&path, script.as_bytes())?;
         make_executable(&path)?;
@@ -182,7 +183,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         checks.push((g, objects));
     }
     let all = out.join("check/all.sh");
-    write_file(&all, kbuild::all_script(&scripted).as_bytes())?;
+    write_file(&all, check::all_script(&scripted).as_bytes())?;
     make_executable(&all)?;
     write_reports(rules, run, &checks, out)?;
     Ok(Written {

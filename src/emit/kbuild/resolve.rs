@@ -1,0 +1,505 @@
+//! Resolution: the Kconfig symbols (with why) that building one touched object needs on one
+//! arch, from its Kbuild chain, the `#if` guards of its edited sites and the Kconfig tree.
+
+use regex::Regex;
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::kconfig::{Expr, KSym, Kconfig, unquote};
+use super::makefile::kbuild_chain;
+use super::toolchain::srcarch;
+use super::{MAX_DEPTH, Req, push_new_key, push_unique};
+
+/// How many selectors of one hidden symbol are tried.
+const MAX_SELECTORS: usize = 12;
+/// Overall bound on resolution steps for one object.
+const MAX_STEPS: usize = 20_000;
+
+/// A touched source file and the `CONFIG_` symbols of the `#if`/`#ifdef` conditions around
+/// its edited sites (with or without the `CONFIG_` prefix).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Touched<'a> {
+    pub path: String,
+    pub guards: Vec<String>,
+    /// The file's text as read by the run (the guards' lines are quoted from it).
+    pub source: &'a [u8],
+}
+
+/// What building one object needs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectNeeds {
+    /// `mm/madvise.o`; empty when the touched file is not a compilable source (a header).
+    pub object: String,
+    /// Symbols (without `CONFIG_`) to enable, dependencies first, each with why.
+    pub symbols: Vec<(String, String)>,
+    /// Other members of a `choice` that must be switched off for an enabled member.
+    pub disable: Vec<(String, String)>,
+    /// Symbols no way to enable was found for (on this arch).
+    pub unreachable: Vec<String>,
+    /// Conditions that were skipped or not understood (`!X`, `ifndef`, …), for the report.
+    pub notes: Vec<String>,
+}
+
+/// Everything needed to build the object of `t` for `arch` (an `ARCH` value such as
+/// `x86_64`, `s390`, or a group name).
+pub fn object_needs(tree: &Path, t: &Touched, arch: &str) -> ObjectNeeds {
+    let rel = t.path.trim_start_matches("./");
+    let sa = srcarch(arch);
+    let mut needs = ObjectNeeds::default();
+    let mut reqs: Vec<Req> = Vec::new();
+    match rel.rsplit_once('.') {
+        Some((stem, "c" | "S")) => {
+            needs.object = format!("{stem}.o");
+            let (r, n) = kbuild_chain(tree, rel, sa);
+            reqs = r;
+            needs.notes = n;
+        }
+        _ => needs
+            .notes
+            .push(format!("{rel}: not a compilable source; no object")),
+    }
+    let text = String::from_utf8_lossy(t.source);
+    for g in &t.guards {
+        let g = g.trim().trim_start_matches("CONFIG_");
+        if g.is_empty() {
+            continue;
+        }
+        reqs.push((g.to_string(), guard_why(rel, &text, g)));
+    }
+    let kc = Kconfig::load(tree, arch);
+    let mut r = Resolver::new(&kc, sa);
+    for (s, why) in reqs {
+        r.need(&s, why, 0);
+    }
+    needs.symbols = r.out;
+    needs.disable = r
+        .disable
+        .into_iter()
+        .filter(|(d, _)| !r.placed.contains(d))
+        .collect();
+    needs.unreachable = r.unreachable;
+    for n in r.notes {
+        push_unique(&mut needs.notes, n);
+    }
+    needs
+}
+
+fn guard_why(rel: &str, text: &str, sym: &str) -> String {
+    let re = Regex::new(&format!(
+        r"^\s*#\s*(if|ifdef|ifndef|elif)\b.*\bCONFIG_{sym}\b"
+    ))
+    .unwrap();
+    let hits: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| re.is_match(l))
+        .map(|(i, l)| (i + 1, l.trim()))
+        .collect();
+    match hits.as_slice() {
+        [] => format!("guard CONFIG_{sym} of an edited site in {rel}"),
+        [(n, l)] => format!("{rel}:{n}: `{l}` guards an edited site"),
+        [(n, l), rest @ ..] => format!(
+            "{rel}:{n}: `{l}` (+{} more) guards an edited site",
+            rest.len()
+        ),
+    }
+}
+
+#[derive(Clone)]
+struct Resolver<'a> {
+    kc: &'a Kconfig,
+    srcarch: &'a str,
+    out: Vec<(String, String)>,
+    placed: HashSet<String>,
+    active: HashSet<String>,
+    disable: Vec<(String, String)>,
+    unreachable: Vec<String>,
+    notes: Vec<String>,
+    steps: usize,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(kc: &'a Kconfig, srcarch: &'a str) -> Self {
+        Resolver {
+            kc,
+            srcarch,
+            out: Vec::new(),
+            placed: HashSet::new(),
+            active: HashSet::new(),
+            disable: Vec::new(),
+            unreachable: Vec::new(),
+            notes: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    fn note(&mut self, n: String) {
+        push_unique(&mut self.notes, n);
+    }
+
+    fn place(&mut self, sym: &str, why: String) {
+        if self.placed.insert(sym.to_string()) {
+            self.out.push((sym.to_string(), why));
+        }
+    }
+
+    fn unreachable(&mut self, sym: &str) {
+        push_unique(&mut self.unreachable, sym.to_string());
+    }
+
+    /// Run `f` on a copy; keep the copy if it succeeded without new unreachable symbols.
+    fn attempt(&mut self, f: impl FnOnce(&mut Resolver<'a>) -> bool) -> bool {
+        let mut t = self.clone();
+        let ok = f(&mut t);
+        if ok && t.unreachable.len() == self.unreachable.len() {
+            *self = t;
+            true
+        } else {
+            self.steps = t.steps;
+            false
+        }
+    }
+
+    /// Make `sym` enabled; returns whether that looks possible.
+    fn need(&mut self, sym: &str, why: String, depth: usize) -> bool {
+        if self.placed.contains(sym) || self.active.contains(sym) {
+            return true;
+        }
+        let defs = self.kc.get(sym);
+        if defs.is_empty() {
+            self.note(format!("CONFIG_{sym} is not defined for {}", self.srcarch));
+            self.unreachable(sym);
+            return false;
+        }
+        self.steps += 1;
+        if depth > MAX_DEPTH || self.steps > MAX_STEPS {
+            self.place(sym, format!("{why} (not resolved further: depth limit)"));
+            return true;
+        }
+        self.active.insert(sym.to_string());
+        let ok = if let Some(d) = defs.iter().find(|d| d.prompt) {
+            let dep_why = format!("dependency of CONFIG_{sym}");
+            let mut ok = true;
+            for e in d.depends.clone() {
+                ok &= self.expr(&Expr::parse(&e), &dep_why, depth + 1);
+            }
+            if let Some(c) = d.choice {
+                for m in &self.kc.choices[c] {
+                    if **m != *sym {
+                        push_new_key(&mut self.disable, m, || {
+                            format!("other member of the choice of CONFIG_{sym}")
+                        });
+                    }
+                }
+            }
+            self.place(sym, format!("{why} [{}:{}]", d.file, d.line));
+            ok
+        } else {
+            self.hidden(sym, &defs, why, depth)
+        };
+        self.active.remove(sym);
+        ok
+    }
+
+    /// A symbol without prompt: on through a default, or selected by something we enable.
+    fn hidden(&mut self, sym: &str, defs: &[&'a KSym], why: String, depth: usize) -> bool {
+        let dep_why = format!("dependency of CONFIG_{sym}");
+        for d in defs {
+            for (val, cond) in &d.defaults {
+                let v = Expr::parse(val);
+                if v == Expr::Sym("n".into()) {
+                    continue;
+                }
+                let deps = d.depends.clone();
+                let ok = self.attempt(|t| {
+                    let mut ok = true;
+                    for e in &deps {
+                        ok &= t.expr(&Expr::parse(e), &dep_why, depth + 1);
+                    }
+                    if let Some(c) = cond {
+                        ok &= t.expr(&Expr::parse(c), &dep_why, depth + 1);
+                    }
+                    if !matches!(&v, Expr::Sym(s) if s == "y" || s == "m") {
+                        ok &= t.expr(&v, &dep_why, depth + 1);
+                    }
+                    ok
+                });
+                if ok {
+                    let c = cond
+                        .as_ref()
+                        .map(|c| format!(" if {c}"))
+                        .unwrap_or_default();
+                    self.place(
+                        sym,
+                        format!("{why}; hidden, default {val}{c} [{}:{}]", d.file, d.line),
+                    );
+                    return true;
+                }
+            }
+        }
+        let mut sels = self.kc.selectors(sym);
+        // Already enabled first, then the arch's own (usually always-on) symbols.
+        let arch_dir = format!("arch/{}/", self.srcarch);
+        sels.sort_by_key(|(d, _)| {
+            (
+                !self.placed.contains(&*d.name),
+                !d.file.starts_with(&arch_dir),
+                &*d.name == "COMPILE_TEST",
+            )
+        });
+        let mut tried = HashSet::new();
+        for (s, cond) in sels {
+            if !tried.insert(s.name.clone()) {
+                continue;
+            }
+            if tried.len() > MAX_SELECTORS {
+                break;
+            }
+            let name = s.name.clone();
+            let ok = self.attempt(|t| {
+                let mut ok = true;
+                if let Some(c) = cond {
+                    ok &= t.expr(
+                        &Expr::parse(c),
+                        &format!("condition of select by CONFIG_{name}"),
+                        depth + 1,
+                    );
+                }
+                ok & t.need(&name, format!("selects CONFIG_{sym}"), depth + 1)
+            });
+            if ok {
+                self.place(
+                    sym,
+                    format!(
+                        "{why}; hidden, selected by CONFIG_{name} [{}:{}]",
+                        s.file, s.line
+                    ),
+                );
+                return true;
+            }
+        }
+        self.note(format!(
+            "CONFIG_{sym} is hidden and no default or selector could be enabled"
+        ));
+        self.unreachable(sym);
+        false
+    }
+
+    /// Make an expression true (as far as this simple view can).
+    fn expr(&mut self, e: &Expr, why: &str, depth: usize) -> bool {
+        match e {
+            Expr::Sym(s) => match s.as_str() {
+                "y" => true,
+                "n" => false,
+                "m" => true,
+                s if is_symbol(s) => self.need(s, why.to_string(), depth),
+                s => {
+                    self.note(format!("{why}: `{s}` not understood, skipped"));
+                    true
+                }
+            },
+            Expr::Not(x) => {
+                self.note(format!("{why}: `!{x}` skipped"));
+                true
+            }
+            Expr::And(v) => {
+                let mut ok = true;
+                for x in v {
+                    ok &= self.expr(x, why, depth);
+                }
+                ok
+            }
+            Expr::Or(v) => {
+                if v.iter().any(is_free) {
+                    self.note(format!("{why}: `{e}` assumed true"));
+                    return true;
+                }
+                if v.iter().any(|x| {
+                    let mut s = Vec::new();
+                    x.symbols(&mut s);
+                    !s.is_empty() && s.iter().all(|s| self.placed.contains(s))
+                }) {
+                    return true;
+                }
+                let mut alts: Vec<&Expr> = v.iter().collect();
+                alts.sort_by_key(|x| {
+                    let mut s = Vec::new();
+                    x.symbols(&mut s);
+                    s.iter().any(|s| s == "COMPILE_TEST")
+                });
+                for x in alts {
+                    if self.attempt(|t| t.expr(x, why, depth)) {
+                        return true;
+                    }
+                }
+                self.note(format!("{why}: no alternative of `{e}` can be enabled"));
+                let mut s = Vec::new();
+                e.symbols(&mut s);
+                if let Some(first) = s.iter().find(|s| is_symbol(s)) {
+                    self.unreachable(first);
+                }
+                false
+            }
+            Expr::Cmp(a, eq, b) => {
+                let val = unquote(b);
+                if is_symbol(a) && ((*eq && (val == "y" || val == "m")) || (!eq && val == "n")) {
+                    self.need(a, why.to_string(), depth)
+                } else {
+                    self.note(format!("{why}: `{e}` skipped"));
+                    true
+                }
+            }
+            Expr::Other(s) => {
+                self.note(format!("{why}: `{s}` not understood, skipped"));
+                true
+            }
+        }
+    }
+}
+
+pub fn is_symbol(s: &str) -> bool {
+    !s.is_empty()
+        && !matches!(s, "y" | "n" | "m")
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Alternatives that hold without enabling anything: `!X`, `X=n`, `y`, not understood.
+fn is_free(e: &Expr) -> bool {
+    match e {
+        Expr::Not(_) | Expr::Other(_) => true,
+        Expr::Sym(s) => s == "y",
+        Expr::Cmp(_, eq, b) => *eq && unquote(b) == "n",
+        Expr::And(v) => v.iter().all(is_free),
+        Expr::Or(v) => v.iter().any(is_free),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::kbuild::kconfig::tests::KC;
+
+    #[test]
+    fn resolve_symbols() {
+        let k = Kconfig::parse_str(KC, "arch/x86/Kconfig");
+        let mut r = Resolver::new(&k, "x86");
+        assert!(r.need("MIGRATE_VMA_HELPER", "guard".into(), 0));
+        assert!(r.need("TRANSPARENT_HUGEPAGE", "obj".into(), 0));
+        assert!(r.need("HMM_MIRROR", "obj".into(), 0));
+        assert!(r.need("PGSTE", "obj".into(), 0));
+        assert!(r.need("PPC_64K_PAGES", "obj".into(), 0));
+        let names: Vec<&str> = r.out.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "STAGING",
+                "DRM_NOUVEAU_SVM",
+                "MIGRATE_VMA_HELPER",
+                "MMU",
+                "X86_64",
+                "X86",
+                "HAVE_ARCH_TRANSPARENT_HUGEPAGE",
+                "TRANSPARENT_HUGEPAGE",
+                "HMM_MIRROR",
+                "KVM",
+                "PGSTE",
+                "PPC_64K_PAGES"
+            ]
+        );
+        assert!(r.out[2].1.contains("selected by CONFIG_DRM_NOUVEAU_SVM"));
+        assert!(r.out[1].1.starts_with("selects CONFIG_MIGRATE_VMA_HELPER"));
+        assert!(
+            r.out[0]
+                .1
+                .starts_with("dependency of CONFIG_DRM_NOUVEAU_SVM")
+        );
+        assert_eq!(r.disable[0].0, "PPC_4K_PAGES");
+        assert!(r.notes.iter().any(|n| n.contains("`!FOO` skipped")));
+        assert!(!r.need("NOPE", "guard".into(), 0));
+        assert_eq!(r.unreachable, ["NOPE"]);
+    }
+    const TREE: &str = "/work/trees/linux-5.3.1";
+
+    #[test]
+    fn real_tree_object_needs() {
+        let tree = Path::new(TREE);
+        if !tree.join("Makefile").is_file() {
+            eprintln!("note: {TREE} absent; skipping");
+            return;
+        }
+        let n = |p: &str, g: &[&str], arch: &str| {
+            object_needs(
+                tree,
+                &Touched {
+                    path: p.into(),
+                    guards: g.iter().map(|s| s.to_string()).collect(),
+                    source: &std::fs::read(tree.join(p)).unwrap(),
+                },
+                arch,
+            )
+        };
+        let names = |o: &ObjectNeeds| o.symbols.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>();
+        let m = n("mm/migrate.c", &["CONFIG_MIGRATE_VMA_HELPER"], "x86_64");
+        assert_eq!(m.object, "mm/migrate.o");
+        let s = names(&m);
+        for want in [
+            "MIGRATION",
+            "DRM_NOUVEAU_SVM",
+            "MIGRATE_VMA_HELPER",
+            "STAGING",
+            "DRM_NOUVEAU",
+            "DEVICE_PRIVATE",
+            "HMM_MIRROR",
+        ] {
+            assert!(s.iter().any(|x| x == want), "{want} missing from {s:?}");
+        }
+        let pos = |w: &str| s.iter().position(|x| x == w).unwrap();
+        assert!(
+            pos("STAGING") < pos("DRM_NOUVEAU_SVM")
+                && pos("DRM_NOUVEAU_SVM") < pos("MIGRATE_VMA_HELPER")
+        );
+        assert!(m.unreachable.is_empty(), "{:?}", m.unreachable);
+        let p = n(
+            "arch/powerpc/mm/book3s64/subpage_prot.c",
+            &["CONFIG_TRANSPARENT_HUGEPAGE"],
+            "powerpc",
+        );
+        let s = names(&p);
+        assert!(s.iter().any(|x| x == "PPC_SUBPAGE_PROT"), "{s:?}");
+        assert!(p.symbols.iter().any(
+            |(s, w)| s == "PPC_SUBPAGE_PROT" && w.contains("arch/powerpc/mm/book3s64/Makefile")
+        ));
+        let g = n("arch/s390/mm/gmap.c", &[], "s390");
+        assert!(names(&g).iter().any(|x| x == "PGSTE"));
+        let t = n("fs/proc/task_mmu.c", &["PROC_PAGE_MONITOR"], "x86_64");
+        assert!(
+            names(&t).starts_with(&["PROC_FS".to_string()])
+                || names(&t).contains(&"PROC_FS".to_string())
+        );
+        let h = n("include/linux/mm.h", &[], "x86_64");
+        assert!(h.object.is_empty());
+    }
+
+    #[test]
+    fn real_tree_6_1_object_needs() {
+        let tree = Path::new("/work/trees/linux-6.1");
+        if !tree.join("Makefile").is_file() {
+            eprintln!("note: {} absent; skipping", tree.display());
+            return;
+        }
+        let t = Touched {
+            path: "mm/migrate_device.c".into(),
+            guards: vec![],
+            source: b"",
+        };
+        let n = object_needs(tree, &t, "x86_64");
+        let s: Vec<&str> = n.symbols.iter().map(|(s, _)| s.as_str()).collect();
+        let pos = |w: &str| s.iter().position(|x| *x == w);
+        assert!(
+            pos("ZONE_DEVICE").is_some() && pos("MIGRATION").is_some(),
+            "{s:?}"
+        );
+        assert!(pos("ZONE_DEVICE") < pos("DEVICE_MIGRATION"), "{s:?}");
+        assert!(n.unreachable.is_empty(), "{:?}", n.unreachable);
+    }
+}
