@@ -3,8 +3,30 @@
 //! `check-all.sh.in`; only the data (arrays, toolchain) is written here.
 
 use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
 
 use super::kbuild::{ObjectNeeds, Toolchain, is_symbol, push_new_key};
+
+/// The commit `tree` is at when it is the top of a git work tree: the base the series applies
+/// to (what `git format-patch --base` writes as `base-commit:`), built beside it by the checks.
+pub fn base_commit(tree: &Path) -> Option<String> {
+    let git = |args: &[&str]| -> Option<String> {
+        let o = Command::new("git")
+            .arg("-C")
+            .arg(tree)
+            .args(args)
+            .output()
+            .ok()?;
+        let out = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        o.status.success().then_some(out)
+    };
+    let top = git(&["rev-parse", "--show-toplevel"])?;
+    if Path::new(&top).canonicalize().ok()? != tree.canonicalize().ok()? {
+        return None;
+    }
+    git(&["rev-parse", "-q", "--verify", "HEAD^{commit}"])
+}
 
 fn sh_quote(s: &str) -> String {
     if !s.is_empty()
@@ -22,8 +44,15 @@ fn one_line(s: &str) -> String {
 }
 
 /// The text of `check/<group>.sh`: configure an `O=` build directory for the group and build
-/// exactly `objects` with warnings as errors.  Usage `check/<group>.sh TREE [BUILD_DIR]`.
-pub fn group_script(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> String {
+/// exactly `objects` with warnings as errors, and the same at `base` (the commit the series
+/// applies to, when the tree is a git repository) to tell new diagnostics from old ones.
+/// Usage `check/<group>.sh [--base REV] TREE [BUILD_DIR]`.
+pub fn group_script(
+    group: &str,
+    tc: &Toolchain,
+    objects: &[ObjectNeeds],
+    base: Option<&str>,
+) -> String {
     let mut syms: Vec<(String, String)> = Vec::new();
     let mut disable: Vec<(String, String)> = Vec::new();
     let mut unreachable: Vec<(String, String)> = Vec::new();
@@ -73,8 +102,27 @@ pub fn group_script(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Str
     );
     let _ = writeln!(w, "EXTRA_KCFLAGS={}", sh_quote(tc.extra_kcflags));
     let _ = writeln!(w, "X86_OBJTOOL_WORKAROUND={}", u8::from(tc.objtool));
+    let _ = writeln!(
+        w,
+        "# The commit the series applies to (series found TREE at it), for the baseline build."
+    );
+    let _ = writeln!(w, "RECORDED_BASE={}", sh_quote(base.unwrap_or("")));
     let _ = writeln!(w, "\n# Objects to build (one make invocation each).");
     bash_array(w, "OBJECTS", objs.iter().map(|o| sh_quote(&o.object)));
+    let _ = writeln!(
+        w,
+        "# Objects with sites the series leaves on the old API: they fail until converted by hand."
+    );
+    let _ = writeln!(w, "declare -A OLD_API=(");
+    for o in objs.iter().filter(|o| !o.old_api.is_empty()) {
+        let _ = writeln!(
+            w,
+            "\t[{}]={}",
+            sh_quote(&o.object),
+            sh_quote(&o.old_api.join(", "))
+        );
+    }
+    let _ = writeln!(w, ")");
     let _ = writeln!(
         w,
         "# Kconfig symbols to enable with scripts/config -e, dependencies first; all are\n# verified to be =y or =m after olddefconfig."
@@ -171,14 +219,14 @@ mod tests {
             unreachable: vec!["FOO".into()],
             ..ObjectNeeds::default()
         };
-        let s = group_script("openrisc", &tc, &[o]);
+        let s = group_script("openrisc", &tc, &[o], None);
         assert!(s.starts_with("#!/usr/bin/env bash\n"));
         assert!(s.contains("set -euo pipefail"));
         assert!(s.contains("CROSS_DEFAULTS=('or1k-elf-' 'or1k-linux-')"));
         assert!(s.contains("EXTRA_KCFLAGS=-Wno-error=cpp"));
         assert!(s.contains("\tMMU\t# arch/openrisc/kernel/dma.o: why not\n"));
         assert!(s.contains("\tarch/openrisc/kernel/dma.o\n"));
-        let x = group_script("generic", &toolchain("generic").unwrap(), &[]);
+        let x = group_script("generic", &toolchain("generic").unwrap(), &[], Some("abc"));
         assert!(x.contains("X86_OBJTOOL_WORKAROUND=1") && x.contains("EXTRA_KCFLAGS=''"));
         let a = all_script(&["generic".into(), "s390".into()]);
         assert!(a.contains("CHECK_GROUPS=(generic s390)"));
@@ -190,7 +238,7 @@ mod tests {
         let tc = toolchain("s390").unwrap();
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in [
-            ("s390.sh", group_script("s390", &tc, &[])),
+            ("s390.sh", group_script("s390", &tc, &[], None)),
             ("all.sh", all_script(&["s390".into()])),
         ] {
             let p = dir.path().join(name);
@@ -208,6 +256,9 @@ mod tests {
             .output()
             .expect("bash runs");
         assert!(out.status.success());
-        assert!(String::from_utf8_lossy(&out.stdout).contains("usage: s390.sh TREE [BUILD_DIR]"));
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .contains("usage: s390.sh [--base REV | --no-baseline] TREE [BUILD_DIR]")
+        );
     }
 }

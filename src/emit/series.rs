@@ -12,7 +12,7 @@ use super::check;
 use super::kbuild::{self, ObjectNeeds, Touched};
 use super::maintainers::{Maintainers, Recipients};
 use crate::parse::{directives, lex};
-use crate::pipeline::{FileResult, RunResult};
+use crate::pipeline::{FileResult, Found, RunResult};
 use crate::report;
 use crate::rule::Rule;
 use crate::struct_to_ops::Outcome;
@@ -53,6 +53,8 @@ struct CheckRow<'a> {
     object: &'a str,
     symbols: Vec<(&'a str, &'a str)>,
     unreachable: &'a [String],
+    /// Sites of the object still on the old API after the series.
+    old_api: &'a [String],
 }
 
 /// What `series` wrote, for the summary line.
@@ -94,22 +96,15 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     // Compile checks: one script per arch group with a known toolchain. Resolving Kbuild and
     // Kconfig is per arch and independent, so the groups are resolved in parallel (scripts are
     // written in group order), and side by side with the file diffs and MAINTAINERS.
+    let to_check = check_files(run, &changed, &groups);
     let resolve = || -> Vec<Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>> {
-        groups
+        to_check
             .par_iter()
             .map(|(g, files)| {
                 let tc = kbuild::toolchain(g)?;
                 let objects: Vec<ObjectNeeds> = files
                     .iter()
-                    .filter(|&&i| changed[i].rel.ends_with(".c"))
-                    .map(|&i| {
-                        let t = Touched {
-                            path: changed[i].rel.clone(),
-                            guards: edit_guards(changed[i]),
-                            source: &changed[i].original,
-                        };
-                        kbuild::object_needs(tree, &t, &tc.arch)
-                    })
+                    .map(|t| kbuild::object_needs(tree, t, &tc.arch))
                     .collect();
                 (!objects.is_empty()).then(|| (g.clone(), tc, objects))
             })
@@ -167,7 +162,11 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         write_file(&out.join("patches").join(&name), &text)?;
         written_names.push((name, p.subject.clone()));
     }
-    let cover = cover_letter(rule, run, &changed, &diffs, opts, &written_names, &cover_to);
+    let base = check::base_commit(tree);
+    let mut cover = cover_letter(rule, run, &changed, &diffs, opts, &written_names, &cover_to);
+    if let Some(sha) = &base {
+        base_commit_trailer(&mut cover, sha);
+    }
     write_file(
         &out.join("patches/0000-cover-letter.patch"),
         cover.as_bytes(),
@@ -175,7 +174,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
     let mut scripted = Vec::new();
     for (g, tc, objects) in resolved.into_iter().flatten() {
-        let script = check::group_script(&g, &tc, &objects);
+        let script = check::group_script(&g, &tc, &objects, base.as_deref());
         let path = out.join("check").join(format!("{g}.sh"));
         write_file(&path, script.as_bytes())?;
         make_executable(&path)?;
@@ -190,6 +189,106 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         patches: n,
         groups: groups.into_iter().map(|g| g.0).collect(),
     })
+}
+
+/// `base-commit: SHA` after the diffstat, before the signature, as `git format-patch --base`
+/// writes it: the commit the series applies to.
+fn base_commit_trailer(cover: &mut String, sha: &str) {
+    let at = cover.rfind("\n-- \n").map_or(cover.len(), |i| i + 1);
+    cover.insert_str(at, &format!("\nbase-commit: {sha}\n"));
+}
+
+/// The files the check scripts build, per arch group (changed groups first, in their order):
+/// every changed `.c` file, and every `.c` file that still holds a site of the old API after
+/// the series (a flagged site), so that the check fails until a human converts it. Each comes
+/// with the `CONFIG_` guards of its edits and of its flagged sites.
+fn check_files<'r>(
+    run: &'r RunResult,
+    changed: &[&'r FileResult],
+    groups: &[(String, Vec<usize>)],
+) -> Vec<(String, Vec<Touched<'r>>)> {
+    let mut out: Vec<(String, Vec<Touched<'r>>)> = groups
+        .iter()
+        .map(|(g, files)| {
+            let touched = files
+                .iter()
+                .map(|&i| changed[i])
+                .filter(|f| f.rel.ends_with(".c"))
+                .map(|f| Touched {
+                    path: f.rel.clone(),
+                    guards: edit_guards(f),
+                    source: &f.original,
+                    old_api: Vec::new(),
+                })
+                .collect();
+            (g.clone(), touched)
+        })
+        .collect();
+    for f in run.files.iter().filter(|f| f.rel.ends_with(".c")) {
+        let flagged: Vec<&Found> = f
+            .sites
+            .iter()
+            .filter(|s| s.site.outcome != Outcome::Converted)
+            .collect();
+        if flagged.is_empty() {
+            continue;
+        }
+        let g = kbuild::arch_group(&f.rel);
+        let gi = match out.iter().position(|(x, _)| *x == g) {
+            Some(gi) => gi,
+            None => {
+                out.push((g, Vec::new()));
+                out.len() - 1
+            }
+        };
+        let files = &mut out[gi].1;
+        let ti = match files.iter().position(|t| t.path == f.rel) {
+            Some(ti) => ti,
+            None => {
+                files.push(Touched {
+                    path: f.rel.clone(),
+                    source: &f.original,
+                    ..Touched::default()
+                });
+                files.len() - 1
+            }
+        };
+        let t = &mut files[ti];
+        for s in &flagged {
+            t.old_api
+                .push(format!("{}:{} {}", f.rel, s.site.line, s.site.function));
+        }
+        for g in site_guards(f, flagged.iter().map(|s| s.site.line)) {
+            if !t.guards.contains(&g) {
+                t.guards.push(g);
+            }
+        }
+    }
+    out
+}
+
+/// CONFIG_ symbols of the `#if`/`#ifdef` conditions (first arms) around the given 1-based
+/// lines of a file.
+fn site_guards(f: &FileResult, lines: impl Iterator<Item = usize>) -> Vec<String> {
+    let src = &f.original;
+    let lexed = lex::lex(src);
+    let dirs = directives::read(src, &lexed);
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', src).map(|i| i + 1))
+        .collect();
+    let mut out = Vec::new();
+    for line in lines {
+        let at = line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(src.len());
+        for (g, arm) in dirs.guards_at(at) {
+            if arm == 0 {
+                enabling_symbols(&src[dirs.groups[g].arms[0].line.clone()], &mut out);
+            }
+        }
+    }
+    out
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -675,6 +774,13 @@ fn write_reports(
     for (g, objects) in checks {
         for o in objects {
             let _ = writeln!(txt, "  [{g}] {}", o.object);
+            if !o.old_api.is_empty() {
+                let _ = writeln!(
+                    txt,
+                    "      still on the old API (the check fails until converted by hand): {}",
+                    o.old_api.join(", ")
+                );
+            }
             for (sym, why) in &o.symbols {
                 let _ = writeln!(txt, "      {sym}: {why}");
             }
@@ -690,6 +796,7 @@ fn write_reports(
                     .map(|(a, b)| (a.as_str(), b.as_str()))
                     .collect(),
                 unreachable: &o.unreachable,
+                old_api: &o.old_api,
             };
             json.push_str(&serde_json::to_string(
                 &serde_json::json!({ "type": "check", "check": row }),

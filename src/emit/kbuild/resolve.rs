@@ -23,6 +23,9 @@ pub struct Touched<'a> {
     pub guards: Vec<String>,
     /// The file's text as read by the run (the guards' lines are quoted from it).
     pub source: &'a [u8],
+    /// Sites the series leaves on the old API (`file:line function`): the object is built so
+    /// that the check fails until they are converted by hand.
+    pub old_api: Vec<String>,
 }
 
 /// What building one object needs.
@@ -38,6 +41,8 @@ pub struct ObjectNeeds {
     pub unreachable: Vec<String>,
     /// Conditions that were skipped or not understood (`!X`, `ifndef`, …), for the report.
     pub notes: Vec<String>,
+    /// Sites of this object still on the old API after the series (from [`Touched::old_api`]).
+    pub old_api: Vec<String>,
 }
 
 /// Everything needed to build the object of `t` for `arch` (an `ARCH` value such as
@@ -45,7 +50,10 @@ pub struct ObjectNeeds {
 pub fn object_needs(tree: &Path, t: &Touched, arch: &str) -> ObjectNeeds {
     let rel = t.path.trim_start_matches("./");
     let sa = srcarch(arch);
-    let mut needs = ObjectNeeds::default();
+    let mut needs = ObjectNeeds {
+        old_api: t.old_api.clone(),
+        ..ObjectNeeds::default()
+    };
     let mut reqs: Vec<Req> = Vec::new();
     match rel.rsplit_once('.') {
         Some((stem, "c" | "S")) => {
@@ -434,6 +442,7 @@ mod tests {
                     path: p.into(),
                     guards: g.iter().map(|s| s.to_string()).collect(),
                     source: &std::fs::read(tree.join(p)).unwrap(),
+                    ..Touched::default()
                 },
                 arch,
             )
@@ -491,6 +500,7 @@ mod tests {
             path: "mm/migrate_device.c".into(),
             guards: vec![],
             source: b"",
+            ..Touched::default()
         };
         let n = object_needs(tree, &t, "x86_64");
         let s: Vec<&str> = n.symbols.iter().map(|(s, _)| s.as_str()).collect();
