@@ -28,6 +28,7 @@
 //! catches whatever this static view gets wrong.
 
 mod cache;
+mod defconfig;
 mod kconfig;
 mod makefile;
 mod resolve;

@@ -5,6 +5,7 @@ use regex::Regex;
 use std::collections::HashSet;
 use std::path::Path;
 
+use super::defconfig::Defconfig;
 use super::kconfig::{Expr, KSym, Kconfig, unquote};
 use super::makefile::kbuild_chain;
 use super::toolchain::srcarch;
@@ -75,7 +76,9 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str) -> ObjectNeeds {
         reqs.push((g.to_string(), guard_why(rel, &text, g)));
     }
     let kc = Kconfig::load(tree, arch);
+    let dc = Defconfig::load(tree, arch);
     let mut r = Resolver::new(&kc, sa);
+    r.dc = Some(&dc);
     for (s, why) in reqs {
         r.need(&s, why, 0);
     }
@@ -117,6 +120,8 @@ fn guard_why(rel: &str, text: &str, sym: &str) -> String {
 struct Resolver<'a> {
     kc: &'a Kconfig,
     srcarch: &'a str,
+    /// The defconfig the script starts from: what it sets is kept, never worked against.
+    dc: Option<&'a Defconfig>,
     out: Vec<(String, String)>,
     placed: HashSet<String>,
     active: HashSet<String>,
@@ -131,6 +136,7 @@ impl<'a> Resolver<'a> {
         Resolver {
             kc,
             srcarch,
+            dc: None,
             out: Vec::new(),
             placed: HashSet::new(),
             active: HashSet::new(),
@@ -176,6 +182,11 @@ impl<'a> Resolver<'a> {
         let defs = self.kc.get(sym);
         if defs.is_empty() {
             self.note(format!("CONFIG_{sym} is not defined for {}", self.srcarch));
+            self.unreachable(sym);
+            return false;
+        }
+        if let Some(w) = self.conflict(sym, 0) {
+            self.note(format!("CONFIG_{sym} cannot be enabled: it {w}"));
             self.unreachable(sym);
             return false;
         }
@@ -329,7 +340,20 @@ impl<'a> Resolver<'a> {
                 }) {
                     return true;
                 }
-                let mut alts: Vec<&Expr> = v.iter().collect();
+                if let Some(x) = v.iter().find(|x| self.set_by_defconfig(x)) {
+                    self.note(format!("{why}: `{e}` holds: the defconfig sets `{x}`"));
+                    return true;
+                }
+                // Alternatives the defconfig rules out are never enabled (no PPC32 on a
+                // 64-bit config); among the rest, COMPILE_TEST comes last.
+                let mut ruled_out = Vec::new();
+                let mut alts: Vec<&Expr> = Vec::new();
+                for x in v {
+                    match self.ruled_out(x, 0) {
+                        Some(w) => ruled_out.push(format!("`{x}` {w}")),
+                        None => alts.push(x),
+                    }
+                }
                 alts.sort_by_key(|x| {
                     let mut s = Vec::new();
                     x.symbols(&mut s);
@@ -340,7 +364,14 @@ impl<'a> Resolver<'a> {
                         return true;
                     }
                 }
-                self.note(format!("{why}: no alternative of `{e}` can be enabled"));
+                if ruled_out.is_empty() {
+                    self.note(format!("{why}: no alternative of `{e}` can be enabled"));
+                } else {
+                    self.note(format!(
+                        "{why}: no alternative of `{e}` can be enabled; {}",
+                        ruled_out.join("; ")
+                    ));
+                }
                 let mut s = Vec::new();
                 e.symbols(&mut s);
                 if let Some(first) = s.iter().find(|s| is_symbol(s)) {
@@ -361,6 +392,73 @@ impl<'a> Resolver<'a> {
                 self.note(format!("{why}: `{s}` not understood, skipped"));
                 true
             }
+        }
+    }
+}
+
+impl Resolver<'_> {
+    /// An alternative whose every symbol the defconfig sets.
+    fn set_by_defconfig(&self, e: &Expr) -> bool {
+        let Some(dc) = self.dc else { return false };
+        let mut s = Vec::new();
+        e.symbols(&mut s);
+        !s.is_empty() && !is_free(e) && s.iter().all(|s| dc.is_set(s))
+    }
+
+    /// Why `sym` cannot be on while the defconfig's symbols stay on: every definition has a
+    /// `depends on` conjunct `!Y` with Y set by the defconfig, directly or through a few hops
+    /// of dependencies, or (hidden, never selected) only defaults under such a condition.
+    fn conflict(&self, sym: &str, depth: usize) -> Option<String> {
+        self.dc?;
+        let defs = self.kc.get(sym);
+        if depth > 3 || defs.is_empty() {
+            return None;
+        }
+        let mut why = None;
+        for d in &defs {
+            let mut w = d
+                .depends
+                .iter()
+                .find_map(|e| self.ruled_out(&Expr::parse(e), depth));
+            if w.is_none() && !d.prompt && self.kc.selectors(sym).is_empty() {
+                let conds: Vec<Option<String>> = d
+                    .defaults
+                    .iter()
+                    .filter(|(v, _)| &**v != "n")
+                    .map(|(_, c)| {
+                        c.as_ref()
+                            .and_then(|c| self.ruled_out(&Expr::parse(c), depth))
+                    })
+                    .collect();
+                if !conds.is_empty() && conds.iter().all(Option::is_some) {
+                    w = conds.into_iter().flatten().next();
+                }
+            }
+            why = Some(w?);
+        }
+        why
+    }
+
+    /// Why the expression is false while the defconfig's symbols stay on, if it is.
+    fn ruled_out(&self, e: &Expr, depth: usize) -> Option<String> {
+        let dc = self.dc?;
+        match e {
+            Expr::Not(x) => match &**x {
+                Expr::Sym(y) if dc.is_set(y) => Some(format!(
+                    "depends on !{y}, which {} sets",
+                    dc.file.as_deref().unwrap_or("the defconfig")
+                )),
+                _ => None,
+            },
+            Expr::And(v) => v.iter().find_map(|x| self.ruled_out(x, depth)),
+            Expr::Or(v) => {
+                let all: Option<Vec<String>> = v.iter().map(|x| self.ruled_out(x, depth)).collect();
+                all.map(|w| w.join(", and "))
+            }
+            Expr::Sym(z) if is_symbol(z) && !dc.is_set(z) => self
+                .conflict(z, depth + 1)
+                .map(|w| format!("depends on {z}, which {w}")),
+            _ => None,
         }
     }
 }
@@ -426,6 +524,78 @@ mod tests {
         assert!(!r.need("NOPE", "guard".into(), 0));
         assert_eq!(r.unreachable, ["NOPE"]);
     }
+    const PPC: &str = r#"
+config PPC64
+	bool "64-bit kernel"
+
+config PPC32
+	def_bool y
+	depends on !PPC64
+
+choice
+	prompt "Processor Type"
+	depends on PPC32
+config PPC_BOOK3S_32
+	bool "6xx/7xx/74xx"
+endchoice
+
+config PPC_BOOK3S_64
+	bool "Server processors"
+	depends on PPC64
+
+config PPC_BOOK3S
+	def_bool y
+	depends on PPC_BOOK3S_32 || PPC_BOOK3S_64
+
+config PPC_SUBPAGE_PROT
+	bool "Protections for 4k subpages"
+	depends on PPC_BOOK3S
+
+config PPC_MAC32
+	bool "32-bit Macs"
+	depends on PPC_BOOK3S_32
+"#;
+
+    fn names(r: &Resolver) -> Vec<String> {
+        r.out.iter().map(|(s, _)| s.clone()).collect()
+    }
+
+    /// Among `||` alternatives the first is tried first, unless the defconfig rules it out:
+    /// on ppc64_defconfig, PPC_BOOK3S comes through PPC_BOOK3S_64, never PPC_BOOK3S_32/PPC32.
+    #[test]
+    fn defconfig_rules_out_alternatives() {
+        let k = Kconfig::parse_str(PPC, "arch/powerpc/Kconfig");
+        let mut r = Resolver::new(&k, "powerpc");
+        assert!(r.need("PPC_SUBPAGE_PROT", "obj".into(), 0));
+        assert!(
+            names(&r).contains(&"PPC_BOOK3S_32".to_string()),
+            "{:?}",
+            r.out
+        );
+
+        let dc = Defconfig::parse(
+            "CONFIG_PPC64=y\n# CONFIG_FOO is not set\n",
+            "ppc64_defconfig",
+        );
+        let mut r = Resolver::new(&k, "powerpc");
+        r.dc = Some(&dc);
+        assert!(r.need("PPC_SUBPAGE_PROT", "obj".into(), 0));
+        let n = names(&r);
+        assert!(n.contains(&"PPC_BOOK3S_64".to_string()), "{n:?}");
+        assert!(!n.iter().any(|s| s.contains("32")), "{n:?}");
+        // A symbol that needs the 32-bit side is not enabled, and the note says why.
+        assert!(!r.need("PPC_MAC32", "guard".into(), 0));
+        assert_eq!(r.unreachable, ["PPC_MAC32"]);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("CONFIG_PPC_MAC32 cannot be enabled")
+                    && n.contains("depends on !PPC64, which ppc64_defconfig sets")),
+            "{:?}",
+            r.notes
+        );
+    }
+
     /// `fixtures/kbuild`: a small kernel-style tree whose Makefiles and Kconfig files have the
     /// shapes the resolution met on Linux 5.3.1 and 6.1 around the mm_walk callers (the
     /// symbols asserted below are those the real trees gave).
