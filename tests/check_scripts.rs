@@ -60,6 +60,10 @@ fn append(path: &Path, text: &str) {
 
 /// `series` on `tree` into `out`; an incomplete series may exit 1, anything else is a bug.
 fn series(tree: &Path, out: &Path) {
+    series_with(tree, out, &[]);
+}
+
+fn series_with(tree: &Path, out: &Path, extra: &[&str]) {
     let o = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
         .args([
             "series",
@@ -68,6 +72,7 @@ fn series(tree: &Path, out: &Path) {
             out.to_str().unwrap(),
         ])
         .args(["--signoff", "A U Thor <author@example.org>"])
+        .args(extra)
         .output()
         .unwrap();
     assert!(
@@ -380,4 +385,50 @@ fn a_file_left_on_the_old_api_fails_until_converted_by_hand() {
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
     assert_eq!(rc, 0, "{text}");
     assert!(text.contains("OK mm/hmm.o\n"), "{text}");
+}
+
+#[test]
+fn generic_code_is_checked_for_more_arches_with_the_trees_own_defconfig() {
+    let out = tempfile::tempdir().unwrap();
+    let extra = [
+        "--generic-arch",
+        "arm64",
+        "--defconfig",
+        "arm64=vendor-perf_defconfig",
+    ];
+    series_with(&demo(), out.path(), &extra);
+    let read = |name: &str| std::fs::read_to_string(out.path().join("check").join(name)).unwrap();
+    let arm64 = read("generic-arm64.sh");
+    for want in [
+        "ARCH=arm64\n",
+        "DEFCONFIG=vendor-perf_defconfig\n",
+        "CROSS_DEFAULTS=('aarch64-linux-gnu-')\n",
+        "PACKAGE=gcc-aarch64-linux-gnu\n",
+    ] {
+        assert!(arm64.contains(want), "{want}: {arm64}");
+    }
+    let objects = |s: &str| -> String {
+        let at = s.find("\nOBJECTS=(").unwrap();
+        s[at..at + s[at..].find("\n)").unwrap()].to_string()
+    };
+    let x86 = read("generic.sh");
+    assert_eq!(objects(&arm64), objects(&x86));
+    assert!(x86.contains("ARCH=x86_64\n") && x86.contains("DEFCONFIG=defconfig\n"));
+    assert!(read("all.sh").contains("CHECK_GROUPS=(openrisc powerpc s390 generic generic-arm64)"));
+
+    // An ARCH without a known toolchain is refused before anything is written.
+    let bad = out.path().join("bad");
+    let o = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .args([
+            "series",
+            demo().to_str().unwrap(),
+            "-o",
+            bad.to_str().unwrap(),
+        ])
+        .args(["--generic-arch", "sparc64", "--signoff", "A <a@b.c>"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--generic-arch sparc64"));
+    assert!(!bad.exists());
 }

@@ -36,6 +36,10 @@ pub struct Options {
     pub base_patch: Option<PathBuf>,
     /// Subject prefix per arch group, overriding the derived one.
     pub prefixes: BTreeMap<String, String>,
+    /// More `ARCH`s to compile-check the `generic` group for (`check/generic-<ARCH>.sh`).
+    pub generic_arches: Vec<String>,
+    /// Defconfig per `ARCH`, overriding the toolchain's.
+    pub defconfigs: BTreeMap<String, String>,
 }
 
 /// One patch of the series before numbering.
@@ -96,15 +100,23 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     // Compile checks: one script per arch group with a known toolchain. Resolving Kbuild and
     // Kconfig is per arch and independent, so the groups are resolved in parallel (scripts are
     // written in group order), and side by side with the file diffs and MAINTAINERS.
-    let to_check = check_files(run, &changed, &groups);
+    let mut to_check = check_files(run, &changed, &groups);
+    if let Some((_, generic)) = to_check.iter().find(|(g, _)| g == "generic").cloned() {
+        for a in &opts.generic_arches {
+            to_check.push((format!("generic-{a}"), generic.clone()));
+        }
+    }
     let resolve = || -> Vec<Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>> {
         to_check
             .par_iter()
             .map(|(g, files)| {
-                let tc = kbuild::toolchain(g)?;
+                let mut tc = kbuild::toolchain(g)?;
+                if let Some(d) = opts.defconfigs.get(&tc.arch) {
+                    tc.defconfig = d.clone();
+                }
                 let objects: Vec<ObjectNeeds> = files
                     .iter()
-                    .map(|t| kbuild::object_needs(tree, t, &tc.arch))
+                    .map(|t| kbuild::object_needs(tree, t, &tc.arch, &tc.defconfig))
                     .collect();
                 (!objects.is_empty()).then(|| (g.clone(), tc, objects))
             })
@@ -821,6 +833,8 @@ mod tests {
             date: String::new(),
             base_patch: None,
             prefixes: BTreeMap::new(),
+            generic_arches: Vec::new(),
+            defconfigs: BTreeMap::new(),
         };
         let rules = crate::rule::bundled().unwrap();
         let mm = rules.iter().find(|r| r.id == "mm_walk_ops").unwrap();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::cache::OnceMap;
-use super::toolchain::{srcarch, toolchain};
+use super::toolchain::srcarch;
 
 /// The `CONFIG_X=y`/`=m` lines of one defconfig file (empty when the tree has none).
 #[derive(Debug, Default)]
@@ -34,10 +34,11 @@ impl Defconfig {
 
     /// The defconfig the check script of `arch` (an `ARCH` value) starts from, read once per
     /// process and (tree, arch).
-    pub fn load(tree: &Path, arch: &str) -> Arc<Defconfig> {
-        static VIEWS: OnceMap<(PathBuf, String), Arc<Defconfig>> = OnceMap::new();
-        VIEWS.get((tree.to_path_buf(), arch.to_string()), |(tree, arch)| {
-            Arc::new(read(tree, arch).unwrap_or_default())
+    pub fn load(tree: &Path, arch: &str, target: &str) -> Arc<Defconfig> {
+        static VIEWS: OnceMap<(PathBuf, String, String), Arc<Defconfig>> = OnceMap::new();
+        let key = (tree.to_path_buf(), arch.to_string(), target.to_string());
+        VIEWS.get(key, |(tree, arch, target)| {
+            Arc::new(read(tree, arch, target).unwrap_or_default())
         })
     }
 
@@ -46,9 +47,9 @@ impl Defconfig {
     }
 }
 
-fn read(tree: &Path, arch: &str) -> Option<Defconfig> {
+fn read(tree: &Path, arch: &str, target: &str) -> Option<Defconfig> {
     let sa = srcarch(arch);
-    let target = toolchain(sa).map_or_else(|| "defconfig".to_string(), |t| t.defconfig);
+    let target = target.to_string();
     let dir = format!("arch/{sa}/configs");
     let mut names = vec![target.clone()];
     if target == "defconfig" {

@@ -47,8 +47,8 @@ pub struct ObjectNeeds {
 }
 
 /// Everything needed to build the object of `t` for `arch` (an `ARCH` value such as
-/// `x86_64`, `s390`, or a group name).
-pub fn object_needs(tree: &Path, t: &Touched, arch: &str) -> ObjectNeeds {
+/// `x86_64`, `s390`, or a group name), from the make target `defconfig` on.
+pub fn object_needs(tree: &Path, t: &Touched, arch: &str, defconfig: &str) -> ObjectNeeds {
     let rel = t.path.trim_start_matches("./");
     let sa = srcarch(arch);
     let mut needs = ObjectNeeds {
@@ -76,7 +76,7 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str) -> ObjectNeeds {
         reqs.push((g.to_string(), guard_why(rel, &text, g)));
     }
     let kc = Kconfig::load(tree, arch);
-    let dc = Defconfig::load(tree, arch);
+    let dc = Defconfig::load(tree, arch, defconfig);
     let mut r = Resolver::new(&kc, sa);
     r.dc = Some(&dc);
     for (s, why) in reqs {
@@ -616,6 +616,7 @@ config PPC_MAC32
                     ..Touched::default()
                 },
                 arch,
+                "defconfig",
             )
         };
         let names = |o: &ObjectNeeds| o.symbols.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>();
@@ -669,7 +670,7 @@ config PPC_MAC32
             source: b"",
             ..Touched::default()
         };
-        let n = object_needs(tree, &t, "x86_64");
+        let n = object_needs(tree, &t, "x86_64", "defconfig");
         let s: Vec<&str> = n.symbols.iter().map(|(s, _)| s.as_str()).collect();
         let pos = |w: &str| s.iter().position(|x| *x == w);
         assert!(

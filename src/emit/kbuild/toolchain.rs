@@ -38,8 +38,12 @@ pub fn toolchain(group: &str) -> Option<Toolchain> {
         extra_kcflags: "",
         objtool: false,
     };
+    // `generic-<ARCH>`: the code outside arch/ built for another ARCH (--generic-arch).
+    if let Some(arch) = group.strip_prefix("generic-") {
+        return toolchain(arch);
+    }
     match group {
-        "generic" | "x86" => Some(Toolchain {
+        "generic" | "x86" | "x86_64" => Some(Toolchain {
             objtool: true,
             ..tc("x86_64", &[""], "gcc", "defconfig")
         }),
@@ -70,6 +74,13 @@ pub fn toolchain(group: &str) -> Option<Toolchain> {
                 "defconfig",
             )
         }),
+        // Most vendor trees are arm64; `make defconfig` reads arch/arm64/configs/defconfig.
+        "arm64" => Some(tc(
+            "arm64",
+            &["aarch64-linux-gnu-"],
+            "gcc-aarch64-linux-gnu",
+            "defconfig",
+        )),
         _ => None,
     }
 }
@@ -113,7 +124,9 @@ mod tests {
         let o = toolchain("openrisc").unwrap();
         assert_eq!(o.cross, ["or1k-elf-", "or1k-linux-"]);
         assert_eq!(toolchain("s390").unwrap().package, "gcc-s390x-linux-gnu");
-        assert!(toolchain("arm64").is_none());
+        assert_eq!(toolchain("arm64").unwrap().cross, ["aarch64-linux-gnu-"]);
+        assert_eq!(toolchain("generic-arm64"), toolchain("arm64"));
+        assert!(toolchain("sparc").is_none());
         assert_eq!(srcarch("x86_64"), "x86");
     }
 }
