@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Mechanical API migrations on Linux kernel C trees, right or flagged.
 ///
 /// Exit codes: 0 = done (for `check`: no old-API site left); 1 = `check` found old-API sites
-/// (convertible or flagged), or `test` found failing cases; 2 = errors (a file could not be
+/// (convertible or flagged), `diff`/`apply`/`series` left sites for manual conversion
+/// (INCOMPLETE: the tree does not build until they are converted), or `test` found failing
+/// cases; 2 = errors (a file could not be
 /// read, parsed or written, a bad rule file, bad arguments); 130 = interrupted by SIGINT or
 /// SIGTERM (files already written are complete, the rest untouched). Per-file problems are
 /// reported as `path: why` on stderr and the run goes on; the exit code says they happened.
@@ -28,7 +30,7 @@ pub enum Command {
     Check(RunArgs),
     /// Write a reviewable, build-checked series to OUTDIR: diffs/<arch>.diff, patches/ (a cover
     /// letter and `git am`-able patches), check/<arch>.sh and check/all.sh, report.txt/.json.
-    Series(SeriesArgs),
+    Series(Box<SeriesArgs>),
     /// List the rules (bundled, or those given with --rule).
     Rules {
         #[arg(long = "rule", value_name = "RULE")]
@@ -71,7 +73,8 @@ pub struct RunArgs {
 pub struct SeriesArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Output directory (created; files in it are overwritten).
+    /// Output directory: new, empty, or an earlier series' output (replaced whole). A
+    /// non-empty directory kcodemod did not write is refused.
     #[arg(short = 'o', long = "out", value_name = "OUTDIR")]
     pub out: PathBuf,
     /// `none`: one bisectable patch; `arch`: the API patch plus one patch per arch group.
@@ -95,9 +98,22 @@ pub struct SeriesArgs {
     /// (repeatable; default: the arch's usual one, `ppc64_defconfig` for powerpc).
     #[arg(long = "defconfig", value_name = "ARCH=NAME")]
     pub defconfigs: Vec<String>,
-    /// Date: header of every patch (default: SOURCE_DATE_EPOCH, else now).
+    /// Date: header of every patch: RFC 2822, ISO 8601 or @SECONDS (default:
+    /// SOURCE_DATE_EPOCH, else now). Written as RFC 2822.
     #[arg(long)]
     pub date: Option<String>,
+    /// Mark the series as version N: `[PATCH vN 1/3]`, files `vN-0001-….patch`.
+    #[arg(short = 'v', long = "reroll-count", value_name = "N")]
+    pub reroll: Option<u32>,
+    /// The subject tag instead of `PATCH`, e.g. `RFC PATCH`.
+    #[arg(long, value_name = "PREFIX", default_value = "PATCH")]
+    pub subject_prefix: String,
+    /// Add a To: recipient to every message (repeatable), before those MAINTAINERS names.
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: Vec<String>,
+    /// Add a Cc: recipient to every message (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    pub cc: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -9,11 +9,13 @@ pub mod cli;
 pub mod edit;
 pub mod emit;
 pub mod fixture;
+pub mod includes;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
 pub mod rule;
 pub mod struct_to_ops;
+pub mod verdict;
 pub mod walk;
 pub mod write;
 
@@ -103,7 +105,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
         Command::Diff(a) => run_tree(a, Mode::Diff, out, err),
         Command::Apply(a) => run_tree(a, Mode::Apply, out, err),
         Command::Check(a) => run_tree(a, Mode::Check, out, err),
-        Command::Series(a) => run_series(a, out, err),
+        Command::Series(a) => run_series(*a, out, err),
         Command::Rules { rules } => {
             for r in rule::select(&rules)? {
                 writeln!(out, "{}\t{}\t{}", r.id, r.source.display(), r.summary)?;
@@ -156,18 +158,18 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         None => git_ident(&a.run.tree)
             .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))?,
     };
-    let date = match (
-        &a.date,
-        std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok()),
-    ) {
-        (Some(d), _) => d.clone(),
-        (None, Some(secs)) => {
-            httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(secs))
-        }
-        (None, None) => httpdate::fmt_http_date(std::time::SystemTime::now()),
-    };
+    // Dates are checked before any work: a bad one would be written into every patch.
+    let date = match (&a.date, std::env::var("SOURCE_DATE_EPOCH").ok()) {
+        (Some(d), _) => emit::mail::Date::parse(d)?,
+        (None, Some(secs)) => emit::mail::Date::from_epoch_var(&secs)?,
+        (None, None) => emit::mail::Date::utc(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
+        ),
+    }
+    .rfc2822();
+    emit::series::check_output_dir(&a.out)?;
     let mut prefixes = std::collections::BTreeMap::new();
     for p in &a.prefixes {
         let (g, v) = p
@@ -206,9 +208,24 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         prefixes,
         generic_arches: a.generic_arches.clone(),
         defconfigs,
+        reroll: a.reroll,
+        subject_prefix: a.subject_prefix.clone(),
+        to: a.to.clone(),
+        cc: a.cc.clone(),
     };
     let w = emit::series::write(&cfg.tree, &cfg.rules, &res, &opts)?;
-    if !a.run.common.quiet {
+    if a.run.common.json {
+        // One record: where the series went, what it holds, and its verdict.
+        let rec = serde_json::json!({
+            "type": "series",
+            "out": a.out,
+            "series": w,
+            "converted": res.converted(),
+            "flagged": res.flagged(),
+            "errors": res.errors(),
+        });
+        writeln!(out, "{rec}")?;
+    } else if !a.run.common.quiet {
         writeln!(err, "{}", report::summary(&res))?;
         writeln!(
             out,
@@ -218,10 +235,15 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
             w.groups.join(" ")
         )?;
     }
-    Ok(if res.errors() == 0 {
-        EXIT_OK
-    } else {
+    if let Some(line) = &w.incomplete {
+        writeln!(err, "kcodemod: {line}")?;
+    }
+    Ok(if res.errors() > 0 {
         EXIT_ERROR
+    } else if w.incomplete.is_some() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
     })
 }
 
@@ -278,11 +300,22 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
     if !a.common.quiet && !a.common.json {
         writeln!(err, "{}", report::summary(&res))?;
     }
+    // `check` changes nothing: its verdict is the exit code. A diff or an apply that leaves
+    // sites on the old API is a half-done migration, and its last line says so.
+    let incomplete = match mode {
+        Mode::Check => Vec::new(),
+        Mode::Diff | Mode::Apply => verdict::incomplete(&res),
+    };
+    if a.common.json {
+        report::json_incomplete(&incomplete, &cfg.rules, out)?;
+    } else {
+        report::incomplete(&incomplete, &cfg.rules, err)?;
+    }
     Ok(if interrupted {
         EXIT_INTERRUPTED
     } else if res.errors() > 0 {
         EXIT_ERROR
-    } else if mode == Mode::Check && res.sites().next().is_some() {
+    } else if mode == Mode::Check && res.sites().next().is_some() || !incomplete.is_empty() {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -39,6 +39,8 @@ pub struct FileResult {
     /// The rewritten bytes, when anything changed.
     pub new: Option<Vec<u8>>,
     pub sites: Vec<Found>,
+    /// The rules whose literals the file holds, in run order (the rules it was migrated with).
+    pub rules: Vec<usize>,
     /// Why the file was skipped without analysis (generated, NUL bytes, parse timeout).
     pub skipped: Option<String>,
     /// The skip is a failure (the parser gave up): the file may hold sites nobody looked at.
@@ -134,6 +136,7 @@ pub fn run(cfg: &Config) -> RunResult {
     });
     let mut files: Vec<FileResult> = results.into_inner().unwrap();
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    crate::verdict::block_broken_definitions(cfg, &mut files);
     let candidates = listing.candidates;
     RunResult {
         files,
@@ -167,6 +170,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         original,
         new: None,
         sites: Vec::new(),
+        rules: rules.to_vec(),
         skipped: None,
         failed: false,
         parse_error_functions: 0,

@@ -61,9 +61,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn diff_applies_with_git_and_matches_apply() {
     let t = tree(true);
     let diff = kcodemod(&["diff"], t.path());
+    // The tree holds flagged cases too: the diff is a half-done migration, and says so.
     assert_eq!(
         diff.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&diff.stderr)
     );
@@ -94,7 +95,7 @@ fn diff_applies_with_git_and_matches_apply() {
     let ap = kcodemod(&["apply"], t.path());
     assert_eq!(
         ap.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&ap.stderr)
     );
@@ -148,7 +149,7 @@ fn output_is_the_same_for_any_number_of_jobs() {
     for o in [&one, &two, &four, &four_again] {
         assert_eq!(
             o.status.code(),
-            Some(0),
+            Some(1),
             "{}",
             String::from_utf8_lossy(&o.stderr)
         );
@@ -367,4 +368,136 @@ fn a_parse_that_takes_too_long_is_skipped_with_a_reason() {
         Some(2),
         "a candidate nobody analysed is an error: {err}"
     );
+}
+
+/// The demo tree in a temporary directory.
+fn demo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    assert!(
+        Command::new("cp")
+            .arg("-a")
+            .arg(src.join("."))
+            .arg(dir.path())
+            .status()
+            .unwrap()
+            .success()
+    );
+    dir
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{}: no `{from}`", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn last_line(o: &Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr);
+    err.lines().last().unwrap_or("").to_string()
+}
+
+#[test]
+fn a_diff_or_apply_that_leaves_a_flagged_caller_is_incomplete() {
+    // The demo converts the API definition and every caller but one, which is flagged: the
+    // result does not build, and both commands end by saying so.
+    let t = demo();
+    let json = kcodemod(&["diff", "--json", "--rule", "mm_walk_ops"], t.path());
+    let last = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let rec: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(rec["type"], "incomplete");
+    assert_eq!(rec["sites"], 1);
+    assert_eq!(rec["changed"], true);
+    assert_eq!(json.status.code(), Some(1));
+    for cmd in ["diff", "apply"] {
+        let o = kcodemod(&[cmd, "--rule", "mm_walk_ops"], t.path());
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {}", last_line(&o));
+        assert_eq!(
+            last_line(&o),
+            "kcodemod: INCOMPLETE: 1 site needs manual conversion; the tree does not build until it is converted",
+            "{cmd}"
+        );
+    }
+}
+
+#[test]
+fn a_migration_with_nothing_left_for_a_human_is_complete() {
+    // The same tree with the flagged caller's escape removed by hand: every site converts,
+    // no INCOMPLETE line, exit 0.
+    let t = demo();
+    edit(
+        &t.path().join("mm/madvise.c"),
+        "\tmadvise_trace_walk(&walk, start, end);\n",
+        "",
+    );
+    let o = kcodemod(&["diff", "--rule", "mm_walk_ops"], t.path());
+    assert_eq!(o.status.code(), Some(0), "{}", last_line(&o));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("INCOMPLETE"));
+    assert!(!o.stdout.is_empty());
+}
+
+#[test]
+fn a_definition_that_cannot_be_converted_blocks_the_whole_migration() {
+    // A member sharing its line with the struct's brace cannot be moved: the struct is
+    // flagged, so no prototype, implementation or caller may convert either.
+    let t = demo();
+    edit(
+        &t.path().join("include/linux/mm.h"),
+        "struct mm_walk {\n\tint (*pud_entry)",
+        "struct mm_walk { int (*pud_entry)",
+    );
+    let before = snapshot(t.path());
+    let diff = kcodemod(&["diff", "--rule", "mm_walk_ops"], t.path());
+    assert_eq!(diff.status.code(), Some(1), "{}", last_line(&diff));
+    assert!(
+        diff.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+    let err = String::from_utf8_lossy(&diff.stderr);
+    let blocked = err.lines().filter(|l| l.ends_with("[blocked]")).count();
+    // 17 sites convert on the intact demo; all but the struct itself are now blocked.
+    assert_eq!(blocked, 16, "{err}");
+    assert!(
+        err.contains(
+            "blocked: the API definition in include/linux/mm.h:65 could not be converted: member `pud_entry` shares its line with other code"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("INCOMPLETE: 18 sites need manual conversion; nothing was changed"),
+        "{err}"
+    );
+    let apply = kcodemod(&["apply", "--rule", "mm_walk_ops"], t.path());
+    assert_eq!(apply.status.code(), Some(1));
+    assert_eq!(
+        snapshot(t.path()),
+        before,
+        "a blocked migration wrote files"
+    );
+    // Given the definition from outside (a base patch), callers convert on their own.
+    let out = tempfile::tempdir().unwrap();
+    let api = out.path().join("api.patch");
+    std::fs::write(&api, "").unwrap();
+    let series = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .arg("series")
+        .arg(t.path())
+        .args([
+            "--rule",
+            "mm_walk_ops",
+            "--signoff",
+            "A <a@example.org>",
+            "-o",
+        ])
+        .arg(out.path().join("s"))
+        .arg("--base-patch")
+        .arg(&api)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&series.stderr);
+    assert!(!err.contains("[blocked]"), "{err}");
 }

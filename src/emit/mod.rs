@@ -3,5 +3,6 @@
 
 pub mod check;
 pub mod kbuild;
+pub mod mail;
 pub mod maintainers;
 pub mod series;

@@ -240,3 +240,52 @@ pub fn json(run: &RunResult, rules: &[crate::rule::Rule], w: &mut dyn Write) -> 
     serde_json::to_writer(&mut *w, &rec)?;
     writeln!(w)
 }
+
+/// The INCOMPLETE lines of a diff or apply run, one per migration left half done (the rule is
+/// named when several rules are loaded).
+pub fn incomplete(
+    list: &[crate::verdict::Incomplete],
+    rules: &[crate::rule::Rule],
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    for i in list {
+        let line = crate::verdict::incomplete_line(i, &[]);
+        if list.len() > 1 {
+            writeln!(w, "kcodemod: {line} (rule {})", rules[i.rule].id)?;
+        } else {
+            writeln!(w, "kcodemod: {line}")?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct IncompleteRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    rule: &'a str,
+    sites: usize,
+    /// Did the run convert anything of the migration (then the tree does not build)?
+    changed: bool,
+    message: String,
+}
+
+/// `--json`: one `incomplete` record per migration left half done, after the summary.
+pub fn json_incomplete(
+    list: &[crate::verdict::Incomplete],
+    rules: &[crate::rule::Rule],
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    for i in list {
+        let rec = IncompleteRecord {
+            kind: "incomplete",
+            rule: &rules[i.rule].id,
+            sites: i.left,
+            changed: i.changed,
+            message: crate::verdict::incomplete_line(i, &[]),
+        };
+        serde_json::to_writer(&mut *w, &rec)?;
+        writeln!(w)?;
+    }
+    Ok(())
+}

@@ -128,6 +128,7 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
         line: line_of(src, offset),
         function: name.clone(),
         outcome,
+        definition: false,
     };
     for (at, flag) in decl_flags {
         res.sites.push(site(at, Outcome::Flagged(flag)));

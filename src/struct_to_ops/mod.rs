@@ -55,6 +55,7 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
                     Code::ParseError,
                     "call outside any function the parser could read",
                 )),
+                definition: false,
             });
         }
     }
@@ -66,6 +67,7 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
                 Code::ParseError,
                 "entry point inside code the parser could not read",
             )),
+            definition: false,
         });
     }
     let ctx = analyse::FileCtx {

@@ -20,6 +20,7 @@ pub enum Code {
     ParseError,
     Guard,
     Unsupported,
+    Blocked,
 }
 
 impl Code {
@@ -37,6 +38,7 @@ impl Code {
             Code::ParseError => "parse-error",
             Code::Guard => "guard",
             Code::Unsupported => "unsupported",
+            Code::Blocked => "blocked",
         }
     }
 }
@@ -83,6 +85,8 @@ pub struct Site {
     pub line: usize,
     pub function: String,
     pub outcome: Outcome,
+    /// A part of the API definition (the struct, a prototype, an implementation), not a caller.
+    pub definition: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
