@@ -353,7 +353,8 @@ fn site_guards(f: &FileResult, lines: impl Iterator<Item = usize>) -> Vec<String
 }
 
 /// The Kconfig symbols under which the objects of files with sites left on the old API are
-/// built (`CONFIG_HMM`), as far as the compile checks resolved them.
+/// built (`CONFIG_HMM`), as far as the compile checks resolved them: those their Kbuild lines
+/// and `#if` guards name, not the dependencies enabled to reach them.
 fn left_symbols(
     run: &RunResult,
     resolved: &[Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>],
@@ -366,7 +367,12 @@ fn left_symbols(
         .collect();
     for (_, _, objects) in resolved.iter().flatten() {
         for o in objects.iter().filter(|o| left.contains(&o.object)) {
-            for (sym, _) in &o.symbols {
+            let direct = o.symbols.iter().filter(|(_, why)| {
+                !["dependency of ", "selects ", "condition of select "]
+                    .iter()
+                    .any(|p| why.starts_with(p))
+            });
+            for (sym, _) in direct {
                 let sym = format!("CONFIG_{sym}");
                 if !out.contains(&sym) {
                     out.push(sym);
