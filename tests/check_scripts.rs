@@ -439,3 +439,39 @@ fn generic_code_is_checked_for_more_arches_with_the_trees_own_defconfig() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--generic-arch sparc64"));
     assert!(!bad.exists());
 }
+
+#[test]
+fn a_symbol_kconfig_will_not_keep_is_named_not_failed() {
+    let tree = repo(|t| {
+        std::fs::write(t.join("mm/hmm.c"), HMM_OLD).unwrap();
+        append(&t.join("mm/Makefile"), "obj-$(CONFIG_HMM) += hmm.o\n");
+        std::fs::write(
+            t.join("Kconfig"),
+            "config HMM\n\tbool \"HMM\"\n\nconfig HMM_MIRROR\n\tbool \"HMM mirror\"\n\tdepends on HMM\n",
+        )
+        .unwrap();
+        // As olddefconfig drops a symbol whose dependencies the static view got wrong.
+        std::fs::rename(t.join("scripts/config"), t.join("scripts/config.real")).unwrap();
+        std::fs::write(
+            t.join("scripts/config"),
+            "#!/usr/bin/env bash\n[ \"$3 $4\" = '-e HMM_MIRROR' ] && exit 0\n\
+             exec bash \"$(dirname \"$0\")/config.real\" \"$@\"\n",
+        )
+        .unwrap();
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("generic: warning: could not enable CONFIG_HMM_MIRROR (undefined); code under it is not compiled: mm/hmm.o: mm/hmm.c:5:"),
+        "{text}"
+    );
+    assert!(text.contains("; 1 needed symbols not enabled;"), "{text}");
+    assert!(text.contains("OK mm/hmm.o\n"), "{text}");
+}
