@@ -1,7 +1,8 @@
 //! Kbuild and Kconfig analysis: which objects a touched file builds into and which Kconfig
 //! symbols (with why) building them needs per arch; `emit::check` turns that into scripts.
 //! Stages: `toolchain` (arch groups), `makefile` (Kbuild chains), `kconfig` (the symbol
-//! tree), `resolve` (symbols per object), `cache` (files read once per process).
+//! tree), `defconfig` (what the start configuration sets), `resolve` (symbols per object),
+//! `cache` (files read once per process).
 //!
 //! * [`arch_group`] / [`toolchain`]: touched paths are grouped by `arch/<a>/` (everything
 //!   else is `generic`, built for x86_64 with the host gcc); each group has a known
@@ -21,11 +22,12 @@
 //!
 //! Resolution is deliberately simple and bounded: `depends on` expressions are split into
 //! `&&` conjuncts, `||` alternatives are tried in order (one that is free, such as `!X` or
-//! `X=n`, wins without enabling anything; `COMPILE_TEST` is tried last), `!X` and
+//! `X=n`, or that the arch's defconfig sets, wins without enabling anything; one the defconfig
+//! rules out is never tried; `COMPILE_TEST` is tried last), `!X` and
 //! non-symbol comparisons are skipped and recorded as notes, and recursion stops at
 //! [`MAX_DEPTH`]: deeper symbols are still listed (and so verified by the script) but not
-//! resolved further.  The scripts verify every listed symbol in the final `.config`, which
-//! catches whatever this static view gets wrong.
+//! resolved further.  The scripts check every listed symbol in the final `.config` and name
+//! those Kconfig did not keep, which shows whatever this static view gets wrong.
 
 mod cache;
 mod defconfig;
