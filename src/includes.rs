@@ -91,6 +91,19 @@ impl Target {
     }
 }
 
+/// After `rule` converted something in `bytes` (their whole new text): add the header its new
+/// API lives in on the target.
+pub fn add_for_rule(rule: &crate::rule::Rule, target: &Target, bytes: &mut Vec<u8>) {
+    let Some(header) = rule.target.as_ref().and_then(|t| t.include.as_deref()) else {
+        return;
+    };
+    if let Some(e) = include_edit(bytes, header, Some(target)) {
+        *bytes = crate::edit::EditSet::new(vec![e])
+            .expect("one edit")
+            .apply(bytes);
+    }
+}
+
 /// The edit that makes `src` include `<header>`, or None when it does (directly, or through a
 /// header it includes, when `target` is known).
 pub fn include_edit(src: &[u8], header: &str, target: Option<&Target>) -> Option<Edit> {

@@ -114,7 +114,7 @@ pub struct Incomplete {
 /// Per rule with sites left on the old API (flagged, blocked, or converted but not written).
 pub fn incomplete(run: &RunResult) -> Vec<Incomplete> {
     let mut out: Vec<Incomplete> = Vec::new();
-    for (_, s) in run.sites() {
+    for (f, s) in run.sites() {
         let i = match out.iter().position(|i| i.rule == s.rule) {
             Some(i) => i,
             None => {
@@ -126,9 +126,10 @@ pub fn incomplete(run: &RunResult) -> Vec<Incomplete> {
                 out.len() - 1
             }
         };
-        match s.site.outcome {
-            Outcome::Converted => out[i].changed = true,
-            Outcome::Flagged(_) => out[i].left += 1,
+        // A site `apply` converted but did not write (refused, failed, interrupted) is left.
+        match (&s.site.outcome, &f.unwritten) {
+            (Outcome::Converted, None) => out[i].changed = true,
+            _ => out[i].left += 1,
         }
     }
     out.retain(|i| i.left > 0);

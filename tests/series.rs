@@ -645,3 +645,61 @@ fn generated_scripts_pass_shellcheck() {
     let o = Command::new("shellcheck").args(&scripts).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+#[test]
+fn checkpatch_runs_on_every_patch_or_says_why_not() {
+    // The demo has no scripts/checkpatch.pl: skipped, with the reason.
+    let out = tempfile::tempdir().unwrap();
+    series(out.path(), &[]);
+    let txt = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
+    assert!(
+        txt.contains("checkpatch: skipped: ") && txt.contains("has no scripts/checkpatch.pl"),
+        "{txt}"
+    );
+    // A tree whose checkpatch complains: its counts and messages reach the report, per patch.
+    let repo = demo_repo();
+    let script = repo.path().join("scripts/checkpatch.pl");
+    std::fs::create_dir_all(script.parent().unwrap()).unwrap();
+    std::fs::write(
+        &script,
+        "my $p = $ARGV[0];\nprint \"WARNING: line length of 81 exceeds 80 columns\\n\";\nprint \"ERROR: trailing whitespace\\n\";\nprint \"total: 1 errors, 1 warnings, 9 lines checked\\n\";\nexit 1;\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "series",
+        repo.path().to_str().unwrap(),
+        "-o",
+        dir.path().to_str().unwrap(),
+        "--signoff",
+        "A <a@example.org>",
+        "--split",
+        "arch",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("kcodemod: checkpatch: 5 errors, 5 warnings in 5 patches"),
+        "{err}"
+    );
+    let txt = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    assert!(txt.contains(": 1 errors, 1 warnings\n"), "{txt}");
+    assert!(txt.contains("      ERROR: trailing whitespace\n"), "{txt}");
+    let json = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
+    assert_eq!(json.matches("\"type\":\"checkpatch\"").count(), 5, "{json}");
+    // And --no-checkpatch does not run it.
+    let dir2 = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "series",
+        repo.path().to_str().unwrap(),
+        "-o",
+        dir2.path().to_str().unwrap(),
+        "--signoff",
+        "A <a@example.org>",
+        "--no-checkpatch",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("checkpatch: skipped: --no-checkpatch"),
+        "{err}"
+    );
+}

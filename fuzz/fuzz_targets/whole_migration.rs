@@ -46,6 +46,7 @@ fn demo() -> &'static Demo {
             max_size: u64::MAX,
             parse_timeout: std::time::Duration::from_secs(10),
             api: true,
+            target: None,
         };
         Demo {
             header: tree.join("include/linux/mm.h"),

@@ -2,6 +2,7 @@
 //! compile-check scripts and the report.
 
 pub mod check;
+pub mod checkpatch;
 pub mod kbuild;
 pub mod mail;
 pub mod maintainers;

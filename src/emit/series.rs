@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use super::check;
+use super::checkpatch;
 use super::kbuild::{self, ObjectNeeds, Touched};
 use super::mail;
 use super::maintainers::{Maintainers, Recipients};
@@ -48,6 +49,13 @@ pub struct Options {
     pub generic_arches: Vec<String>,
     /// Defconfig per `ARCH`, overriding the toolchain's.
     pub defconfigs: BTreeMap<String, String>,
+    /// Run the tree's scripts/checkpatch.pl on each patch.
+    pub checkpatch: bool,
+    /// The API change is not part of this series (`--base-patch`, `--target`): its patch
+    /// converts callers and says so.
+    pub callers_only: bool,
+    /// The tree directory's name: the subject prefix of files at its top (a module's).
+    pub top: String,
 }
 
 impl Options {
@@ -91,6 +99,8 @@ pub struct Written {
     pub patches: usize,
     /// The messages' file names under `patches/`, the cover letter first.
     pub files: Vec<String>,
+    /// What checkpatch said, in one line (or why it did not run).
+    pub checkpatch: String,
     pub groups: Vec<String>,
     /// The INCOMPLETE line, when sites are left on the old API.
     pub incomplete: Option<String>,
@@ -241,12 +251,23 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let all = out.join("check/all.sh");
     write_file(&all, check::all_script(&scripted).as_bytes())?;
     make_executable(&all)?;
-    write_reports(rules, run, &checks, out, incomplete.as_deref())?;
+    // checkpatch reads the patches as written (the cover letter has no code to check).
+    let patch_paths: Vec<PathBuf> = written_names
+        .iter()
+        .map(|(name, _)| out.join("patches").join(name))
+        .collect();
+    let style = if opts.checkpatch {
+        checkpatch::run(tree, &patch_paths)
+    } else {
+        checkpatch::Checked::Skipped("--no-checkpatch".into())
+    };
+    write_reports(rules, run, &checks, out, incomplete.as_deref(), &style)?;
     let mut files = vec![opts.file_name(0, "cover-letter")];
     files.extend(written_names.into_iter().map(|(name, _)| name));
     Ok(Written {
         patches: n,
         files,
+        checkpatch: style.summary(),
         groups: groups.into_iter().map(|g| g.0).collect(),
         incomplete,
     })
@@ -500,7 +521,7 @@ fn plan_patches(
     match opts.split {
         Split::None => {
             let files: Vec<usize> = (0..changed.len()).collect();
-            let subject = if opts.base_patch.is_some() {
+            let subject = if opts.callers_only {
                 format!(
                     "{}: convert callers to struct {}",
                     prefix(&paths(changed, &files), opts, "generic", rule),
@@ -568,6 +589,7 @@ fn prefix(paths: &[&str], opts: &Options, group: &str, rule: &Rule) -> String {
                 .map_or("treewide", |s| s.0.trim())
                 .to_string(),
             [top, _, ..] => top.to_string(),
+            [_] => opts.top.clone(),
             _ => "treewide".to_string(),
         };
         if !out.contains(&pre) {
@@ -861,7 +883,13 @@ fn cover_letter(
     body.push('\n');
     let all: Vec<u8> = diffs.concat();
     body.push_str(&diffstat(&all));
-    let subject = format!("{} {}", opts.tag(0, n), rule.subject);
+    // Without the API change in the series (a --target run), the rule's subject (the API
+    // change's) would promise what the patches do not hold: the cover takes theirs.
+    let title = match patches.last() {
+        Some((_, s)) if opts.callers_only && opts.base_patch.is_none() => s.as_str(),
+        _ => rule.subject.as_str(),
+    };
+    let subject = format!("{} {title}", opts.tag(0, n));
     let mut m = message(opts, &subject, r, &body);
     m.push('\n');
     m.push_str(&signature());
@@ -925,6 +953,7 @@ fn write_reports(
     checks: &[(String, Vec<ObjectNeeds>)],
     out: &Path,
     incomplete: Option<&str>,
+    style: &checkpatch::Checked,
 ) -> Result<()> {
     let mut txt = String::new();
     let mut json = String::new();
@@ -986,6 +1015,26 @@ fn write_reports(
             json.push('\n');
         }
     }
+    let _ = writeln!(txt, "\n{}", style.summary());
+    match style {
+        checkpatch::Checked::Skipped(_) => {}
+        checkpatch::Checked::Ran(list) => {
+            for v in list {
+                let _ = writeln!(
+                    txt,
+                    "  {}: {} errors, {} warnings",
+                    v.patch, v.errors, v.warnings
+                );
+                for m in &v.messages {
+                    let _ = writeln!(txt, "      {m}");
+                }
+                json.push_str(&serde_json::to_string(
+                    &serde_json::json!({ "type": "checkpatch", "checkpatch": v }),
+                )?);
+                json.push('\n');
+            }
+        }
+    }
     write_file(&out.join("report.txt"), txt.as_bytes())?;
     write_file(&out.join("report.json"), json.as_bytes())
 }
@@ -1009,6 +1058,9 @@ mod tests {
             cc: Vec::new(),
             generic_arches: Vec::new(),
             defconfigs: BTreeMap::new(),
+            checkpatch: false,
+            callers_only: false,
+            top: "pgstat".into(),
         };
         let rules = crate::rule::bundled().unwrap();
         let mm = rules.iter().find(|r| r.id == "mm_walk_ops").unwrap();
@@ -1029,6 +1081,8 @@ mod tests {
         );
         // Headers take the subsystem of the rule's subject.
         assert_eq!(prefix(&["include/linux/mm.h"], &o, "generic", mm), "mm");
+        // A module's files sit at the top of its directory: they take its name.
+        assert_eq!(prefix(&["pgstat.c"], &o, "generic", mm), "pgstat");
         assert_eq!(
             prefix(&["include/linux/irqwalk.h"], &o, "generic", irq),
             "irq"

@@ -4,6 +4,7 @@
 //! configuration); `plan` turns proofs into byte edits; `check` re-reads the result.
 
 mod analyse;
+mod comments;
 mod find;
 mod flow;
 pub mod model;

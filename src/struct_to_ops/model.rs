@@ -19,6 +19,7 @@ pub enum Code {
     ReadAfterCall,
     ParseError,
     Guard,
+    Comment,
     Unsupported,
     Blocked,
 }
@@ -37,6 +38,7 @@ impl Code {
             Code::ReadAfterCall => "read-after-call",
             Code::ParseError => "parse-error",
             Code::Guard => "guard",
+            Code::Comment => "comment",
             Code::Unsupported => "unsupported",
             Code::Blocked => "blocked",
         }
