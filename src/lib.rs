@@ -261,6 +261,19 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
             .ok_or_else(|| anyhow::anyhow!("--prefix {p}: expected GROUP=PREFIX"))?;
         prefixes.insert(g.to_string(), v.to_string());
     }
+    let mut defconfigs = std::collections::BTreeMap::new();
+    for d in &a.defconfigs {
+        let (arch, name) = d
+            .split_once('=')
+            .filter(|(a, n)| !a.is_empty() && !n.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("--defconfig {d}: expected ARCH=NAME"))?;
+        defconfigs.insert(arch.to_string(), name.to_string());
+    }
+    for g in &a.generic_arches {
+        if emit::kbuild::toolchain(g).is_none() {
+            anyhow::bail!("--generic-arch {g}: no known toolchain for this ARCH");
+        }
+    }
     let progress = report::progress::Progress::start(!a.run.common.quiet && !a.run.common.json);
     let res = pipeline::run(&cfg);
     drop(progress);
@@ -280,6 +293,8 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         date,
         base_patch: a.base_patch.clone(),
         prefixes,
+        generic_arches: a.generic_arches.clone(),
+        defconfigs,
         reroll: a.reroll,
         subject_prefix: a.subject_prefix.clone(),
         to: a.to.clone(),
