@@ -155,7 +155,7 @@ fn fixtures_dir(r: &rule::Rule, given: Option<&std::path::Path>) -> Result<std::
 /// With `--target`, the rules its headers call for (told on stderr, with why), else all
 /// selected ones.
 fn target_rules(a: &RunArgs, err: &mut dyn Write) -> Result<Vec<rule::Rule>> {
-    let rules = rule::select(&a.rules)?;
+    let rules = rule::select_from(&a.rules, a.target.is_some())?;
     let Some(t) = &a.target else {
         return Ok(rules);
     };

@@ -82,33 +82,50 @@ fn the_module_as_written_builds_only_on_its_old_kernel() {
     }
 }
 
-#[test]
-fn the_module_converted_for_5_4_builds_there() {
+/// Convert the module for kernel `v`, compare with `expected-<v>/`, and compile it there.
+fn converts_and_builds(v: &str, rules: &[&str]) {
     let m = module();
-    let o = kcodemod(&["apply"], m.path(), "v5.4");
+    let o = kcodemod(&["apply"], m.path(), v);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains(
-            "rule mm_walk_ops: applies: include/linux/pagewalk.h has `struct mm_walk_ops {`"
-        ),
-        "{err}"
-    );
+    for r in rules {
+        assert!(err.contains(&format!("rule {r}: applies: ")), "{v}: {err}");
+    }
     assert!(err.contains("rule irq_walker_ops: skipped: "), "{err}");
     let got = std::fs::read_to_string(m.path().join("pgstat.c")).unwrap();
-    let want = std::fs::read_to_string(forward().join("expected-v5.4/pgstat.c")).unwrap();
-    assert_eq!(got, want);
+    let want = std::fs::read_to_string(forward().join(format!("expected-{v}/pgstat.c"))).unwrap();
+    assert_eq!(got, want, "{v}");
     // Callers only: nothing of the target's API is written into the module, and a second
     // run changes nothing.
     assert!(!got.contains("struct mm_walk_ops {"));
-    let again = kcodemod(&["diff"], m.path(), "v5.4");
+    let again = kcodemod(&["diff"], m.path(), v);
     assert_eq!(again.status.code(), Some(0));
     assert!(again.stdout.is_empty());
     for (cc, pkg) in COMPILERS {
-        if let Some(r) = builds(cc, pkg, &m.path().join("pgstat.c"), "v5.4") {
-            r.unwrap_or_else(|e| panic!("{cc} on v5.4: {e}"));
+        if let Some(r) = builds(cc, pkg, &m.path().join("pgstat.c"), v) {
+            r.unwrap_or_else(|e| panic!("{cc} on {v}: {e}"));
         }
     }
+}
+
+#[test]
+fn the_module_converted_for_5_4_builds_there() {
+    converts_and_builds("v5.4", &["mm_walk_ops"]);
+    // 5.4 has neither the pte_hole depth nor proc_ops: those rules are skipped, with why.
+    let o = kcodemod(&["diff"], module().path(), "v5.4");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("rule pte_hole_depth: skipped: include/linux/pagewalk.h lacks"),
+        "{err}"
+    );
+    assert!(err.contains("rule proc_ops: skipped: "), "{err}");
+}
+
+#[test]
+fn the_module_converted_for_6_1_builds_there() {
+    // Three migrations in one run, in rule order: the walker (5.4), then the depth of
+    // pte_hole and proc_ops (5.6).
+    converts_and_builds("v6.1", &["mm_walk_ops", "pte_hole_depth", "proc_ops"]);
 }
 
 #[test]

@@ -142,6 +142,7 @@ pub(super) struct RawRetypeRule {
     pub prefilter: Spanned<Vec<String>>,
     pub subject: String,
     pub retype: Spanned<RawRetype>,
+    pub target: Option<Spanned<super::raw::RawTarget>>,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +187,7 @@ pub(super) struct RawSignatureRule {
     pub prefilter: Spanned<Vec<String>>,
     pub subject: String,
     pub callback: Spanned<RawSignature>,
+    pub target: Option<Spanned<super::raw::RawTarget>>,
 }
 
 #[derive(Deserialize)]
