@@ -42,6 +42,9 @@ pub struct FileResult {
     /// The rewritten bytes, when anything changed.
     pub new: Option<Vec<u8>>,
     pub sites: Vec<Found>,
+    /// The text after each rule that changed it, in run order: a series of several
+    /// migrations gives each its own patch.
+    pub stages: Vec<(usize, Vec<u8>)>,
     /// The rules whose literals the file holds, in run order (the rules it was migrated with).
     pub rules: Vec<usize>,
     /// Why the file was skipped without analysis (generated, NUL bytes, parse timeout).
@@ -259,6 +262,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         original,
         new: None,
         sites: Vec::new(),
+        stages: Vec::new(),
         rules: rules.to_vec(),
         skipped: None,
         failed: false,
@@ -313,6 +317,9 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             let mut new = out.edits.apply(src);
             if let Some(t) = &cfg.target {
                 crate::includes::add_for_rule(&cfg.rules[r], t, &mut new);
+            }
+            if new != src {
+                res.stages.push((r, new.clone()));
             }
             cur = Some(new);
         }

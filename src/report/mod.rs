@@ -12,13 +12,20 @@ use crate::struct_to_ops::Outcome;
 
 /// The unified diff of one file, `a/` and `b/` prefixed, as `git apply` takes it.
 pub fn file_diff(f: &FileResult) -> Vec<u8> {
-    let Some(new) = &f.new else { return Vec::new() };
+    match &f.new {
+        Some(new) => bytes_diff(&f.rel, &f.original, new),
+        None => Vec::new(),
+    }
+}
+
+/// The unified diff of `rel` from `old` to `new` (a stage of a series of migrations).
+pub fn bytes_diff(rel: &str, old: &[u8], new: &[u8]) -> Vec<u8> {
     let diff = similar::TextDiff::configure()
         .algorithm(similar::Algorithm::Patience)
-        .diff_lines(&f.original[..], &new[..]);
+        .diff_lines(old, new);
     let mut out = Vec::new();
     out.extend_from_slice(
-        format!("diff --git a/{0} b/{0}\n--- a/{0}\n+++ b/{0}\n", f.rel).as_bytes(),
+        format!("diff --git a/{0} b/{0}\n--- a/{0}\n+++ b/{0}\n", rel).as_bytes(),
     );
     // similar's own writer re-encodes lines as UTF-8 text; kernel files are bytes, so the
     // hunks are written here from the diff's operations, line bytes as they are.
