@@ -190,7 +190,12 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
                 return res;
             }
         };
-        let out = struct_to_ops::migrate(&cfg.rules[r], src, &parsed, cfg.api);
+        let origin = struct_to_ops::headers::Origin {
+            tree: &cfg.tree,
+            file: path,
+            macros: &cfg.macros,
+        };
+        let out = struct_to_ops::migrate(&cfg.rules[r], src, &parsed, cfg.api, Some(origin));
         let c = &crate::report::progress::COUNTERS;
         c.parsed.fetch_add(1, Ordering::Relaxed);
         for s in &out.sites {

@@ -22,6 +22,8 @@ pub struct FileCtx<'a> {
     pub parsed: &'a Parsed,
     /// File-scope functions and the offset of their first declaration.
     pub functions: HashMap<Vec<u8>, usize>,
+    /// Functions declared by the headers the file includes.
+    pub included: super::headers::Included<'a>,
 }
 
 pub struct FnResult<'t> {
@@ -936,6 +938,16 @@ fn reads_of(src: &[u8], node: Node) -> Vec<Vec<u8>> {
     out
 }
 
+/// The function a callback value designates: `fn`, `&fn` or `(fn)`. A cast, a call or any other
+/// expression designates none (a cast of a function is rare enough to be left to a human).
+fn designated_function(value: Node) -> Option<Node> {
+    let mut n = unparen(value);
+    if n.kind() == "pointer_expression" && n.child(0).is_some_and(|o| o.kind() == "&") {
+        n = unparen(n.child_by_field_name("argument")?);
+    }
+    (n.kind() == "identifier").then_some(n)
+}
+
 fn is_primary(v: &str) -> bool {
     v.bytes()
         .all(|b| b == b'_' || b.is_ascii_alphanumeric() || b == b'>' || b == b'-' || b == b'.')
@@ -1039,9 +1051,16 @@ impl Resolver<'_, '_> {
                     return Ok(Value::Null);
                 }
                 let node = self.defs[(d - FIRST_DEF) as usize].node;
+                let Some(f) = designated_function(node) else {
+                    return Err(Flag::new(
+                        Code::NonConstantCallback,
+                        format!("`.{name}` = `{t}` is not a function designator"),
+                    ));
+                };
+                let f = String::from_utf8_lossy(text(self.ctx.src, f)).into_owned();
                 if self
                     .scopes
-                    .visible(t.as_bytes(), node.start_byte())
+                    .visible(f.as_bytes(), node.start_byte())
                     .is_some()
                 {
                     return Err(Flag::new(
@@ -1049,15 +1068,24 @@ impl Resolver<'_, '_> {
                         format!("`.{name}` = `{t}` is a local variable"),
                     ));
                 }
-                match self.ctx.functions.get(t.as_bytes()) {
-                    Some(&at) if at < self.insert_at => Ok(Value::Text(t)),
+                let declared = self
+                    .ctx
+                    .functions
+                    .get(f.as_bytes())
+                    .copied()
+                    .or_else(|| self.ctx.included.function(f.as_bytes()));
+                match declared {
+                    // `&fn` is the same constant as `fn`: one spelling, so equal sets share.
+                    Some(at) if at < self.insert_at => Ok(Value::Text(f)),
                     Some(_) => Err(Flag::new(
                         Code::NonConstantCallback,
                         format!("`.{name}` = `{t}`: the function is declared after the caller"),
                     )),
                     None => Err(Flag::new(
                         Code::NonConstantCallback,
-                        format!("`.{name}` = `{t}` is not a function of this file"),
+                        format!(
+                            "`.{name}` = `{t}` is not a function declared in this file or a header it includes"
+                        ),
                     )),
                 }
             }
