@@ -147,7 +147,9 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
     let whole = whole.or_else(|| split_guard(ctx, body, &groups)).or_else(|| {
         (groups.len() > MAX_GROUPS).then(|| Flag::new(Code::Guard, format!("{} preprocessor conditionals in the function (at most {MAX_GROUPS} are analysed)", groups.len())))
     });
-    // Calls whose walk is not a local of this function.
+    // Calls whose walk is not a local of this function. A name declared again in an inner
+    // block means the innermost declaration, as in C.
+    let scopes = Scopes::of(src, f);
     let mut owner: Vec<Option<usize>> = vec![None; calls.len()];
     for (i, c) in calls.iter().enumerate() {
         let arg = unparen(c.args[rule.entries[c.entry].walk_index]);
@@ -157,9 +159,10 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
         .flatten()
         .filter(|a| a.kind() == "identifier")
         .and_then(|a| {
-            walks.iter().position(|w| {
-                w.name.as_bytes() == text(src, a) && w.scope.contains(&a.start_byte())
-            })
+            let seen = scopes.visible(text(src, a), a.start_byte());
+            walks
+                .iter()
+                .position(|w| w.name.as_bytes() == text(src, a) && Some(w.ident) == seen)
         });
         owner[i] = local;
         if local.is_none() {
@@ -348,51 +351,26 @@ fn split_guard(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<Flag> {
     None
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk_verdict<'t>(
+/// The occurrences of a walk's name that refer to it: inner blocks that declare the name again
+/// (a walk of their own, or any other variable) keep theirs.
+fn own_idents<'t>(src: &[u8], body: Node<'t>, walk: &Walk, scopes: &Scopes) -> Vec<Node<'t>> {
+    find::idents_named(src, body, &walk.name, &walk.scope)
+        .into_iter()
+        .filter(|id| scopes.visible(walk.name.as_bytes(), id.start_byte()) == Some(walk.ident))
+        .collect()
+}
+
+/// Classify every use of the walk, or the first that stops it.
+fn classify_uses<'t>(
     ctx: &FileCtx<'t>,
-    f: Node<'t>,
-    fname: &str,
-    body: Node<'t>,
-    groups: &[usize],
     walk: &Walk<'t>,
-    walks: &[Walk<'t>],
+    idents: &[Node<'t>],
     calls: &[Call<'t>],
     mine: &[usize],
-) -> Verdict<Option<WalkPlan<'t>>> {
+) -> Verdict<Vec<(Node<'t>, Use)>> {
     let (rule, src) = (ctx.rule, ctx.src);
-    if walks.iter().any(|o| {
-        !std::ptr::eq(o, walk)
-            && o.name == walk.name
-            && (o.scope.contains(&walk.scope.start) || walk.scope.contains(&o.scope.start))
-    }) {
-        return Err(Flag::new(
-            Code::Unsupported,
-            format!("two walks named `{}` with overlapping scopes", walk.name),
-        ));
-    }
-    // A walk that sets a field only the new struct has is new-API code: not ours.
-    let sets_new_field = walk.init.is_some_and(|init| {
-        named_children(init).iter().any(|m| {
-            m.kind() == "initializer_pair"
-                && m.child_by_field_name("designator")
-                    .and_then(|d| d.named_child(0))
-                    .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
-        })
-    }) || find::idents_named(src, body, &walk.name, &walk.scope)
-        .iter()
-        .any(|id| {
-            id.parent()
-                .filter(|p| p.kind() == "field_expression")
-                .and_then(|p| p.child_by_field_name("field"))
-                .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
-        });
-    if sets_new_field {
-        return Ok(None);
-    }
-    // Classify every use.
-    let mut uses: Vec<(Node, Use)> = Vec::new();
-    for id in find::idents_named(src, body, &walk.name, &walk.scope) {
+    let mut uses = Vec::new();
+    for &id in idents {
         let u = find::classify(rule, src, id, calls)
             .map_err(|fl| fl.at(line_of(src, id.start_byte())))?;
         if matches!(u, Use::Decl) {
@@ -415,6 +393,53 @@ fn walk_verdict<'t>(
         }
         uses.push((id, u));
     }
+    Ok(uses)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_verdict<'t>(
+    ctx: &FileCtx<'t>,
+    f: Node<'t>,
+    fname: &str,
+    body: Node<'t>,
+    groups: &[usize],
+    walk: &Walk<'t>,
+    walks: &[Walk<'t>],
+    calls: &[Call<'t>],
+    mine: &[usize],
+) -> Verdict<Option<WalkPlan<'t>>> {
+    let (rule, src) = (ctx.rule, ctx.src);
+    // Two walks of one name in one block (under #if/#else arms) cannot be told apart by scope;
+    // a walk in an inner block that declares the name again can.
+    if walks
+        .iter()
+        .any(|o| !std::ptr::eq(o, walk) && o.name == walk.name && o.scope.end == walk.scope.end)
+    {
+        return Err(Flag::new(
+            Code::Unsupported,
+            format!("two walks named `{}` declared in one block", walk.name),
+        ));
+    }
+    let scopes = Scopes::of(src, f);
+    let idents = own_idents(src, body, walk, &scopes);
+    // A walk that sets a field only the new struct has is new-API code: not ours.
+    let sets_new_field = walk.init.is_some_and(|init| {
+        named_children(init).iter().any(|m| {
+            m.kind() == "initializer_pair"
+                && m.child_by_field_name("designator")
+                    .and_then(|d| d.named_child(0))
+                    .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
+        })
+    }) || idents.iter().any(|id| {
+        id.parent()
+            .filter(|p| p.kind() == "field_expression")
+            .and_then(|p| p.child_by_field_name("field"))
+            .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
+    });
+    if sets_new_field {
+        return Ok(None);
+    }
+    let uses = classify_uses(ctx, walk, &idents, calls, mine)?;
     // Definitions: initializer members, then stores.
     let mut defs: Vec<Def> = Vec::new();
     let mut members: Vec<(usize, u32, usize)> = Vec::new(); // field, def, offset
@@ -661,7 +686,7 @@ fn walk_verdict<'t>(
         ctx,
         defs: &defs,
         insert_at: insertion_point(src, f),
-        scopes: Scopes::of(src, f),
+        scopes,
     };
     // Per call: argument field values (one text over every configuration) and callback combos.
     let mut call_plans = Vec::new();
