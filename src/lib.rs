@@ -267,7 +267,7 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
         EXIT_INTERRUPTED
     } else if res.errors() > 0 {
         EXIT_ERROR
-    } else if mode == Mode::Check && res.sites().next().is_some() {
+    } else if mode == Mode::Check && res.findings() > 0 {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -70,8 +70,18 @@ impl RunResult {
     }
     pub fn flagged(&self) -> usize {
         self.sites()
-            .filter(|(_, s)| s.site.outcome != Outcome::Converted)
+            .filter(|(_, s)| matches!(s.site.outcome, Outcome::Flagged(_)))
             .count()
+    }
+    /// Old-API code that already sits beside the new API under a version check.
+    pub fn compat(&self) -> usize {
+        self.sites()
+            .filter(|(_, s)| s.site.outcome == Outcome::Compat)
+            .count()
+    }
+    /// Sites still to convert or to look at (what `check` fails on).
+    pub fn findings(&self) -> usize {
+        self.converted() + self.flagged()
     }
     /// Paths that could not be read or analysed: they make the exit code 2.
     pub fn errors(&self) -> usize {
@@ -199,10 +209,10 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         let c = &crate::report::progress::COUNTERS;
         c.parsed.fetch_add(1, Ordering::Relaxed);
         for s in &out.sites {
-            let n = if s.outcome == Outcome::Converted {
-                &c.converted
-            } else {
-                &c.flagged
+            let n = match s.outcome {
+                Outcome::Converted => &c.converted,
+                Outcome::Flagged(_) => &c.flagged,
+                Outcome::Compat => continue,
             };
             n.fetch_add(1, Ordering::Relaxed);
         }

@@ -62,7 +62,11 @@ pub struct Written {
 
 pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Result<Written> {
     // A series is one migration: its subjects, bodies and cover letter speak of one rule.
-    let mut fired: Vec<usize> = run.sites().map(|(_, s)| s.rule).collect();
+    let mut fired: Vec<usize> = run
+        .sites()
+        .filter(|(_, s)| s.site.outcome != Outcome::Compat)
+        .map(|(_, s)| s.rule)
+        .collect();
     fired.sort();
     fired.dedup();
     if fired.len() > 1 {
@@ -393,6 +397,7 @@ fn body(rule: &Rule, changed: &[&FileResult], files: &[usize], split: bool) -> S
                 Outcome::Converted => {
                     let _ = writeln!(conv, "  {}:{} {}", f.rel, s.site.line, s.site.function);
                 }
+                Outcome::Compat => {}
                 Outcome::Flagged(fl) => {
                     let _ = writeln!(flag, "  {}:{} {}:", f.rel, s.site.line, s.site.function);
                     for l in wrap(&format!("{} [{}]", fl.why, fl.code)).lines() {

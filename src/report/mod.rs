@@ -122,12 +122,16 @@ pub fn diagnostics(
 pub fn summary(run: &RunResult) -> String {
     let changed = run.files.iter().filter(|f| f.new.is_some()).count();
     format!(
-        "kcodemod: {} files read, {} parsed, {} changed; {} sites converted, {} flagged; {} functions with unexplained parse errors; {} errors",
+        "kcodemod: {} files read, {} parsed, {} changed; {} sites converted, {} flagged{}; {} functions with unexplained parse errors; {} errors",
         run.files_read,
         run.candidates,
         changed,
         run.converted(),
         run.flagged(),
+        match run.compat() {
+            0 => String::new(),
+            n => format!(", {n} already on both APIs (compat)"),
+        },
         run.parse_error_functions(),
         run.errors()
     )
@@ -160,6 +164,7 @@ impl<'a> SiteRecord<'a> {
         let (status, code, reason) = match &s.site.outcome {
             Outcome::Converted => ("converted", None, None),
             Outcome::Flagged(fl) => ("flagged", Some(fl.code.as_str()), Some(fl.why.as_str())),
+            Outcome::Compat => ("compat", None, None),
         };
         SiteRecord {
             kind: "site",
@@ -192,6 +197,8 @@ struct SummaryRecord {
     files_changed: usize,
     converted: usize,
     flagged: usize,
+    /// Old-API sites beside the new API under a version check (not findings).
+    compat: usize,
     parse_error_functions: usize,
     errors: usize,
 }
@@ -234,6 +241,7 @@ pub fn json(run: &RunResult, rules: &[crate::rule::Rule], w: &mut dyn Write) -> 
         files_changed: run.files.iter().filter(|f| f.new.is_some()).count(),
         converted: run.converted(),
         flagged: run.flagged(),
+        compat: run.compat(),
         parse_error_functions: run.parse_error_functions(),
         errors: run.errors(),
     };

@@ -24,6 +24,8 @@ pub struct FileCtx<'a> {
     pub functions: HashMap<Vec<u8>, usize>,
     /// Functions declared by the headers the file includes.
     pub included: super::headers::Included<'a>,
+    /// Arms of version checks in a file that writes both APIs.
+    pub compat: super::compat::VersionArms,
 }
 
 pub struct FnResult<'t> {
@@ -150,6 +152,10 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
     // Calls whose walk is not a local of this function. A name declared again in an inner
     // block means the innermost declaration, as in C.
     let scopes = Scopes::of(src, f);
+    let compat_walk: Vec<bool> = walks
+        .iter()
+        .map(|w| is_compat(ctx, body, w, &scopes))
+        .collect();
     let mut owner: Vec<Option<usize>> = vec![None; calls.len()];
     for (i, c) in calls.iter().enumerate() {
         let arg = unparen(c.args[rule.entries[c.entry].walk_index]);
@@ -165,7 +171,9 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
                 .position(|w| w.name.as_bytes() == text(src, a) && Some(w.ident) == seen)
         });
         owner[i] = local;
-        if local.is_none() {
+        if local.is_none() && ctx.compat.contains(c.node.start_byte()) {
+            res.sites.push(site(c.node.start_byte(), Outcome::Compat));
+        } else if local.is_none() {
             let why = whole.clone().unwrap_or_else(|| {
                 Flag::new(
                     Code::NotLocal,
@@ -182,6 +190,15 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
     }
     for (wi, walk) in walks.iter().enumerate() {
         let mine: Vec<usize> = (0..calls.len()).filter(|&i| owner[i] == Some(wi)).collect();
+        if compat_walk[wi] {
+            let at: Vec<usize> = match mine.is_empty() {
+                true => vec![walk.decl.start_byte()],
+                false => mine.iter().map(|&i| calls[i].node.start_byte()).collect(),
+            };
+            res.sites
+                .extend(at.into_iter().map(|a| site(a, Outcome::Compat)));
+            continue;
+        }
         let verdict = match &whole {
             Some(flag) => Err(flag.clone()),
             None => walk_verdict(ctx, f, &name, body, &groups, walk, &walks, &calls, &mine)
@@ -349,6 +366,17 @@ fn split_guard(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<Flag> {
         }
     }
     None
+}
+
+/// Is the walk (its declaration, an initializer member or a use) in an arm of a version check
+/// of a file that writes both APIs? Then it is the old side of code migrated already.
+fn is_compat(ctx: &FileCtx, body: Node, walk: &Walk, scopes: &Scopes) -> bool {
+    let inside = |n: &Node| ctx.compat.contains(n.start_byte());
+    inside(&walk.decl)
+        || walk
+            .init
+            .is_some_and(|i| named_children(i).iter().any(inside))
+        || own_idents(ctx.src, body, walk, scopes).iter().any(inside)
 }
 
 /// The occurrences of a walk's name that refer to it: inner blocks that declare the name again

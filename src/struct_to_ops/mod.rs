@@ -4,6 +4,7 @@
 //! configuration); `plan` turns proofs into byte edits; `check` re-reads the result.
 
 mod analyse;
+mod compat;
 mod find;
 mod flow;
 pub mod headers;
@@ -82,6 +83,7 @@ pub fn migrate(
         parsed,
         functions: find::file_functions(src, root),
         included: headers::Included::new(origin, src),
+        compat: compat::VersionArms::of(rule, src, parsed),
     };
     for f in &functions {
         let fcalls: Vec<find::Call> = calls

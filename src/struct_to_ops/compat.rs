@@ -1,0 +1,50 @@
+//! Code that already handles both APIs: old-API code inside an arm of a kernel version check
+//! (`#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 4, 0)` … `#else` … `#endif`), in a file that
+//! writes the new API under such a check too. It is migrated already: the analysis leaves it
+//! byte-identical and reports it as compat, never as a site to convert or flag.
+
+use std::ops::Range;
+
+use crate::parse::Parsed;
+use crate::parse::lex::words;
+use crate::rule::Rule;
+
+/// The bodies of every arm of the file's version checks, when the file handles both APIs
+/// (else none).
+pub struct VersionArms {
+    arms: Vec<Range<usize>>,
+}
+
+/// Words of a conditional that make it a kernel version check.
+const VERSION_WORDS: &[&[u8]] = &[b"LINUX_VERSION_CODE", b"KERNEL_VERSION"];
+
+impl VersionArms {
+    pub fn of(rule: &Rule, src: &[u8], parsed: &Parsed) -> VersionArms {
+        let dirs = &parsed.directives;
+        let arms: Vec<Range<usize>> = dirs
+            .groups
+            .iter()
+            .filter(|g| {
+                g.arms
+                    .iter()
+                    .any(|a| words(src, a.line.clone()).any(|w| VERSION_WORDS.contains(&&src[w])))
+            })
+            .flat_map(|g| g.arms.iter().map(|a| a.body.clone()))
+            .collect();
+        // The new API written under a check: its ops struct named in code (a #define's body
+        // counts: a macro that picks the call form is code too).
+        let new_api = arms.iter().any(|body| {
+            words(src, body.clone()).any(|w| {
+                &src[w.clone()] == rule.ops_struct.as_bytes() && !parsed.lexed.inside_text(&w)
+            })
+        });
+        VersionArms {
+            arms: if new_api { arms } else { Vec::new() },
+        }
+    }
+
+    /// Is `offset` inside an arm of a version check of a file that handles both APIs?
+    pub fn contains(&self, offset: usize) -> bool {
+        self.arms.iter().any(|a| a.contains(&offset))
+    }
+}
