@@ -9,12 +9,10 @@ use tree_sitter::Node;
 
 use super::find::{self, Call, Walk, named_children, unparen, visit};
 use super::flow::{self, At, CLOBBER, DEFAULT, Ev, FIRST_DEF, Facts, Observed, State, UNDEF};
+use super::guards;
 use super::model::{Code, Flag, Outcome, Site, Use, Verdict};
 use crate::parse::{Parsed, line_of, line_start, text};
 use crate::rule::{NewArg, Role, Rule};
-
-/// The most preprocessor conditionals inside one function the analysis enumerates.
-const MAX_GROUPS: usize = 6;
 
 pub struct FileCtx<'a> {
     pub rule: &'a Rule,
@@ -145,10 +143,8 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
         res.unexplained_parse_error = true;
         Flag::new(Code::ParseError, why).at(line_of(src, at))
     });
+    // Conditionals are judged per walk (guards.rs): most cannot change what reaches a call.
     let groups = ctx.parsed.directives.groups_within(&body.byte_range());
-    let whole = whole.or_else(|| split_guard(ctx, body, &groups)).or_else(|| {
-        (groups.len() > MAX_GROUPS).then(|| Flag::new(Code::Guard, format!("{} preprocessor conditionals in the function (at most {MAX_GROUPS} are analysed)", groups.len())))
-    });
     // Calls whose walk is not a local of this function. A name declared again in an inner
     // block means the innermost declaration, as in C.
     let scopes = Scopes::of(src, f);
@@ -258,20 +254,7 @@ fn touches_unreadable(src: &[u8], f: Node, plan: &WalkPlan) -> Verdict<()> {
     if bad.is_empty() {
         return Ok(());
     }
-    let lists = plan
-        .calls
-        .iter()
-        .filter_map(|c| c.node.child_by_field_name("arguments"))
-        .map(|l| l.byte_range());
-    let touched = plan
-        .deletes
-        .iter()
-        .cloned()
-        .chain(plan.assigns.iter().map(|a| a.0.clone()))
-        .chain(plan.reads.iter().map(|r| r.0.clone()))
-        .chain(lists)
-        .chain(std::iter::once(plan.decl.clone()));
-    for r in touched {
+    for r in edited_ranges(plan) {
         if let Some(e) = bad.iter().find(|e| {
             if e.is_empty() {
                 r.start <= e.start && e.start <= r.end
@@ -333,39 +316,70 @@ fn parse_trouble(ctx: &FileCtx, f: Node, walks: &[&str]) -> Option<(usize, Strin
     found
 }
 
-/// A conditional group inside the body whose directive lines do not sit between whole
-/// statements or initializer members splits a construct: its arms cannot be reasoned about.
-fn split_guard(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<Flag> {
-    let dirs = &ctx.parsed.directives;
-    for &g in groups {
-        let group = &dirs.groups[g];
-        let mut container: Option<Node> = None;
-        for line in group
-            .arms
-            .iter()
-            .map(|a| a.line.clone())
-            .chain(std::iter::once(group.end.clone()))
-        {
-            let n = body
-                .named_descendant_for_byte_range(line.start, line.end.max(line.start + 1) - 1)
-                .unwrap_or(body);
-            let ok = matches!(
-                n.kind(),
-                "compound_statement" | "initializer_list" | "case_statement"
-            );
-            if !ok || container.is_some_and(|c| c != n) {
-                return Some(
-                    Flag::new(
-                        Code::Guard,
-                        "a conditional splits a statement or expression",
-                    )
-                    .at(line_of(ctx.src, line.start)),
-                );
-            }
-            container = Some(n);
-        }
+/// An argument field with one value per configuration, decided by one conditional: the call
+/// cannot carry a guard in its argument list, so say which conditional it depends on.
+fn by_config(
+    resolver: &Resolver,
+    groups: &[usize],
+    configs: &[Vec<usize>],
+    per: &[Option<&State>],
+    field: usize,
+    at: usize,
+) -> Option<Flag> {
+    let one: Vec<Option<String>> = per
+        .iter()
+        .map(|st| {
+            let vals: BTreeSet<(u32, bool)> = (*st)?.iter().map(|t| t[field]).collect();
+            resolver.argument(field, &vals, "at the call", at).ok()
+        })
+        .collect();
+    if per
+        .iter()
+        .zip(&one)
+        .any(|(st, v)| st.is_some() && v.is_none())
+    {
+        return None; // ambiguous within a configuration: the plain flag says it
     }
-    None
+    let gi = (0..groups.len()).find(|&gi| {
+        let mut by_arm: HashMap<usize, &Option<String>> = HashMap::new();
+        one.iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_some())
+            .all(|(k, v)| *by_arm.entry(configs[k][gi]).or_insert(v) == v)
+    })?;
+    let ctx = resolver.ctx;
+    let grp = &ctx.parsed.directives.groups[groups[gi]];
+    let open = String::from_utf8_lossy(ctx.src[grp.arms[0].line.clone()].trim_ascii());
+    let vals: BTreeSet<&String> = one.iter().flatten().collect();
+    let vals: Vec<String> = vals.iter().map(|v| format!("`{v}`")).collect();
+    Some(
+        Flag::new(
+            Code::Guard,
+            format!(
+                "`.{}` is {} depending on `{open}`, and a call argument cannot carry a guard",
+                ctx.rule.fields[field].name,
+                vals.join(" or ")
+            ),
+        )
+        .at(line_of(ctx.src, grp.arms[0].line.start)),
+    )
+}
+
+/// The bytes a plan replaces or deletes.
+fn edited_ranges(plan: &WalkPlan) -> Vec<Range<usize>> {
+    let lists = plan
+        .calls
+        .iter()
+        .filter_map(|c| c.node.child_by_field_name("arguments"))
+        .map(|l| l.byte_range());
+    plan.deletes
+        .iter()
+        .cloned()
+        .chain(plan.assigns.iter().map(|a| a.0.clone()))
+        .chain(plan.reads.iter().map(|r| r.0.clone()))
+        .chain(lists)
+        .chain(std::iter::once(plan.decl.clone()))
+        .collect()
 }
 
 /// Is the walk (its declaration, an initializer member or a use) in an arm of a version check
@@ -388,6 +402,34 @@ fn own_idents<'t>(src: &[u8], body: Node<'t>, walk: &Walk, scopes: &Scopes) -> V
         .collect()
 }
 
+/// `&w` given to an entry point whose argument list a conditional splits: the arity the parse
+/// view sees is no configuration's, so the call was not recognised. Say so, at the conditional.
+fn split_entry_call(ctx: &FileCtx, id: Node) -> Option<Flag> {
+    let mut n = id.parent()?;
+    while n.kind() != "argument_list" {
+        n = n.parent().filter(|p| p.kind() != "compound_statement")?;
+    }
+    let call = n.parent().filter(|c| c.kind() == "call_expression")?;
+    let name = call
+        .child_by_field_name("function")
+        .map(|f| text(ctx.src, f))?;
+    if !ctx.rule.entries.iter().any(|e| e.name.as_bytes() == name) {
+        return None;
+    }
+    let line = ctx
+        .parsed
+        .directives
+        .lines()
+        .find(|l| n.byte_range().contains(&l.start))?;
+    Some(
+        Flag::new(
+            Code::Guard,
+            "a conditional inside the entry point's argument list",
+        )
+        .at(line_of(ctx.src, line.start)),
+    )
+}
+
 /// Classify every use of the walk, or the first that stops it.
 fn classify_uses<'t>(
     ctx: &FileCtx<'t>,
@@ -399,8 +441,9 @@ fn classify_uses<'t>(
     let (rule, src) = (ctx.rule, ctx.src);
     let mut uses = Vec::new();
     for &id in idents {
-        let u = find::classify(rule, src, id, calls)
-            .map_err(|fl| fl.at(line_of(src, id.start_byte())))?;
+        let u = find::classify(rule, src, id, calls).map_err(|fl| {
+            split_entry_call(ctx, id).unwrap_or_else(|| fl.at(line_of(src, id.start_byte())))
+        })?;
         if matches!(u, Use::Decl) {
             return Err(Flag::new(
                 Code::Unsupported,
@@ -430,7 +473,7 @@ fn walk_verdict<'t>(
     f: Node<'t>,
     fname: &str,
     body: Node<'t>,
-    groups: &[usize],
+    all_groups: &[usize],
     walk: &Walk<'t>,
     walks: &[Walk<'t>],
     calls: &[Call<'t>],
@@ -450,6 +493,10 @@ fn walk_verdict<'t>(
     }
     let scopes = Scopes::of(src, f);
     let idents = own_idents(src, body, walk, &scopes);
+    let own: Vec<usize> = idents.iter().map(|n| n.start_byte()).collect();
+    let relevance = guards::relevance(ctx, body, all_groups, &walk.decl.byte_range(), &own);
+    guards::check(ctx, body, &relevance)?;
+    let groups = &relevance.relevant[..];
     // A walk that sets a field only the new struct has is new-API code: not ours.
     let sets_new_field = walk.init.is_some_and(|init| {
         named_children(init).iter().any(|m| {
@@ -740,10 +787,19 @@ fn walk_verdict<'t>(
         for a in &entry.new_args {
             if let NewArg::Field(fi) = *a {
                 let vals: BTreeSet<(u32, bool)> = all.iter().map(|t| t[fi]).collect();
-                fields.insert(
-                    fi,
-                    resolver.argument(fi, &vals, "at the call", call.node.start_byte())?,
-                );
+                let at = call.node.start_byte();
+                let v =
+                    resolver
+                        .argument(fi, &vals, "at the call", at)
+                        .map_err(|flag| match flag.code {
+                            Code::AmbiguousValue => {
+                                let per: Vec<Option<&State>> =
+                                    observed.iter().map(|o| o.calls.get(&c)).collect();
+                                by_config(&resolver, groups, &configs, &per, fi, at).unwrap_or(flag)
+                            }
+                            _ => flag,
+                        })?;
+                fields.insert(fi, v);
             }
         }
         combos.push(per_cfg);
@@ -948,6 +1004,7 @@ fn walk_verdict<'t>(
         }
     }
     plan.calls = call_plans;
+    guards::untouched(ctx, &relevance.free, &edited_ranges(&plan))?;
     Ok(Some(plan))
 }
 

@@ -7,6 +7,7 @@ mod analyse;
 mod compat;
 mod find;
 mod flow;
+mod guards;
 pub mod headers;
 pub mod model;
 mod plan;
