@@ -1,6 +1,7 @@
 //! Which preprocessor conditionals of a function matter to one walk. A conditional whose arms
 //! hold none of the walk's uses or its declaration, no entry-point call and no control
-//! transfer (`goto`, `return`, `break`, `continue`, `case`, `default`, a label) cannot change
+//! transfer (`goto`, `return`, `break`, `continue` not under an `if` the arm opens itself;
+//! `case`, `default`, a label) cannot change
 //! which store reaches which call: it needs no configuration of its own, and may split a
 //! statement (an `else if` arm, a string or an argument list, a condition) freely, as long as
 //! the rewrite does not edit bytes around it. Only the others are enumerated and counted.
@@ -18,15 +19,14 @@ use crate::parse::line_of;
 /// dataflow run over the function: at most 3^6 when each has two arms and an implicit third).
 pub const MAX_GROUPS: usize = 6;
 
-/// Words that transfer control, or mark a place control is transferred to.
-const JUMPS: &[&[u8]] = &[
-    b"goto",
-    b"return",
-    b"break",
-    b"continue",
-    b"case",
-    b"default",
-];
+/// Words that mark a place control is transferred to (jumps and labels are read from the tree).
+const TARGETS: &[&[u8]] = &[b"case", b"default"];
+
+/// A jump statement, with the start of every `if` around it (inside the body).
+struct Jump {
+    at: usize,
+    ifs: Vec<usize>,
+}
 
 /// What one walk's conditionals are: the relevant ones (enumerated), the rest (free).
 pub struct Relevance {
@@ -45,21 +45,32 @@ pub fn relevance(
 ) -> Relevance {
     let (src, dirs) = (ctx.src, &ctx.parsed.directives);
     let mut labels = Vec::new();
-    visit(body, &mut |n| {
-        if n.kind() == "labeled_statement"
-            && let Some(l) = n.child_by_field_name("label")
-        {
-            labels.push(l.start_byte());
+    let mut jumps = Vec::new();
+    visit(body, &mut |n| match n.kind() {
+        "labeled_statement" => {
+            labels.extend(n.child_by_field_name("label").map(|l| l.start_byte()))
         }
+        "return_statement" | "goto_statement" | "break_statement" | "continue_statement" => jumps
+            .push(Jump {
+                at: n.start_byte(),
+                ifs: enclosing_ifs(n, body),
+            }),
+        _ => {}
     });
+    // A jump under an `if` that the same arm opens is taken only when that condition holds:
+    // without the arm, the paths are those where it does not, which the view has too.
+    let loose = |arm: &Range<usize>, j: &Jump| {
+        arm.contains(&j.at) && !j.ifs.iter().any(|i| arm.contains(i))
+    };
     let matters = |arm: &Range<usize>| {
         let overlaps = decl.start < arm.end && arm.start < decl.end;
         overlaps
             || uses.iter().chain(&labels).any(|u| arm.contains(u))
+            || jumps.iter().any(|j| loose(arm, j))
             || crate::parse::lex::words(src, arm.clone()).any(|w| {
                 let word = &src[w.clone()];
                 !ctx.parsed.lexed.inside_text(&w)
-                    && (JUMPS.contains(&word)
+                    && (TARGETS.contains(&word)
                         || ctx.rule.entries.iter().any(|e| e.name.as_bytes() == word))
             })
     };
@@ -67,6 +78,22 @@ pub fn relevance(
         .iter()
         .partition(|&&g| dirs.groups[g].arms.iter().any(|a| matters(&a.body)));
     Relevance { relevant, free }
+}
+
+/// Starts of the `if` statements around `n`, up to `body`.
+fn enclosing_ifs(n: Node, body: Node) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut p = n.parent();
+    while let Some(x) = p {
+        if x == body {
+            break;
+        }
+        if x.kind() == "if_statement" {
+            out.push(x.start_byte());
+        }
+        p = x.parent();
+    }
+    out
 }
 
 /// The relevant conditionals must sit between whole statements or initializer members (each
