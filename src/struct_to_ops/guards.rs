@@ -32,6 +32,9 @@ struct Jump {
 pub struct Relevance {
     pub relevant: Vec<usize>,
     pub free: Vec<usize>,
+    /// Conditionals with nothing of the walk's in them that split a statement such that, in
+    /// some configuration, code outside them would nest differently: flagged.
+    pub reshaping: Vec<usize>,
 }
 
 /// Split `groups` (inside `body`) into those that may change `walk`'s verdict and the rest.
@@ -74,10 +77,98 @@ pub fn relevance(
                         || ctx.rule.entries.iter().any(|e| e.name.as_bytes() == word))
             })
     };
-    let (relevant, free) = groups
+    let (relevant, maybe_free): (Vec<usize>, Vec<usize>) = groups
         .iter()
         .partition(|&&g| dirs.groups[g].arms.iter().any(|a| matters(&a.body)));
-    Relevance { relevant, free }
+    // A free conditional between whole statements removes whole statements; one that splits
+    // a statement must leave everything outside its arms nested as it was, in every
+    // configuration (`if (a)` / `#ifdef X` / `foo();` / `#endif` / `store;` would make the
+    // store conditional without X).
+    let (free, reshaping) = maybe_free
+        .into_iter()
+        .partition(|&g| split(ctx, body, &[g]).is_none() || keeps_structure(ctx, body, g));
+    Relevance {
+        relevant,
+        free,
+        reshaping,
+    }
+}
+
+/// Does every configuration of conditional `g` nest the statements outside its arms as the
+/// parse view (all arms present) does? Ancestors that start inside an arm are left out: an
+/// `if` header or `else if` branch the arm removes takes nothing else with it.
+fn keeps_structure(ctx: &FileCtx, body: Node, g: usize) -> bool {
+    let grp = &ctx.parsed.directives.groups[g];
+    let arms: Vec<Range<usize>> = grp.arms.iter().map(|a| a.body.clone()).collect();
+    let Some(f) = body.parent() else {
+        return false;
+    };
+    let want = nesting(body, &arms);
+    let kept: Vec<Option<usize>> = (0..arms.len())
+        .map(Some)
+        .chain((!grp.has_else()).then_some(None))
+        .collect();
+    kept.into_iter().all(|keep| {
+        let mut view = ctx.parsed.view.clone();
+        for (i, a) in arms.iter().enumerate() {
+            if Some(i) != keep {
+                for b in &mut view[a.clone()] {
+                    if *b != b'\n' && *b != b'\r' {
+                        *b = b' ';
+                    }
+                }
+            }
+        }
+        let Ok(tree) = crate::parse::parse_bytes(&view, std::time::Duration::from_secs(2)) else {
+            return false;
+        };
+        let mut n = tree
+            .root_node()
+            .descendant_for_byte_range(f.start_byte(), f.start_byte());
+        while let Some(x) = n {
+            if x.kind() == "function_definition" && x.start_byte() == f.start_byte() {
+                break;
+            }
+            n = x.parent();
+        }
+        n.and_then(|x| x.child_by_field_name("body"))
+            .is_some_and(|b| !b.has_error() && nesting(b, &arms) == want)
+    })
+}
+
+/// A statement (start, kind id) and the (start, kind id) of its ancestors.
+type Nested = (usize, u16, Vec<(usize, u16)>);
+
+/// For each statement starting outside `arms`: its kind and its ancestors (start, kind) up to
+/// the body, leaving out those that start inside an arm, and labels.
+fn nesting(body: Node, arms: &[Range<usize>]) -> Vec<Nested> {
+    let inside = |o: usize| arms.iter().any(|a| a.contains(&o));
+    let mut out = Vec::new();
+    visit(body, &mut |n| {
+        let k = n.kind();
+        if !(k.ends_with("_statement") || k == "declaration" || k == "else_clause")
+            || k == "labeled_statement"
+            || inside(n.start_byte())
+        {
+            return;
+        }
+        let mut chain = Vec::new();
+        let mut p = n.parent();
+        while let Some(x) = p {
+            // A label marks a place, not a nesting: `out:` labels the next statement
+            // whichever it is, at the same place.
+            if !inside(x.start_byte()) && x.kind() != "labeled_statement" {
+                chain.push((x.start_byte(), x.kind_id()));
+            }
+            if x == body {
+                break;
+            }
+            p = x.parent();
+        }
+        out.push((n.start_byte(), n.kind_id(), chain));
+    });
+    out.sort();
+    out
 }
 
 /// Starts of the `if` statements around `n`, up to `body`.
@@ -99,6 +190,17 @@ fn enclosing_ifs(n: Node, body: Node) -> Vec<usize> {
 /// The relevant conditionals must sit between whole statements or initializer members (each
 /// configuration's control flow is read from one tree), and be few enough to enumerate.
 pub fn check(ctx: &FileCtx, body: Node, r: &Relevance) -> Verdict<()> {
+    if let Some(&g) = r.reshaping.first() {
+        let line = ctx.parsed.directives.groups[g].arms[0].line.clone();
+        return Err(Flag::new(
+            Code::Guard,
+            format!(
+                "`{}` splits a statement so that, in some configuration, code outside it nests differently",
+                src_line(ctx.src, line.clone())
+            ),
+        )
+        .at(line_of(ctx.src, line.start)));
+    }
     if let Some(flag) = split(ctx, body, &r.relevant) {
         return Err(flag);
     }
