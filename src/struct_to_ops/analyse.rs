@@ -386,11 +386,23 @@ fn edited_ranges(plan: &WalkPlan) -> Vec<Range<usize>> {
 /// of a file that writes both APIs? Then it is the old side of code migrated already.
 fn is_compat(ctx: &FileCtx, body: Node, walk: &Walk, scopes: &Scopes) -> bool {
     let inside = |n: &Node| ctx.compat.contains(n.start_byte());
+    let idents = own_idents(ctx.src, body, walk, scopes);
     inside(&walk.decl)
         || walk
             .init
             .is_some_and(|i| named_children(i).iter().any(inside))
-        || own_idents(ctx.src, body, walk, scopes).iter().any(inside)
+        || idents.iter().any(inside)
+        || idents.iter().any(|id| {
+            // Given to a macro that a version check defines once per API.
+            let call = id
+                .parent()
+                .filter(|p| p.kind() == "pointer_expression")
+                .and_then(|p| p.parent())
+                .filter(|l| l.kind() == "argument_list")
+                .and_then(|l| l.parent())
+                .and_then(|c| c.child_by_field_name("function"));
+            call.is_some_and(|f| ctx.compat.picks_call_form(text(ctx.src, f)))
+        })
 }
 
 /// The occurrences of a walk's name that refer to it: inner blocks that declare the name again

@@ -6,13 +6,15 @@
 use std::ops::Range;
 
 use crate::parse::Parsed;
-use crate::parse::lex::words;
+use crate::parse::lex::{is_ident_byte, words};
 use crate::rule::Rule;
 
 /// The bodies of every arm of the file's version checks, when the file handles both APIs
 /// (else none).
 pub struct VersionArms {
     arms: Vec<Range<usize>>,
+    /// Function-like macros defined inside those arms (they pick the call form).
+    macros: Vec<Vec<u8>>,
 }
 
 /// Words of a conditional that make it a kernel version check.
@@ -38,9 +40,29 @@ impl VersionArms {
                 &src[w.clone()] == rule.ops_struct.as_bytes() && !parsed.lexed.inside_text(&w)
             })
         });
-        VersionArms {
-            arms: if new_api { arms } else { Vec::new() },
+        if !new_api {
+            return VersionArms {
+                arms: Vec::new(),
+                macros: Vec::new(),
+            };
         }
+        let macros = parsed
+            .lexed
+            .directives()
+            .filter(|d| arms.iter().any(|a| a.contains(&d.start)))
+            .filter_map(|d| {
+                let (word, rest) = crate::parse::directives::directive_word(&src[d]);
+                let rest = rest.trim_ascii_start();
+                let n = rest.iter().position(|&b| !is_ident_byte(b))?;
+                (word == b"define" && n > 0 && rest[n] == b'(').then(|| rest[..n].to_vec())
+            })
+            .collect();
+        VersionArms { arms, macros }
+    }
+
+    /// Is `name` a function-like macro defined under a version check of such a file?
+    pub fn picks_call_form(&self, name: &[u8]) -> bool {
+        self.macros.iter().any(|m| m == name)
     }
 
     /// Is `offset` inside an arm of a version check of a file that handles both APIs?
