@@ -507,7 +507,7 @@ fn walk_verdict<'t>(
     let idents = own_idents(src, body, walk, &scopes);
     let own: Vec<usize> = idents.iter().map(|n| n.start_byte()).collect();
     let relevance = guards::relevance(ctx, body, all_groups, &walk.decl.byte_range(), &own);
-    guards::check(ctx, body, &relevance)?;
+    guards::check(ctx, &relevance)?;
     let groups = &relevance.relevant[..];
     // A walk that sets a field only the new struct has is new-API code: not ours.
     let sets_new_field = walk.init.is_some_and(|init| {
@@ -1016,7 +1016,13 @@ fn walk_verdict<'t>(
         }
     }
     plan.calls = call_plans;
-    guards::untouched(ctx, &relevance.free, &edited_ranges(&plan))?;
+    let loose: Vec<usize> = relevance
+        .free
+        .iter()
+        .chain(&relevance.splitting)
+        .copied()
+        .collect();
+    guards::untouched(ctx, &loose, &edited_ranges(&plan))?;
     Ok(Some(plan))
 }
 

@@ -32,9 +32,12 @@ struct Jump {
 pub struct Relevance {
     pub relevant: Vec<usize>,
     pub free: Vec<usize>,
-    /// Conditionals with nothing of the walk's in them that split a statement such that, in
-    /// some configuration, code outside them would nest differently: flagged.
+    /// Conditionals that split a statement such that, in some configuration, code outside
+    /// them would nest differently: flagged.
     pub reshaping: Vec<usize>,
+    /// Conditionals that split a statement and keep the nesting (free or relevant): their
+    /// directive lines must stay out of the bytes the rewrite changes.
+    pub splitting: Vec<usize>,
 }
 
 /// Split `groups` (inside `body`) into those that may change `walk`'s verdict and the rest.
@@ -77,21 +80,40 @@ pub fn relevance(
                         || ctx.rule.entries.iter().any(|e| e.name.as_bytes() == word))
             })
     };
-    let (relevant, maybe_free): (Vec<usize>, Vec<usize>) = groups
+    let (relevant, free): (Vec<usize>, Vec<usize>) = groups
         .iter()
         .partition(|&&g| dirs.groups[g].arms.iter().any(|a| matters(&a.body)));
-    // A free conditional between whole statements removes whole statements; one that splits
-    // a statement must leave everything outside its arms nested as it was, in every
+    // A conditional between whole statements removes whole statements; one that splits a
+    // statement must leave everything outside its arms nested as it was, in every
     // configuration (`if (a)` / `#ifdef X` / `foo();` / `#endif` / `store;` would make the
-    // store conditional without X).
-    let (free, reshaping) = maybe_free
+    // store conditional without X). Then the dataflow reads each configuration from the
+    // one tree (flow.rs looks through what an absent arm opens).
+    let mut r = Relevance {
+        relevant: Vec::new(),
+        free: Vec::new(),
+        reshaping: Vec::new(),
+        splitting: Vec::new(),
+    };
+    for (g, is_relevant) in relevant
         .into_iter()
-        .partition(|&g| split(ctx, body, &[g]).is_none() || keeps_structure(ctx, body, g));
-    Relevance {
-        relevant,
-        free,
-        reshaping,
+        .map(|g| (g, true))
+        .chain(free.into_iter().map(|g| (g, false)))
+    {
+        if split(ctx, body, &[g]).is_some() {
+            if !keeps_structure(ctx, body, g) {
+                r.reshaping.push(g);
+                continue;
+            }
+            r.splitting.push(g);
+        }
+        if is_relevant {
+            r.relevant.push(g);
+        } else {
+            r.free.push(g);
+        }
     }
+    r.relevant.sort();
+    r
 }
 
 /// Does every configuration of conditional `g` nest the statements outside its arms as the
@@ -189,7 +211,7 @@ fn enclosing_ifs(n: Node, body: Node) -> Vec<usize> {
 
 /// The relevant conditionals must sit between whole statements or initializer members (each
 /// configuration's control flow is read from one tree), and be few enough to enumerate.
-pub fn check(ctx: &FileCtx, body: Node, r: &Relevance) -> Verdict<()> {
+pub fn check(ctx: &FileCtx, r: &Relevance) -> Verdict<()> {
     if let Some(&g) = r.reshaping.first() {
         let line = ctx.parsed.directives.groups[g].arms[0].line.clone();
         return Err(Flag::new(
@@ -200,9 +222,6 @@ pub fn check(ctx: &FileCtx, body: Node, r: &Relevance) -> Verdict<()> {
             ),
         )
         .at(line_of(ctx.src, line.start)));
-    }
-    if let Some(flag) = split(ctx, body, &r.relevant) {
-        return Err(flag);
     }
     if r.relevant.len() > MAX_GROUPS {
         return Err(Flag::new(
@@ -216,10 +235,9 @@ pub fn check(ctx: &FileCtx, body: Node, r: &Relevance) -> Verdict<()> {
     Ok(())
 }
 
-/// A conditional whose directive lines do not sit between whole statements or initializer
-/// members splits a construct: with something the walk depends on in an arm, no single tree
-/// gives the control flow of every configuration.
-fn split(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<Flag> {
+/// Does a conditional's directive lines not sit between whole statements or initializer
+/// members (it splits a construct)?
+fn split(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<()> {
     let dirs = &ctx.parsed.directives;
     for &g in groups {
         let group = &dirs.groups[g];
@@ -238,16 +256,7 @@ fn split(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<Flag> {
                 "compound_statement" | "initializer_list" | "case_statement"
             );
             if !ok || container.is_some_and(|c| c != n) {
-                let open = &src_line(ctx.src, group.arms[0].line.clone());
-                return Some(
-                    Flag::new(
-                        Code::Guard,
-                        format!(
-                            "`{open}` splits a statement or expression and an arm holds a use of the walk, an entry-point call or a jump"
-                        ),
-                    )
-                    .at(line_of(ctx.src, group.arms[0].line.start)),
-                );
+                return Some(());
             }
             container = Some(n);
         }
