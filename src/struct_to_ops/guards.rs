@@ -125,6 +125,22 @@ fn keeps_structure(ctx: &FileCtx, body: Node, g: usize) -> bool {
     let Some(f) = body.parent() else {
         return false;
     };
+    // Arms that only hold parts of expressions (a string, an operand, arguments) start and
+    // end no statement: removing them moves no statement boundary.
+    let mut touches_statement = false;
+    visit(body, &mut |n| {
+        let k = n.kind();
+        if (k.ends_with("_statement") || k == "declaration" || k == "else_clause")
+            && arms.iter().any(|a| {
+                a.contains(&n.start_byte()) || a.contains(&(n.end_byte().saturating_sub(1)))
+            })
+        {
+            touches_statement = true;
+        }
+    });
+    if !touches_statement {
+        return true;
+    }
     let want = nesting(body, &arms);
     let kept: Vec<Option<usize>> = (0..arms.len())
         .map(Some)
