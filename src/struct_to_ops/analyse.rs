@@ -9,8 +9,8 @@ use tree_sitter::Node;
 
 use super::find::{self, Call, Walk, named_children, unparen, visit};
 use super::flow::{self, At, CLOBBER, DEFAULT, Ev, FIRST_DEF, Facts, Observed, State, UNDEF};
-use super::guards;
 use super::model::{Code, Flag, Outcome, Site, Use, Verdict};
+use super::{compat, guards};
 use crate::parse::{Parsed, line_of, line_start, text};
 use crate::rule::{NewArg, Role, Rule};
 
@@ -150,7 +150,7 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
     let scopes = Scopes::of(src, f);
     let compat_walk: Vec<bool> = walks
         .iter()
-        .map(|w| is_compat(ctx, body, w, &scopes))
+        .map(|w| compat::is_compat(ctx, w, &own_idents(src, body, w, &scopes)))
         .collect();
     let mut owner: Vec<Option<usize>> = vec![None; calls.len()];
     for (i, c) in calls.iter().enumerate() {
@@ -382,29 +382,6 @@ fn edited_ranges(plan: &WalkPlan) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// Is the walk (its declaration, an initializer member or a use) in an arm of a version check
-/// of a file that writes both APIs? Then it is the old side of code migrated already.
-fn is_compat(ctx: &FileCtx, body: Node, walk: &Walk, scopes: &Scopes) -> bool {
-    let inside = |n: &Node| ctx.compat.contains(n.start_byte());
-    let idents = own_idents(ctx.src, body, walk, scopes);
-    inside(&walk.decl)
-        || walk
-            .init
-            .is_some_and(|i| named_children(i).iter().any(inside))
-        || idents.iter().any(inside)
-        || idents.iter().any(|id| {
-            // Given to a macro that a version check defines once per API.
-            let call = id
-                .parent()
-                .filter(|p| p.kind() == "pointer_expression")
-                .and_then(|p| p.parent())
-                .filter(|l| l.kind() == "argument_list")
-                .and_then(|l| l.parent())
-                .and_then(|c| c.child_by_field_name("function"));
-            call.is_some_and(|f| ctx.compat.picks_call_form(text(ctx.src, f)))
-        })
-}
-
 /// The occurrences of a walk's name that refer to it: inner blocks that declare the name again
 /// (a walk of their own, or any other variable) keep theirs.
 fn own_idents<'t>(src: &[u8], body: Node<'t>, walk: &Walk, scopes: &Scopes) -> Vec<Node<'t>> {
@@ -412,34 +389,6 @@ fn own_idents<'t>(src: &[u8], body: Node<'t>, walk: &Walk, scopes: &Scopes) -> V
         .into_iter()
         .filter(|id| scopes.visible(walk.name.as_bytes(), id.start_byte()) == Some(walk.ident))
         .collect()
-}
-
-/// `&w` given to an entry point whose argument list a conditional splits: the arity the parse
-/// view sees is no configuration's, so the call was not recognised. Say so, at the conditional.
-fn split_entry_call(ctx: &FileCtx, id: Node) -> Option<Flag> {
-    let mut n = id.parent()?;
-    while n.kind() != "argument_list" {
-        n = n.parent().filter(|p| p.kind() != "compound_statement")?;
-    }
-    let call = n.parent().filter(|c| c.kind() == "call_expression")?;
-    let name = call
-        .child_by_field_name("function")
-        .map(|f| text(ctx.src, f))?;
-    if !ctx.rule.entries.iter().any(|e| e.name.as_bytes() == name) {
-        return None;
-    }
-    let line = ctx
-        .parsed
-        .directives
-        .lines()
-        .find(|l| n.byte_range().contains(&l.start))?;
-    Some(
-        Flag::new(
-            Code::Guard,
-            "a conditional inside the entry point's argument list",
-        )
-        .at(line_of(ctx.src, line.start)),
-    )
 }
 
 /// Classify every use of the walk, or the first that stops it.
@@ -454,7 +403,8 @@ fn classify_uses<'t>(
     let mut uses = Vec::new();
     for &id in idents {
         let u = find::classify(rule, src, id, calls).map_err(|fl| {
-            split_entry_call(ctx, id).unwrap_or_else(|| fl.at(line_of(src, id.start_byte())))
+            guards::split_entry_call(ctx, id)
+                .unwrap_or_else(|| fl.at(line_of(src, id.start_byte())))
         })?;
         if matches!(u, Use::Decl) {
             return Err(Flag::new(

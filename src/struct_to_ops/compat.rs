@@ -5,8 +5,12 @@
 
 use std::ops::Range;
 
-use crate::parse::Parsed;
+use tree_sitter::Node;
+
+use super::analyse::FileCtx;
+use super::find::{Walk, named_children};
 use crate::parse::lex::{is_ident_byte, words};
+use crate::parse::{Parsed, text};
 use crate::rule::Rule;
 
 /// The bodies of every arm of the file's version checks, when the file handles both APIs
@@ -69,4 +73,26 @@ impl VersionArms {
     pub fn contains(&self, offset: usize) -> bool {
         self.arms.iter().any(|a| a.contains(&offset))
     }
+}
+
+/// Is the walk (its declaration, an initializer member or one of its `idents`) in an arm of a
+/// version check of a file that writes both APIs, or given to a macro such a check defines
+/// once per API? Then it is the old side of code migrated already.
+pub fn is_compat(ctx: &FileCtx, walk: &Walk, idents: &[Node]) -> bool {
+    let inside = |n: &Node| ctx.compat.contains(n.start_byte());
+    inside(&walk.decl)
+        || walk
+            .init
+            .is_some_and(|i| named_children(i).iter().any(inside))
+        || idents.iter().any(inside)
+        || idents.iter().any(|id| {
+            let call = id
+                .parent()
+                .filter(|p| p.kind() == "pointer_expression")
+                .and_then(|p| p.parent())
+                .filter(|l| l.kind() == "argument_list")
+                .and_then(|l| l.parent())
+                .and_then(|c| c.child_by_field_name("function"));
+            call.is_some_and(|f| ctx.compat.picks_call_form(text(ctx.src, f)))
+        })
 }

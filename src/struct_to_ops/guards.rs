@@ -13,7 +13,7 @@ use tree_sitter::Node;
 use super::analyse::FileCtx;
 use super::find::visit;
 use super::model::{Code, Flag, Verdict};
-use crate::parse::line_of;
+use crate::parse::{line_of, text};
 
 /// The most relevant conditionals one walk's analysis enumerates (every configuration is a
 /// dataflow run over the function: at most 3^6 when each has two arms and an implicit third).
@@ -310,4 +310,32 @@ pub fn untouched(ctx: &FileCtx, free: &[usize], edited: &[Range<usize>]) -> Verd
 /// A directive line as text, for a message.
 fn src_line(src: &[u8], r: Range<usize>) -> String {
     String::from_utf8_lossy(src[r].trim_ascii()).into_owned()
+}
+
+/// `&w` given to an entry point whose argument list a conditional splits: the arity the parse
+/// view sees is no configuration's, so the call was not recognised. Say so, at the conditional.
+pub fn split_entry_call(ctx: &FileCtx, id: Node) -> Option<Flag> {
+    let mut n = id.parent()?;
+    while n.kind() != "argument_list" {
+        n = n.parent().filter(|p| p.kind() != "compound_statement")?;
+    }
+    let call = n.parent().filter(|c| c.kind() == "call_expression")?;
+    let name = call
+        .child_by_field_name("function")
+        .map(|f| text(ctx.src, f))?;
+    if !ctx.rule.entries.iter().any(|e| e.name.as_bytes() == name) {
+        return None;
+    }
+    let line = ctx
+        .parsed
+        .directives
+        .lines()
+        .find(|l| n.byte_range().contains(&l.start))?;
+    Some(
+        Flag::new(
+            Code::Guard,
+            "a conditional inside the entry point's argument list",
+        )
+        .at(line_of(ctx.src, line.start)),
+    )
 }
