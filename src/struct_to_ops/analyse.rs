@@ -24,6 +24,9 @@ pub struct FileCtx<'a> {
     pub included: super::headers::Included<'a>,
     /// Arms of version checks in a file that writes both APIs.
     pub compat: super::compat::VersionArms,
+    /// Per conditional that splits a statement: does every configuration keep the nesting
+    /// of the code around it? (A re-parse per arm: asked once per file, not per walk.)
+    pub nesting_kept: std::cell::RefCell<HashMap<usize, bool>>,
 }
 
 pub struct FnResult<'t> {

@@ -100,7 +100,12 @@ pub fn relevance(
         .chain(free.into_iter().map(|g| (g, false)))
     {
         if split(ctx, body, &[g]).is_some() {
-            if !keeps_structure(ctx, body, g) {
+            let keeps = *ctx
+                .nesting_kept
+                .borrow_mut()
+                .entry(g)
+                .or_insert_with(|| keeps_structure(ctx, body, g));
+            if !keeps {
                 r.reshaping.push(g);
                 continue;
             }

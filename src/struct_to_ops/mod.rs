@@ -85,6 +85,7 @@ pub fn migrate(
         functions: find::file_functions(src, root),
         included: headers::Included::new(origin, src),
         compat: compat::VersionArms::of(rule, src, parsed),
+        nesting_kept: Default::default(),
     };
     for f in &functions {
         let fcalls: Vec<find::Call> = calls
