@@ -4,6 +4,7 @@
 //! configuration); `plan` turns proofs into byte edits; `check` re-reads the result.
 
 mod analyse;
+mod comments;
 mod compat;
 mod find;
 mod flow;
@@ -65,6 +66,7 @@ pub fn migrate(
                     Code::ParseError,
                     "call outside any function the parser could read",
                 )),
+                definition: false,
             });
         }
     }
@@ -76,6 +78,7 @@ pub fn migrate(
                 Code::ParseError,
                 "entry point inside code the parser could not read",
             )),
+            definition: false,
         });
     }
     let ctx = analyse::FileCtx {

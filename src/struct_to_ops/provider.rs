@@ -40,12 +40,14 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
                     line,
                     function,
                     outcome: Outcome::Converted,
+                    definition: true,
                 });
             }
             Err(flag) => out.sites.push(Site {
                 line,
                 function,
                 outcome: Outcome::Flagged(flag),
+                definition: true,
             }),
         }
     }
@@ -68,12 +70,14 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
                     line,
                     function: rule.entries[entry].name.clone(),
                     outcome: Outcome::Converted,
+                    definition: true,
                 });
             }
             Err(f) => out.sites.push(Site {
                 line,
                 function: rule.entries[entry].name.clone(),
                 outcome: Outcome::Flagged(f),
+                definition: true,
             }),
         }
     }
@@ -89,12 +93,14 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
                     line,
                     function: name,
                     outcome: Outcome::Converted,
+                    definition: true,
                 });
             }
             Err(flag) => out.sites.push(Site {
                 line,
                 function: name,
                 outcome: Outcome::Flagged(flag),
+                definition: true,
             }),
         }
     }
@@ -633,6 +639,7 @@ fn callback_calls(
                     Code::ParseError,
                     "callbacks may be called here through code the parser could not read",
                 )),
+                definition: true,
             });
             continue;
         }
