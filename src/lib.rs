@@ -5,17 +5,21 @@
 //! `edit` (one sorted, disjoint edit set per file) → `pipeline` (rayon over files, results in
 //! path order) → `report` (diagnostics, diffs, JSON Lines) and `write` (atomic rewrites).
 
+pub mod callback_signature;
 pub mod cli;
 pub mod edit;
 pub mod emit;
 pub mod fixture;
 pub mod includes;
+pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
 pub mod rule;
+pub mod struct_retype;
 pub mod struct_to_ops;
 pub mod target;
+pub mod tree;
 pub mod verdict;
 pub mod walk;
 pub mod write;
@@ -75,14 +79,32 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
         Command::Check(a) => run_tree(a, Mode::Check, out, err),
         Command::Series(a) => run_series(*a, out, err),
         Command::Rules { rules } => {
-            for r in rule::select(&rules)? {
-                writeln!(out, "{}\t{}\t{}", r.id, r.source.display(), r.summary)?;
+            let all = if rules.is_empty() {
+                rule::bundled()?
+            } else {
+                rule::select(&rules)?
+            };
+            for r in all {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    r.id,
+                    r.kind.name(),
+                    r.source.display(),
+                    r.summary
+                )?;
             }
             Ok(EXIT_OK)
         }
         Command::Test { rules, fixtures } => {
             let mut failed = 0;
-            for r in rule::select(&rules)? {
+            // Every bundled rule's fixtures, also those of rules that run only when named.
+            let all = if rules.is_empty() {
+                rule::bundled()?
+            } else {
+                rule::select(&rules)?
+            };
+            for r in all {
                 let dir = fixtures_dir(&r, fixtures.as_deref())?;
                 for case in
                     fixture::cases(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?

@@ -532,8 +532,9 @@ fn body(rule: &Rule, changed: &[&FileResult], files: &[usize], split: bool) -> S
     let _ = writeln!(b, "{}.", rule.summary);
     b.push('\n');
     b.push_str(&wrap(&format!(
-        "The conversion is mechanical (kcodemod, rule {}): each walk's callbacks become a static const struct {} next to the function that uses them, and the values its data fields held at each call become arguments.",
-        rule.id, rule.ops_struct
+        "The conversion is mechanical (kcodemod, rule {}): {}",
+        rule.id,
+        rule.mechanics()
     )));
     if split {
         b.push('\n');
