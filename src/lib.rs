@@ -405,7 +405,7 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
         EXIT_INTERRUPTED
     } else if empty || res.errors() > 0 || res.unchecked() > 0 {
         EXIT_ERROR
-    } else if mode == Mode::Check && res.sites().next().is_some() || !incomplete.is_empty() {
+    } else if mode == Mode::Check && res.findings() > 0 || !incomplete.is_empty() {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -96,8 +96,18 @@ impl RunResult {
     }
     pub fn flagged(&self) -> usize {
         self.sites()
-            .filter(|(_, s)| s.site.outcome != Outcome::Converted)
+            .filter(|(_, s)| matches!(s.site.outcome, Outcome::Flagged(_)))
             .count()
+    }
+    /// Old-API code that already sits beside the new API under a version check.
+    pub fn compat(&self) -> usize {
+        self.sites()
+            .filter(|(_, s)| s.site.outcome == Outcome::Compat)
+            .count()
+    }
+    /// Sites still to convert or to look at (what `check` fails on).
+    pub fn findings(&self) -> usize {
+        self.converted() + self.flagged()
     }
     /// Sites converted in memory whose file `apply` did not write.
     pub fn not_written(&self) -> usize {
@@ -296,17 +306,24 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         };
         let rule = &cfg.rules[r];
         let out = match &rule.kind {
-            Kind::StructToOps => struct_to_ops::migrate(rule, src, &parsed, cfg.api),
+            Kind::StructToOps => {
+                let origin = struct_to_ops::headers::Origin {
+                    tree: &cfg.tree,
+                    file: path,
+                    macros: &cfg.macros,
+                };
+                struct_to_ops::migrate(rule, src, &parsed, cfg.api, Some(origin))
+            }
             Kind::StructRetype(k) => crate::struct_retype::migrate(k, src, &parsed),
             Kind::CallbackSignature(k) => crate::callback_signature::migrate(k, src, &parsed),
         };
         let c = &crate::report::progress::COUNTERS;
         c.parsed.fetch_add(1, Ordering::Relaxed);
         for s in &out.sites {
-            let n = if s.outcome == Outcome::Converted {
-                &c.converted
-            } else {
-                &c.flagged
+            let n = match s.outcome {
+                Outcome::Converted => &c.converted,
+                Outcome::Flagged(_) => &c.flagged,
+                Outcome::Compat => continue,
             };
             n.fetch_add(1, Ordering::Relaxed);
         }

@@ -111,7 +111,11 @@ pub struct Written {
 
 pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Result<Written> {
     // A series is one migration: its subjects, bodies and cover letter speak of one rule.
-    let mut fired: Vec<usize> = run.sites().map(|(_, s)| s.rule).collect();
+    let mut fired: Vec<usize> = run
+        .sites()
+        .filter(|(_, s)| s.site.outcome != Outcome::Compat)
+        .map(|(_, s)| s.rule)
+        .collect();
     fired.sort();
     fired.dedup();
     // Several migrations make one series only when carrying code forward (--target): callers
@@ -735,6 +739,7 @@ fn body(
                 Outcome::Converted => {
                     let _ = writeln!(conv, "  {}:{} {}", f.rel, s.site.line, s.site.function);
                 }
+                Outcome::Compat => {}
                 Outcome::Flagged(fl) => {
                     let _ = writeln!(flag, "  {}:{} {}:", f.rel, s.site.line, s.site.function);
                     for l in wrap(&format!("{} [{}]", fl.why, fl.code)).lines() {

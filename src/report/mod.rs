@@ -157,12 +157,16 @@ pub fn summary(run: &RunResult) -> String {
         n => format!(", {n} not written"),
     };
     format!(
-        "kcodemod: {} files read, {} parsed, {} {verb}; {} sites converted, {} flagged{not_written}; {} functions with unexplained parse errors; {} unchecked; {} errors",
+        "kcodemod: {} files read, {} parsed, {} {verb}; {} sites converted, {} flagged{}{not_written}; {} functions with unexplained parse errors; {} unchecked; {} errors",
         run.files_read,
         run.candidates,
         run.files_changed(),
         run.converted(),
         run.flagged(),
+        match run.compat() {
+            0 => String::new(),
+            n => format!(", {n} already on both APIs (compat)"),
+        },
         run.parse_error_functions(),
         run.unchecked(),
         run.errors()
@@ -197,6 +201,7 @@ impl<'a> SiteRecord<'a> {
             (Outcome::Converted, None) => ("converted", None, None),
             (Outcome::Converted, Some(why)) => ("not-written", None, Some(why.as_str())),
             (Outcome::Flagged(fl), _) => ("flagged", Some(fl.code.as_str()), Some(fl.why.as_str())),
+            (Outcome::Compat, _) => ("compat", None, None),
         };
         SiteRecord {
             kind: "site",
@@ -229,6 +234,8 @@ struct SummaryRecord {
     files_changed: usize,
     converted: usize,
     flagged: usize,
+    /// Old-API sites beside the new API under a version check (not findings).
+    compat: usize,
     not_written: usize,
     parse_error_functions: usize,
     unchecked: usize,
@@ -329,6 +336,7 @@ pub fn json(
         files_changed: run.files_changed(),
         converted: run.converted(),
         flagged: run.flagged(),
+        compat: run.compat(),
         not_written: run.not_written(),
         parse_error_functions: run.parse_error_functions(),
         unchecked: run.unchecked(),
