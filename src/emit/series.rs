@@ -13,6 +13,7 @@ use super::checkpatch;
 use super::kbuild::{self, ObjectNeeds, Touched};
 use super::mail;
 use super::maintainers::{Maintainers, Recipients};
+use super::module_check;
 use crate::parse::{directives, lex};
 use crate::pipeline::{FileResult, Found, RunResult};
 use crate::report;
@@ -56,6 +57,8 @@ pub struct Options {
     pub callers_only: bool,
     /// The tree directory's name: the subject prefix of files at its top (a module's).
     pub top: String,
+    /// `--target`: the kernel the code moves to (a module's check builds against it).
+    pub target: Option<PathBuf>,
 }
 
 impl Options {
@@ -263,7 +266,14 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     )?;
     let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
     let mut scripted = Vec::new();
-    for (g, tc, objects) in resolved.into_iter().flatten() {
+    // A module directory moved to a newer kernel is built against it (check/module.sh), not
+    // configured as a kernel tree of its own.
+    let module = opts.target.is_some() && !module_check::is_kernel_tree(tree);
+    if module {
+        write_module_check(tree, opts, base.as_deref(), out)?;
+        scripted.push("module".to_string());
+    }
+    for (g, tc, objects) in resolved.into_iter().flatten().filter(|_| !module) {
         let script = check::group_script(&g, &tc, &objects, base.as_deref());
         let path = out.join("check").join(format!("{g}.sh"));
         write_file(&path, script.as_bytes())?;
@@ -425,6 +435,19 @@ fn left_symbols(
         }
     }
     out
+}
+
+/// `check/module.sh` for every `.c` file of the module (it must build on the target as a
+/// whole), for x86_64 and the `--generic-arch` arches.
+fn write_module_check(tree: &Path, opts: &Options, base: Option<&str>, out: &Path) -> Result<()> {
+    let objects = module_check::objects(tree)
+        .with_context(|| format!("{}: cannot list the module's files", tree.display()))?;
+    let mut arches = vec!["x86_64".to_string()];
+    arches.extend(opts.generic_arches.iter().cloned());
+    let script = module_check::module_script(opts.target.as_deref(), &arches, &objects, base);
+    let path = out.join("check/module.sh");
+    write_file(&path, script.as_bytes())?;
+    make_executable(&path)
 }
 
 /// Marks a directory as a series' output: a later series may replace what it holds.
@@ -1152,6 +1175,7 @@ mod tests {
             checkpatch: false,
             callers_only: false,
             top: "pgstat".into(),
+            target: None,
         };
         let rules = crate::rule::bundled().unwrap();
         let mm = rules.iter().find(|r| r.id == "mm_walk_ops").unwrap();
