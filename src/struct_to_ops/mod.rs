@@ -6,6 +6,7 @@
 mod analyse;
 mod find;
 mod flow;
+mod members;
 pub mod model;
 mod plan;
 mod provider;
@@ -24,11 +25,28 @@ pub struct FileResult {
     pub edits: EditSet,
     /// Candidate functions (holding a site) whose parse had errors the view could not explain.
     pub parse_error_functions: usize,
+    /// Members this file treated as callbacks although the rule does not list them (from the
+    /// struct's definition here, or from how the file uses them): a run whose definition of
+    /// the struct says otherwise must not keep this file's conversion.
+    pub extra_callbacks: Vec<String>,
 }
 
 /// Run the transformation over one parsed file.
 pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResult {
     let root = parsed.tree.root_node();
+    // The callbacks this file shows beyond the rule's list move like the listed ones.
+    let extra = members::extra_callbacks(rule, src, root);
+    let extended;
+    let rule = if extra.is_empty() {
+        rule
+    } else {
+        extended = rule.with_callbacks(&extra);
+        &extended
+    };
+    let mut out = FileResult {
+        extra_callbacks: extra.into_iter().collect(),
+        ..FileResult::default()
+    };
     let functions = function_nodes(root);
     let defined = defined_functions(src, &functions);
     // A file that defines an entry point itself (its own static helper, or the API's
@@ -41,7 +59,6 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
         .map(|(i, _)| i)
         .collect();
     let calls = find::entry_calls(rule, src, root, &skip);
-    let mut out = FileResult::default();
     let mut plans = Vec::new();
     for call in &calls {
         if !functions
@@ -95,6 +112,15 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
     } else {
         provider::Provided::default()
     };
+    if let Some(why) = &provided.blocked {
+        // The definition here could not be converted: neither may its users in this file.
+        for s in &mut out.sites {
+            if s.outcome == Outcome::Converted {
+                s.outcome = Outcome::Flagged(why.clone());
+            }
+        }
+        plans.clear();
+    }
     out.sites.extend(provided.sites);
     out.sites
         .sort_by(|a, b| (a.line, &a.function).cmp(&(b.line, &b.function)));

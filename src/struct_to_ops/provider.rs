@@ -9,17 +9,21 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::find::{self, named_children, visit};
+use super::members;
 use super::model::{Code, Flag, Outcome, Site};
 use super::plan;
 use crate::edit::Edit;
 use crate::parse::{Parsed, line_end, line_of, line_start, text};
-use crate::rule::{NewArg, Role, Rule};
+use crate::rule::{NewArg, Rule};
 
 /// What the definition side of a file turned into.
 #[derive(Default)]
 pub struct Provided {
     pub sites: Vec<Site>,
     pub edits: Vec<Edit>,
+    /// The struct definition in this file could not be converted: nothing of the migration
+    /// may change in the file (its prototypes, implementation and callers stay as they are).
+    pub blocked: Option<Flag>,
 }
 
 /// The old struct's members: name → declaration text without the `;` (`void *private`).
@@ -29,10 +33,10 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
     let root = parsed.tree.root_node();
     let mut out = Provided::default();
     let mut members: Members = HashMap::new();
-    if let Some(def) = struct_definition(rule, src, root) {
+    if let Some(def) = members::definition(rule, src, root) {
         let line = line_of(src, def.start_byte());
         let function = format!("struct {}", rule.old_struct);
-        match split_struct(rule, src, root, def, &mut members) {
+        match split_struct(rule, src, parsed, def, &mut members) {
             Ok(edits) if edits.is_empty() => {}
             Ok(edits) => {
                 out.edits.extend(edits);
@@ -42,18 +46,29 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
                     outcome: Outcome::Converted,
                 });
             }
-            Err(flag) => out.sites.push(Site {
-                line,
-                function,
-                outcome: Outcome::Flagged(flag),
-            }),
+            Err(flag) => {
+                out.blocked = Some(Flag::new(
+                    Code::Unsupported,
+                    format!(
+                        "blocked: the API definition at line {line} could not be converted: {}",
+                        flag.why
+                    ),
+                ));
+                out.sites.push(Site {
+                    line,
+                    function,
+                    outcome: Outcome::Flagged(flag),
+                });
+            }
         }
     }
     // Without the struct in this file, parameter types come from the rule's field names.
     for p in prototypes(rule, src, root) {
         let (node, entry, list) = p;
         let line = line_of(src, node.start_byte());
-        let readable = if node.has_error() {
+        let readable = if let Some(b) = &out.blocked {
+            Err(b.clone())
+        } else if node.has_error() {
             Err(Flag::new(
                 Code::ParseError,
                 "the parser could not read this prototype",
@@ -82,7 +97,11 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
     for f in impls {
         let line = line_of(src, f.0.start_byte());
         let name = rule.entries[f.1].name.clone();
-        match implementation(rule, src, f, &members) {
+        let converted = match &out.blocked {
+            Some(b) => Err(b.clone()),
+            None => implementation(rule, src, f, &members),
+        };
+        match converted {
             Ok(edits) => {
                 out.edits.extend(edits);
                 out.sites.push(Site {
@@ -105,41 +124,6 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
     out
 }
 
-/// `struct OLD { ... }` at file scope.
-fn struct_definition<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Option<Node<'t>> {
-    let mut found = None;
-    let mut c = root.walk();
-    for top in root.children(&mut c) {
-        let mut stack = vec![top];
-        while let Some(n) = stack.pop() {
-            if n.kind() == "function_definition" {
-                continue;
-            }
-            if n.kind() == "struct_specifier"
-                && n.child_by_field_name("body").is_some()
-                && n.child_by_field_name("name")
-                    .is_some_and(|t| text(src, t) == rule.old_struct.as_bytes())
-            {
-                found = Some(n);
-            }
-            let mut c2 = n.walk();
-            stack.extend(n.children(&mut c2));
-        }
-    }
-    found
-}
-
-/// The field name a member declaration declares.
-fn member_name<'a>(src: &'a [u8], decl: Node) -> Option<&'a [u8]> {
-    let mut name = None;
-    visit(decl.child_by_field_name("declarator")?, &mut |n| {
-        if name.is_none() && n.kind() == "field_identifier" {
-            name = Some(text(src, n));
-        }
-    });
-    name
-}
-
 fn whole_lines(src: &[u8], r: Range<usize>) -> Range<usize> {
     line_start(src, r.start)..(line_end(src, r.end) + 1).min(src.len())
 }
@@ -147,10 +131,11 @@ fn whole_lines(src: &[u8], r: Range<usize>) -> Range<usize> {
 fn split_struct(
     rule: &Rule,
     src: &[u8],
-    root: Node,
+    parsed: &Parsed,
     def: Node,
     members: &mut Members,
 ) -> Result<Vec<Edit>, Flag> {
+    let root = parsed.tree.root_node();
     if def.has_error() || toplevel(root, def).has_error() {
         return Err(Flag::new(
             Code::ParseError,
@@ -160,35 +145,30 @@ fn split_struct(
             ),
         ));
     }
+    if members::is_new(rule, src, def) {
+        return Ok(Vec::new());
+    }
     let body = def.child_by_field_name("body").unwrap();
+    // A member moved out of its `#ifdef` would change what the struct holds per configuration.
+    if let Some(l) = parsed
+        .directives
+        .lines()
+        .find(|l| body.byte_range().contains(&l.start))
+    {
+        return Err(Flag::new(
+            Code::Guard,
+            format!(
+                "a conditional inside struct {}: its members cannot be moved out of it",
+                rule.old_struct
+            ),
+        )
+        .at(line_of(src, l.start)));
+    }
     let mut moved_lines = Vec::new();
     let mut first_moved: Option<Range<usize>> = None;
     let mut edits = Vec::new();
-    for m in named_children(body) {
-        if m.kind() != "field_declaration" {
-            return Err(Flag::new(
-                Code::Unsupported,
-                format!(
-                    "struct {} holds a {}",
-                    rule.old_struct,
-                    m.kind().replace('_', " ")
-                ),
-            ));
-        }
-        let name = String::from_utf8_lossy(member_name(src, m).unwrap_or(b"")).into_owned();
-        if rule.is_new_only(&name) {
-            return Ok(Vec::new()); // already the new struct
-        }
-        let Some(fi) = rule.field(&name) else {
-            return Err(Flag::new(
-                Code::UnknownField,
-                format!(
-                    "struct {} has a member `{name}` the rule does not describe",
-                    rule.old_struct
-                ),
-            )
-            .at(line_of(src, m.start_byte())));
-        };
+    for member in members::classify(rule, src, def)? {
+        let (name, m) = (member.name, member.node);
         let non_utf8 = || Flag::new(Code::Unsupported, "non-UTF-8 bytes in a member declaration");
         let decl = std::str::from_utf8(text(src, m))
             .map_err(|_| non_utf8())?
@@ -197,7 +177,7 @@ fn split_struct(
             .collect::<Vec<_>>()
             .join(" ");
         members.insert(name.clone(), decl);
-        if rule.fields[fi].role == Role::Moved {
+        if member.kind == members::Kind::Callback {
             let lines = whole_lines(src, m.byte_range());
             // Members are moved as whole lines: one sharing its line with other code (the
             // struct's braces, another member) cannot be.
@@ -692,7 +672,7 @@ fn callback_calls(
 }
 
 /// Names of parameters and locals declared `struct OLD *name` in a function.
-fn walk_pointers(rule: &Rule, src: &[u8], func: Node) -> Vec<String> {
+pub(super) fn walk_pointers(rule: &Rule, src: &[u8], func: Node) -> Vec<String> {
     let mut out = Vec::new();
     visit(func, &mut |n| {
         if !matches!(n.kind(), "parameter_declaration" | "declaration") {

@@ -1,0 +1,366 @@
+//! The tree's own word on the old struct's members, read before analysis: which members are
+//! callbacks (they move to the ops struct) and which are data (they stay). The rule's list of
+//! moved fields names the known callbacks; a generation or a vendor may have more (3.x has
+//! `pgd_entry`), so the list is extended per file from what the file itself shows, and handed on
+//! as an effective rule to the caller analysis and the definition side alike.
+
+use std::collections::BTreeSet;
+
+use tree_sitter::Node;
+
+use super::find::{self, named_children, visit};
+use super::model::{Code, Flag};
+use crate::parse::{line_of, text};
+use crate::rule::{Role, Rule};
+
+/// What one member declaration of the old struct is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A pointer to a function taking `struct OLD *`: moves to the ops struct.
+    Callback,
+    /// Anything else that is plainly a value: stays in the old struct.
+    Data,
+}
+
+/// One member declaration: its name (the first one it declares) and what it is.
+#[derive(Debug, Clone)]
+pub struct Member<'t> {
+    pub name: String,
+    pub kind: Kind,
+    pub node: Node<'t>,
+}
+
+/// Classify every member of a `struct OLD { ... }` definition, or say which one cannot be.
+pub fn classify<'t>(rule: &Rule, src: &[u8], def: Node<'t>) -> Result<Vec<Member<'t>>, Flag> {
+    let body = def
+        .child_by_field_name("body")
+        .ok_or_else(|| Flag::new(Code::Unsupported, "struct without a body"))?;
+    if is_new(rule, src, def) {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for m in named_children(body) {
+        let at = line_of(src, m.start_byte());
+        if m.kind() != "field_declaration" {
+            return Err(Flag::new(
+                Code::Unsupported,
+                format!(
+                    "struct {} holds a {}",
+                    rule.old_struct,
+                    m.kind().replace('_', " ")
+                ),
+            )
+            .at(at));
+        }
+        out.push(member(rule, src, m).map_err(|f| f.at(at))?);
+    }
+    agree_with_rule(rule, &out)?;
+    Ok(out)
+}
+
+fn member<'t>(rule: &Rule, src: &[u8], m: Node<'t>) -> Result<Member<'t>, Flag> {
+    let old = &rule.old_struct;
+    let mut c = m.walk();
+    let decls: Vec<Node> = m.children_by_field_name("declarator", &mut c).collect();
+    let Some(first) = decls.first() else {
+        return Err(Flag::new(
+            Code::UnknownField,
+            format!(
+                "struct {old} has an anonymous {}: its members cannot be classified",
+                m.child_by_field_name("type")
+                    .map_or("member", |t| t.kind().trim_end_matches("_specifier"))
+            ),
+        ));
+    };
+    let name = field_name(src, *first).unwrap_or_default();
+    let pointers: Vec<bool> = decls
+        .iter()
+        .map(|d| function_pointer(src, *d).is_some())
+        .collect();
+    let holds_function = decls.iter().any(|d| {
+        let mut f = false;
+        visit(*d, &mut |n| f |= n.kind() == "function_declarator");
+        f
+    });
+    if !holds_function {
+        return Ok(Member {
+            name,
+            kind: Kind::Data,
+            node: m,
+        });
+    }
+    if decls.len() > 1 {
+        return Err(Flag::new(
+            Code::UnknownField,
+            format!(
+                "struct {old} declares function pointers together with `{name}`: one line cannot be split between two structs"
+            ),
+        ));
+    }
+    let Some(params) = function_pointer(src, *first).filter(|_| pointers[0]) else {
+        return Err(Flag::new(
+            Code::UnknownField,
+            format!(
+                "member `{name}` of struct {old} is not a plain function pointer: it cannot be classified"
+            ),
+        ));
+    };
+    if !takes_old_pointer(rule, src, params) {
+        return Err(Flag::new(
+            Code::UnknownField,
+            format!(
+                "member `{name}` of struct {old} is a function pointer that does not take a `struct {old} *`: neither a callback nor data"
+            ),
+        ));
+    }
+    Ok(Member {
+        name,
+        kind: Kind::Callback,
+        node: m,
+    })
+}
+
+/// The rule's roles must not contradict the tree: a known callback that is data here, or a
+/// field the new entry points pass that is a callback here (or missing), cannot be converted.
+fn agree_with_rule(rule: &Rule, members: &[Member]) -> Result<(), Flag> {
+    let old = &rule.old_struct;
+    for m in members {
+        let role = rule.field(&m.name).map(|f| rule.fields[f].role);
+        let clash = match (role, &m.kind) {
+            (Some(Role::Moved), Kind::Data) => {
+                Some("a data member, where the rule expects a callback")
+            }
+            (Some(Role::Argument | Role::Dropped), Kind::Callback) => {
+                Some("a callback, where the rule expects data")
+            }
+            _ => None,
+        };
+        if let Some(what) = clash {
+            return Err(Flag::new(
+                Code::UnknownField,
+                format!("member `{}` of struct {old} is {what}", m.name),
+            ));
+        }
+    }
+    let passed = rule
+        .entries
+        .iter()
+        .flat_map(|e| &e.new_args)
+        .filter_map(|a| match a {
+            crate::rule::NewArg::Field(f) => Some(&rule.fields[*f].name),
+            _ => None,
+        });
+    for name in passed {
+        if !members.iter().any(|m| &m.name == name) {
+            return Err(Flag::new(
+                Code::MissingField,
+                format!("struct {old} has no member `{name}`, which the new entry points pass"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Does the struct already have a member only the new struct has (`ops`)? Then it is the new
+/// API's struct, whatever else it holds.
+pub fn is_new(rule: &Rule, src: &[u8], def: Node) -> bool {
+    let Some(body) = def.child_by_field_name("body") else {
+        return false;
+    };
+    named_children(body).iter().any(|m| {
+        let mut c = m.walk();
+        let mut decls = m.children_by_field_name("declarator", &mut c);
+        decls.any(|d| field_name(src, d).is_some_and(|n| rule.is_new_only(&n)))
+    })
+}
+
+/// The field name a member declarator declares.
+fn field_name(src: &[u8], d: Node) -> Option<String> {
+    let mut name = None;
+    visit(d, &mut |n| {
+        if name.is_none() && n.kind() == "field_identifier" {
+            name = Some(String::from_utf8_lossy(text(src, n)).into_owned());
+        }
+    });
+    name
+}
+
+/// `(*name)(params)`, maybe returning a pointer: the parameter list. Arrays of function
+/// pointers, pointers to them and the like are not plain function pointers.
+fn function_pointer<'t>(_src: &[u8], mut d: Node<'t>) -> Option<Node<'t>> {
+    while d.kind() == "pointer_declarator" {
+        d = d.child_by_field_name("declarator")?; // a returned pointer
+    }
+    if d.kind() != "function_declarator" {
+        return None;
+    }
+    let inner = d.child_by_field_name("declarator")?;
+    let ptr = (inner.kind() == "parenthesized_declarator")
+        .then(|| inner.named_child(0))
+        .flatten()
+        .filter(|p| p.kind() == "pointer_declarator")?;
+    let id = ptr.child_by_field_name("declarator")?;
+    (id.kind() == "field_identifier").then(|| d.child_by_field_name("parameters"))?
+}
+
+/// Does a parameter list take a `struct OLD *`?
+fn takes_old_pointer(rule: &Rule, src: &[u8], params: Node) -> bool {
+    named_children(params).iter().any(|p| {
+        p.kind() == "parameter_declaration"
+            && p.child_by_field_name("type").is_some_and(|t| {
+                t.kind() == "struct_specifier"
+                    && t.child_by_field_name("name")
+                        .is_some_and(|n| text(src, n) == rule.old_struct.as_bytes())
+            })
+            && p.child_by_field_name("declarator").is_some_and(|d| {
+                matches!(
+                    d.kind(),
+                    "pointer_declarator" | "abstract_pointer_declarator"
+                )
+            })
+    })
+}
+
+/// `struct OLD { ... }` at file scope (outside functions), the last one if several.
+pub fn definition<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Option<Node<'t>> {
+    let mut found = None;
+    let mut c = root.walk();
+    for top in root.children(&mut c) {
+        let mut stack = vec![top];
+        while let Some(n) = stack.pop() {
+            if n.kind() == "function_definition" {
+                continue;
+            }
+            if n.kind() == "struct_specifier"
+                && n.child_by_field_name("body").is_some()
+                && n.child_by_field_name("name")
+                    .is_some_and(|t| text(src, t) == rule.old_struct.as_bytes())
+            {
+                found = Some(n);
+            }
+            let mut c2 = n.walk();
+            stack.extend(n.children(&mut c2));
+        }
+    }
+    found
+}
+
+/// Callbacks this file shows beyond the rule's list. Where the file defines the struct, its
+/// definition decides. Elsewhere a member is a callback when the file calls it through a walk
+/// pointer with the walk as an argument (`walk->pgd_entry(pgd, addr, next, walk)`, the
+/// implementation side), or when a walk stores a function of this file in it (`.pgd_entry =
+/// my_pgd`, the caller side). Every field of the new definition is a member of the tree's
+/// struct, and the definition side blocks on any function pointer that is not such a callback,
+/// so a function stored in a member means a callback. A member stored anything else (a vendor's
+/// data member) is not a callback here, and the caller analysis flags the store.
+pub fn extra_callbacks(rule: &Rule, src: &[u8], root: Node) -> BTreeSet<String> {
+    let unknown = |n: &str| rule.field(n).is_none() && !rule.is_new_only(n);
+    if let Some(def) = definition(rule, src, root) {
+        return classify(rule, src, def)
+            .map(|ms| {
+                ms.into_iter()
+                    .filter(|m| m.kind == Kind::Callback && unknown(&m.name))
+                    .map(|m| m.name)
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
+    let functions = find::file_functions(src, root);
+    let mut out = BTreeSet::new();
+    visit(root, &mut |n| {
+        let found = match n.kind() {
+            "initializer_pair" => stored_function(rule, src, n, &functions),
+            "assignment_expression" => assigned_function(rule, src, n, &functions),
+            "call_expression" => called_with_walk(rule, src, n),
+            _ => None,
+        };
+        if let Some(f) = found.filter(|f| unknown(f)) {
+            out.insert(f);
+        }
+    });
+    out
+}
+
+/// `.X = fn` in the initializer of a `struct OLD` local.
+fn stored_function(
+    rule: &Rule,
+    src: &[u8],
+    pair: Node,
+    functions: &std::collections::HashMap<Vec<u8>, usize>,
+) -> Option<String> {
+    let value = find::unparen(pair.child_by_field_name("value")?);
+    if value.kind() != "identifier" || !functions.contains_key(text(src, value)) {
+        return None;
+    }
+    let decl = pair.parent()?.parent()?.parent()?; // initializer_list, init_declarator
+    let ty = decl.child_by_field_name("type")?;
+    let of_old = decl.kind() == "declaration"
+        && ty.kind() == "struct_specifier"
+        && ty
+            .child_by_field_name("name")
+            .is_some_and(|t| text(src, t) == rule.old_struct.as_bytes());
+    let field = pair.child_by_field_name("designator")?.named_child(0)?;
+    of_old.then(|| String::from_utf8_lossy(text(src, field)).into_owned())
+}
+
+/// `w.X = fn;` with `w` a local `struct OLD` of the enclosing function.
+fn assigned_function(
+    rule: &Rule,
+    src: &[u8],
+    a: Node,
+    functions: &std::collections::HashMap<Vec<u8>, usize>,
+) -> Option<String> {
+    let value = find::unparen(a.child_by_field_name("right")?);
+    if value.kind() != "identifier" || !functions.contains_key(text(src, value)) {
+        return None;
+    }
+    let left = find::unparen(a.child_by_field_name("left")?);
+    let walk = left.child_by_field_name("argument")?;
+    let dot = left.child_by_field_name("operator").map(|o| text(src, o)) == Some(b".");
+    if left.kind() != "field_expression" || !dot || walk.kind() != "identifier" {
+        return None;
+    }
+    let mut f = a.parent()?;
+    while f.kind() != "function_definition" {
+        f = f.parent()?;
+    }
+    let body = f.child_by_field_name("body")?;
+    let (walks, _) = find::walks(rule, src, body);
+    walks
+        .iter()
+        .any(|w| w.name.as_bytes() == text(src, walk) && w.scope.contains(&a.start_byte()))
+        .then(|| {
+            let field = left.child_by_field_name("field")?;
+            Some(String::from_utf8_lossy(text(src, field)).into_owned())
+        })
+        .flatten()
+}
+
+/// `p->X(..., p, ...)` with `p` declared `struct OLD *` in the enclosing function.
+fn called_with_walk(rule: &Rule, src: &[u8], call: Node) -> Option<String> {
+    let callee = call.child_by_field_name("function")?;
+    let p = callee.child_by_field_name("argument")?;
+    let arrow = callee.child_by_field_name("operator").map(|o| text(src, o)) == Some(b"->");
+    if callee.kind() != "field_expression" || !arrow || p.kind() != "identifier" {
+        return None;
+    }
+    let passes = named_children(call.child_by_field_name("arguments")?)
+        .iter()
+        .map(|a| find::unparen(*a))
+        .any(|a| a.kind() == "identifier" && text(src, a) == text(src, p));
+    if !passes {
+        return None;
+    }
+    let mut f = call.parent()?;
+    while f.kind() != "function_definition" {
+        f = f.parent()?;
+    }
+    let pointer = super::provider::walk_pointers(rule, src, f)
+        .iter()
+        .any(|w| w.as_bytes() == text(src, p));
+    pointer.then(|| {
+        callee
+            .child_by_field_name("field")
+            .map(|x| String::from_utf8_lossy(text(src, x)).into_owned())
+    })?
+}
