@@ -505,7 +505,12 @@ fn implementation(
         .map_or(open, |i| open + i + 1);
     edits.push(Edit::insert(after_brace, local));
     // Inside: `walk->f` → `walk.f` (callbacks: `walk.ops->f`), `walk` passed on → `&walk`.
+    // Argument lists already re-laid out as a whole (their `walk` arguments included).
+    let mut relaid: Vec<Range<usize>> = Vec::new();
     for id in find::idents_named(src, body, &walk, &body.byte_range()) {
+        if relaid.iter().any(|r| r.contains(&id.start_byte())) {
+            continue;
+        }
         let parent = id
             .parent()
             .ok_or_else(|| Flag::new(Code::Unsupported, "walk used oddly"))?;
@@ -523,7 +528,12 @@ fn implementation(
                 } else {
                     ".".to_string()
                 };
+                let shift = with.len().saturating_sub(op.byte_range().len());
                 edits.push(Edit::replace(op.byte_range(), with));
+                if let Some(e) = relaid_call(src, parent, &walk, shift) {
+                    relaid.push(e.range.clone());
+                    edits.push(e);
+                }
             }
             "argument_list" => edits.push(Edit::insert(id.start_byte(), "&")),
             _ => {
@@ -543,6 +553,39 @@ fn implementation(
         edits.push(edit);
     }
     Ok(edits)
+}
+
+/// A call through a callback of the walk local (`walk.ops->f(a, walk)`) that the longer
+/// callee and `&walk` push past the line limit: its argument list, re-laid out.
+fn relaid_call(src: &[u8], callee: Node, walk: &str, shift: usize) -> Option<Edit> {
+    let call = callee.parent().filter(|c| {
+        c.kind() == "call_expression" && c.child_by_field_name("function") == Some(callee)
+    })?;
+    let list = call.child_by_field_name("arguments")?;
+    if src[list.byte_range()].contains(&b'\n') {
+        return None;
+    }
+    let args: Vec<Vec<u8>> = named_children(list)
+        .iter()
+        .map(|a| {
+            let t = text(src, *a);
+            if *t == *walk.as_bytes() {
+                [b"&", t].concat()
+            } else {
+                t.to_vec()
+            }
+        })
+        .collect();
+    let passed = named_children(list)
+        .iter()
+        .filter(|a| text(src, **a) == walk.as_bytes())
+        .count();
+    let grown = shift + passed;
+    let line = &src[line_start(src, list.start_byte())..line_end(src, list.end_byte())];
+    (plan::display_col(line.trim_ascii_end()) + grown > plan::WIDTH).then(|| {
+        let laid = plan::layout_shifted(src, list.start_byte(), list.end_byte(), &args, shift);
+        Edit::replace(list.byte_range(), laid)
+    })
 }
 
 /// Replace the `@walk:` paragraph of an entry point's kernel-doc with the new parameters.
