@@ -81,3 +81,15 @@ fn duplicate_ids_are_rejected() {
         .to_string();
     assert!(e.contains("duplicate rule id `mm_walk_ops`"), "{e}");
 }
+
+#[test]
+fn with_callbacks_adds_moved_fields_after_the_listed_ones() {
+    let mm = bundled().unwrap().remove(0);
+    let extra = ["pgd_entry".to_string(), "pmd_entry".to_string()];
+    let r = mm.with_callbacks(&extra);
+    assert_eq!(r.fields.len(), mm.fields.len() + 1);
+    assert!(r.is_moved("pgd_entry") && !mm.is_moved("pgd_entry"));
+    assert_eq!(r.field("pgd_entry"), Some(mm.fields.len()));
+    // Entry points index fields: the listed ones keep their places.
+    assert_eq!(r.field("mm"), mm.field("mm"));
+}

@@ -364,3 +364,137 @@ fn called_with_walk(rule: &Rule, src: &[u8], call: Node) -> Option<String> {
             .map(|x| String::from_utf8_lossy(text(src, x)).into_owned())
     })?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn rule() -> Rule {
+        crate::rule::bundled().unwrap().remove(0)
+    }
+
+    fn parsed(src: &str) -> crate::parse::Parsed {
+        crate::parse::parse(src.as_bytes(), Duration::from_secs(5)).unwrap()
+    }
+
+    /// The classification of `struct mm_walk { MEMBERS struct mm_struct *mm; void *private; }`.
+    fn kinds(members: &str) -> Result<Vec<(String, Kind)>, String> {
+        let src = format!(
+            "struct mm_walk {{\n{members}\n\tstruct mm_struct *mm;\n\tvoid *private;\n}};\n"
+        );
+        let p = parsed(&src);
+        let (r, s) = (rule(), src.as_bytes());
+        let def = definition(&r, s, p.tree.root_node()).expect("definition");
+        classify(&r, s, def)
+            .map(|ms| ms.into_iter().map(|m| (m.name, m.kind)).collect())
+            .map_err(|f| format!("{}: {}", f.code, f.why))
+    }
+
+    #[test]
+    fn callbacks_are_the_function_pointers_taking_the_walk() {
+        let got = kinds(
+            "\tint (*pgd_entry)(pgd_t *pgd, unsigned long a, unsigned long n, struct mm_walk *walk);\n\
+             \tvoid *(*lookup)(unsigned long, struct mm_walk *);\n\
+             \tunsigned int huge_only : 1;\n\
+             \tstruct { int depth; } state;\n\
+             \tunsigned long a, b;",
+        )
+        .unwrap();
+        let want = [
+            ("pgd_entry", Kind::Callback),
+            ("lookup", Kind::Callback),
+            ("huge_only", Kind::Data),
+            ("state", Kind::Data),
+            ("a", Kind::Data),
+            ("mm", Kind::Data),
+            ("private", Kind::Data),
+        ];
+        let want: Vec<(String, Kind)> = want
+            .iter()
+            .map(|(n, k)| (n.to_string(), k.clone()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn members_that_are_neither_block_with_their_name() {
+        for (members, name) in [
+            ("\tvoid (*release)(void *private);", "`release`"),
+            ("\tint (*hooks[2])(struct mm_walk *walk);", "`hooks`"),
+            (
+                "\tint (*a)(struct mm_walk *), (*b)(struct mm_walk *);",
+                "`a`",
+            ),
+            ("\tunion { void *p; long l; };", "anonymous union"),
+            (
+                "\tint (*mm_cb)(struct mm_walk *walk);\n\tint (*private_cb)(struct mm_walk *w);",
+                "",
+            ),
+        ] {
+            let got = kinds(members);
+            if name.is_empty() {
+                assert!(got.is_ok(), "{members}: {got:?}");
+            } else {
+                let why = got.expect_err(members);
+                assert!(
+                    why.starts_with("unknown-field") && why.contains(name),
+                    "{why}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_rule_and_the_tree_must_agree() {
+        let src = "struct mm_walk {\n\tint (*mm)(struct mm_walk *walk);\n\tvoid *private;\n};\n";
+        let p = parsed(src);
+        let r = rule();
+        let def = definition(&r, src.as_bytes(), p.tree.root_node()).unwrap();
+        let f = classify(&r, src.as_bytes(), def).unwrap_err();
+        assert!(
+            f.why.contains("member `mm`") && f.why.contains("a callback"),
+            "{}",
+            f.why
+        );
+        let src = "struct mm_walk {\n\tint (*pte_entry)(struct mm_walk *walk);\n\tstruct mm_struct *mm;\n};\n";
+        let p = parsed(src);
+        let def = definition(&r, src.as_bytes(), p.tree.root_node()).unwrap();
+        let f = classify(&r, src.as_bytes(), def).unwrap_err();
+        assert_eq!(f.code, Code::MissingField);
+        assert!(f.why.contains("`private`"), "{}", f.why);
+    }
+
+    fn extra(src: &str) -> Vec<String> {
+        let p = parsed(src);
+        extra_callbacks(&rule(), src.as_bytes(), p.tree.root_node())
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn a_caller_shows_a_callback_by_storing_a_function_of_its_own() {
+        let head = "static int f(pgd_t *p, unsigned long a, unsigned long n, struct mm_walk *w) { return 0; }\n";
+        let init = "void g(void)\n{\n\tstruct mm_walk w = { .pgd_entry = f, .vendor = 1, .cookie = NULL };\n}\n";
+        assert_eq!(extra(&format!("{head}{init}")), ["pgd_entry"]);
+        let store = "void g(void)\n{\n\tstruct mm_walk w = {};\n\tstruct other o;\n\n\tw.p4d_entry = f;\n\to.q = f;\n\tw.flags = 2;\n}\n";
+        assert_eq!(extra(&format!("{head}{store}")), ["p4d_entry"]);
+        // Not a walk, or not a function of this file: nothing.
+        let other = "void g(void)\n{\n\tstruct other o = { .pgd_entry = f };\n\tstruct mm_walk w = { .x = h };\n}\n";
+        assert!(extra(&format!("{head}{other}")).is_empty());
+    }
+
+    #[test]
+    fn an_implementation_shows_a_callback_by_calling_it_with_the_walk() {
+        let src = "static int r(unsigned long a, struct mm_walk *walk)\n{\n\tif (walk->pgd_entry)\n\t\treturn walk->pgd_entry(NULL, a, a, walk);\n\treturn walk->cleanup(walk->private);\n}\n";
+        assert_eq!(extra(src), ["pgd_entry"]);
+    }
+
+    #[test]
+    fn where_the_struct_is_defined_it_alone_decides() {
+        let src = "struct mm_walk {\n\tint (*pgd_entry)(struct mm_walk *walk);\n\tvoid *cookie;\n\tstruct mm_struct *mm;\n\tvoid *private;\n};\n\
+                   static int f(struct mm_walk *w) { return 0; }\n\
+                   void g(void)\n{\n\tstruct mm_walk w = { .cookie = f };\n}\n";
+        assert_eq!(extra(src), ["pgd_entry"]);
+    }
+}
