@@ -73,10 +73,6 @@ fn member<'t>(rule: &Rule, src: &[u8], m: Node<'t>) -> Result<Member<'t>, Flag> 
         ));
     };
     let name = field_name(src, *first).unwrap_or_default();
-    let pointers: Vec<bool> = decls
-        .iter()
-        .map(|d| function_pointer(src, *d).is_some())
-        .collect();
     let holds_function = decls.iter().any(|d| {
         let mut f = false;
         visit(*d, &mut |n| f |= n.kind() == "function_declarator");
@@ -97,7 +93,7 @@ fn member<'t>(rule: &Rule, src: &[u8], m: Node<'t>) -> Result<Member<'t>, Flag> 
             ),
         ));
     }
-    let Some(params) = function_pointer(src, *first).filter(|_| pointers[0]) else {
+    let Some(params) = function_pointer(*first) else {
         return Err(Flag::new(
             Code::UnknownField,
             format!(
@@ -187,7 +183,7 @@ fn field_name(src: &[u8], d: Node) -> Option<String> {
 
 /// `(*name)(params)`, maybe returning a pointer: the parameter list. Arrays of function
 /// pointers, pointers to them and the like are not plain function pointers.
-fn function_pointer<'t>(_src: &[u8], mut d: Node<'t>) -> Option<Node<'t>> {
+fn function_pointer<'t>(mut d: Node<'t>) -> Option<Node<'t>> {
     while d.kind() == "pointer_declarator" {
         d = d.child_by_field_name("declarator")?; // a returned pointer
     }

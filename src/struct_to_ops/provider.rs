@@ -562,8 +562,10 @@ fn relaid_call(src: &[u8], callee: Node, walk: &str, shift: usize) -> Option<Edi
         c.kind() == "call_expression" && c.child_by_field_name("function") == Some(callee)
     })?;
     let list = call.child_by_field_name("arguments")?;
-    if src[list.byte_range()].contains(&b'\n') {
-        return None;
+    let mut c = list.walk();
+    let comment = list.named_children(&mut c).any(|a| a.kind() == "comment");
+    if comment || src[list.byte_range()].contains(&b'\n') {
+        return None; // a comment would be lost, several lines are laid out already
     }
     let args: Vec<Vec<u8>> = named_children(list)
         .iter()
@@ -580,6 +582,10 @@ fn relaid_call(src: &[u8], callee: Node, walk: &str, shift: usize) -> Option<Edi
         .iter()
         .filter(|a| text(src, **a) == walk.as_bytes())
         .count();
+    // The walk used inside an argument (`walk->mm`, `(walk)`) gets its own edit: not re-laid.
+    if find::idents_named(src, list, walk, &list.byte_range()).len() != passed {
+        return None;
+    }
     let grown = shift + passed;
     let line = &src[line_start(src, list.start_byte())..line_end(src, list.end_byte())];
     (plan::display_col(line.trim_ascii_end()) + grown > plan::WIDTH).then(|| {
