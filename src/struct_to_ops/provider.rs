@@ -530,12 +530,25 @@ fn implementation(
                 };
                 let shift = with.len().saturating_sub(op.byte_range().len());
                 edits.push(Edit::replace(op.byte_range(), with));
-                if let Some(e) = relaid_call(src, parent, &walk, shift) {
+                let call = parent.parent().filter(|c| {
+                    c.kind() == "call_expression"
+                        && c.child_by_field_name("function") == Some(parent)
+                });
+                if let Some(e) = call.and_then(|c| relaid_call(src, c, &walk, shift)) {
                     relaid.push(e.range.clone());
                     edits.push(e);
                 }
             }
-            "argument_list" => edits.push(Edit::insert(id.start_byte(), "&")),
+            "argument_list" => {
+                let call = parent.parent().filter(|c| c.kind() == "call_expression");
+                match call.and_then(|c| relaid_call(src, c, &walk, 0)) {
+                    Some(e) => {
+                        relaid.push(e.range.clone());
+                        edits.push(e);
+                    }
+                    None => edits.push(Edit::insert(id.start_byte(), "&")),
+                }
+            }
             _ => {
                 return Err(Flag::new(
                     Code::Unsupported,
@@ -555,12 +568,10 @@ fn implementation(
     Ok(edits)
 }
 
-/// A call through a callback of the walk local (`walk.ops->f(a, walk)`) that the longer
-/// callee and `&walk` push past the line limit: its argument list, re-laid out.
-fn relaid_call(src: &[u8], callee: Node, walk: &str, shift: usize) -> Option<Edit> {
-    let call = callee.parent().filter(|c| {
-        c.kind() == "call_expression" && c.child_by_field_name("function") == Some(callee)
-    })?;
+/// A call in an entry point that passes the walk local on (`walk.ops->f(a, walk)`,
+/// `walk_range(a, walk)`), pushed past the line limit by `&walk` and a callee made `shift`
+/// columns longer: its argument list, re-laid out with `&walk`.
+fn relaid_call(src: &[u8], call: Node, walk: &str, shift: usize) -> Option<Edit> {
     let list = call.child_by_field_name("arguments")?;
     let mut c = list.walk();
     let comment = list.named_children(&mut c).any(|a| a.kind() == "comment");
