@@ -4,7 +4,7 @@
 //! `pgd_entry`), so the list is extended per file from what the file itself shows, and handed on
 //! as an effective rule to the caller analysis and the definition side alike.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use tree_sitter::Node;
 
@@ -38,6 +38,11 @@ pub fn classify<'t>(rule: &Rule, src: &[u8], def: Node<'t>) -> Result<Vec<Member
     if is_new(rule, src, def) {
         return Ok(Vec::new());
     }
+    let mut root = def;
+    while let Some(p) = root.parent() {
+        root = p;
+    }
+    let typedefs = function_typedefs(rule, src, root);
     let mut out = Vec::new();
     for m in named_children(body) {
         let at = line_of(src, m.start_byte());
@@ -52,13 +57,105 @@ pub fn classify<'t>(rule: &Rule, src: &[u8], def: Node<'t>) -> Result<Vec<Member
             )
             .at(at));
         }
-        out.push(member(rule, src, m).map_err(|f| f.at(at))?);
+        out.push(member(rule, src, m, &typedefs).map_err(|f| f.at(at))?);
     }
     agree_with_rule(rule, &out)?;
     Ok(out)
 }
 
-fn member<'t>(rule: &Rule, src: &[u8], m: Node<'t>) -> Result<Member<'t>, Flag> {
+/// A typedef of this file that names a function type: is it a pointer to the function
+/// (`typedef int (*cb_t)(...)`), and does the function take a `struct OLD *`?
+#[derive(Debug, Clone, Copy)]
+struct FnTypedef {
+    pointer: bool,
+    takes_walk: bool,
+}
+
+/// File-scope typedefs of function types and of pointers to them, by name.
+fn function_typedefs(rule: &Rule, src: &[u8], root: Node) -> HashMap<Vec<u8>, FnTypedef> {
+    let mut out = HashMap::new();
+    for t in named_children(root) {
+        if t.kind() != "type_definition" {
+            continue;
+        }
+        let mut c = t.walk();
+        for mut d in t.children_by_field_name("declarator", &mut c) {
+            while d.kind() == "pointer_declarator" {
+                match d.child_by_field_name("declarator") {
+                    Some(x) => d = x, // a returned pointer
+                    None => break,
+                }
+            }
+            let (Some(inner), Some(params)) = (
+                d.child_by_field_name("declarator"),
+                d.child_by_field_name("parameters"),
+            ) else {
+                continue;
+            };
+            let pointer_name = (inner.kind() == "parenthesized_declarator")
+                .then(|| inner.named_child(0))
+                .flatten()
+                .filter(|p| p.kind() == "pointer_declarator")
+                .and_then(|p| p.child_by_field_name("declarator"));
+            let (name, pointer) = match pointer_name {
+                Some(n) => (n, true),
+                None => (inner, false),
+            };
+            if d.kind() == "function_declarator" && name.kind() == "type_identifier" {
+                let takes_walk = takes_old_pointer(rule, src, params);
+                out.insert(
+                    text(src, name).to_vec(),
+                    FnTypedef {
+                        pointer,
+                        takes_walk,
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
+/// What a member that holds a function is.
+enum Shape {
+    Callback,
+    NotTakingWalk,
+    /// Not one pointer to the function (an array of them, a pointer to a pointer).
+    NotPlain,
+}
+
+/// The shape of a member declared with a function typedef of this file (`cb_t pmd_entry;`,
+/// `fn_t *pte_hole;`); `None` when its type is no such typedef.
+fn typedef_member(
+    m: Node,
+    decl: Node,
+    typedefs: &HashMap<Vec<u8>, FnTypedef>,
+    src: &[u8],
+) -> Option<Shape> {
+    let ty = m.child_by_field_name("type")?;
+    let td = typedefs
+        .get(text(src, ty))
+        .filter(|_| ty.kind() == "type_identifier")?;
+    let plain = |d: Node| d.kind() == "field_identifier";
+    let through_one_pointer = if td.pointer {
+        plain(decl)
+    } else {
+        decl.kind() == "pointer_declarator"
+            && decl.child_by_field_name("declarator").is_some_and(plain)
+    };
+    Some(match (through_one_pointer, td.takes_walk) {
+        (true, true) => Shape::Callback,
+        (true, false) => Shape::NotTakingWalk,
+        (false, _) => Shape::NotPlain,
+    })
+}
+
+fn member<'t>(
+    rule: &Rule,
+    src: &[u8],
+    m: Node<'t>,
+    typedefs: &HashMap<Vec<u8>, FnTypedef>,
+) -> Result<Member<'t>, Flag> {
     let old = &rule.old_struct;
     let mut c = m.walk();
     let decls: Vec<Node> = m.children_by_field_name("declarator", &mut c).collect();
@@ -78,7 +175,8 @@ fn member<'t>(rule: &Rule, src: &[u8], m: Node<'t>) -> Result<Member<'t>, Flag> 
         visit(*d, &mut |n| f |= n.kind() == "function_declarator");
         f
     });
-    if !holds_function {
+    let by_typedef = typedef_member(m, *first, typedefs, src);
+    if !holds_function && by_typedef.is_none() {
         return Ok(Member {
             name,
             kind: Kind::Data,
@@ -93,27 +191,28 @@ fn member<'t>(rule: &Rule, src: &[u8], m: Node<'t>) -> Result<Member<'t>, Flag> 
             ),
         ));
     }
-    let Some(params) = function_pointer(*first) else {
-        return Err(Flag::new(
-            Code::UnknownField,
-            format!(
-                "member `{name}` of struct {old} is not a plain function pointer: it cannot be classified"
-            ),
-        ));
+    let shape = by_typedef.unwrap_or_else(|| match function_pointer(*first) {
+        None => Shape::NotPlain,
+        Some(params) if takes_old_pointer(rule, src, params) => Shape::Callback,
+        Some(_) => Shape::NotTakingWalk,
+    });
+    let why = match shape {
+        Shape::Callback => {
+            return Ok(Member {
+                name,
+                kind: Kind::Callback,
+                node: m,
+            });
+        }
+        Shape::NotTakingWalk => format!(
+            "is a function pointer that does not take a `struct {old} *`: neither a callback nor data"
+        ),
+        Shape::NotPlain => "is not a plain function pointer: it cannot be classified".to_string(),
     };
-    if !takes_old_pointer(rule, src, params) {
-        return Err(Flag::new(
-            Code::UnknownField,
-            format!(
-                "member `{name}` of struct {old} is a function pointer that does not take a `struct {old} *`: neither a callback nor data"
-            ),
-        ));
-    }
-    Ok(Member {
-        name,
-        kind: Kind::Callback,
-        node: m,
-    })
+    Err(Flag::new(
+        Code::UnknownField,
+        format!("member `{name}` of struct {old} {why}"),
+    ))
 }
 
 /// The rule's roles must not contradict the tree: a known callback that is data here, or a
@@ -245,10 +344,12 @@ pub fn definition<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Option<Node<'t
 /// definition decides. Elsewhere a member is a callback when the file calls it through a walk
 /// pointer with the walk as an argument (`walk->pgd_entry(pgd, addr, next, walk)`, the
 /// implementation side), or when a walk stores a function of this file in it (`.pgd_entry =
-/// my_pgd`, the caller side). Every field of the new definition is a member of the tree's
-/// struct, and the definition side blocks on any function pointer that is not such a callback,
-/// so a function stored in a member means a callback. A member stored anything else (a vendor's
-/// data member) is not a callback here, and the caller analysis flags the store.
+/// my_pgd`, the caller side). The definition side blocks on any function pointer member that
+/// is not such a callback, so a function stored in a member means a callback. (The one member
+/// it cannot see through is one typed with a function-pointer typedef of another header: it
+/// counts as data there, which is why each file reports the callbacks it assumed.) A member
+/// stored anything else (a vendor's data member) is not a callback here, and the caller
+/// analysis flags the store.
 pub fn extra_callbacks(rule: &Rule, src: &[u8], root: Node) -> BTreeSet<String> {
     let unknown = |n: &str| rule.field(n).is_none() && !rule.is_new_only(n);
     if let Some(def) = definition(rule, src, root) {
@@ -439,6 +540,38 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn callbacks_declared_with_a_typedef_of_the_file() {
+        let src = "typedef int (*walk_cb)(pmd_t *pmd, struct mm_walk *walk);\n\
+                   typedef int walk_fn(unsigned long a, struct mm_walk *walk);\n\
+                   typedef void (*release_cb)(void *p);\n\
+                   typedef unsigned long cookie_t;\n\
+                   struct mm_walk {\n\tMEMBER\n\tstruct mm_struct *mm;\n\tvoid *private;\n};\n";
+        let kind = |member: &str| {
+            let src = src.replace("MEMBER", member);
+            let p = parsed(&src);
+            let r = rule();
+            let def = definition(&r, src.as_bytes(), p.tree.root_node()).unwrap();
+            classify(&r, src.as_bytes(), def)
+                .map(|ms| ms[0].kind.clone())
+                .map_err(|f| f.why)
+        };
+        assert_eq!(kind("walk_cb pmd_split;"), Ok(Kind::Callback));
+        assert_eq!(kind("walk_fn *pte_check;"), Ok(Kind::Callback));
+        assert_eq!(kind("cookie_t cookie;"), Ok(Kind::Data));
+        assert!(
+            kind("release_cb release;")
+                .unwrap_err()
+                .contains("does not take")
+        );
+        assert!(
+            kind("walk_cb hooks[2];")
+                .unwrap_err()
+                .contains("not a plain")
+        );
+        assert!(kind("walk_fn **pp;").unwrap_err().contains("not a plain"));
     }
 
     #[test]
