@@ -6,13 +6,23 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Mechanical API migrations on Linux kernel C trees, right or flagged.
 ///
-/// Exit codes: 0 = done (for `check`: no old-API site left); 1 = `check` found old-API sites
-/// (convertible or flagged), or `test` found failing cases; 2 = errors (a file could not be
-/// read, parsed or written, a bad rule file, bad arguments); 130 = interrupted by SIGINT or
-/// SIGTERM (files already written are complete, the rest untouched). Per-file problems are
-/// reported as `path: why` on stderr and the run goes on; the exit code says they happened.
+/// Exit codes:
+///   0    done; for `check`: no old-API site left.
+///   1    `check`: old-API sites remain (convertible or flagged); `diff`/`apply`/`series` left
+///        sites for manual conversion (INCOMPLETE: the tree does not build until they are
+///        converted); `test`: a fixture case failed.
+///   2    the tree could not be (fully) processed, for every command: a path could not be read
+///        or written; a file holding a rule's literal was left unchecked (over --max-size,
+///        parse timeout, NUL bytes, generated file); no C file was read at all; a path
+///        argument leads outside TREE or does not exist; a bad rule file or bad arguments;
+///        `apply` found a file it cannot write (then nothing is written, unless --keep-going).
+///        2 wins over 1.
+///   130  interrupted by SIGINT or SIGTERM: files already written are complete, the rest
+///        untouched, both listed.
+/// Per-file problems are reported as `path: why` on stderr (paths relative to TREE) and the
+/// run goes on; the exit code says they happened.
 #[derive(Parser, Debug)]
-#[command(name = "kcodemod", version, about, long_about)]
+#[command(name = "kcodemod", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -21,14 +31,27 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Dry run: print a unified diff of every change (applies with `git apply`).
+    ///
+    /// Exit codes: 0 done; 2 a path could not be read, a file holding a rule's literal was left
+    /// unchecked, no C file was read, or a bad argument; 130 interrupted.
     Diff(RunArgs),
     /// Rewrite files in place (atomically, one file at a time).
-    Apply(RunArgs),
+    ///
+    /// Every file to write is checked for writability first: if one cannot be written, nothing
+    /// is (unless --keep-going). Exit codes: 0 done; 2 a path could not be read or written, a
+    /// file holding a rule's literal was left unchecked, no C file was read, or a bad argument;
+    /// 130 interrupted (the files written and not written are listed).
+    Apply(ApplyArgs),
     /// Change nothing; exit 1 when any old-API site remains (a CI gate).
+    ///
+    /// Exit codes: 0 no old-API site left; 1 old-API sites remain (convertible or flagged);
+    /// 2 the tree could not be checked: a path could not be read, a file holding a rule's
+    /// literal was left unchecked (size, parse timeout, NUL bytes, generated), no C file was
+    /// read, or a bad argument (2 wins over 1); 130 interrupted.
     Check(RunArgs),
     /// Write a reviewable, build-checked series to OUTDIR: diffs/<arch>.diff, patches/ (a cover
     /// letter and `git am`-able patches), check/<arch>.sh and check/all.sh, report.txt/.json.
-    Series(SeriesArgs),
+    Series(Box<SeriesArgs>),
     /// List the rules (bundled, or those given with --rule).
     Rules {
         #[arg(long = "rule", value_name = "RULE")]
@@ -38,9 +61,11 @@ pub enum Command {
     Test {
         /// Rule ids (default: every bundled rule).
         rules: Vec<String>,
-        /// Directory holding `<rule-id>/` fixture directories.
-        #[arg(long, default_value = "fixtures")]
-        fixtures: PathBuf,
+        /// Directory holding `<rule-id>/` fixture directories. Default: `fixtures/` beside a
+        /// rule file's `rules/` directory; for bundled rules, the kcodemod source tree the
+        /// binary was built from.
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
     },
 }
 
@@ -55,14 +80,31 @@ impl Command {
 }
 
 #[derive(Args, Debug, Clone)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// When some files cannot be written, write the others anyway (the failures are reported
+    /// and the exit code is 2). Without it, a file that cannot be written stops every write.
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+#[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// The kernel tree (diff paths are relative to it).
+    /// The kernel tree (every path in the output is relative to it).
     pub tree: PathBuf,
-    /// Restrict the run to these files or directories (relative to TREE or absolute).
+    /// Restrict the run to these files or directories: relative to TREE (or to the current
+    /// directory when TREE has no such path) or absolute. A path leading outside TREE (by `..`
+    /// or a symlink) is an error.
     pub paths: Vec<PathBuf>,
     /// A bundled rule id or a rule file path; repeatable. Default: every bundled rule.
     #[arg(long = "rule", value_name = "RULE")]
     pub rules: Vec<String>,
+    /// The kernel source tree the code must build against: its headers decide which rules
+    /// apply (printed with why), only callers are converted, and converted files get the
+    /// headers the new API lives in there.
+    #[arg(long, value_name = "TARGET_TREE")]
+    pub target: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -71,7 +113,8 @@ pub struct RunArgs {
 pub struct SeriesArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Output directory (created; files in it are overwritten).
+    /// Output directory: new, empty, or an earlier series' output (replaced whole). A
+    /// non-empty directory kcodemod did not write is refused.
     #[arg(short = 'o', long = "out", value_name = "OUTDIR")]
     pub out: PathBuf,
     /// `none`: one bisectable patch; `arch`: the API patch plus one patch per arch group.
@@ -87,9 +130,26 @@ pub struct SeriesArgs {
     /// Subject prefix for an arch group, e.g. `--prefix generic=mm` (repeatable).
     #[arg(long = "prefix", value_name = "GROUP=PREFIX")]
     pub prefixes: Vec<String>,
-    /// Date: header of every patch (default: SOURCE_DATE_EPOCH, else now).
+    /// Date: header of every patch: RFC 2822, ISO 8601 or @SECONDS (default:
+    /// SOURCE_DATE_EPOCH, else now). Written as RFC 2822.
     #[arg(long)]
     pub date: Option<String>,
+    /// Mark the series as version N: `[PATCH vN 1/3]`, files `vN-0001-….patch`.
+    #[arg(short = 'v', long = "reroll-count", value_name = "N")]
+    pub reroll: Option<u32>,
+    /// The subject tag instead of `PATCH`, e.g. `RFC PATCH`.
+    #[arg(long, value_name = "PREFIX", default_value = "PATCH")]
+    pub subject_prefix: String,
+    /// Add a To: recipient to every message (repeatable), before those MAINTAINERS names.
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: Vec<String>,
+    /// Add a Cc: recipient to every message (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    pub cc: Vec<String>,
+    /// Do not run the tree's scripts/checkpatch.pl on the patches (it takes about two
+    /// seconds of CPU per patch).
+    #[arg(long)]
+    pub no_checkpatch: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -97,7 +157,9 @@ pub struct Common {
     /// JSON Lines on stdout: one record per site and per problem, then a summary record.
     #[arg(long)]
     pub json: bool,
-    /// Worker threads (default: the number of CPUs).
+    /// Worker threads. Default and 0: the number of CPUs. At most 4 per CPU (more only adds
+    /// threads and memory: the work is parsing, bound by the CPUs); a larger N is capped, with
+    /// a message on stderr.
     #[arg(short = 'j', long = "jobs")]
     pub jobs: Option<usize>,
     /// Colour in diagnostics.
@@ -106,7 +168,8 @@ pub struct Common {
     /// No summary line and no progress.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Files larger than this many bytes are skipped with a stated reason.
+    /// Files larger than this many bytes are skipped with a stated reason (one that holds a
+    /// rule's literal is unchecked: exit code 2).
     #[arg(long, default_value_t = 8 << 20)]
     pub max_size: u64,
     /// Per-file parse time limit in milliseconds.

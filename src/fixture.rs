@@ -66,6 +66,7 @@ pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
         max_size: u64::MAX,
         parse_timeout: Duration::from_secs(10),
         api: true,
+        target: None,
         macros: std::sync::Arc::new(crate::parse::Macros::builtin()),
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[0]);
@@ -179,6 +180,67 @@ pub fn parse_errors(src: &[u8]) -> usize {
         while !c.goto_next_sibling() {
             if !c.goto_parent() {
                 return n;
+            }
+        }
+    }
+}
+
+/// The test oracle for "no comment is lost" (property tests, fuzz target): the comments of
+/// `src`, as the project's lexer delimits them (those on directive lines included), whose exact bytes are nowhere among the
+/// comments of `out`, in input order. Identical ops structs of a file are shared, so two equal
+/// comments on them become one: a text is kept when one copy is. A file that defines the API
+/// itself is exempt: the definition side rewrites the old struct's kernel-doc on purpose.
+pub fn lost_comments(rule: &Rule, src: &[u8], out: &[u8]) -> Vec<Vec<u8>> {
+    if src == out || defines_api(rule, src) {
+        return Vec::new();
+    }
+    let comments = |b: &[u8]| -> Vec<Vec<u8>> {
+        crate::parse::lex::lex(b)
+            .all_comments(b)
+            .into_iter()
+            .map(|r| b[r].to_vec())
+            .collect()
+    };
+    let have: std::collections::HashSet<Vec<u8>> = comments(out).into_iter().collect();
+    comments(src)
+        .into_iter()
+        .filter(|c| !have.contains(c))
+        .collect()
+}
+
+/// Does `src` define the old struct (with a body) or an entry point (with a body)? Then the
+/// definition side of the rule rewrites it as a whole, kernel-doc included.
+pub fn defines_api(rule: &Rule, src: &[u8]) -> bool {
+    let mut p = tree_sitter::Parser::new();
+    p.set_language(&tree_sitter_c::LANGUAGE.into())
+        .expect("tree-sitter-c matches tree-sitter");
+    let Some(tree) = p.parse(src, None) else {
+        return false;
+    };
+    let mut found = false;
+    let mut c = tree.walk();
+    loop {
+        let n = c.node();
+        let name = |f: &str| n.child_by_field_name(f).map(|c| &src[c.byte_range()]);
+        match n.kind() {
+            "struct_specifier" if n.child_by_field_name("body").is_some() => {
+                found |= name("name") == Some(rule.old_struct.as_bytes());
+            }
+            "function_definition" => {
+                let d = name("declarator").unwrap_or_default();
+                found |= rule.entries.iter().any(|e| {
+                    let pat = format!("{}(", e.name);
+                    memchr::memmem::find(d, pat.as_bytes()).is_some()
+                });
+            }
+            _ => {}
+        }
+        if c.goto_first_child() {
+            continue;
+        }
+        while !c.goto_next_sibling() {
+            if !c.goto_parent() {
+                return found;
             }
         }
     }

@@ -9,11 +9,14 @@ pub mod cli;
 pub mod edit;
 pub mod emit;
 pub mod fixture;
+pub mod includes;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
 pub mod rule;
 pub mod struct_to_ops;
+pub mod target;
+pub mod verdict;
 pub mod walk;
 pub mod write;
 
@@ -51,48 +54,10 @@ pub fn catch_signals() {
     }
 }
 
-/// Write every changed file atomically, in path order, until done or interrupted.
-/// Returns the paths written and those left unwritten by an interruption. A file that cannot be
-/// written becomes a problem of the run, and its sites are no longer claimed as converted.
-fn apply(res: &mut pipeline::RunResult) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
-    let (mut written, mut left) = (Vec::new(), Vec::new());
-    // A test hook: slow writes down so that a signal can land mid-run.
-    let delay = std::env::var("KCODEMOD_TEST_WRITE_DELAY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis);
-    let mut failed = Vec::new();
-    for f in res.files.iter_mut().filter(|f| f.new.is_some()) {
-        if interrupted() {
-            left.push(f.path.clone());
-            continue;
-        }
-        if let Some(d) = delay {
-            std::thread::sleep(d);
-        }
-        match write::replace(&f.path, &f.original, f.new.as_deref().unwrap()) {
-            Ok(()) => written.push(f.path.clone()),
-            Err(e) => {
-                failed.push(walk::Problem {
-                    path: f.path.clone(),
-                    why: e.to_string(),
-                });
-                f.new = None;
-                for s in &mut f.sites {
-                    s.site
-                        .unconvert(|| format!("converted, but the file was not written: {e}"));
-                }
-            }
-        }
-    }
-    res.problems.extend(failed);
-    (written, left)
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Diff,
-    Apply,
+    Apply { keep_going: bool },
     Check,
 }
 
@@ -101,9 +66,14 @@ enum Mode {
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
     match cli.command {
         Command::Diff(a) => run_tree(a, Mode::Diff, out, err),
-        Command::Apply(a) => run_tree(a, Mode::Apply, out, err),
+        Command::Apply(a) => {
+            let mode = Mode::Apply {
+                keep_going: a.keep_going,
+            };
+            run_tree(a.run, mode, out, err)
+        }
         Command::Check(a) => run_tree(a, Mode::Check, out, err),
-        Command::Series(a) => run_series(a, out, err),
+        Command::Series(a) => run_series(*a, out, err),
         Command::Rules { rules } => {
             for r in rule::select(&rules)? {
                 writeln!(out, "{}\t{}\t{}", r.id, r.source.display(), r.summary)?;
@@ -113,7 +83,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
         Command::Test { rules, fixtures } => {
             let mut failed = 0;
             for r in rule::select(&rules)? {
-                let dir = fixtures.join(&r.id);
+                let dir = fixtures_dir(&r, fixtures.as_deref())?;
                 for case in
                     fixture::cases(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
                 {
@@ -129,45 +99,139 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
     }
 }
 
-fn config(a: &RunArgs, c: &Common) -> Result<pipeline::Config> {
-    let rules = rule::select(&a.rules)?;
-    if !a.tree.is_dir() {
-        anyhow::bail!("{}: not a directory", a.tree.display());
+/// Where a rule's fixture cases live: `--fixtures DIR/<id>`, else the source tree the binary
+/// was built from (bundled rules), else `fixtures/<id>` beside the rule file's directory.
+fn fixtures_dir(r: &rule::Rule, given: Option<&std::path::Path>) -> Result<std::path::PathBuf> {
+    if let Some(d) = given {
+        return Ok(d.join(&r.id));
     }
-    Ok(pipeline::Config {
-        tree: a.tree.clone(),
-        paths: a.paths.clone(),
-        rules,
-        jobs: c
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        max_size: c.max_size,
-        parse_timeout: Duration::from_millis(c.parse_timeout_ms),
-        api: true,
-        macros: std::sync::Arc::new(parse::Macros::learn(&a.tree)),
+    let mut tried = Vec::new();
+    if rule::BUNDLED
+        .iter()
+        .any(|(p, _)| std::path::Path::new(p) == r.source)
+    {
+        tried.push(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
+    }
+    if let Some(rules_dir) = r.source.parent() {
+        tried.push(rules_dir.join("..").join("fixtures"));
+    }
+    let found = tried.iter().map(|d| d.join(&r.id)).find(|d| d.is_dir());
+    found.ok_or_else(|| {
+        let tried: Vec<_> = tried
+            .iter()
+            .map(|d| d.join(&r.id).display().to_string())
+            .collect();
+        anyhow::anyhow!(
+            "{}: no fixtures found (looked in {}); pass --fixtures DIR, DIR holding {}/",
+            r.id,
+            tried.join(", "),
+            r.id
+        )
     })
 }
 
+/// With `--target`, the rules its headers call for (told on stderr, with why), else all
+/// selected ones.
+fn target_rules(a: &RunArgs, err: &mut dyn Write) -> Result<Vec<rule::Rule>> {
+    let rules = rule::select(&a.rules)?;
+    let Some(t) = &a.target else {
+        return Ok(rules);
+    };
+    match std::fs::metadata(t) {
+        Err(e) => anyhow::bail!("--target {}: {}", t.display(), pipeline::io_why(&e)),
+        Ok(m) if !m.is_dir() => anyhow::bail!("--target {}: not a directory", t.display()),
+        Ok(_) => {}
+    }
+    let mut chosen = Vec::new();
+    for c in target::choose(t, &rules) {
+        let verdict = if c.chosen { "applies" } else { "skipped" };
+        writeln!(
+            err,
+            "kcodemod: rule {}: {verdict}: {}",
+            rules[c.rule].id, c.why
+        )?;
+        if c.chosen {
+            chosen.push(rules[c.rule].clone());
+        }
+    }
+    if chosen.is_empty() {
+        anyhow::bail!(
+            "--target {}: no rule applies (its headers have none of the new APIs the rules know)",
+            t.display()
+        );
+    }
+    Ok(chosen)
+}
+
+/// Worker threads: none or 0 means one per CPU; more than 4 per CPU only adds threads and
+/// memory (the work is parsing, bound by the CPUs; the extra ones cover reads from a cold
+/// cache), so a larger number is capped, with a message.
+fn jobs(asked: Option<usize>, err: &mut dyn Write) -> io::Result<usize> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max = 4 * cpus;
+    Ok(match asked {
+        None | Some(0) => cpus,
+        Some(n) if n > max => {
+            writeln!(err, "kcodemod: -j {n} capped to {max} (4 per CPU)")?;
+            max
+        }
+        Some(n) => n,
+    })
+}
+
+fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Config> {
+    let rules = target_rules(a, err)?;
+    let (tree, paths) = pipeline::resolve(&a.tree, &a.paths)?;
+    Ok(pipeline::Config {
+        macros: std::sync::Arc::new(parse::Macros::learn(&tree)),
+        tree,
+        paths,
+        rules,
+        jobs: jobs(c.jobs, err)?,
+        max_size: c.max_size,
+        parse_timeout: Duration::from_millis(c.parse_timeout_ms),
+        // With a target, the API is the target's: only callers convert.
+        api: a.target.is_none(),
+        target: a
+            .target
+            .as_deref()
+            .map(|t| std::sync::Arc::new(includes::Target::new(t))),
+    })
+}
+
+/// A run that read no C file checked nothing: say so (exit code 2), rather than pass.
+fn nothing_read(res: &pipeline::RunResult, err: &mut dyn Write) -> io::Result<bool> {
+    if res.files_read > 0 {
+        return Ok(false);
+    }
+    writeln!(
+        err,
+        "kcodemod: no C file (.c or .h) was read under {}: nothing was checked",
+        res.tree.display()
+    )?;
+    Ok(true)
+}
+
 fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
-    let mut cfg = config(&a.run, &a.run.common)?;
-    cfg.api = a.base_patch.is_none();
+    let mut cfg = config(&a.run, &a.run.common, err)?;
+    cfg.api = a.base_patch.is_none() && a.run.target.is_none();
     let author = match a.signoff.clone() {
         Some(s) => s,
         None => git_ident(&a.run.tree)
             .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))?,
     };
-    let date = match (
-        &a.date,
-        std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok()),
-    ) {
-        (Some(d), _) => d.clone(),
-        (None, Some(secs)) => {
-            httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(secs))
-        }
-        (None, None) => httpdate::fmt_http_date(std::time::SystemTime::now()),
-    };
+    // Dates are checked before any work: a bad one would be written into every patch.
+    let date = match (&a.date, std::env::var("SOURCE_DATE_EPOCH").ok()) {
+        (Some(d), _) => emit::mail::Date::parse(d)?,
+        (None, Some(secs)) => emit::mail::Date::from_epoch_var(&secs)?,
+        (None, None) => emit::mail::Date::utc(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
+        ),
+    }
+    .rfc2822();
+    emit::series::check_output_dir(&a.out)?;
     let mut prefixes = std::collections::BTreeMap::new();
     for p in &a.prefixes {
         let (g, v) = p
@@ -184,6 +248,9 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         return Ok(EXIT_INTERRUPTED);
     }
     report::diagnostics(&res, &cfg.rules, err, report::use_color(a.run.common.color))?;
+    if nothing_read(&res, err)? {
+        return Ok(EXIT_ERROR);
+    }
     let opts = emit::series::Options {
         out: a.out.clone(),
         split: a.split,
@@ -191,10 +258,28 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         date,
         base_patch: a.base_patch.clone(),
         prefixes,
+        reroll: a.reroll,
+        subject_prefix: a.subject_prefix.clone(),
+        to: a.to.clone(),
+        cc: a.cc.clone(),
+        checkpatch: !a.no_checkpatch,
     };
     let w = emit::series::write(&cfg.tree, &cfg.rules, &res, &opts)?;
-    if !a.run.common.quiet {
+    if a.run.common.json {
+        // One record: where the series went, what it holds, and its verdict.
+        let rec = serde_json::json!({
+            "type": "series",
+            "out": a.out,
+            "series": w,
+            "converted": res.converted(),
+            "flagged": res.flagged(),
+            "unchecked": res.unchecked(),
+            "errors": res.errors(),
+        });
+        writeln!(out, "{rec}")?;
+    } else if !a.run.common.quiet {
         writeln!(err, "{}", report::summary(&res))?;
+        writeln!(err, "kcodemod: {}", w.checkpatch)?;
         writeln!(
             out,
             "{}: {} patches, arch groups: {}",
@@ -203,10 +288,15 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
             w.groups.join(" ")
         )?;
     }
-    Ok(if res.errors() == 0 {
-        EXIT_OK
-    } else {
+    if let Some(line) = &w.incomplete {
+        writeln!(err, "kcodemod: {line}")?;
+    }
+    Ok(if res.errors() + res.unchecked() > 0 {
         EXIT_ERROR
+    } else if w.incomplete.is_some() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
     })
 }
 
@@ -226,12 +316,16 @@ fn git_ident(tree: &std::path::Path) -> Option<String> {
 }
 
 fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
-    let cfg = config(&a, &a.common)?;
+    let cfg = config(&a, &a.common, err)?;
     let progress = report::progress::Progress::start(!a.common.quiet && !a.common.json);
     let mut res = pipeline::run(&cfg);
     drop(progress);
     if interrupted() {
+        // The walk saw part of the tree: nothing about it is reported as if it were whole.
         writeln!(err, "kcodemod: interrupted before any file was written")?;
+        if a.common.json {
+            report::json_interrupted(out)?;
+        }
         return Ok(EXIT_INTERRUPTED);
     }
     if mode == Mode::Diff && !a.common.json {
@@ -239,35 +333,37 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
             out.write_all(&report::file_diff(f))?;
         }
     }
-    let mut interrupted = false;
-    if mode == Mode::Apply {
-        let (written, left) = apply(&mut res);
-        if !left.is_empty() {
-            interrupted = true;
-            writeln!(
-                err,
-                "kcodemod: interrupted: {} files written, {} not written:",
-                written.len(),
-                left.len()
-            )?;
-            for p in &left {
-                writeln!(err, "  {}", p.display())?;
-            }
-        }
-    }
+    let applied = match mode {
+        Mode::Apply { keep_going } => write::apply(&mut res, keep_going),
+        _ => write::Applied::default(),
+    };
     if a.common.json {
-        report::json(&res, &cfg.rules, out)?;
+        let lists = applied.interrupted.then_some(&applied.lists);
+        report::json(&res, &cfg.rules, lists, out)?;
     } else {
         report::diagnostics(&res, &cfg.rules, err, report::use_color(a.common.color))?;
     }
+    applied.report(err)?;
+    let empty = nothing_read(&res, err)?;
     if !a.common.quiet && !a.common.json {
         writeln!(err, "{}", report::summary(&res))?;
     }
-    Ok(if interrupted {
+    // `check` changes nothing: its verdict is the exit code. A diff or an apply that leaves
+    // sites on the old API is a half-done migration, and its last line says so.
+    let incomplete = match mode {
+        Mode::Check => Vec::new(),
+        Mode::Diff | Mode::Apply { .. } => verdict::incomplete(&res),
+    };
+    if a.common.json {
+        report::json_incomplete(&incomplete, &cfg.rules, out)?;
+    } else {
+        report::incomplete(&incomplete, &cfg.rules, err)?;
+    }
+    Ok(if applied.interrupted {
         EXIT_INTERRUPTED
-    } else if res.errors() > 0 {
+    } else if empty || res.errors() > 0 || res.unchecked() > 0 {
         EXIT_ERROR
-    } else if mode == Mode::Check && res.sites().next().is_some() {
+    } else if mode == Mode::Check && res.sites().next().is_some() || !incomplete.is_empty() {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -22,6 +22,9 @@ pub struct Config {
     pub api: bool,
     /// Kernel macros for the parse view (built-in, plus those the tree's headers define).
     pub macros: std::sync::Arc<parse::Macros>,
+    /// `--target`: the kernel converted files must build against; they get the headers the
+    /// rules name, unless a header they include brings them in there.
+    pub target: Option<std::sync::Arc<crate::includes::Target>>,
 }
 
 /// One site, with the rule that found it.
@@ -39,22 +42,41 @@ pub struct FileResult {
     /// The rewritten bytes, when anything changed.
     pub new: Option<Vec<u8>>,
     pub sites: Vec<Found>,
+    /// The rules whose literals the file holds, in run order (the rules it was migrated with).
+    pub rules: Vec<usize>,
     /// Why the file was skipped without analysis (generated, NUL bytes, parse timeout).
+    /// Every candidate holds a rule's literal, so a skipped one is *unchecked*: it may hold
+    /// sites nobody looked at.
     pub skipped: Option<String>,
-    /// The skip is a failure (the parser gave up): the file may hold sites nobody looked at.
+    /// The skip is a failure (the parser gave up or was cancelled), not a policy.
     pub failed: bool,
     pub parse_error_functions: usize,
+    /// `apply` left this changed file as it was, and why: its sites are not converted.
+    pub unwritten: Option<String>,
+}
+
+impl FileResult {
+    /// Will the file be (or was it) rewritten?
+    pub fn changes(&self) -> bool {
+        self.new.is_some() && self.unwritten.is_none()
+    }
 }
 
 #[derive(Default)]
 pub struct RunResult {
+    /// The canonical tree: every path below is under it, and reports name them relative to it.
+    pub tree: PathBuf,
     pub files: Vec<FileResult>,
     /// Paths that could not be read (they make the exit code 2).
     pub problems: Vec<Problem>,
     /// Paths passed over on purpose (symlinks, special files, over the size limit).
     pub skipped: Vec<Problem>,
+    /// Files passed over by the walk (over the size limit) that hold a rule's literal.
+    pub unchecked: Vec<Problem>,
     pub files_read: usize,
     pub candidates: usize,
+    /// `apply` ran: files were written, not only shown.
+    pub applied: bool,
 }
 
 impl RunResult {
@@ -63,9 +85,10 @@ impl RunResult {
             .iter()
             .flat_map(|f| f.sites.iter().map(move |s| (f, s)))
     }
+    /// Sites converted in files that are (or, for `diff`/`check`, would be) rewritten.
     pub fn converted(&self) -> usize {
         self.sites()
-            .filter(|(_, s)| s.site.outcome == Outcome::Converted)
+            .filter(|(f, s)| s.site.outcome == Outcome::Converted && f.unwritten.is_none())
             .count()
     }
     pub fn flagged(&self) -> usize {
@@ -73,9 +96,27 @@ impl RunResult {
             .filter(|(_, s)| s.site.outcome != Outcome::Converted)
             .count()
     }
-    /// Paths that could not be read or analysed: they make the exit code 2.
+    /// Sites converted in memory whose file `apply` did not write.
+    pub fn not_written(&self) -> usize {
+        self.sites()
+            .filter(|(f, s)| s.site.outcome == Outcome::Converted && f.unwritten.is_some())
+            .count()
+    }
+    pub fn files_changed(&self) -> usize {
+        self.files.iter().filter(|f| f.changes()).count()
+    }
+    /// Paths that could not be read or written: they make the exit code 2.
     pub fn errors(&self) -> usize {
-        self.problems.len() + self.files.iter().filter(|f| f.failed).count()
+        self.problems.len()
+    }
+    /// Files holding a rule's literal that were not analysed (size, NUL bytes, generated,
+    /// parse timeout): the run cannot vouch for the tree, exit code 2.
+    pub fn unchecked(&self) -> usize {
+        self.unchecked.len() + self.files.iter().filter(|f| f.skipped.is_some()).count()
+    }
+    /// `path` as reports name it: relative to the tree, `/`-separated.
+    pub fn rel(&self, path: &Path) -> String {
+        rel_path(&self.tree, path)
     }
     pub fn parse_error_functions(&self) -> usize {
         self.files.iter().map(|f| f.parse_error_functions).sum()
@@ -90,20 +131,67 @@ pub fn rel_path(tree: &Path, path: &Path) -> String {
         .join("/")
 }
 
+/// The canonical tree and the path arguments as walk roots under it. A relative path is taken
+/// relative to the tree (or, when it names nothing there, to the current directory). `..` and
+/// links are resolved to decide where a path leads, and a path that leads out of the tree is an
+/// error, before anything is read. A root keeps its last component unresolved, so a link named
+/// on the command line is still seen (and skipped) as a link.
+pub fn resolve(tree: &Path, paths: &[PathBuf]) -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
+    let tree = std::fs::canonicalize(tree)
+        .map_err(|e| anyhow::anyhow!("{}: {}", tree.display(), io_why(&e)))?;
+    if !tree.is_dir() {
+        anyhow::bail!("{}: not a directory", tree.display());
+    }
+    let mut roots = Vec::new();
+    for p in paths {
+        let joined = tree.join(p);
+        let given = if !p.is_absolute()
+            && joined.symlink_metadata().is_err()
+            && p.symlink_metadata().is_ok()
+        {
+            p.clone()
+        } else {
+            joined
+        };
+        let target = std::fs::canonicalize(&given)
+            .map_err(|e| anyhow::anyhow!("{}: {}", p.display(), io_why(&e)))?;
+        if !target.starts_with(&tree) {
+            anyhow::bail!(
+                "{}: outside the tree {} (it leads to {}); nothing was read or written",
+                p.display(),
+                tree.display(),
+                target.display()
+            );
+        }
+        // A link keeps its name (its directory resolved), so the walk sees it as a link.
+        let is_link = given
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink());
+        let root = match (is_link, given.parent(), given.file_name()) {
+            (true, Some(dir), Some(name)) => std::fs::canonicalize(dir)
+                .map(|d| d.join(name))
+                .unwrap_or(target),
+            _ => target,
+        };
+        roots.push(root);
+    }
+    Ok((tree, roots))
+}
+
+/// An I/O error as the OS says it, without Rust's ` (os error N)` suffix.
+pub(crate) fn io_why(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 pub fn run(cfg: &Config) -> RunResult {
     let roots: Vec<PathBuf> = if cfg.paths.is_empty() {
         vec![cfg.tree.clone()]
     } else {
-        cfg.paths
-            .iter()
-            .map(|p| {
-                if p.is_absolute() || !cfg.tree.join(p).exists() && p.exists() {
-                    p.clone()
-                } else {
-                    cfg.tree.join(p)
-                }
-            })
-            .collect()
+        cfg.paths.iter().map(|p| cfg.tree.join(p)).collect()
     };
     let prefilter = Prefilter::new(
         &cfg.rules
@@ -134,13 +222,17 @@ pub fn run(cfg: &Config) -> RunResult {
     });
     let mut files: Vec<FileResult> = results.into_inner().unwrap();
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    crate::verdict::block_broken_definitions(cfg, &mut files);
     let candidates = listing.candidates;
     RunResult {
+        tree: cfg.tree.clone(),
         files,
         problems: listing.problems,
         skipped: listing.skipped,
+        unchecked: listing.unchecked,
         files_read: listing.files,
         candidates,
+        applied: false,
     }
 }
 
@@ -167,9 +259,11 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         original,
         new: None,
         sites: Vec::new(),
+        rules: rules.to_vec(),
         skipped: None,
         failed: false,
         parse_error_functions: 0,
+        unwritten: None,
     };
     if memchr::memchr(0, &res.original).is_some() {
         res.skipped = Some("NUL bytes: not a C source file".into());
@@ -181,6 +275,12 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
     }
     let mut cur: Option<Vec<u8>> = None;
     for &r in rules {
+        // After SIGINT/SIGTERM the run reports nothing per file: stop taking work.
+        if crate::interrupted() {
+            res.skipped = Some(parse::ParseFailure::Interrupted.to_string());
+            res.failed = true;
+            return res;
+        }
         let src = cur.as_deref().unwrap_or(&res.original);
         let parsed = match parse::parse_with(src, cfg.parse_timeout, &cfg.macros) {
             Ok(p) => p,
@@ -205,7 +305,11 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         res.sites
             .extend(out.sites.into_iter().map(|site| Found { rule: r, site }));
         if !out.edits.is_empty() {
-            cur = Some(out.edits.apply(src));
+            let mut new = out.edits.apply(src);
+            if let Some(t) = &cfg.target {
+                crate::includes::add_for_rule(&cfg.rules[r], t, &mut new);
+            }
+            cur = Some(new);
         }
     }
     res.new = cur.filter(|n| *n != res.original);

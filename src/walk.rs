@@ -32,6 +32,9 @@ pub struct Listing {
     /// Files read (every `.c`/`.h` file seen).
     pub files: usize,
     pub skipped: Vec<Problem>,
+    /// Files passed over (over the size limit) that hold a rule's literal: nobody looked at
+    /// their sites, so the run cannot vouch for them.
+    pub unchecked: Vec<Problem>,
 }
 
 pub struct Options {
@@ -46,6 +49,8 @@ pub struct Prefilter {
     ac: AhoCorasick,
     owner: Vec<usize>,
     nrules: usize,
+    /// The longest literal, in bytes: chunks of a streamed file overlap by one less.
+    max_len: usize,
 }
 
 impl Prefilter {
@@ -71,6 +76,40 @@ impl Prefilter {
             ac,
             owner,
             nrules: literals.len(),
+            max_len: pats.iter().map(|p| p.len()).max().unwrap_or(0),
+        }
+    }
+
+    /// Does any literal occur in `bytes`?
+    pub fn any_in(&self, bytes: &[u8]) -> bool {
+        match &self.packed {
+            Some(p) => p.find(bytes).is_some(),
+            None => self.ac.is_match(bytes),
+        }
+    }
+
+    /// Does any literal occur in what is left of `r`, `head` being the bytes read before?
+    /// Streams in chunks that overlap by a literal's length, so a file of any size costs a
+    /// bounded buffer.
+    pub fn any_in_stream(&self, head: &[u8], r: &mut dyn std::io::Read) -> std::io::Result<bool> {
+        if self.any_in(head) {
+            return Ok(true);
+        }
+        let keep = self.max_len.saturating_sub(1);
+        let mut chunk = head[head.len().saturating_sub(keep)..].to_vec();
+        let mut block = vec![0u8; 1 << 20];
+        loop {
+            let n = match r.read(&mut block) {
+                Ok(0) => return Ok(false),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            chunk.extend_from_slice(&block[..n]);
+            if self.any_in(&chunk) {
+                return Ok(true);
+            }
+            chunk.drain(..chunk.len().saturating_sub(keep));
         }
     }
 
@@ -78,11 +117,7 @@ impl Prefilter {
     pub fn rules_in(&self, bytes: &[u8]) -> Vec<usize> {
         // Most files hold no literal: one prefiltered search says so without the overlapping
         // walk below.
-        let any = match &self.packed {
-            Some(p) => p.find(bytes).is_some(),
-            None => self.ac.is_match(bytes),
-        };
-        if !any {
+        if !self.any_in(bytes) {
             return Vec::new();
         }
         let mut hit = vec![false; self.nrules];
@@ -224,14 +259,25 @@ pub fn list(
                         found(c);
                     }
                 }
-                Err(Skip::TooBig(n)) => {
-                    out.lock().unwrap().skipped.push(Problem {
+                Err(Skip::TooBig(mut f)) => {
+                    // Only oversize files pay for this: is it one the rules would have read?
+                    let size = f.metadata().map_or(buf.len() as u64, |m| m.len());
+                    let why = format!(
+                        "over the size limit of {} bytes (the file has {size} bytes)",
+                        opts.max_size
+                    );
+                    let p = Problem {
                         path: path.to_path_buf(),
-                        why: format!(
-                            "over the size limit of {} bytes ({n}+ bytes)",
-                            opts.max_size
-                        ),
-                    });
+                        why,
+                    };
+                    match prefilter.any_in_stream(&buf, &mut f) {
+                        Ok(true) => out.lock().unwrap().unchecked.push(p),
+                        Ok(false) => out.lock().unwrap().skipped.push(p),
+                        Err(e) => out.lock().unwrap().problems.push(Problem {
+                            path: path.to_path_buf(),
+                            why: format!("cannot read: {e}"),
+                        }),
+                    }
                 }
                 Err(Skip::Io(e)) => {
                     out.lock().unwrap().problems.push(Problem {
@@ -248,26 +294,29 @@ pub fn list(
     l.candidates = candidates.into_inner();
     l.problems.sort_by(|a, b| a.path.cmp(&b.path));
     l.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    l.unchecked.sort_by(|a, b| a.path.cmp(&b.path));
     l
 }
 
 enum Skip {
-    TooBig(u64),
+    /// Over the limit: the open file, `buf` holding its first `max` + 1 bytes.
+    TooBig(std::fs::File),
     Io(std::io::Error),
 }
 
 /// Read a whole file into `buf` with no stat: open, read to EOF (at most `max` + 1 bytes), close.
 fn read(path: &Path, max: u64, buf: &mut Vec<u8>) -> Result<(), Skip> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(Skip::Io)?;
+    let mut f = std::fs::File::open(path).map_err(Skip::Io)?;
     buf.clear();
     // Through `Take`, std's generic read loop fills the buffer's spare capacity directly
     // instead of sizing it with fstat + lseek first.
-    f.take(max.saturating_add(1))
+    (&mut f)
+        .take(max.saturating_add(1))
         .read_to_end(buf)
         .map_err(Skip::Io)?;
     if buf.len() as u64 > max {
-        return Err(Skip::TooBig(buf.len() as u64));
+        return Err(Skip::TooBig(f));
     }
     Ok(())
 }
@@ -288,4 +337,25 @@ fn strip_path(msg: &str) -> String {
     msg.rsplit_once(": ")
         .map(|(_, m)| m.to_string())
         .unwrap_or_else(|| msg.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Prefilter;
+
+    /// An oversize file is searched past what was read, in overlapping chunks: a literal split
+    /// between the part read and the rest, or lying far beyond, is found.
+    #[test]
+    fn streamed_search_finds_a_literal_across_the_boundary_and_far_away() {
+        let p = Prefilter::new(&[vec!["mm_walk".to_string()]]);
+        let found = |head: &[u8], rest: &[u8]| p.any_in_stream(head, &mut &rest[..]).unwrap();
+        assert!(found(b"struct mm_wa", b"lk w;"));
+        let mut far = vec![b'x'; 3 << 20];
+        far.extend_from_slice(b"mm_walk");
+        assert!(found(b"int x;", &far));
+        let split = [&vec![b'y'; (1 << 20) - 3][..], b"mm_walk"].concat();
+        assert!(found(b"", &split));
+        assert!(!found(b"struct mm_wa", b" lk w;"));
+        assert!(!found(b"int x;", &vec![b'x'; 3 << 20]));
+    }
 }

@@ -61,9 +61,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn diff_applies_with_git_and_matches_apply() {
     let t = tree(true);
     let diff = kcodemod(&["diff"], t.path());
+    // The tree holds flagged cases too: the diff is a half-done migration, and says so.
     assert_eq!(
         diff.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&diff.stderr)
     );
@@ -94,7 +95,7 @@ fn diff_applies_with_git_and_matches_apply() {
     let ap = kcodemod(&["apply"], t.path());
     assert_eq!(
         ap.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&ap.stderr)
     );
@@ -148,7 +149,7 @@ fn output_is_the_same_for_any_number_of_jobs() {
     for o in [&one, &two, &four, &four_again] {
         assert_eq!(
             o.status.code(),
-            Some(0),
+            Some(1),
             "{}",
             String::from_utf8_lossy(&o.stderr)
         );
@@ -314,8 +315,108 @@ fn sigint_during_apply_leaves_every_file_whole() {
         changed > 0 && same > 0,
         "the signal should land mid-run ({changed} changed, {same} not)"
     );
-    // The listed unwritten files are exactly those left as they were.
-    assert_eq!(err.lines().filter(|l| l.starts_with("  ")).count(), same);
+    // Both lists, as the README says: the written files are exactly those changed, the
+    // unwritten ones exactly those left as they were.
+    let (written, not_written) = interrupt_lists(&err);
+    assert_eq!(written.len(), changed, "{err}");
+    assert_eq!(not_written.len(), same, "{err}");
+    for w in &written {
+        let p = t.path().join(w);
+        assert_ne!(
+            before.iter().find(|(q, _)| *q == p).unwrap().1,
+            std::fs::read(&p).unwrap(),
+            "{w} listed as written: {err}"
+        );
+    }
+    // The summary counts what was written only.
+    let summary = summary_line(&err);
+    assert!(
+        summary.contains(&format!(" {changed} changed;")),
+        "{summary}"
+    );
+}
+
+/// The summary line on stderr (an INCOMPLETE line may follow it).
+fn summary_line(err: &str) -> String {
+    let l = err
+        .lines()
+        .find(|l| l.starts_with("kcodemod: ") && l.contains(" files read, "));
+    l.unwrap_or_else(|| panic!("no summary: {err}")).to_string()
+}
+
+/// The `written:` and `not written:` lists an interrupted `apply` prints on stderr.
+fn interrupt_lists(err: &str) -> (Vec<String>, Vec<String>) {
+    let (mut written, mut not_written) = (Vec::new(), Vec::new());
+    let mut cur: Option<&mut Vec<String>> = None;
+    for l in err.lines() {
+        match l {
+            "written:" => cur = Some(&mut written),
+            "not written:" => cur = Some(&mut not_written),
+            _ => match (l.strip_prefix("  "), cur.as_mut()) {
+                (Some(p), Some(list)) => list.push(p.to_string()),
+                _ => cur = None,
+            },
+        }
+    }
+    (written, not_written)
+}
+
+#[test]
+fn sigint_during_apply_json_counts_only_what_was_written() {
+    let t = tree(false);
+    let child = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .arg("apply")
+        .arg(t.path())
+        .arg("--json")
+        .env("KCODEMOD_TEST_WRITE_DELAY_MS", "150")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let recs: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let int = recs
+        .iter()
+        .find(|r| r["type"] == "interrupted")
+        .expect("an interrupted record");
+    let written: Vec<&str> = int["written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let not_written = int["not_written"].as_array().unwrap();
+    assert!(!written.is_empty() && !not_written.is_empty(), "{int}");
+    let sites = |status: &str| {
+        recs.iter()
+            .filter(|r| r["type"] == "site" && r["status"] == status)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        sites("converted")
+            .iter()
+            .all(|s| written.contains(&s["file"].as_str().unwrap())),
+        "a site in an unwritten file reported converted"
+    );
+    assert!(!sites("not-written").is_empty());
+    let summary = recs.iter().find(|r| r["type"] == "summary").unwrap();
+    assert_eq!(summary["files_changed"], written.len(), "{summary}");
+    assert_eq!(summary["converted"], sites("converted").len(), "{summary}");
+    assert_eq!(
+        summary["not_written"],
+        sites("not-written").len(),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -361,10 +462,458 @@ fn a_parse_that_takes_too_long_is_skipped_with_a_reason() {
     let t = tree(false);
     let out = kcodemod(&["check", "--parse-timeout-ms", "0"], t.path());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("skipped: parse timed out"), "{err}");
+    assert!(err.contains("unchecked: parse timed out"), "{err}");
     assert_eq!(
         out.status.code(),
         Some(2),
         "a candidate nobody analysed is an error: {err}"
     );
+}
+
+/// The demo tree in a temporary directory.
+fn demo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    assert!(
+        Command::new("cp")
+            .arg("-a")
+            .arg(src.join("."))
+            .arg(dir.path())
+            .status()
+            .unwrap()
+            .success()
+    );
+    dir
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{}: no `{from}`", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn last_line(o: &Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr);
+    err.lines().last().unwrap_or("").to_string()
+}
+
+#[test]
+fn a_diff_or_apply_that_leaves_a_flagged_caller_is_incomplete() {
+    // The demo converts the API definition and every caller but one, which is flagged: the
+    // result does not build, and both commands end by saying so.
+    let t = demo();
+    let json = kcodemod(&["diff", "--json", "--rule", "mm_walk_ops"], t.path());
+    let last = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let rec: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(rec["type"], "incomplete");
+    assert_eq!(rec["sites"], 1);
+    assert_eq!(rec["changed"], true);
+    assert_eq!(json.status.code(), Some(1));
+    for cmd in ["diff", "apply"] {
+        let o = kcodemod(&[cmd, "--rule", "mm_walk_ops"], t.path());
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {}", last_line(&o));
+        assert_eq!(
+            last_line(&o),
+            "kcodemod: INCOMPLETE: 1 site needs manual conversion; the tree does not build until it is converted",
+            "{cmd}"
+        );
+    }
+}
+
+#[test]
+fn a_migration_with_nothing_left_for_a_human_is_complete() {
+    // The same tree with the flagged caller's escape removed by hand: every site converts,
+    // no INCOMPLETE line, exit 0.
+    let t = demo();
+    edit(
+        &t.path().join("mm/madvise.c"),
+        "\tmadvise_trace_walk(&walk, start, end);\n",
+        "",
+    );
+    let o = kcodemod(&["diff", "--rule", "mm_walk_ops"], t.path());
+    assert_eq!(o.status.code(), Some(0), "{}", last_line(&o));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("INCOMPLETE"));
+    assert!(!o.stdout.is_empty());
+}
+
+#[test]
+fn a_definition_that_cannot_be_converted_blocks_the_whole_migration() {
+    // A member sharing its line with the struct's brace cannot be moved: the struct is
+    // flagged, so no prototype, implementation or caller may convert either.
+    let t = demo();
+    edit(
+        &t.path().join("include/linux/mm.h"),
+        "struct mm_walk {\n\tint (*pud_entry)",
+        "struct mm_walk { int (*pud_entry)",
+    );
+    let before = snapshot(t.path());
+    let diff = kcodemod(&["diff", "--rule", "mm_walk_ops"], t.path());
+    assert_eq!(diff.status.code(), Some(1), "{}", last_line(&diff));
+    assert!(
+        diff.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+    let err = String::from_utf8_lossy(&diff.stderr);
+    let blocked = err.lines().filter(|l| l.ends_with("[blocked]")).count();
+    // 17 sites convert on the intact demo; all but the struct itself are now blocked.
+    assert_eq!(blocked, 16, "{err}");
+    assert!(
+        err.contains(
+            "blocked: the API definition in include/linux/mm.h:65 could not be converted: member `pud_entry` shares its line with other code"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("INCOMPLETE: 18 sites need manual conversion; nothing was changed"),
+        "{err}"
+    );
+    let apply = kcodemod(&["apply", "--rule", "mm_walk_ops"], t.path());
+    assert_eq!(apply.status.code(), Some(1));
+    assert_eq!(
+        snapshot(t.path()),
+        before,
+        "a blocked migration wrote files"
+    );
+    // Given the definition from outside (a base patch), callers convert on their own.
+    let out = tempfile::tempdir().unwrap();
+    let api = out.path().join("api.patch");
+    std::fs::write(&api, "").unwrap();
+    let series = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .arg("series")
+        .arg(t.path())
+        .args([
+            "--rule",
+            "mm_walk_ops",
+            "--signoff",
+            "A <a@example.org>",
+            "-o",
+        ])
+        .arg(out.path().join("s"))
+        .arg("--base-patch")
+        .arg(&api)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&series.stderr);
+    assert!(!err.contains("[blocked]"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 10: the command-line contract.
+
+/// Run the binary with exactly these arguments, from `cwd`.
+fn run_args<S: AsRef<std::ffi::OsStr>>(cwd: &Path, args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+/// The demo tree copied to `<tmp>/<name>` for each name.
+fn demo_copies(names: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for n in names {
+        let ok = Command::new("cp")
+            .arg("-a")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo"))
+            .arg(dir.path().join(n))
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+    dir
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn json_records(o: &Output) -> Vec<serde_json::Value> {
+    text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// `kcodemod apply t3 ../t4` used to rewrite every file of t4 and leave t3 alone.
+#[test]
+fn a_path_argument_outside_the_tree_is_refused_before_anything_is_read() {
+    let d = demo_copies(&["t3", "t4"]);
+    std::os::unix::fs::symlink("../t4/mm", d.path().join("t3/mm-elsewhere")).unwrap();
+    let t4 = d.path().join("t4");
+    let before = (snapshot(&d.path().join("t3")), snapshot(&t4));
+    let abs_t4 = t4.join("mm").into_os_string();
+    let abs_inside = d.path().join("t3/mm").into_os_string();
+    for p in [
+        "../t4".into(),
+        "mm/../../t4/mm".into(),
+        "mm-elsewhere".into(),
+        abs_t4,
+    ] {
+        let o = run_args(d.path(), &["apply".into(), "t3".into(), p.clone()]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{p:?}: {err}");
+        assert!(err.contains("outside the tree"), "{p:?}: {err}");
+        assert!(o.stdout.is_empty(), "{p:?}");
+        assert_eq!(
+            (snapshot(&d.path().join("t3")), snapshot(&t4)),
+            before,
+            "{p:?}: a file changed"
+        );
+    }
+    // The other way: an absolute path inside the tree is fine.
+    let o = run_args(d.path(), &["check".into(), "t3".into(), abs_inside]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+}
+
+/// An absolute path inside the tree gave `a///home/me/demo/mm/madvise.c`, and error lines and
+/// site lines used different path bases.
+#[test]
+fn every_output_names_files_relative_to_the_tree() {
+    let d = demo_copies(&["t3"]);
+    let tree = d.path().join("t3");
+    std::os::unix::fs::symlink("nowhere.c", tree.join("mm/dangling.c")).unwrap();
+    let forms: Vec<Vec<std::ffi::OsString>> = vec![
+        vec!["t3".into()],
+        vec!["t3".into(), ".".into()],
+        vec!["t3".into(), "mm/../".into()],
+        vec!["t3".into(), tree.clone().into_os_string()],
+        vec![tree.clone().into_os_string(), "t3".into()],
+    ];
+    let mut outs = Vec::new();
+    for f in &forms {
+        let args: Vec<std::ffi::OsString> = [vec!["diff".into()], f.clone()].concat();
+        let o = run_args(d.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{f:?}: the dangling link");
+        let out = text(&o.stdout);
+        let headers: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with("diff --git "))
+            .collect();
+        assert!(
+            headers.contains(&"diff --git a/mm/madvise.c b/mm/madvise.c"),
+            "{f:?}: {out}"
+        );
+        assert!(
+            headers
+                .iter()
+                .all(|h| !h.contains("a//") && !h.contains("a/t3/")),
+            "{f:?}: {headers:?}"
+        );
+        let err = text(&o.stderr);
+        assert!(
+            err.lines().any(|l| l.starts_with("mm/dangling.c: ")),
+            "{f:?}: {err}"
+        );
+        assert!(
+            err.lines().any(|l| l.starts_with("mm/madvise.c:55: ")),
+            "{f:?}: {err}"
+        );
+        let args: Vec<std::ffi::OsString> =
+            [vec!["check".into()], f.clone(), vec!["--json".into()]].concat();
+        let recs = json_records(&run_args(d.path(), &args));
+        for r in recs.iter().filter(|r| r.get("file").is_some()) {
+            let file = r["file"].as_str().unwrap();
+            assert!(
+                !file.starts_with('/') && tree.join(file).symlink_metadata().is_ok(),
+                "{f:?}: {r}"
+            );
+        }
+        outs.push((o.stdout, o.stderr));
+    }
+    assert!(
+        outs.windows(2).all(|w| w[0] == w[1]),
+        "one output for every form"
+    );
+    std::fs::remove_file(tree.join("mm/dangling.c")).unwrap();
+    let patch = d.path().join("abs.patch");
+    std::fs::write(&patch, &outs[3].0).unwrap();
+    let ok = Command::new("git")
+        .args(["apply", "--check"])
+        .arg(&patch)
+        .current_dir(&tree)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+}
+
+/// `check --max-size 0` skipped all 28 demo files (9 with sites) and exited 0.
+#[test]
+fn check_max_size_0_on_the_demo_is_unchecked_and_exits_2() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    let o = kcodemod(&["check", "--max-size", "0"], &demo);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("; 9 unchecked;"), "{err}");
+    let o = kcodemod(&["check", "--max-size", "0", "--json"], &demo);
+    assert_eq!(o.status.code(), Some(2));
+    let recs = json_records(&o);
+    let unchecked: Vec<_> = recs.iter().filter(|r| r["type"] == "unchecked").collect();
+    assert_eq!(unchecked.len(), 9, "{recs:?}");
+    assert!(
+        unchecked.iter().any(|r| r["file"] == "mm/pagewalk.c"
+            && r["reason"].as_str().unwrap().contains("size limit"))
+    );
+    assert_eq!(recs.iter().filter(|r| r["type"] == "skipped").count(), 19);
+    assert_eq!(recs.last().unwrap()["unchecked"], 9);
+    // The other way: with the default limit every file is checked.
+    let o = kcodemod(&["check"], &demo);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("; 0 unchecked;"));
+}
+
+/// A directory with no C files read 0 files and exited 0 without a word.
+#[test]
+fn a_tree_with_no_c_file_exits_2_with_a_message() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("README"), "no C here\n").unwrap();
+    for cmd in ["check", "diff", "apply"] {
+        let o = kcodemod(&[cmd], t.path());
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("no C file (.c or .h) was read"),
+            "{cmd}: {err}"
+        );
+    }
+    std::fs::write(t.path().join("x.c"), "int x;\n").unwrap();
+    let o = kcodemod(&["check"], t.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
+
+#[test]
+fn a_missing_tree_or_path_says_no_such_file_or_directory() {
+    let t = tempfile::tempdir().unwrap();
+    let o = kcodemod(&["check"], &t.path().join("nope"));
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("nope: No such file or directory"), "{err}");
+    let o = kcodemod(&["check", "mm/nope.c"], t.path());
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("mm/nope.c: No such file or directory"),
+        "{err}"
+    );
+    std::fs::create_dir(t.path().join("mm")).unwrap();
+    std::fs::write(t.path().join("mm/x.c"), "int x;\n").unwrap();
+    let o = kcodemod(&["check", "--target", "/nonexistent/linux"], t.path());
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("/nonexistent/linux: No such file or directory"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_and_diff_say_would_change_apply_says_changed() {
+    let t = tree(false);
+    for (cmd, verb) in [
+        ("check", " would change;"),
+        ("diff", " would change;"),
+        ("apply", " changed;"),
+    ] {
+        let o = kcodemod(&[cmd], t.path());
+        let last = summary_line(&text(&o.stderr));
+        assert!(last.contains(verb), "{cmd}: {last}");
+        if cmd != "apply" {
+            assert!(!last.contains(" changed;"), "{cmd}: {last}");
+        }
+    }
+}
+
+/// `-j 10000` started about 20,000 threads; `-j 0` was accepted and undocumented.
+#[test]
+fn jobs_are_capped_and_0_means_every_cpu() {
+    let t = tree(true);
+    let one = kcodemod(&["check", "--json", "-j1"], t.path());
+    assert!(one.stderr.is_empty(), "{}", text(&one.stderr));
+    let many = kcodemod(&["check", "--json", "-j", "100000"], t.path());
+    let err = text(&many.stderr);
+    assert_eq!(many.status.code(), Some(1), "{err}");
+    assert!(err.contains("-j 100000 capped to "), "{err}");
+    assert_eq!(many.stdout, one.stdout);
+    let zero = kcodemod(&["check", "--json", "-j0"], t.path());
+    assert_eq!(zero.status.code(), Some(1));
+    assert!(zero.stderr.is_empty(), "{}", text(&zero.stderr));
+    assert_eq!(zero.stdout, one.stdout);
+    let help = run_args(t.path(), &["check", "--help"]);
+    let help = text(&help.stdout);
+    assert!(help.contains("Default and 0: the number of CPUs"), "{help}");
+}
+
+/// `kcodemod test` outside the repository failed with `fixtures/mm_walk_ops: No such file or
+/// directory`.
+#[test]
+fn test_finds_the_bundled_fixtures_from_anywhere() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = run_args(elsewhere.path(), &["test"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("mm_walk_ops/") && l.ends_with(": Pass"))
+    );
+    assert!(out.lines().any(|l| l.starts_with("irq_walker_ops/")));
+    // A directory without them says where it looked and what to pass.
+    let o = run_args(elsewhere.path(), &["test", "--fixtures", "nowhere"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("nowhere/mm_walk_ops"), "{err}");
+}
+
+#[test]
+fn help_states_every_exit_code() {
+    let o = run_args(Path::new("."), &["--help"]);
+    let help = text(&o.stdout);
+    for needle in [
+        "0    done",
+        "1    `check`",
+        "2    the tree",
+        "unchecked",
+        "130  interrupted",
+        "no C file",
+        "outside TREE",
+        "--keep-going",
+    ] {
+        assert!(help.contains(needle), "{needle}: {help}");
+    }
+    let o = run_args(Path::new("."), &["check", "--help"]);
+    let help = text(&o.stdout);
+    assert!(help.contains("2 the tree could not be checked"), "{help}");
+    let o = run_args(Path::new("."), &["apply", "--help"]);
+    let help = text(&o.stdout);
+    assert!(
+        help.contains("130 interrupted (the files written and not written"),
+        "{help}"
+    );
+}
+
+/// `series` keeps the same promise: an unchecked file or a tree with no C file is exit 2.
+#[test]
+fn series_exits_2_for_unchecked_files_and_for_no_c_file() {
+    let d = demo_copies(&["t3"]);
+    std::fs::create_dir(d.path().join("empty")).unwrap();
+    let series = |tree: &str, extra: &[&str]| {
+        let out = d.path().join(format!("out-{tree}-{}", extra.len()));
+        let mut args: Vec<std::ffi::OsString> = vec!["series".into(), tree.into(), "-o".into()];
+        args.push(out.into_os_string());
+        args.extend(["--signoff", "A <a@example.org>"].map(Into::into));
+        args.extend(extra.iter().map(Into::into));
+        run_args(d.path(), &args)
+    };
+    let o = series("t3", &["--max-size", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("; 9 unchecked;"));
+    let o = series("empty", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("no C file"));
+    let o = series("t3", &[]);
+    assert_eq!(o.status.code(), Some(1), "INCOMPLETE: {}", text(&o.stderr));
 }

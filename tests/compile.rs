@@ -139,8 +139,10 @@ fn collect_jobs() -> (Vec<Job>, Vec<String>, Vec<String>) {
             if !name.ends_with(".c") {
                 continue;
             }
-            let text = match fs::read_to_string(&file) {
-                Ok(text) => text,
+            // Sources are bytes (a fixture may hold a Latin-1 comment): only the first line
+            // and the CONFIG_ names are read from the text.
+            let text = match fs::read(&file) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(e) => {
                     problems.push(format!("{}: {e}", file.display()));
                     continue;

@@ -1,6 +1,7 @@
 //! Any bytes as a kernel C file through the mm_walk_ops rule:
 //! (a) a second run over the output changes nothing, (b) no panic (libFuzzer reports it),
-//! (c) the output has no more tree-sitter ERROR/MISSING nodes than the input.
+//! (c) the output has no more tree-sitter ERROR/MISSING nodes than the input, (d) every comment
+//! of the input is still in the output.
 
 #![no_main]
 
@@ -45,6 +46,15 @@ fuzz_target!(|data: &[u8]| {
     assert!(
         after <= before,
         "the rewrite adds parse errors ({before} -> {after}):\n{}",
+        String::from_utf8_lossy(&out)
+    );
+    let lost = kcodemod::fixture::lost_comments(rule, data, &out);
+    assert!(
+        lost.is_empty(),
+        "the rewrite loses comments {:?}:\n{}",
+        lost.iter()
+            .map(|c| String::from_utf8_lossy(c))
+            .collect::<Vec<_>>(),
         String::from_utf8_lossy(&out)
     );
 });

@@ -1,6 +1,8 @@
 //! Emitting a reviewable, build-checked series: per-arch diffs, `git am`-able patches,
 //! compile-check scripts and the report.
 
+pub mod checkpatch;
 pub mod kbuild;
+pub mod mail;
 pub mod maintainers;
 pub mod series;

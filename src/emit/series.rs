@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
+use super::checkpatch;
 use super::kbuild::{self, ObjectNeeds, Touched};
+use super::mail;
 use super::maintainers::{Maintainers, Recipients};
 use crate::parse::{directives, lex};
 use crate::pipeline::{FileResult, RunResult};
@@ -35,6 +37,31 @@ pub struct Options {
     pub base_patch: Option<PathBuf>,
     /// Subject prefix per arch group, overriding the derived one.
     pub prefixes: BTreeMap<String, String>,
+    /// `-v N`: `[PATCH vN …]` and `vN-` file names, as `git format-patch` writes them.
+    pub reroll: Option<u32>,
+    /// The subject's tag word(s): `PATCH`, `RFC PATCH`.
+    pub subject_prefix: String,
+    /// Recipients added to every message, beside those MAINTAINERS names.
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// Run the tree's scripts/checkpatch.pl on each patch.
+    pub checkpatch: bool,
+}
+
+impl Options {
+    /// `[PATCH v2 3/5]`.
+    fn tag(&self, num: usize, n: usize) -> String {
+        match self.reroll {
+            Some(v) => format!("[{} v{v} {num}/{n}]", self.subject_prefix),
+            None => format!("[{} {num}/{n}]", self.subject_prefix),
+        }
+    }
+
+    /// `0003-subject.patch`, `v2-0003-subject.patch`.
+    fn file_name(&self, num: usize, slug: &str) -> String {
+        let v = self.reroll.map(|v| format!("v{v}-")).unwrap_or_default();
+        format!("{v}{num:04}-{slug}.patch")
+    }
 }
 
 /// One patch of the series before numbering.
@@ -55,9 +82,16 @@ struct CheckRow<'a> {
 }
 
 /// What `series` wrote, for the summary line.
+#[derive(Serialize)]
 pub struct Written {
     pub patches: usize,
+    /// The messages' file names under `patches/`, the cover letter first.
+    pub files: Vec<String>,
+    /// What checkpatch said, in one line (or why it did not run).
+    pub checkpatch: String,
     pub groups: Vec<String>,
+    /// The INCOMPLETE line, when sites are left on the old API.
+    pub incomplete: Option<String>,
 }
 
 pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Result<Written> {
@@ -75,6 +109,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let rule = &rules[fired.first().copied().unwrap_or(0)];
     let changed: Vec<&FileResult> = run.files.iter().filter(|f| f.new.is_some()).collect();
     let out = &opts.out;
+    own_output_dir(out)?;
     for d in ["diffs", "patches", "check"] {
         std::fs::create_dir_all(out.join(d))
             .with_context(|| format!("{}: cannot create", out.join(d).display()))?;
@@ -144,9 +179,9 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let mut written_names = Vec::new();
     for (k, p) in patches.iter().enumerate() {
         let num = k + 1;
-        let name = format!("{:04}-{}.patch", num, slug(&p.subject));
+        let name = opts.file_name(num, &slug(&p.subject));
         let text = match &p.verbatim {
-            Some(v) => renumber(v, num, n),
+            Some(v) => renumber(v, &opts.tag(num, n)),
             None => {
                 let r = recipients(&p.files);
                 let diff: Vec<u8> = p
@@ -156,7 +191,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
                     .collect();
                 mbox(
                     opts,
-                    &format!("[PATCH {num}/{n}] {}", p.subject),
+                    &format!("{} {}", opts.tag(num, n), p.subject),
                     &r,
                     &p.body,
                     &diff,
@@ -166,9 +201,24 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         write_file(&out.join("patches").join(&name), &text)?;
         written_names.push((name, p.subject.clone()));
     }
-    let cover = cover_letter(rule, run, &changed, &diffs, opts, &written_names, &cover_to);
+    // A series that leaves sites on the old API says so first, everywhere a reader starts.
+    let incomplete = crate::verdict::incomplete(run)
+        .first()
+        .map(|i| crate::verdict::incomplete_line(i, &left_symbols(run, &resolved)));
+    let cover = cover_letter(
+        rule,
+        run,
+        &changed,
+        &diffs,
+        opts,
+        &Cover {
+            patches: &written_names,
+            to: &cover_to,
+            incomplete: incomplete.as_deref(),
+        },
+    );
     write_file(
-        &out.join("patches/0000-cover-letter.patch"),
+        &out.join("patches").join(opts.file_name(0, "cover-letter")),
         cover.as_bytes(),
     )?;
     let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
@@ -184,11 +234,112 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let all = out.join("check/all.sh");
     write_file(&all, kbuild::all_script(&scripted).as_bytes())?;
     make_executable(&all)?;
-    write_reports(rules, run, &checks, out)?;
+    // checkpatch reads the patches as written (the cover letter has no code to check).
+    let patch_paths: Vec<PathBuf> = written_names
+        .iter()
+        .map(|(name, _)| out.join("patches").join(name))
+        .collect();
+    let style = if opts.checkpatch {
+        checkpatch::run(tree, &patch_paths)
+    } else {
+        checkpatch::Checked::Skipped("--no-checkpatch".into())
+    };
+    write_reports(rules, run, &checks, out, incomplete.as_deref(), &style)?;
+    let mut files = vec![opts.file_name(0, "cover-letter")];
+    files.extend(written_names.into_iter().map(|(name, _)| name));
     Ok(Written {
         patches: n,
+        files,
+        checkpatch: style.summary(),
         groups: groups.into_iter().map(|g| g.0).collect(),
+        incomplete,
     })
+}
+
+/// The Kconfig symbols under which the objects of files with sites left on the old API are
+/// built (`CONFIG_HMM`), as far as the compile checks resolved them.
+fn left_symbols(
+    run: &RunResult,
+    resolved: &[Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>],
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let left: Vec<String> = run
+        .sites()
+        .filter(|(_, s)| s.site.outcome != Outcome::Converted)
+        .filter_map(|(f, _)| f.rel.strip_suffix(".c").map(|stem| format!("{stem}.o")))
+        .collect();
+    for (_, _, objects) in resolved.iter().flatten() {
+        for o in objects.iter().filter(|o| left.contains(&o.object)) {
+            for (sym, _) in &o.symbols {
+                let sym = format!("CONFIG_{sym}");
+                if !out.contains(&sym) {
+                    out.push(sym);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Marks a directory as a series' output: a later series may replace what it holds.
+const MARKER: &str = ".kcodemod-series";
+
+/// What a series writes into OUTDIR (the marker included): a later series replaces all of it,
+/// so no patch of an earlier run is left beside the new ones for `git send-email` to mail.
+const OUTPUTS: [&str; 6] = [
+    "diffs",
+    "patches",
+    "check",
+    "report.txt",
+    "report.json",
+    MARKER,
+];
+
+/// Is OUTDIR one a series may write into: new, empty, or an earlier series' output? A
+/// non-empty directory that kcodemod did not write is refused (checked before the walk, and
+/// again before writing). Returns whether it holds an earlier series.
+pub fn check_output_dir(out: &Path) -> Result<bool> {
+    let entries: Vec<std::ffi::OsString> = match std::fs::read_dir(out) {
+        Ok(rd) => rd
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<std::io::Result<_>>()
+            .with_context(|| format!("{}: cannot read", out.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", out.display())),
+    };
+    if !entries.is_empty() && !entries.iter().any(|e| e == MARKER) {
+        bail!(
+            "{}: not empty, and not the output of an earlier series; give a new or empty directory",
+            out.display()
+        );
+    }
+    Ok(!entries.is_empty())
+}
+
+/// Make OUTDIR ours: an earlier series' output is removed whole, so that no patch of it is
+/// left beside the new ones.
+fn own_output_dir(out: &Path) -> Result<()> {
+    if check_output_dir(out)? {
+        for name in OUTPUTS {
+            let p = out.join(name);
+            let gone = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+            match gone {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("{}: cannot remove", p.display()));
+                }
+                _ => {}
+            }
+        }
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    write_file(
+        &out.join(MARKER),
+        b"Written by kcodemod series; the next series into this directory replaces it.\n",
+    )
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -331,19 +482,15 @@ fn strip_patch_tag(s: &str) -> String {
     }
 }
 
-/// `[PATCH]`/`[PATCH a/b]` in a user's patch becomes `[PATCH num/n]`.
-fn renumber(text: &[u8], num: usize, n: usize) -> Vec<u8> {
+/// `[PATCH]`/`[PATCH a/b]` in a user's patch becomes the series' tag (`[PATCH num/n]`).
+fn renumber(text: &[u8], tag: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len() + 16);
     let mut done = false;
     for l in text.split_inclusive(|&b| b == b'\n') {
         if !done && let Some(s) = l.strip_prefix(b"Subject: ") {
             let subject = String::from_utf8_lossy(s);
             out.extend_from_slice(
-                format!(
-                    "Subject: [PATCH {num}/{n}] {}\n",
-                    strip_patch_tag(subject.trim_end())
-                )
-                .as_bytes(),
+                format!("Subject: {tag} {}\n", strip_patch_tag(subject.trim_end())).as_bytes(),
             );
             done = true;
             continue;
@@ -414,9 +561,11 @@ fn body(rule: &Rule, changed: &[&FileResult], files: &[usize], split: bool) -> S
     b
 }
 
-/// Non-ASCII names or text need the MIME headers `git format-patch` adds for them.
-fn mime(m: &mut String, r: &Recipients, body: &str) {
-    if !(r.to.iter().chain(&r.cc).all(|x| x.is_ascii()) && body.is_ascii()) {
+/// Non-ASCII names or text need the MIME headers `git format-patch` adds for them (the
+/// author's name is in the body too, in Signed-off-by:).
+fn mime(m: &mut String, opts: &Options, r: &Recipients, body: &str) {
+    let names = r.to.iter().chain(&r.cc).chain(&opts.to).chain(&opts.cc);
+    if !(names.chain([&opts.author]).all(|x| x.is_ascii()) && body.is_ascii()) {
         m.push_str("MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n");
     }
 }
@@ -449,15 +598,26 @@ fn wrap(text: &str) -> String {
 fn message(opts: &Options, subject: &str, r: &Recipients, body: &str) -> String {
     let mut m = String::new();
     m.push_str("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n");
-    let _ = writeln!(m, "From: {}", opts.author);
+    let _ = writeln!(m, "From: {}", mail::encode_address(&opts.author));
     let _ = writeln!(m, "Date: {}", opts.date);
-    let _ = writeln!(m, "Subject: {subject}");
-    mime(&mut m, r, body);
-    if !r.to.is_empty() {
-        let _ = writeln!(m, "To: {}", r.to.join(",\n    "));
+    let _ = writeln!(m, "Subject: {}", mail::encode_words(subject));
+    mime(&mut m, opts, r, body);
+    // The user's --to/--cc come first, then MAINTAINERS', each address once.
+    let list = |extra: &[String], found: &[String]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for a in extra.iter().chain(found) {
+            if !out.contains(a) {
+                out.push(a.clone());
+            }
+        }
+        out.iter().map(|a| mail::encode_address(a)).collect()
+    };
+    let (to, cc) = (list(&opts.to, &r.to), list(&opts.cc, &r.cc));
+    if !to.is_empty() {
+        let _ = writeln!(m, "To: {}", to.join(",\n    "));
     }
-    if !r.cc.is_empty() {
-        let _ = writeln!(m, "Cc: {}", r.cc.join(",\n    "));
+    if !cc.is_empty() {
+        let _ = writeln!(m, "Cc: {}", cc.join(",\n    "));
     }
     m.push('\n');
     m.push_str(body);
@@ -541,17 +701,29 @@ pub fn diffstat(diff: &[u8]) -> String {
     s
 }
 
+/// What the cover letter says beyond the run: the patches, the recipients, the verdict.
+struct Cover<'a> {
+    /// `(file name, subject)` of each patch.
+    patches: &'a [(String, String)],
+    to: &'a Recipients,
+    /// The INCOMPLETE line, when sites are left on the old API.
+    incomplete: Option<&'a str>,
+}
+
 fn cover_letter(
     rule: &Rule,
     run: &RunResult,
     changed: &[&FileResult],
     diffs: &[Vec<u8>],
     opts: &Options,
-    patches: &[(String, String)],
-    r: &Recipients,
+    c: &Cover,
 ) -> String {
+    let (patches, r) = (c.patches, c.to);
     let n = patches.len();
     let mut body = String::new();
+    if let Some(line) = c.incomplete {
+        let _ = writeln!(body, "{line}.\n");
+    }
     let _ = writeln!(body, "{}.\n", rule.summary);
     let _ = writeln!(
         body,
@@ -587,7 +759,7 @@ fn cover_letter(
     body.push('\n');
     let all: Vec<u8> = diffs.concat();
     body.push_str(&diffstat(&all));
-    let subject = format!("[PATCH 0/{n}] {}", rule.subject);
+    let subject = format!("{} {}", opts.tag(0, n), rule.subject);
     let mut m = message(opts, &subject, r, &body);
     m.push('\n');
     m.push_str(&signature());
@@ -650,9 +822,18 @@ fn write_reports(
     run: &RunResult,
     checks: &[(String, Vec<ObjectNeeds>)],
     out: &Path,
+    incomplete: Option<&str>,
+    style: &checkpatch::Checked,
 ) -> Result<()> {
     let mut txt = String::new();
     let mut json = String::new();
+    if let Some(line) = incomplete {
+        let _ = writeln!(txt, "{line}\n");
+        json.push_str(&serde_json::to_string(
+            &serde_json::json!({ "type": "incomplete", "message": line }),
+        )?);
+        json.push('\n');
+    }
     let _ = writeln!(txt, "{}\n", report::summary(run));
     for (f, s) in run.sites() {
         let mut row = report::SiteRecord::new(rules, f, s);
@@ -696,6 +877,26 @@ fn write_reports(
             json.push('\n');
         }
     }
+    let _ = writeln!(txt, "\n{}", style.summary());
+    match style {
+        checkpatch::Checked::Skipped(_) => {}
+        checkpatch::Checked::Ran(list) => {
+            for v in list {
+                let _ = writeln!(
+                    txt,
+                    "  {}: {} errors, {} warnings",
+                    v.patch, v.errors, v.warnings
+                );
+                for m in &v.messages {
+                    let _ = writeln!(txt, "      {m}");
+                }
+                json.push_str(&serde_json::to_string(
+                    &serde_json::json!({ "type": "checkpatch", "checkpatch": v }),
+                )?);
+                json.push('\n');
+            }
+        }
+    }
     write_file(&out.join("report.txt"), txt.as_bytes())?;
     write_file(&out.join("report.json"), json.as_bytes())
 }
@@ -713,6 +914,11 @@ mod tests {
             date: String::new(),
             base_patch: None,
             prefixes: BTreeMap::new(),
+            reroll: None,
+            subject_prefix: "PATCH".into(),
+            to: Vec::new(),
+            cc: Vec::new(),
+            checkpatch: false,
         };
         let rules = crate::rule::bundled().unwrap();
         let mm = rules.iter().find(|r| r.id == "mm_walk_ops").unwrap();
@@ -773,7 +979,7 @@ mod tests {
             "s390-mm-convert-to-struct-mm-walk-ops"
         );
         assert_eq!(
-            renumber(b"From x\nSubject: [PATCH] mm: foo\n\nbody\n", 1, 3),
+            renumber(b"From x\nSubject: [PATCH] mm: foo\n\nbody\n", "[PATCH 1/3]"),
             b"From x\nSubject: [PATCH 1/3] mm: foo\n\nbody\n"
         );
     }

@@ -50,6 +50,20 @@ impl Lexed {
             .flat_map(move |g| words(src, g).map(move |w| &src[w]))
     }
 
+    /// Every comment in file order: the comment spans, and the comments inside directive
+    /// lines (`#endif /* CONFIG_X */`), which the directive spans hold.
+    pub fn all_comments(&self, src: &[u8]) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        for (k, r) in &self.spans {
+            match k {
+                Span::Comment => out.push(r.clone()),
+                Span::Directive => out.extend(directive_comments(src, r.clone())),
+                Span::Literal => {}
+            }
+        }
+        out
+    }
+
     pub fn directives(&self) -> impl Iterator<Item = Range<usize>> + '_ {
         self.spans
             .iter()
@@ -73,6 +87,7 @@ pub fn lex(src: &[u8]) -> Lexed {
             b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b' => i += 1,
             b'#' if line_start => {
                 let start = i;
+                let include = is_include(src, start);
                 // A directive runs to the first newline not escaped by a backslash; comments
                 // inside it may span lines too.
                 while i < n && src[i] != b'\n' {
@@ -86,6 +101,10 @@ pub fn lex(src: &[u8]) -> Lexed {
                         i += 3;
                     } else if src[i] == b'/' && i + 1 < n && src[i + 1] == b'*' {
                         i = block_comment_end(src, i, &mut out.unterminated_comment);
+                    } else if src[i] == b'"' || src[i] == b'\'' {
+                        i = literal_end(src, i, n, src[i]);
+                    } else if include && src[i] == b'<' {
+                        i = literal_end(src, i, n, b'>');
                     } else {
                         i += 1;
                     }
@@ -131,6 +150,58 @@ pub fn lex(src: &[u8]) -> Lexed {
         }
     }
     out
+}
+
+/// The comments inside one directive span (string literals skipped; a `//` comment runs to
+/// the end of the directive).
+fn directive_comments(src: &[u8], r: Range<usize>) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = r.start;
+    let mut unterminated = false;
+    let include = is_include(src, r.start);
+    while i < r.end {
+        match src[i] {
+            b'"' | b'\'' => i = literal_end(src, i, r.end, src[i]),
+            b'<' if include => i = literal_end(src, i, r.end, b'>'),
+            b'/' if src.get(i + 1) == Some(&b'*') => {
+                let end = block_comment_end(src, i, &mut unterminated).min(r.end);
+                out.push(i..end);
+                i = end;
+            }
+            b'/' if src.get(i + 1) == Some(&b'/') => {
+                out.push(i..r.end);
+                i = r.end;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The end of the string or character literal (or `<header>` name) opening at `start` in a
+/// directive: its closing `q`, else the end of its line, as the preprocessor reads an
+/// unterminated one (`#error don't`).
+fn literal_end(src: &[u8], start: usize, limit: usize, q: u8) -> usize {
+    let mut i = start + 1;
+    while i < limit && src[i] != q && src[i] != b'\n' {
+        i += 1 + usize::from(src[i] == b'\\');
+    }
+    if i < limit && src[i] == q {
+        i + 1
+    } else {
+        i.min(limit)
+    }
+}
+
+/// Does the directive at `hash` name a header (`#include`, `#include_next`, `#import`)? Then
+/// `/*` inside its `<...>` opens no comment.
+fn is_include(src: &[u8], hash: usize) -> bool {
+    let rest = &src[hash + 1..];
+    let k = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    rest[k..].starts_with(b"include") || rest[k..].starts_with(b"import")
 }
 
 /// The end of the block comment opening at `start`; the end of the file, with `unterminated`
@@ -191,6 +262,22 @@ mod tests {
             ]
         );
         assert!(!l.unterminated_comment);
+    }
+
+    #[test]
+    fn comments_inside_directives_are_found_too() {
+        let src = b"#endif /* CONFIG_X */\n#include \"a/*b\" // two\n#include <a/*b>\nint a; // c\n#define Y 1 /* l\n m */\n";
+        let l = lex(src);
+        let got: Vec<&[u8]> = l.all_comments(src).into_iter().map(|r| &src[r]).collect();
+        assert_eq!(
+            got,
+            vec![
+                &b"/* CONFIG_X */"[..],
+                &b"// two"[..],
+                &b"// c"[..],
+                &b"/* l\n m */"[..]
+            ]
+        );
     }
 
     #[test]

@@ -108,6 +108,9 @@ pub enum ParseFailure {
     Timeout(Duration),
     #[error("tree-sitter could not parse the file")]
     Failed,
+    /// SIGINT/SIGTERM arrived: the parse was abandoned, the run is ending.
+    #[error("parse abandoned: interrupted")]
+    Interrupted,
 }
 
 /// Build the view of `src` and parse it.
@@ -175,8 +178,9 @@ fn parse_bytes_from(
     timeout: Duration,
 ) -> Result<Tree, ParseFailure> {
     let start = Instant::now();
+    // Also polled for an interrupt, so that Ctrl-C does not wait for a long parse to end.
     let mut cb = |_: &tree_sitter::ParseState| {
-        if start.elapsed() > timeout {
+        if start.elapsed() > timeout || crate::interrupted() {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
@@ -195,6 +199,7 @@ fn parse_bytes_from(
     });
     match tree {
         Some(t) => Ok(t),
+        None if crate::interrupted() => Err(ParseFailure::Interrupted),
         None if start.elapsed() > timeout => Err(ParseFailure::Timeout(timeout)),
         None => Err(ParseFailure::Failed),
     }

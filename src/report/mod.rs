@@ -51,14 +51,29 @@ pub fn file_diff(f: &FileResult) -> Vec<u8> {
     out
 }
 
-/// Colour for `--color auto|always|never`: auto means stderr is a terminal and NO_COLOR unset.
+/// Colour for `--color auto|always|never`: auto means stderr is a terminal that can show it
+/// (TERM set and not `dumb`) and NO_COLOR unset.
 pub fn use_color(choice: crate::cli::Color) -> bool {
     use std::io::IsTerminal;
+    color_for(
+        choice,
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").is_some(),
+        std::env::var_os("TERM").as_deref(),
+    )
+}
+
+fn color_for(
+    choice: crate::cli::Color,
+    terminal: bool,
+    no_color: bool,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
     match choice {
         crate::cli::Color::Always => true,
         crate::cli::Color::Never => false,
         crate::cli::Color::Auto => {
-            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+            terminal && !no_color && term.is_some_and(|t| !t.is_empty() && t != "dumb")
         }
     }
 }
@@ -83,14 +98,17 @@ pub fn diagnostics(
     };
     let name_rules = several_rules_fired(run);
     for p in &run.problems {
-        writeln!(w, "{red}{}: {}{reset}", p.path.display(), p.why)?;
+        writeln!(w, "{red}{}: {}{reset}", run.rel(&p.path), p.why)?;
     }
     for p in &run.skipped {
-        writeln!(w, "{}: skipped: {}", p.path.display(), p.why)?;
+        writeln!(w, "{}: skipped: {}", run.rel(&p.path), p.why)?;
+    }
+    for p in &run.unchecked {
+        writeln!(w, "{red}{}: unchecked: {}{reset}", run.rel(&p.path), p.why)?;
     }
     for f in &run.files {
         if let Some(why) = &f.skipped {
-            writeln!(w, "{}: skipped: {why}", f.path.display())?;
+            writeln!(w, "{red}{}: unchecked: {why}{reset}", f.rel)?;
         }
         // A file that could not be written is reported once, as a problem, above.
         if run.problems.iter().any(|p| p.path == f.path) {
@@ -119,16 +137,27 @@ pub fn diagnostics(
     Ok(())
 }
 
+/// The summary line: what was (for `apply`) or would be changed, and what could not be vouched
+/// for.
 pub fn summary(run: &RunResult) -> String {
-    let changed = run.files.iter().filter(|f| f.new.is_some()).count();
+    let verb = if run.applied {
+        "changed"
+    } else {
+        "would change"
+    };
+    let not_written = match run.not_written() {
+        0 => String::new(),
+        n => format!(", {n} not written"),
+    };
     format!(
-        "kcodemod: {} files read, {} parsed, {} changed; {} sites converted, {} flagged; {} functions with unexplained parse errors; {} errors",
+        "kcodemod: {} files read, {} parsed, {} {verb}; {} sites converted, {} flagged{not_written}; {} functions with unexplained parse errors; {} unchecked; {} errors",
         run.files_read,
         run.candidates,
-        changed,
+        run.files_changed(),
         run.converted(),
         run.flagged(),
         run.parse_error_functions(),
+        run.unchecked(),
         run.errors()
     )
 }
@@ -157,9 +186,10 @@ impl<'a> SiteRecord<'a> {
         f: &'a FileResult,
         s: &'a crate::pipeline::Found,
     ) -> SiteRecord<'a> {
-        let (status, code, reason) = match &s.site.outcome {
-            Outcome::Converted => ("converted", None, None),
-            Outcome::Flagged(fl) => ("flagged", Some(fl.code.as_str()), Some(fl.why.as_str())),
+        let (status, code, reason) = match (&s.site.outcome, &f.unwritten) {
+            (Outcome::Converted, None) => ("converted", None, None),
+            (Outcome::Converted, Some(why)) => ("not-written", None, Some(why.as_str())),
+            (Outcome::Flagged(fl), _) => ("flagged", Some(fl.code.as_str()), Some(fl.why.as_str())),
         };
         SiteRecord {
             kind: "site",
@@ -178,7 +208,7 @@ impl<'a> SiteRecord<'a> {
 #[derive(Serialize)]
 struct ProblemRecord<'a> {
     #[serde(rename = "type")]
-    kind: &'static str,
+    kind: &'a str,
     file: String,
     reason: &'a str,
 }
@@ -192,34 +222,83 @@ struct SummaryRecord {
     files_changed: usize,
     converted: usize,
     flagged: usize,
+    not_written: usize,
     parse_error_functions: usize,
+    unchecked: usize,
     errors: usize,
 }
 
-/// JSON Lines: one record per site, per problem, then a summary record.
-pub fn json(run: &RunResult, rules: &[crate::rule::Rule], w: &mut dyn Write) -> io::Result<()> {
-    for p in &run.problems {
-        serde_json::to_writer(
-            &mut *w,
-            &ProblemRecord {
-                kind: "error",
-                file: p.path.display().to_string(),
-                reason: &p.why,
-            },
-        )?;
-        writeln!(w)?;
+/// What an interrupted `apply` wrote and left (paths relative to the tree).
+#[derive(Serialize, Default)]
+pub struct Interrupted {
+    pub written: Vec<String>,
+    pub not_written: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct InterruptedRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    lists: &'a Interrupted,
+}
+
+fn record(w: &mut dyn Write, rec: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, rec)?;
+    writeln!(w)
+}
+
+/// The one record of a run interrupted before `apply` wrote anything: what the walk saw of the
+/// tree is partial, so no site or summary record claims anything about it.
+pub fn json_interrupted(w: &mut dyn Write) -> io::Result<()> {
+    let lists = &Interrupted::default();
+    record(
+        w,
+        &InterruptedRecord {
+            kind: "interrupted",
+            lists,
+        },
+    )
+}
+
+/// JSON Lines: one record per problem (`error`), per path passed over (`skipped`), per file
+/// holding a rule's literal that was not analysed (`unchecked`), per site, an `interrupted`
+/// record when SIGINT/SIGTERM stopped `apply`, then a summary record.
+pub fn json(
+    run: &RunResult,
+    rules: &[crate::rule::Rule],
+    interrupted: Option<&Interrupted>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let lists = [
+        ("error", &run.problems),
+        ("skipped", &run.skipped),
+        ("unchecked", &run.unchecked),
+    ];
+    for (kind, list) in lists {
+        for p in list {
+            let file = run.rel(&p.path);
+            record(
+                w,
+                &ProblemRecord {
+                    kind,
+                    file,
+                    reason: &p.why,
+                },
+            )?;
+        }
     }
     for f in &run.files {
         if let Some(why) = &f.skipped {
-            serde_json::to_writer(
-                &mut *w,
+            let file = f.rel.clone();
+            record(
+                w,
                 &ProblemRecord {
-                    kind: if f.failed { "error" } else { "skipped" },
-                    file: f.rel.clone(),
+                    kind: "unchecked",
+                    file,
                     reason: why,
                 },
             )?;
-            writeln!(w)?;
         }
         for s in &f.sites {
             let rec = SiteRecord::new(rules, f, s);
@@ -227,16 +306,107 @@ pub fn json(run: &RunResult, rules: &[crate::rule::Rule], w: &mut dyn Write) -> 
             writeln!(w)?;
         }
     }
+    if let Some(lists) = interrupted {
+        record(
+            w,
+            &InterruptedRecord {
+                kind: "interrupted",
+                lists,
+            },
+        )?;
+    }
     let rec = SummaryRecord {
         kind: "summary",
         files_read: run.files_read,
         files_parsed: run.candidates,
-        files_changed: run.files.iter().filter(|f| f.new.is_some()).count(),
+        files_changed: run.files_changed(),
         converted: run.converted(),
         flagged: run.flagged(),
+        not_written: run.not_written(),
         parse_error_functions: run.parse_error_functions(),
+        unchecked: run.unchecked(),
         errors: run.errors(),
     };
-    serde_json::to_writer(&mut *w, &rec)?;
-    writeln!(w)
+    record(w, &rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::color_for;
+    use crate::cli::Color;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn auto_colour_needs_a_terminal_that_can_show_it() {
+        let xterm = Some(OsStr::new("xterm-256color"));
+        assert!(color_for(Color::Auto, true, false, xterm));
+        assert!(!color_for(
+            Color::Auto,
+            true,
+            false,
+            Some(OsStr::new("dumb"))
+        ));
+        assert!(!color_for(Color::Auto, true, false, None));
+        assert!(!color_for(Color::Auto, true, true, xterm), "NO_COLOR");
+        assert!(
+            !color_for(Color::Auto, false, false, xterm),
+            "not a terminal"
+        );
+        assert!(color_for(
+            Color::Always,
+            false,
+            true,
+            Some(OsStr::new("dumb"))
+        ));
+        assert!(!color_for(Color::Never, true, false, xterm));
+    }
+}
+
+/// The INCOMPLETE lines of a diff or apply run, one per migration left half done (the rule is
+/// named when several rules are loaded).
+pub fn incomplete(
+    list: &[crate::verdict::Incomplete],
+    rules: &[crate::rule::Rule],
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    for i in list {
+        let line = crate::verdict::incomplete_line(i, &[]);
+        if list.len() > 1 {
+            writeln!(w, "kcodemod: {line} (rule {})", rules[i.rule].id)?;
+        } else {
+            writeln!(w, "kcodemod: {line}")?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct IncompleteRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    rule: &'a str,
+    sites: usize,
+    /// Did the run convert anything of the migration (then the tree does not build)?
+    changed: bool,
+    message: String,
+}
+
+/// `--json`: one `incomplete` record per migration left half done, after the summary.
+pub fn json_incomplete(
+    list: &[crate::verdict::Incomplete],
+    rules: &[crate::rule::Rule],
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    for i in list {
+        let rec = IncompleteRecord {
+            kind: "incomplete",
+            rule: &rules[i.rule].id,
+            sites: i.left,
+            changed: i.changed,
+            message: crate::verdict::incomplete_line(i, &[]),
+        };
+        serde_json::to_writer(&mut *w, &rec)?;
+        writeln!(w)?;
+    }
+    Ok(())
 }

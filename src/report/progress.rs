@@ -30,7 +30,9 @@ pub struct Progress {
 impl Progress {
     pub fn start(enabled: bool) -> Progress {
         use std::io::IsTerminal;
-        if !enabled || !std::io::stderr().is_terminal() {
+        // A dumb terminal cannot redraw a line in place.
+        let dumb = std::env::var_os("TERM").is_none_or(|t| t.is_empty() || t == "dumb");
+        if !enabled || dumb || !std::io::stderr().is_terminal() {
             return Progress { bar: None };
         }
         let bar = ProgressBar::new_spinner();

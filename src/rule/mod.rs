@@ -82,6 +82,23 @@ pub struct Rule {
     pub walk_doc: Option<String>,
     pub fields: Vec<Field>,
     pub entries: Vec<Entry>,
+    /// How a `--target` kernel shows it has the new API; absent: the rule is never chosen for
+    /// a target.
+    pub target: Option<TargetSpec>,
+}
+
+/// The `[target]` table of a rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSpec {
+    /// The header, relative to the target tree (`include/linux/pagewalk.h`).
+    pub header: String,
+    /// Texts the header holds on a kernel with the new API (compared with runs of whitespace
+    /// made one space).
+    pub has: Vec<String>,
+    /// Texts it does not hold there (the old API).
+    pub lacks: Vec<String>,
+    /// `linux/pagewalk.h`: what a converted file must include on the target.
+    pub include: Option<String>,
 }
 
 impl Rule {

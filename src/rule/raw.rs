@@ -21,6 +21,19 @@ struct RawRule {
     new: RawNew,
     field: Vec<Spanned<RawField>>,
     entry: Vec<Spanned<RawEntry>>,
+    target: Option<Spanned<RawTarget>>,
+}
+
+/// How a target kernel shows that it has the new API (`--target`), and the header converted
+/// code must include there.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    header: String,
+    has: Vec<String>,
+    #[serde(default)]
+    lacks: Vec<String>,
+    include: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +248,29 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
         walk_doc: raw.new.walk_doc,
         fields,
         entries,
+        target: match raw.target {
+            Some(t) => Some(compile_target(t.get_ref()).map_err(|m| at(t.span(), m))?),
+            None => None,
+        },
+    })
+}
+
+fn compile_target(t: &RawTarget) -> std::result::Result<super::TargetSpec, String> {
+    let header = t.header.trim_start_matches('/');
+    if header.is_empty() || header.split('/').any(|p| p == "..") {
+        return Err(format!(
+            "target.header `{}` must be a path inside the tree",
+            t.header
+        ));
+    }
+    if t.has.is_empty() || t.has.iter().chain(&t.lacks).any(|x| x.trim().is_empty()) {
+        return Err("target.has needs at least one non-empty text".into());
+    }
+    Ok(super::TargetSpec {
+        header: header.to_string(),
+        has: t.has.clone(),
+        lacks: t.lacks.clone(),
+        include: t.include.clone(),
     })
 }
 

@@ -33,15 +33,59 @@ pub struct FnResult<'t> {
 /// One field member of a generated ops struct, maybe under a conditional.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Member {
-    Plain {
-        field: String,
-        value: String,
-    },
+    Plain(Init),
     /// Members that depend on one conditional group: per arm (directive line, members).
     Guarded {
-        arms: Vec<(String, Vec<(String, String)>)>,
+        arms: Vec<(String, Vec<Init>)>,
         end: String,
     },
+}
+
+/// `.field = value,` and the comments that came with the value from the removed code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Init {
+    pub field: String,
+    pub value: String,
+    pub notes: Vec<Note>,
+}
+
+impl Init {
+    pub fn new(field: String, value: String) -> Init {
+        Init {
+            field,
+            value,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A comment moved with a value, byte for byte: on the member's line (`trailing`) or on its
+/// own line above it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Note {
+    pub text: Vec<u8>,
+    pub trailing: bool,
+    /// A comment of several lines on its own lines keeps the indentation it had, so that its
+    /// inner lines (bytes of the comment) still line up with its first.
+    pub indent: Option<Vec<u8>>,
+}
+
+impl Member {
+    /// Every `.field = value` of the member, in all arms.
+    pub fn inits(&self) -> Vec<&Init> {
+        match self {
+            Member::Plain(i) => vec![i],
+            Member::Guarded { arms, .. } => arms.iter().flat_map(|a| a.1.iter()).collect(),
+        }
+    }
+
+    /// [`Member::inits`], to add to.
+    pub fn inits_mut(&mut self) -> Vec<&mut Init> {
+        match self {
+            Member::Plain(i) => vec![i],
+            Member::Guarded { arms, .. } => arms.iter_mut().flat_map(|a| a.1.iter_mut()).collect(),
+        }
+    }
 }
 
 /// A conditional the whole ops struct sits in: the group's opening line, the arm's own line
@@ -93,6 +137,8 @@ pub struct WalkPlan<'t> {
     pub decl: Range<usize>,
     pub calls: Vec<CallPlan<'t>>,
     pub reads: Vec<(Range<usize>, String)>,
+    /// Comments that go on their own lines above a rewritten call: (line start, text).
+    pub above: Vec<(usize, Vec<u8>)>,
 }
 
 /// One value a field may hold at an event, resolved from its definition.
@@ -128,6 +174,7 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
         line: line_of(src, offset),
         function: name.clone(),
         outcome,
+        definition: false,
     };
     for (at, flag) in decl_flags {
         res.sites.push(site(at, Outcome::Flagged(flag)));
@@ -142,7 +189,10 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
         Flag::new(Code::ParseError, why).at(line_of(src, at))
     });
     let groups = ctx.parsed.directives.groups_within(&body.byte_range());
-    let whole = whole.or_else(|| split_guard(ctx, body, &groups)).or_else(|| {
+    let whole = whole
+        .or_else(|| crossing_guard(ctx, body, &groups))
+        .or_else(|| split_guard(ctx, body, &groups))
+        .or_else(|| {
         (groups.len() > MAX_GROUPS).then(|| Flag::new(Code::Guard, format!("{} preprocessor conditionals in the function (at most {MAX_GROUPS} are analysed)", groups.len())))
     });
     // Calls whose walk is not a local of this function.
@@ -319,6 +369,28 @@ fn parse_trouble(ctx: &FileCtx, f: Node, walks: &[&str]) -> Option<(usize, Strin
         }
     });
     found
+}
+
+/// A conditional opened outside the body with an `#else` or `#endif` inside it (or the
+/// reverse) straddles the function: deleting that line with the code around it would leave
+/// the file's conditionals unbalanced.
+fn crossing_guard(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<Flag> {
+    let b = body.byte_range();
+    let dirs = &ctx.parsed.directives;
+    (0..dirs.groups.len())
+        .filter(|g| !groups.contains(g))
+        .flat_map(|g| {
+            let grp = &dirs.groups[g];
+            grp.arms
+                .iter()
+                .map(|a| a.line.start)
+                .chain(std::iter::once(grp.end.start))
+        })
+        .find(|at| b.contains(at))
+        .map(|at| {
+            Flag::new(Code::Guard, "a conditional crosses the function's boundary")
+                .at(line_of(ctx.src, at))
+        })
 }
 
 /// A conditional group inside the body whose directive lines do not sit between whole
@@ -762,6 +834,7 @@ fn walk_verdict<'t>(
         decl: walk.decl.byte_range(),
         calls: Vec::new(),
         reads: read_plans,
+        above: Vec::new(),
     };
     let switching = combos.iter().any(|per| per.values().any(|s| s.len() > 1));
     let spec_of = |plan: &mut WalkPlan, s: Spec| match plan.specs.iter().position(|x| *x == s) {
@@ -894,6 +967,11 @@ fn walk_verdict<'t>(
         }
     }
     plan.calls = call_plans;
+    let store_values: Vec<super::comments::Store> = stores
+        .iter()
+        .map(|(fi, d, stmt)| (*fi, defs[(d - FIRST_DEF) as usize].node, stmt.clone()))
+        .collect();
+    super::comments::place(ctx, walk, &store_values, &zeros, &mut plan)?;
     Ok(Some(plan))
 }
 
@@ -1163,7 +1241,7 @@ fn utf8(b: &[u8]) -> Verdict<&str> {
 }
 
 /// Collapse whitespace runs (a value split over lines reads as one line).
-fn normalise(s: &str) -> String {
+pub(super) fn normalise(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -1281,13 +1359,7 @@ fn guarded_members(
         let name = rule.fields[f].name.clone();
         if vals.len() == 1 {
             if let Value::Text(t) = vals.into_iter().next().unwrap() {
-                items.push((
-                    None,
-                    Member::Plain {
-                        field: name,
-                        value: t.clone(),
-                    },
-                ));
+                items.push((None, Member::Plain(Init::new(name, t.clone()))));
             }
             continue;
         }
@@ -1314,13 +1386,13 @@ fn guarded_members(
         for a in 0..n_explicit {
             let line = utf8(&src[grp.arms[a].line.clone()])?.to_string();
             let members = match value_in(a) {
-                Some(Value::Text(t)) => vec![(name.clone(), t)],
+                Some(Value::Text(t)) => vec![Init::new(name.clone(), t)],
                 _ => Vec::new(),
             };
             arms.push((line, members));
         }
         if let Some(Value::Text(t)) = value_in(n_explicit) {
-            arms.push(("#else".to_string(), vec![(name.clone(), t)]));
+            arms.push(("#else".to_string(), vec![Init::new(name.clone(), t)]));
         }
         let end = utf8(&src[grp.end.clone()])?.to_string();
         // Consecutive members under the same group share one block.

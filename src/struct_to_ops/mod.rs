@@ -4,6 +4,7 @@
 //! configuration); `plan` turns proofs into byte edits; `check` re-reads the result.
 
 mod analyse;
+mod comments;
 mod find;
 mod flow;
 mod members;
@@ -72,6 +73,7 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
                     Code::ParseError,
                     "call outside any function the parser could read",
                 )),
+                definition: false,
             });
         }
     }
@@ -83,6 +85,7 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
                 Code::ParseError,
                 "entry point inside code the parser could not read",
             )),
+            definition: false,
         });
     }
     let ctx = analyse::FileCtx {

@@ -19,7 +19,9 @@ pub enum Code {
     ReadAfterCall,
     ParseError,
     Guard,
+    Comment,
     Unsupported,
+    Blocked,
 }
 
 impl Code {
@@ -36,7 +38,9 @@ impl Code {
             Code::ReadAfterCall => "read-after-call",
             Code::ParseError => "parse-error",
             Code::Guard => "guard",
+            Code::Comment => "comment",
             Code::Unsupported => "unsupported",
+            Code::Blocked => "blocked",
         }
     }
 }
@@ -83,6 +87,8 @@ pub struct Site {
     pub line: usize,
     pub function: String,
     pub outcome: Outcome,
+    /// A part of the API definition (the struct, a prototype, an implementation), not a caller.
+    pub definition: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,13 +5,17 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
-use super::analyse::{Member, OpsRef, WalkPlan, insertion_point};
+use super::analyse::{Init, Member, OpsRef, WalkPlan, insertion_point};
 use crate::edit::Edit;
 use crate::parse::{Parsed, line_end, line_start};
 use crate::rule::{NewArg, Rule};
 
 /// Kernel style's line limit, in display columns (tabs to multiples of 8).
 pub(super) const WIDTH: usize = 80;
+
+/// What makes two ops structs of a file one: their text (wrap and members) and the
+/// conditionals around the functions using them.
+type OpsKey = (Vec<u8>, Vec<(usize, usize)>);
 
 pub fn edits(
     rule: &Rule,
@@ -20,7 +24,7 @@ pub fn edits(
     plans: &[WalkPlan],
 ) -> Result<Vec<Edit>, String> {
     let taken: HashSet<&[u8]> = parsed.lexed.code_words(src).collect();
-    let mut names: HashMap<(String, Vec<(usize, usize)>), String> = HashMap::new();
+    let mut names: HashMap<OpsKey, String> = HashMap::new();
     let mut used: HashSet<String> = HashSet::new();
     let mut edits = Vec::new();
     let mut deletes: Vec<Range<usize>> = Vec::new();
@@ -30,7 +34,10 @@ pub fn edits(
         let mut spec_names = Vec::new();
         for spec in &plan.specs {
             let body = render_members(&spec.members);
-            let key = (format!("{:?}{body}", spec.wrap), guards.clone());
+            let key = (
+                [format!("{:?}", spec.wrap).as_bytes(), &body].concat(),
+                guards.clone(),
+            );
             let name = match names.get(&key) {
                 Some(n) => n.clone(),
                 None => {
@@ -57,14 +64,15 @@ pub fn edits(
                         }
                     }
                     let ops = &rule.ops_struct;
-                    text.push_str(&format!(
-                        "static const struct {ops} {name} = {{\n{body}}};\n"
-                    ));
+                    text.push_str(&format!("static const struct {ops} {name} = {{\n"));
+                    let mut text = text.into_bytes();
+                    text.extend_from_slice(&body);
+                    text.extend_from_slice(b"};\n");
                     for w in spec.wrap.iter().rev() {
-                        text.push_str(&w.end);
-                        text.push('\n');
+                        text.extend_from_slice(w.end.as_bytes());
+                        text.push(b'\n');
                     }
-                    text.push('\n');
+                    text.push(b'\n');
                     edits.push(Edit::insert(at, text));
                     name
                 }
@@ -119,7 +127,9 @@ pub fn edits(
                 .and_then(|n| n.parent())
                 .filter(|p| p.kind() == "argument_list");
             match list {
-                Some(list) if too_wide(src, range, value) => {
+                // A comment between the arguments would be lost by a re-layout: then the line
+                // stays long.
+                Some(list) if too_wide(src, range, value) && !loose_comment(parsed, list) => {
                     let args: Vec<Vec<u8>> = super::find::named_children(list)
                         .iter()
                         .map(|a| substitute(src, a.byte_range(), &plan.reads))
@@ -149,9 +159,35 @@ pub fn edits(
             }
         }
         deletes.extend(plan.deletes.iter().cloned());
+        edits.extend(
+            plan.above
+                .iter()
+                .map(|(at, t)| Edit::insert(*at, t.clone())),
+        );
     }
-    edits.extend(delete_lines(src, parsed, &deletes));
+    // A directive line's comment survives the deletion of its empty pair only when the
+    // generated code repeats the line (a guarded member, a wrapped ops struct).
+    let generated: Vec<u8> = edits
+        .iter()
+        .filter(|e| e.range.is_empty())
+        .flat_map(|e| e.text.iter().copied())
+        .collect();
+    edits.extend(delete_lines(src, parsed, &deletes, &generated));
     Ok(edits)
+}
+
+/// Is there a comment in `list` outside its arguments (which a re-layout copies)?
+fn loose_comment(parsed: &Parsed, list: tree_sitter::Node) -> bool {
+    let args: Vec<Range<usize>> = super::find::named_children(list)
+        .iter()
+        .map(|a| a.byte_range())
+        .collect();
+    parsed.lexed.spans.iter().any(|(k, c)| {
+        *k == crate::parse::lex::Span::Comment
+            && list.start_byte() < c.start
+            && c.end < list.end_byte()
+            && !args.iter().any(|a| a.start <= c.start && c.end <= a.end)
+    })
 }
 
 /// The text of `range` with the planned read replacements inside it applied.
@@ -189,31 +225,58 @@ pub(super) fn member_line(tabs: usize, f: &str, v: &str, eq_col: usize) -> Strin
     format!("{s}= {v},\n")
 }
 
-/// The member lines of an ops struct, `=` aligned with tabs.
-pub fn render_members(spec: &[Member]) -> String {
-    let fields = spec.iter().flat_map(|m| match m {
-        Member::Plain { field, .. } => vec![field.len()],
-        Member::Guarded { arms, .. } => arms
-            .iter()
-            .flat_map(|a| a.1.iter().map(|(f, _)| f.len()))
-            .collect(),
-    });
-    let eq_col = eq_column(1, fields.max().unwrap_or(0));
-    let line = |f: &str, v: &str| member_line(1, f, v, eq_col);
-    let mut out = String::new();
+/// The member lines of an ops struct, `=` aligned with tabs. Comments that came with a value
+/// go above its member, or after it (a trailing comment stays trailing), the trailing ones
+/// aligned on one tab stop past the longest line that carries one.
+pub fn render_members(spec: &[Member]) -> Vec<u8> {
+    let inits: Vec<&Init> = spec.iter().flat_map(Member::inits).collect();
+    let eq_col = eq_column(1, inits.iter().map(|i| i.field.len()).max().unwrap_or(0));
+    let line = |i: &Init| {
+        let mut l = member_line(1, &i.field, &i.value, eq_col);
+        l.pop(); // the newline
+        l
+    };
+    let note_col = inits
+        .iter()
+        .filter(|i| i.notes.iter().any(|n| n.trailing))
+        .map(|i| display_col(line(i).as_bytes()))
+        .max()
+        .map_or(0, |w| w / 8 * 8 + 8);
+    let render = |out: &mut Vec<u8>, i: &Init| {
+        let trailing = i.notes.iter().position(|n| n.trailing);
+        for (k, n) in i.notes.iter().enumerate() {
+            if Some(k) != trailing {
+                out.extend_from_slice(n.indent.as_deref().unwrap_or(b"\t"));
+                out.extend_from_slice(&n.text);
+                out.push(b'\n');
+            }
+        }
+        let l = line(i);
+        out.extend_from_slice(l.as_bytes());
+        if let Some(k) = trailing {
+            let mut col = display_col(l.as_bytes());
+            while col < note_col {
+                out.push(b'\t');
+                col = col / 8 * 8 + 8;
+            }
+            out.extend_from_slice(&i.notes[k].text);
+        }
+        out.push(b'\n');
+    };
+    let mut out = Vec::new();
     for m in spec {
         match m {
-            Member::Plain { field, value } => out.push_str(&line(field, value)),
+            Member::Plain(i) => render(&mut out, i),
             Member::Guarded { arms, end } => {
                 for (directive, members) in arms {
-                    out.push_str(directive);
-                    out.push('\n');
-                    for (f, v) in members {
-                        out.push_str(&line(f, v));
+                    out.extend_from_slice(directive.as_bytes());
+                    out.push(b'\n');
+                    for i in members {
+                        render(&mut out, i);
                     }
                 }
-                out.push_str(end);
-                out.push('\n');
+                out.extend_from_slice(end.as_bytes());
+                out.push(b'\n');
             }
         }
     }
@@ -311,7 +374,12 @@ fn lines(src: &[u8]) -> Vec<(usize, usize, usize)> {
 /// bytes (and the blanks after it). Then tidy the neighbourhood of each run of deleted lines:
 /// no blank line opening a block or closing one, no two blank lines in a row, no empty
 /// `#if`/`#endif` pair.
-fn delete_lines(src: &[u8], parsed: &Parsed, stmts: &[Range<usize>]) -> Vec<Edit> {
+fn delete_lines(
+    src: &[u8],
+    parsed: &Parsed,
+    stmts: &[Range<usize>],
+    generated: &[u8],
+) -> Vec<Edit> {
     let ls = lines(src);
     let line_at = |off: usize| ls.partition_point(|l| l.2 <= off);
     let blankish = |i: usize| {
@@ -338,11 +406,18 @@ fn delete_lines(src: &[u8], parsed: &Parsed, stmts: &[Range<usize>]) -> Vec<Edit
         }
     }
     let trimmed = |i: usize| src[ls[i].0..ls[i].1].trim_ascii();
+    let comments = parsed.lexed.all_comments(src);
+    let comment_lost = |i: usize| {
+        let (s, e) = (ls[i].0, ls[i].1);
+        comments.iter().any(|c| c.start < e && s < c.end)
+            && memchr::memmem::find(generated, src[s..e].trim_ascii_end()).is_none()
+    };
     let directive_pair =
         |p: usize, n: usize| {
             parsed.directives.groups.iter().any(|g| {
                 g.arms.len() == 1 && ls[p].0 == g.arms[0].line.start && ls[n].0 == g.end.start
-            })
+            }) && !comment_lost(p)
+                && !comment_lost(n)
         };
     loop {
         let mut more = Vec::new();
@@ -392,37 +467,22 @@ mod tests {
     #[test]
     fn members_align_on_a_tab_stop() {
         let spec = vec![
-            Member::Plain {
-                field: "pmd_entry".into(),
-                value: "a".into(),
-            },
-            Member::Plain {
-                field: "hugetlb_entry".into(),
-                value: "b".into(),
-            },
+            Member::Plain(Init::new("pmd_entry".into(), "a".into())),
+            Member::Plain(Init::new("hugetlb_entry".into(), "b".into())),
         ];
         assert_eq!(
             render_members(&spec),
-            "\t.pmd_entry\t= a,\n\t.hugetlb_entry\t= b,\n"
+            b"\t.pmd_entry\t= a,\n\t.hugetlb_entry\t= b,\n"
         );
-        let spec = vec![Member::Plain {
-            field: "pte_hole".into(),
-            value: "a".into(),
-        }];
-        assert_eq!(render_members(&spec), "\t.pte_hole\t= a,\n");
+        let spec = vec![Member::Plain(Init::new("pte_hole".into(), "a".into()))];
+        assert_eq!(render_members(&spec), b"\t.pte_hole\t= a,\n");
         let spec = vec![
-            Member::Plain {
-                field: "test_walk".into(),
-                value: "a".into(),
-            },
-            Member::Plain {
-                field: "enter".into(),
-                value: "b".into(),
-            },
+            Member::Plain(Init::new("test_walk".into(), "a".into())),
+            Member::Plain(Init::new("enter".into(), "b".into())),
         ];
         assert_eq!(
             render_members(&spec),
-            "\t.test_walk\t= a,\n\t.enter\t\t= b,\n"
+            b"\t.test_walk\t= a,\n\t.enter\t\t= b,\n"
         );
     }
 

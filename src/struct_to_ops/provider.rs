@@ -44,11 +44,12 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
                     line,
                     function,
                     outcome: Outcome::Converted,
+                    definition: true,
                 });
             }
             Err(flag) => {
                 out.blocked = Some(Flag::new(
-                    Code::Unsupported,
+                    Code::Blocked,
                     format!(
                         "blocked: the API definition at line {line} could not be converted: {}",
                         flag.why
@@ -58,6 +59,7 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
                     line,
                     function,
                     outcome: Outcome::Flagged(flag),
+                    definition: true,
                 });
             }
         }
@@ -83,12 +85,14 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
                     line,
                     function: rule.entries[entry].name.clone(),
                     outcome: Outcome::Converted,
+                    definition: true,
                 });
             }
             Err(f) => out.sites.push(Site {
                 line,
                 function: rule.entries[entry].name.clone(),
                 outcome: Outcome::Flagged(f),
+                definition: true,
             }),
         }
     }
@@ -108,12 +112,14 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
                     line,
                     function: name,
                     outcome: Outcome::Converted,
+                    definition: true,
                 });
             }
             Err(flag) => out.sites.push(Site {
                 line,
                 function: name,
                 outcome: Outcome::Flagged(flag),
+                definition: true,
             }),
         }
     }
@@ -673,6 +679,7 @@ fn callback_calls(
                     Code::ParseError,
                     "callbacks may be called here through code the parser could not read",
                 )),
+                definition: true,
             });
             continue;
         }

@@ -1,0 +1,103 @@
+//! Forward-porting: the kernel the code must build against (`--target TREE`) decides which
+//! rules apply. A rule applies when the target's header for it holds the new API (its `has`
+//! texts) and not the old one (its `lacks` texts); the run then converts callers only (the
+//! target's API is the target's) and adds the header the new API lives in.
+
+use std::path::Path;
+
+use crate::rule::{Rule, TargetSpec};
+
+/// One rule's verdict for a target: chosen or not, and why, for the user to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub rule: usize,
+    pub chosen: bool,
+    pub why: String,
+}
+
+/// Runs of whitespace made one space: headers wrap prototypes wherever they like.
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn judge(target: &Path, spec: &TargetSpec) -> (bool, String) {
+    let path = target.join(&spec.header);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return (false, format!("the target has no {}", spec.header));
+    };
+    let text = squeeze(&String::from_utf8_lossy(&bytes));
+    if let Some(missing) = spec.has.iter().find(|h| !text.contains(&squeeze(h))) {
+        return (
+            false,
+            format!("{} lacks `{}`: not the new API", spec.header, missing),
+        );
+    }
+    if let Some(old) = spec.lacks.iter().find(|l| text.contains(&squeeze(l))) {
+        return (
+            false,
+            format!("{} still has `{}`: the old API", spec.header, old),
+        );
+    }
+    (
+        true,
+        format!("{} has `{}`", spec.header, spec.has.join("`, `")),
+    )
+}
+
+/// Every rule's verdict, in rule order (the order they then run in).
+pub fn choose(target: &Path, rules: &[Rule]) -> Vec<Choice> {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let (chosen, why) = match &r.target {
+                Some(spec) => judge(target, spec),
+                None => (false, "the rule names no target test".into()),
+            };
+            Choice {
+                rule: i,
+                chosen,
+                why,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> TargetSpec {
+        TargetSpec {
+            header: "include/linux/pagewalk.h".into(),
+            has: vec!["int (*pte_hole)(unsigned long addr, unsigned long next, int depth,".into()],
+            lacks: vec!["struct mm_walk *walk); /* old */".into()],
+            include: Some("linux/pagewalk.h".into()),
+        }
+    }
+
+    #[test]
+    fn the_header_decides_and_whitespace_does_not_matter() {
+        let t = tempfile::tempdir().unwrap();
+        let (ok, why) = judge(t.path(), &spec());
+        assert!(
+            !ok && why == "the target has no include/linux/pagewalk.h",
+            "{why}"
+        );
+        let h = t.path().join("include/linux");
+        std::fs::create_dir_all(&h).unwrap();
+        std::fs::write(
+            h.join("pagewalk.h"),
+            "\tint (*pte_hole)(unsigned long addr,\n\t\t\tunsigned long next, int depth,\n",
+        )
+        .unwrap();
+        assert!(judge(t.path(), &spec()).0);
+        std::fs::write(
+            h.join("pagewalk.h"),
+            "int (*pte_hole)(unsigned long addr, unsigned long next, struct mm_walk *walk);",
+        )
+        .unwrap();
+        let (ok, why) = judge(t.path(), &spec());
+        assert!(!ok && why.contains("not the new API"), "{why}");
+    }
+}

@@ -1,0 +1,239 @@
+//! Whole-migration verdicts, after every file is migrated: a migration whose API definition
+//! could not be converted converts nothing (all or nothing), and a migration that leaves sites
+//! on the old API is INCOMPLETE.
+
+use crate::pipeline::{Config, FileResult, Found, RunResult, migrate_file};
+use crate::rule::Rule;
+use crate::struct_to_ops::{Code, Flag, Outcome};
+
+/// Why each rule's API definition cannot be converted in this run: `(rule, "file:line", why)`.
+/// A part of it was flagged; or parts were converted (a prototype, the implementation) while
+/// the old struct itself was found nowhere in a form the run could read and convert.
+fn broken_definitions(rules: &[Rule], files: &[FileResult]) -> Vec<(usize, String, String)> {
+    let mut out: Vec<(usize, String, String)> = Vec::new();
+    let parts = || {
+        files
+            .iter()
+            .flat_map(|f| f.sites.iter().map(move |s| (f, s)))
+            .filter(|(_, s)| s.site.definition && s.rule < rules.len())
+    };
+    for (f, s) in parts() {
+        // A part blocked in its own file by the struct beside it is a consequence: the struct's
+        // flag is the reason to report.
+        if let Outcome::Flagged(fl) = &s.site.outcome
+            && fl.code != Code::Blocked
+            && !out.iter().any(|b| b.0 == s.rule)
+        {
+            // The flag names its own line when it is not the site's: say it once.
+            let line = fl.line.unwrap_or(s.site.line);
+            let why = fl
+                .why
+                .strip_prefix(&format!("line {line}: "))
+                .unwrap_or(&fl.why);
+            out.push((s.rule, format!("{}:{line}", f.rel), why.to_string()));
+        }
+    }
+    for (f, s) in parts() {
+        let r = s.rule;
+        let the_struct = format!("struct {}", rules[r].old_struct);
+        let struct_converted = parts().any(|(_, t)| t.rule == r && t.site.function == the_struct);
+        if !struct_converted && !out.iter().any(|b| b.0 == r) {
+            out.push((
+                r,
+                format!("{}:{}", f.rel, s.site.line),
+                format!(
+                    "{} would change, but no readable definition of {the_struct} was found to convert with it",
+                    s.site.function
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// All or nothing per migration. The API definition (struct, prototypes, implementation) and its
+/// users are one change: when a part of the definition could not be converted, a converted
+/// prototype or caller would name an ops struct nobody declares. So every file that a blocked
+/// rule changed is migrated again without that rule, and the rule's converted sites are reported
+/// as blocked. (Without the definition in the run, as with `--base-patch`, nothing blocks.)
+pub fn block_broken_definitions(cfg: &Config, files: &mut [FileResult]) {
+    let broken = broken_definitions(&cfg.rules, files);
+    if broken.is_empty() {
+        return;
+    }
+    let blocked = |r: usize| broken.iter().find(|b| b.0 == r);
+    for f in files.iter_mut() {
+        let touched = f
+            .sites
+            .iter()
+            .any(|s| s.site.outcome == Outcome::Converted && blocked(s.rule).is_some());
+        if !touched {
+            continue;
+        }
+        let keep: Vec<usize> = f
+            .rules
+            .iter()
+            .copied()
+            .filter(|&r| blocked(r).is_none())
+            .collect();
+        let again = migrate_file(cfg, &f.path, std::mem::take(&mut f.original), &keep);
+        let mut sites: Vec<Found> = f
+            .sites
+            .drain(..)
+            .filter(|s| blocked(s.rule).is_some())
+            .map(|mut s| {
+                if s.site.outcome == Outcome::Converted {
+                    let (_, at, why) = blocked(s.rule).unwrap();
+                    s.site.outcome = Outcome::Flagged(Flag::new(
+                        Code::Blocked,
+                        format!(
+                            "blocked: the API definition in {at} could not be converted: {why}"
+                        ),
+                    ));
+                }
+                s
+            })
+            .collect();
+        sites.extend(again.sites);
+        sites.sort_by(|a, b| (a.site.line, &a.site.function).cmp(&(b.site.line, &b.site.function)));
+        let rules = std::mem::take(&mut f.rules);
+        *f = FileResult {
+            sites,
+            rules,
+            ..again
+        };
+    }
+}
+
+/// A migration that a human must finish: its sites left on the old API, and whether the run
+/// changed anything of it (then the tree does not build until they are converted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incomplete {
+    pub rule: usize,
+    pub left: usize,
+    pub changed: bool,
+}
+
+/// Per rule with sites left on the old API (flagged, blocked, or converted but not written).
+pub fn incomplete(run: &RunResult) -> Vec<Incomplete> {
+    let mut out: Vec<Incomplete> = Vec::new();
+    for (f, s) in run.sites() {
+        let i = match out.iter().position(|i| i.rule == s.rule) {
+            Some(i) => i,
+            None => {
+                out.push(Incomplete {
+                    rule: s.rule,
+                    left: 0,
+                    changed: false,
+                });
+                out.len() - 1
+            }
+        };
+        // A site `apply` converted but did not write (refused, failed, interrupted) is left.
+        match (&s.site.outcome, &f.unwritten) {
+            (Outcome::Converted, None) => out[i].changed = true,
+            _ => out[i].left += 1,
+        }
+    }
+    out.retain(|i| i.left > 0);
+    out.sort_by_key(|i| i.rule);
+    out
+}
+
+/// The INCOMPLETE line: `symbols` are the Kconfig symbols under which the left sites are built,
+/// when known.
+pub fn incomplete_line(i: &Incomplete, symbols: &[String]) -> String {
+    let (sites, they) = if i.left == 1 {
+        ("site needs", "it is")
+    } else {
+        ("sites need", "they are")
+    };
+    if !i.changed {
+        return format!(
+            "INCOMPLETE: {} {sites} manual conversion; nothing was changed",
+            i.left
+        );
+    }
+    let with = if symbols.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", symbols.join(", "))
+    };
+    format!(
+        "INCOMPLETE: {} {sites} manual conversion; the tree does not build{with} until {they} converted",
+        i.left
+    )
+}
+
+/// Migrate files held in memory as one run (`(path inside cfg.tree, bytes)`): the prefilter,
+/// every file, then the whole-migration verdicts, as a tree run does. For the property tests
+/// and the fuzz target.
+pub fn run_in_memory(cfg: &Config, files: Vec<(std::path::PathBuf, Vec<u8>)>) -> Vec<FileResult> {
+    let literals: Vec<Vec<String>> = cfg.rules.iter().map(|r| r.prefilter.clone()).collect();
+    let prefilter = crate::walk::Prefilter::new(&literals);
+    let mut out: Vec<FileResult> = files
+        .into_iter()
+        .filter_map(|(path, bytes)| {
+            let rules = prefilter.rules_in(&bytes);
+            (!rules.is_empty()).then(|| migrate_file(cfg, &path, bytes, &rules))
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    block_broken_definitions(cfg, &mut out);
+    out
+}
+
+/// The oracle of all-or-nothing: when the run's output uses `struct OPS` where its input did
+/// not, the output must define `struct OPS` and declare every entry point with an OPS pointer
+/// parameter. Returns what is missing. (Runs given the definition from outside, such as
+/// `--base-patch`, are not checked by it.)
+pub fn unresolved_new_api(rule: &crate::rule::Rule, files: &[FileResult]) -> Option<String> {
+    let ops = format!("struct {}", rule.ops_struct);
+    let count = |b: &[u8]| words(b, ops.as_bytes()).count();
+    let after = |f: &FileResult| f.new.clone().unwrap_or_else(|| f.original.clone());
+    let used = files.iter().find(|f| {
+        f.new
+            .as_deref()
+            .is_some_and(|n| count(n) > count(&f.original))
+    })?;
+    let outputs: Vec<Vec<u8>> = files.iter().map(after).collect();
+    let defined = outputs
+        .iter()
+        .any(|o| words(o, ops.as_bytes()).any(|end| o[end..].trim_ascii_start().starts_with(b"{")));
+    if !defined {
+        return Some(format!(
+            "{} uses `{ops}`, which no output defines",
+            used.rel
+        ));
+    }
+    for e in &rule.entries {
+        let declared = outputs.iter().any(|o| {
+            words(o, e.name.as_bytes()).any(|end| {
+                let rest = o[end..].trim_ascii_start();
+                rest.starts_with(b"(")
+                    && rest
+                        .iter()
+                        .position(|&b| b == b')')
+                        .is_some_and(|close| words(&rest[..close], ops.as_bytes()).next().is_some())
+            })
+        });
+        if !declared {
+            return Some(format!(
+                "{} uses `{ops}`, but no output declares {}() with it",
+                used.rel, e.name
+            ));
+        }
+    }
+    None
+}
+
+/// End offsets of `word` in `text` where it stands as whole words (not inside an identifier).
+fn words<'a>(text: &'a [u8], word: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    memchr::memmem::find_iter(text, word).filter_map(move |at| {
+        let end = at + word.len();
+        let before = at == 0 || !ident(text[at - 1]);
+        let after = end == text.len() || !ident(text[end]);
+        (before && after).then_some(end)
+    })
+}
