@@ -263,6 +263,11 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         to: a.to.clone(),
         cc: a.cc.clone(),
         checkpatch: !a.no_checkpatch,
+        callers_only: !cfg.api,
+        top: cfg
+            .tree
+            .file_name()
+            .map_or_else(|| "treewide".into(), |n| n.to_string_lossy().into_owned()),
     };
     let w = emit::series::write(&cfg.tree, &cfg.rules, &res, &opts)?;
     if a.run.common.json {

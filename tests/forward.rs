@@ -123,3 +123,67 @@ fn a_target_without_the_new_api_is_refused() {
     );
     assert!(err.contains("no rule applies"), "{err}");
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn a_module_series_is_a_callers_patch_against_its_own_repository() {
+    let m = tempfile::tempdir().unwrap();
+    let repo = m.path().join("pgstat");
+    std::fs::create_dir(&repo).unwrap();
+    for f in ["Kbuild", "pgstat.c"] {
+        std::fs::copy(forward().join("pgstat").join(f), repo.join(f)).unwrap();
+    }
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "pgstat"]);
+    let out = m.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .arg("series")
+        .arg(&repo)
+        .arg("-o")
+        .arg(&out)
+        .args(["--signoff", "A <a@example.org>", "--target"])
+        .arg(kernel("v5.4"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut patches: Vec<PathBuf> = std::fs::read_dir(out.join("patches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    patches.sort();
+    assert_eq!(patches.len(), 2);
+    for p in &patches {
+        let text = std::fs::read_to_string(p).unwrap();
+        assert!(
+            text.contains("/1] pgstat: convert callers to struct mm_walk_ops\n"),
+            "{text}"
+        );
+        // No MAINTAINERS in a module: no recipients, and nothing fails for it.
+        assert!(!text.contains("\nTo: "), "{text}");
+    }
+    git(&repo, &["am", "-q", patches[1].to_str().unwrap()]);
+    let got = std::fs::read_to_string(repo.join("pgstat.c")).unwrap();
+    let want = std::fs::read_to_string(forward().join("expected-v5.4/pgstat.c")).unwrap();
+    assert_eq!(got, want);
+}

@@ -46,6 +46,11 @@ pub struct Options {
     pub cc: Vec<String>,
     /// Run the tree's scripts/checkpatch.pl on each patch.
     pub checkpatch: bool,
+    /// The API change is not part of this series (`--base-patch`, `--target`): its patch
+    /// converts callers and says so.
+    pub callers_only: bool,
+    /// The tree directory's name: the subject prefix of files at its top (a module's).
+    pub top: String,
 }
 
 impl Options {
@@ -398,7 +403,7 @@ fn plan_patches(
     match opts.split {
         Split::None => {
             let files: Vec<usize> = (0..changed.len()).collect();
-            let subject = if opts.base_patch.is_some() {
+            let subject = if opts.callers_only {
                 format!(
                     "{}: convert callers to struct {}",
                     prefix(&paths(changed, &files), opts, "generic", rule),
@@ -466,6 +471,7 @@ fn prefix(paths: &[&str], opts: &Options, group: &str, rule: &Rule) -> String {
                 .map_or("treewide", |s| s.0.trim())
                 .to_string(),
             [top, _, ..] => top.to_string(),
+            [_] => opts.top.clone(),
             _ => "treewide".to_string(),
         };
         if !out.contains(&pre) {
@@ -759,7 +765,13 @@ fn cover_letter(
     body.push('\n');
     let all: Vec<u8> = diffs.concat();
     body.push_str(&diffstat(&all));
-    let subject = format!("{} {}", opts.tag(0, n), rule.subject);
+    // Without the API change in the series (a --target run), the rule's subject (the API
+    // change's) would promise what the patches do not hold: the cover takes theirs.
+    let title = match patches.last() {
+        Some((_, s)) if opts.callers_only && opts.base_patch.is_none() => s.as_str(),
+        _ => rule.subject.as_str(),
+    };
+    let subject = format!("{} {title}", opts.tag(0, n));
     let mut m = message(opts, &subject, r, &body);
     m.push('\n');
     m.push_str(&signature());
@@ -919,6 +931,8 @@ mod tests {
             to: Vec::new(),
             cc: Vec::new(),
             checkpatch: false,
+            callers_only: false,
+            top: "pgstat".into(),
         };
         let rules = crate::rule::bundled().unwrap();
         let mm = rules.iter().find(|r| r.id == "mm_walk_ops").unwrap();
@@ -939,6 +953,8 @@ mod tests {
         );
         // Headers take the subsystem of the rule's subject.
         assert_eq!(prefix(&["include/linux/mm.h"], &o, "generic", mm), "mm");
+        // A module's files sit at the top of its directory: they take its name.
+        assert_eq!(prefix(&["pgstat.c"], &o, "generic", mm), "pgstat");
         assert_eq!(
             prefix(&["include/linux/irqwalk.h"], &o, "generic", irq),
             "irq"
