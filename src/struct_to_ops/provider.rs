@@ -470,6 +470,15 @@ fn implementation(
     let body = func
         .child_by_field_name("body")
         .ok_or_else(|| Flag::new(Code::Unsupported, "no body"))?;
+    if let Some(name) = clashing_parameter(rule, src, entry, list, body) {
+        return Err(Flag::new(
+            Code::Unsupported,
+            format!(
+                "`{name}` is already a name in {}: the new parameter would clash with it",
+                e.name
+            ),
+        ));
+    }
     let mut edits = Vec::new();
     edits.push(Edit::replace(
         list.byte_range(),
@@ -572,6 +581,34 @@ fn implementation(
         edits.push(edit);
     }
     Ok(edits)
+}
+
+/// A new parameter (`ops`, `mm`, `private`) whose name the old function already uses, in its
+/// other parameters or its body (a vendor's `struct mm_struct *mm = walk->mm;`).
+fn clashing_parameter(
+    rule: &Rule,
+    src: &[u8],
+    entry: usize,
+    list: Node,
+    body: Node,
+) -> Option<String> {
+    let e = &rule.entries[entry];
+    let mut new = vec![rule.ops_param.clone()];
+    new.extend(e.new_args.iter().filter_map(|a| match a {
+        NewArg::Field(f) => Some(rule.fields[*f].name.clone()),
+        _ => None,
+    }));
+    let old: Vec<Node> = parameters(list)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != e.walk_index)
+        .map(|(_, p)| p)
+        .chain(std::iter::once(body))
+        .collect();
+    new.into_iter().find(|name| {
+        old.iter()
+            .any(|n| !find::idents_named(src, *n, name, &n.byte_range()).is_empty())
+    })
 }
 
 /// A call in an entry point that passes the walk local on (`walk.ops->f(a, walk)`,
