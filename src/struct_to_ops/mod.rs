@@ -26,10 +26,19 @@ pub struct FileResult {
     pub edits: EditSet,
     /// Candidate functions (holding a site) whose parse had errors the view could not explain.
     pub parse_error_functions: usize,
-    /// Members this file treated as callbacks although the rule does not list them (from the
-    /// struct's definition here, or from how the file uses them): a run whose definition of
-    /// the struct says otherwise must not keep this file's conversion.
-    pub extra_callbacks: Vec<String>,
+    /// What the file says about which members are callbacks, for the run to check that every
+    /// file agrees with the struct's definition.
+    pub callbacks: Callbacks,
+}
+
+/// Which members of the old struct a file takes to be callbacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Callbacks {
+    /// Members the rule does not list that this file treated as callbacks (from how it uses
+    /// them): a run whose definition of the struct says otherwise must not keep them.
+    pub assumed: Vec<String>,
+    /// When this file converted the struct's definition: every member that moved.
+    pub defined: Option<Vec<String>>,
 }
 
 /// Run the transformation over one parsed file.
@@ -44,10 +53,10 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
         extended = rule.with_callbacks(&extra);
         &extended
     };
-    let mut out = FileResult {
-        extra_callbacks: extra.into_iter().collect(),
-        ..FileResult::default()
-    };
+    let mut out = FileResult::default();
+    if members::definition(rule, src, root).is_none() {
+        out.callbacks.assumed = extra.into_iter().collect();
+    }
     let functions = function_nodes(root);
     let defined = defined_functions(src, &functions);
     // A file that defines an entry point itself (its own static helper, or the API's
@@ -124,6 +133,7 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
         }
         plans.clear();
     }
+    out.callbacks.defined = provided.moved;
     out.sites.extend(provided.sites);
     out.sites
         .sort_by(|a, b| (a.line, &a.function).cmp(&(b.line, &b.function)));

@@ -24,6 +24,8 @@ pub struct Provided {
     /// The struct definition in this file could not be converted: nothing of the migration
     /// may change in the file (its prototypes, implementation and callers stay as they are).
     pub blocked: Option<Flag>,
+    /// The struct's definition converted here: the members that moved to the ops struct.
+    pub moved: Option<Vec<String>>,
 }
 
 /// The old struct's members: name → declaration text without the `;` (`void *private`).
@@ -40,6 +42,12 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
             Ok(edits) if edits.is_empty() => {}
             Ok(edits) => {
                 out.edits.extend(edits);
+                out.moved = members::classify(rule, src, def).ok().map(|ms| {
+                    ms.into_iter()
+                        .filter(|m| m.kind == members::Kind::Callback)
+                        .map(|m| m.name)
+                        .collect()
+                });
                 out.sites.push(Site {
                     line,
                     function,
