@@ -130,6 +130,14 @@ pub struct SeriesArgs {
     /// Subject prefix for an arch group, e.g. `--prefix generic=mm` (repeatable).
     #[arg(long = "prefix", value_name = "GROUP=PREFIX")]
     pub prefixes: Vec<String>,
+    /// Also compile-check the code outside `arch/` for this ARCH (repeatable; the host's
+    /// x86_64 is always checked), e.g. `--generic-arch arm64`: `check/generic-arm64.sh`.
+    #[arg(long = "generic-arch", value_name = "ARCH")]
+    pub generic_arches: Vec<String>,
+    /// The tree's own defconfig for an ARCH's checks, e.g. `--defconfig arm64=vendor_defconfig`
+    /// (repeatable; default: the arch's usual one, `ppc64_defconfig` for powerpc).
+    #[arg(long = "defconfig", value_name = "ARCH=NAME")]
+    pub defconfigs: Vec<String>,
     /// Date: header of every patch: RFC 2822, ISO 8601 or @SECONDS (default:
     /// SOURCE_DATE_EPOCH, else now). Written as RFC 2822.
     #[arg(long)]

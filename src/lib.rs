@@ -5,17 +5,21 @@
 //! `edit` (one sorted, disjoint edit set per file) → `pipeline` (rayon over files, results in
 //! path order) → `report` (diagnostics, diffs, JSON Lines) and `write` (atomic rewrites).
 
+pub mod callback_signature;
 pub mod cli;
 pub mod edit;
 pub mod emit;
 pub mod fixture;
 pub mod includes;
+pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
 pub mod rule;
+pub mod struct_retype;
 pub mod struct_to_ops;
 pub mod target;
+pub mod tree;
 pub mod verdict;
 pub mod walk;
 pub mod write;
@@ -75,14 +79,32 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
         Command::Check(a) => run_tree(a, Mode::Check, out, err),
         Command::Series(a) => run_series(*a, out, err),
         Command::Rules { rules } => {
-            for r in rule::select(&rules)? {
-                writeln!(out, "{}\t{}\t{}", r.id, r.source.display(), r.summary)?;
+            let all = if rules.is_empty() {
+                rule::bundled()?
+            } else {
+                rule::select(&rules)?
+            };
+            for r in all {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    r.id,
+                    r.kind.name(),
+                    r.source.display(),
+                    r.summary
+                )?;
             }
             Ok(EXIT_OK)
         }
         Command::Test { rules, fixtures } => {
             let mut failed = 0;
-            for r in rule::select(&rules)? {
+            // Every bundled rule's fixtures, also those of rules that run only when named.
+            let all = if rules.is_empty() {
+                rule::bundled()?
+            } else {
+                rule::select(&rules)?
+            };
+            for r in all {
                 let dir = fixtures_dir(&r, fixtures.as_deref())?;
                 for case in
                     fixture::cases(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
@@ -239,6 +261,19 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
             .ok_or_else(|| anyhow::anyhow!("--prefix {p}: expected GROUP=PREFIX"))?;
         prefixes.insert(g.to_string(), v.to_string());
     }
+    let mut defconfigs = std::collections::BTreeMap::new();
+    for d in &a.defconfigs {
+        let (arch, name) = d
+            .split_once('=')
+            .filter(|(a, n)| !a.is_empty() && !n.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("--defconfig {d}: expected ARCH=NAME"))?;
+        defconfigs.insert(arch.to_string(), name.to_string());
+    }
+    for g in &a.generic_arches {
+        if emit::kbuild::toolchain(g).is_none() {
+            anyhow::bail!("--generic-arch {g}: no known toolchain for this ARCH");
+        }
+    }
     let progress = report::progress::Progress::start(!a.run.common.quiet && !a.run.common.json);
     let res = pipeline::run(&cfg);
     drop(progress);
@@ -258,6 +293,8 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         date,
         base_patch: a.base_patch.clone(),
         prefixes,
+        generic_arches: a.generic_arches.clone(),
+        defconfigs,
         reroll: a.reroll,
         subject_prefix: a.subject_prefix.clone(),
         to: a.to.clone(),

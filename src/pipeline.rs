@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::parse;
-use crate::rule::Rule;
+use crate::rule::{Kind, Rule};
 use crate::struct_to_ops::{self, Outcome, Site};
 use crate::walk::{self, Prefilter, Problem};
 
@@ -294,7 +294,12 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
                 return res;
             }
         };
-        let out = struct_to_ops::migrate(&cfg.rules[r], src, &parsed, cfg.api);
+        let rule = &cfg.rules[r];
+        let out = match &rule.kind {
+            Kind::StructToOps => struct_to_ops::migrate(rule, src, &parsed, cfg.api),
+            Kind::StructRetype(k) => crate::struct_retype::migrate(k, src, &parsed),
+            Kind::CallbackSignature(k) => crate::callback_signature::migrate(k, src, &parsed),
+        };
         let c = &crate::report::progress::COUNTERS;
         c.parsed.fetch_add(1, Ordering::Relaxed);
         for s in &out.sites {

@@ -615,6 +615,37 @@ fn format_patch_options_and_encoded_names() {
     assert!(cover.contains("Subject: [RFC PATCH v2 0/1] "), "{cover}");
 }
 
+/// Whether `tool` runs; a missing one fails the test under `CI=true` (`.ci/run` installs it).
+fn have_tool(tool: &str, package: &str) -> bool {
+    let present = Command::new(tool).arg("--version").output().is_ok();
+    if !present && std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{tool} not found; install the Debian package {package}");
+    }
+    if !present {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{tool} not found ({package}); skipped");
+    }
+    present
+}
+
+#[test]
+fn generated_scripts_pass_shellcheck() {
+    if !have_tool("shellcheck", "shellcheck") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    series(out.path(), &[]);
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(out.path().join("check"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sh"))
+        .collect();
+    scripts.sort();
+    assert_eq!(scripts.len(), 5, "{scripts:?}");
+    let o = Command::new("shellcheck").args(&scripts).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+}
+
 #[test]
 fn checkpatch_runs_on_every_patch_or_says_why_not() {
     // The demo has no scripts/checkpatch.pl: skipped, with the reason.

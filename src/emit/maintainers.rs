@@ -681,7 +681,6 @@ fn glob_match(toks: &[Tok], s: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Instant;
 
     const SMALL: &str = "\
 List of maintainers (preamble, must not produce sections)
@@ -909,13 +908,10 @@ F:	*/
         );
     }
 
-    fn real(version: &str) -> Option<Maintainers> {
-        let tree = Path::new("/work/trees").join(version);
-        let m = Maintainers::load(&tree);
-        if m.is_none() {
-            eprintln!("note: {}/MAINTAINERS absent, skipping", tree.display());
-        }
-        m
+    /// The demo tree's MAINTAINERS (made-up people, the kernel's format).
+    fn demo() -> Maintainers {
+        Maintainers::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo"))
+            .expect("fixtures/demo/MAINTAINERS")
     }
 
     // Compared by hand with
@@ -932,86 +928,84 @@ F:	*/
     // linux-kernel@vger.kernel.org, which get_maintainer adds from THE REST for every file,
     // while we use THE REST only as a fallback.  Without --no-keywords, K: lines can add
     // sections from file contents; we never do.
+    //
+    // Those trees are not in the repository; the test below holds get_maintainer.pl's
+    // (5.3.1) output on the demo tree (made to pass its kernel-tree check), THE REST's
+    // people and list left out as above except where nothing else matches.
     #[test]
-    fn real_5_3_1_lists() {
-        let Some(m) = real("linux-5.3.1") else { return };
-        let cc = |p: &str| m.recipients([p]).cc;
-        assert!(cc("mm/madvise.c").contains(&"linux-mm@kvack.org".to_string()));
-        assert!(cc("arch/s390/mm/gmap.c").contains(&"linux-s390@vger.kernel.org".to_string()));
-        assert!(
-            cc("arch/powerpc/mm/book3s64/subpage_prot.c")
-                .contains(&"linuxppc-dev@lists.ozlabs.org".to_string())
+    fn demo_matches_get_maintainer_output() {
+        let m = demo();
+        let r = |p: &str| {
+            let r = m.recipients([p]);
+            (r.to, r.cc)
+        };
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mm = (
+            v(&[
+                "Ada Example <ada@example.org>",
+                "Linus Sample <linus.sample@example.org>",
+            ]),
+            v(&["linux-mm@kvack.org"]),
         );
-        assert!(
-            cc("arch/openrisc/kernel/dma.c").contains(&"openrisc@lists.librecores.org".to_string())
-        );
-        assert!(cc("fs/proc/task_mmu.c").contains(&"linux-fsdevel@vger.kernel.org".to_string()));
+        assert_eq!(r("mm/madvise.c"), mm);
+        assert_eq!(r("include/linux/mm.h"), mm);
         assert_eq!(
-            m.sections_for("Makefile"),
-            ["KERNEL BUILD + files below scripts/ (unless maintained elsewhere)"]
+            r("arch/s390/mm/gmap.c"),
+            (
+                v(&[
+                    "Hedwig Mock <hedwig@example.de>",
+                    "Bruno Stub <bruno@example.de>"
+                ]),
+                v(&["linux-s390@vger.kernel.org"])
+            )
+        );
+        assert_eq!(
+            r("arch/powerpc/mm/book3s64/subpage_prot.c"),
+            (
+                v(&[
+                    "Piet Sample <piet@example.org>",
+                    "Noor Placeholder <noor@example.net>"
+                ]),
+                v(&["linuxppc-dev@lists.ozlabs.org"])
+            )
+        );
+        assert_eq!(
+            r("arch/openrisc/kernel/dma.c"),
+            (
+                v(&["Otto Fixture <otto@example.net>"]),
+                v(&["openrisc@lists.librecores.org"])
+            )
+        );
+        assert_eq!(
+            r("fs/proc/task_mmu.c"),
+            (
+                v(&["Priya Testcase <priya@example.com>"]),
+                v(&["linux-fsdevel@vger.kernel.org"])
+            )
+        );
+        assert_eq!(
+            r("mm/memcontrol.c"),
+            (
+                v(&[
+                    "Grace Demo <grace@example.com>",
+                    "Ada Example <ada@example.org>",
+                    "Linus Sample <linus.sample@example.org>"
+                ]),
+                v(&["cgroups@vger.kernel.org", "linux-mm@kvack.org"])
+            )
+        );
+        assert_eq!(
+            r("Makefile"),
+            (
+                v(&["Rest Keeper <rest@example.org>"]),
+                v(&["linux-kernel@vger.kernel.org"])
+            )
         );
         assert_eq!(m.sections_for("kernel/nonexistent_xyz.c"), ["THE REST"]);
         assert!(m.sections().iter().all(|s| !s.title.is_empty()));
-        assert_eq!(m.sections()[0].title, "3C59X NETWORK DRIVER");
-    }
-
-    #[test]
-    fn real_5_3_1_matches_get_maintainer_output() {
-        let Some(m) = real("linux-5.3.1") else { return };
-        let r = m.recipients(["arch/s390/mm/gmap.c"]);
         assert_eq!(
-            r.to,
-            [
-                "Christian Borntraeger <borntraeger@de.ibm.com>",
-                "Janosch Frank <frankja@linux.ibm.com>",
-                "David Hildenbrand <david@redhat.com>",
-                "Cornelia Huck <cohuck@redhat.com>",
-                "Heiko Carstens <heiko.carstens@de.ibm.com>",
-                "Vasily Gorbik <gor@linux.ibm.com>",
-            ]
+            m.sections()[0].title,
+            "LINUX FOR POWERPC (32-BIT AND 64-BIT)"
         );
-        assert_eq!(r.cc, ["kvm@vger.kernel.org", "linux-s390@vger.kernel.org"]);
-    }
-
-    #[test]
-    fn real_6_1_parses() {
-        let Some(m) = real("linux-6.1") else { return };
-        assert_eq!(m.sections()[0].title, "3C59X NETWORK DRIVER");
-        assert!(m.sections().len() > 2500);
-        assert!(
-            m.recipients(["mm/madvise.c"])
-                .cc
-                .contains(&"linux-mm@kvack.org".to_string())
-        );
-    }
-
-    #[test]
-    fn real_lookup_is_fast() {
-        let Some(m) = real("linux-6.1") else { return };
-        let paths = [
-            "mm/madvise.c",
-            "mm/memory.c",
-            "arch/s390/mm/gmap.c",
-            "arch/powerpc/mm/book3s64/subpage_prot.c",
-            "arch/openrisc/kernel/dma.c",
-            "fs/proc/task_mmu.c",
-            "arch/x86/mm/fault.c",
-            "arch/arm64/mm/fault.c",
-            "drivers/gpu/drm/i915/i915_gem.c",
-            "drivers/net/ethernet/intel/e1000/e1000_main.c",
-            "include/linux/mm.h",
-            "kernel/fork.c",
-            "net/ipv4/tcp.c",
-            "sound/soc/codecs/da7219.c",
-            "Documentation/admin-guide/mm/index.rst",
-        ];
-        let t = Instant::now();
-        let r = m.recipients(paths);
-        let took = t.elapsed();
-        eprintln!("recipients for {} paths: {took:?}", paths.len());
-        assert!(!r.to.is_empty() && !r.cc.is_empty());
-        if !cfg!(debug_assertions) {
-            assert!(took.as_millis() < 50, "too slow: {took:?}");
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! Emitting a reviewable, build-checked series: per-arch diffs, `git am`-able patches,
 //! compile-check scripts and the report.
 
+pub mod check;
 pub mod checkpatch;
 pub mod kbuild;
 pub mod mail;

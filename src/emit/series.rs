@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
+use super::check;
 use super::checkpatch;
 use super::kbuild::{self, ObjectNeeds, Touched};
 use super::mail;
 use super::maintainers::{Maintainers, Recipients};
 use crate::parse::{directives, lex};
-use crate::pipeline::{FileResult, RunResult};
+use crate::pipeline::{FileResult, Found, RunResult};
 use crate::report;
 use crate::rule::Rule;
 use crate::struct_to_ops::Outcome;
@@ -44,6 +45,10 @@ pub struct Options {
     /// Recipients added to every message, beside those MAINTAINERS names.
     pub to: Vec<String>,
     pub cc: Vec<String>,
+    /// More `ARCH`s to compile-check the `generic` group for (`check/generic-<ARCH>.sh`).
+    pub generic_arches: Vec<String>,
+    /// Defconfig per `ARCH`, overriding the toolchain's.
+    pub defconfigs: BTreeMap<String, String>,
     /// Run the tree's scripts/checkpatch.pl on each patch.
     pub checkpatch: bool,
     /// The API change is not part of this series (`--base-patch`, `--target`): its patch
@@ -84,6 +89,8 @@ struct CheckRow<'a> {
     object: &'a str,
     symbols: Vec<(&'a str, &'a str)>,
     unreachable: &'a [String],
+    /// Sites of the object still on the old API after the series.
+    old_api: &'a [String],
 }
 
 /// What `series` wrote, for the summary line.
@@ -133,22 +140,23 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     // Compile checks: one script per arch group with a known toolchain. Resolving Kbuild and
     // Kconfig is per arch and independent, so the groups are resolved in parallel (scripts are
     // written in group order), and side by side with the file diffs and MAINTAINERS.
+    let mut to_check = check_files(run, &changed, &groups);
+    if let Some((_, generic)) = to_check.iter().find(|(g, _)| g == "generic").cloned() {
+        for a in &opts.generic_arches {
+            to_check.push((format!("generic-{a}"), generic.clone()));
+        }
+    }
     let resolve = || -> Vec<Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>> {
-        groups
+        to_check
             .par_iter()
             .map(|(g, files)| {
-                let tc = kbuild::toolchain(g)?;
+                let mut tc = kbuild::toolchain(g)?;
+                if let Some(d) = opts.defconfigs.get(&tc.arch) {
+                    tc.defconfig = d.clone();
+                }
                 let objects: Vec<ObjectNeeds> = files
                     .iter()
-                    .filter(|&&i| changed[i].rel.ends_with(".c"))
-                    .map(|&i| {
-                        let t = Touched {
-                            path: changed[i].rel.clone(),
-                            guards: edit_guards(changed[i]),
-                            source: &changed[i].original,
-                        };
-                        kbuild::object_needs(tree, &t, &tc.arch)
-                    })
+                    .map(|t| kbuild::object_needs(tree, t, &tc.arch, &tc.defconfig))
                     .collect();
                 (!objects.is_empty()).then(|| (g.clone(), tc, objects))
             })
@@ -210,7 +218,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let incomplete = crate::verdict::incomplete(run)
         .first()
         .map(|i| crate::verdict::incomplete_line(i, &left_symbols(run, &resolved)));
-    let cover = cover_letter(
+    let mut cover = cover_letter(
         rule,
         run,
         &changed,
@@ -222,6 +230,10 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
             incomplete: incomplete.as_deref(),
         },
     );
+    let base = check::base_commit(tree);
+    if let Some(sha) = &base {
+        base_commit_trailer(&mut cover, sha);
+    }
     write_file(
         &out.join("patches").join(opts.file_name(0, "cover-letter")),
         cover.as_bytes(),
@@ -229,7 +241,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
     let mut scripted = Vec::new();
     for (g, tc, objects) in resolved.into_iter().flatten() {
-        let script = kbuild::group_script(&g, &tc, &objects);
+        let script = check::group_script(&g, &tc, &objects, base.as_deref());
         let path = out.join("check").join(format!("{g}.sh"));
         write_file(&path, script.as_bytes())?;
         make_executable(&path)?;
@@ -237,7 +249,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         checks.push((g, objects));
     }
     let all = out.join("check/all.sh");
-    write_file(&all, kbuild::all_script(&scripted).as_bytes())?;
+    write_file(&all, check::all_script(&scripted).as_bytes())?;
     make_executable(&all)?;
     // checkpatch reads the patches as written (the cover letter has no code to check).
     let patch_paths: Vec<PathBuf> = written_names
@@ -261,8 +273,109 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     })
 }
 
+/// `base-commit: SHA` after the diffstat, before the signature, as `git format-patch --base`
+/// writes it: the commit the series applies to.
+fn base_commit_trailer(cover: &mut String, sha: &str) {
+    let at = cover.rfind("\n-- \n").map_or(cover.len(), |i| i + 1);
+    cover.insert_str(at, &format!("\nbase-commit: {sha}\n"));
+}
+
+/// The files the check scripts build, per arch group (changed groups first, in their order):
+/// every changed `.c` file, and every `.c` file that still holds a site of the old API after
+/// the series (a flagged site), so that the check fails until a human converts it. Each comes
+/// with the `CONFIG_` guards of its edits and of its flagged sites.
+fn check_files<'r>(
+    run: &'r RunResult,
+    changed: &[&'r FileResult],
+    groups: &[(String, Vec<usize>)],
+) -> Vec<(String, Vec<Touched<'r>>)> {
+    let mut out: Vec<(String, Vec<Touched<'r>>)> = groups
+        .iter()
+        .map(|(g, files)| {
+            let touched = files
+                .iter()
+                .map(|&i| changed[i])
+                .filter(|f| f.rel.ends_with(".c"))
+                .map(|f| Touched {
+                    path: f.rel.clone(),
+                    guards: edit_guards(f),
+                    source: &f.original,
+                    old_api: Vec::new(),
+                })
+                .collect();
+            (g.clone(), touched)
+        })
+        .collect();
+    for f in run.files.iter().filter(|f| f.rel.ends_with(".c")) {
+        let flagged: Vec<&Found> = f
+            .sites
+            .iter()
+            .filter(|s| s.site.outcome != Outcome::Converted)
+            .collect();
+        if flagged.is_empty() {
+            continue;
+        }
+        let g = kbuild::arch_group(&f.rel);
+        let gi = match out.iter().position(|(x, _)| *x == g) {
+            Some(gi) => gi,
+            None => {
+                out.push((g, Vec::new()));
+                out.len() - 1
+            }
+        };
+        let files = &mut out[gi].1;
+        let ti = match files.iter().position(|t| t.path == f.rel) {
+            Some(ti) => ti,
+            None => {
+                files.push(Touched {
+                    path: f.rel.clone(),
+                    source: &f.original,
+                    ..Touched::default()
+                });
+                files.len() - 1
+            }
+        };
+        let t = &mut files[ti];
+        for s in &flagged {
+            t.old_api
+                .push(format!("{}:{} {}", f.rel, s.site.line, s.site.function));
+        }
+        for g in site_guards(f, flagged.iter().map(|s| s.site.line)) {
+            if !t.guards.contains(&g) {
+                t.guards.push(g);
+            }
+        }
+    }
+    out
+}
+
+/// CONFIG_ symbols of the `#if`/`#ifdef` conditions (first arms) around the given 1-based
+/// lines of a file.
+fn site_guards(f: &FileResult, lines: impl Iterator<Item = usize>) -> Vec<String> {
+    let src = &f.original;
+    let lexed = lex::lex(src);
+    let dirs = directives::read(src, &lexed);
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', src).map(|i| i + 1))
+        .collect();
+    let mut out = Vec::new();
+    for line in lines {
+        let at = line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(src.len());
+        for (g, arm) in dirs.guards_at(at) {
+            if arm == 0 {
+                enabling_symbols(&src[dirs.groups[g].arms[0].line.clone()], &mut out);
+            }
+        }
+    }
+    out
+}
+
 /// The Kconfig symbols under which the objects of files with sites left on the old API are
-/// built (`CONFIG_HMM`), as far as the compile checks resolved them.
+/// built (`CONFIG_HMM`), as far as the compile checks resolved them: those their Kbuild lines
+/// and `#if` guards name, not the dependencies enabled to reach them.
 fn left_symbols(
     run: &RunResult,
     resolved: &[Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>],
@@ -275,7 +388,12 @@ fn left_symbols(
         .collect();
     for (_, _, objects) in resolved.iter().flatten() {
         for o in objects.iter().filter(|o| left.contains(&o.object)) {
-            for (sym, _) in &o.symbols {
+            let direct = o.symbols.iter().filter(|(_, why)| {
+                !["dependency of ", "selects ", "condition of select "]
+                    .iter()
+                    .any(|p| why.starts_with(p))
+            });
+            for (sym, _) in direct {
                 let sym = format!("CONFIG_{sym}");
                 if !out.contains(&sym) {
                     out.push(sym);
@@ -528,8 +646,9 @@ fn body(rule: &Rule, changed: &[&FileResult], files: &[usize], split: bool) -> S
     let _ = writeln!(b, "{}.", rule.summary);
     b.push('\n');
     b.push_str(&wrap(&format!(
-        "The conversion is mechanical (kcodemod, rule {}): each walk's callbacks become a static const struct {} next to the function that uses them, and the values its data fields held at each call become arguments.",
-        rule.id, rule.ops_struct
+        "The conversion is mechanical (kcodemod, rule {}): {}",
+        rule.id,
+        rule.mechanics()
     )));
     if split {
         b.push('\n');
@@ -867,6 +986,13 @@ fn write_reports(
     for (g, objects) in checks {
         for o in objects {
             let _ = writeln!(txt, "  [{g}] {}", o.object);
+            if !o.old_api.is_empty() {
+                let _ = writeln!(
+                    txt,
+                    "      still on the old API (the check fails until converted by hand): {}",
+                    o.old_api.join(", ")
+                );
+            }
             for (sym, why) in &o.symbols {
                 let _ = writeln!(txt, "      {sym}: {why}");
             }
@@ -882,6 +1008,7 @@ fn write_reports(
                     .map(|(a, b)| (a.as_str(), b.as_str()))
                     .collect(),
                 unreachable: &o.unreachable,
+                old_api: &o.old_api,
             };
             json.push_str(&serde_json::to_string(
                 &serde_json::json!({ "type": "check", "check": row }),
@@ -930,6 +1057,8 @@ mod tests {
             subject_prefix: "PATCH".into(),
             to: Vec::new(),
             cc: Vec::new(),
+            generic_arches: Vec::new(),
+            defconfigs: BTreeMap::new(),
             checkpatch: false,
             callers_only: false,
             top: "pgstat".into(),

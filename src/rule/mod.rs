@@ -1,7 +1,10 @@
 //! Rule files: the raw TOML shape (serde) is validated once into a compiled [`Rule`] that the
 //! engine uses. A bad rule file fails here with `file:line: what`, before any source is read.
 
+mod kinds;
 mod raw;
+
+pub use kinds::{Kind, NewParam, Retype, Signature, normalize_type};
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +19,14 @@ pub const BUNDLED: &[(&str, &str)] = &[
     (
         "rules/irq_walker_ops.toml",
         include_str!("../../rules/irq_walker_ops.toml"),
+    ),
+    (
+        "rules/pte_hole_depth.toml",
+        include_str!("../../rules/pte_hole_depth.toml"),
+    ),
+    (
+        "rules/proc_ops.toml",
+        include_str!("../../rules/proc_ops.toml"),
     ),
 ];
 
@@ -66,6 +77,11 @@ pub struct Entry {
 
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The engine the rule runs on, with its compiled data (struct-to-ops keeps its data in
+    /// the fields below).
+    pub kind: Kind,
+    /// Run when no `--rule` is given.
+    pub default: bool,
     pub id: String,
     pub summary: String,
     pub subject: String,
@@ -163,12 +179,13 @@ pub fn bundled() -> Result<Vec<Rule>> {
         .collect()
 }
 
-/// Resolve `--rule` arguments: a bundled id or a path to a rule file. No argument means every
-/// bundled rule. Duplicate ids are an error.
+/// Resolve `--rule` arguments: a bundled id or a path to a rule file, in the order given (the
+/// order they run in). No argument means every bundled rule that is on by default. Duplicate
+/// ids are an error.
 pub fn select(specs: &[String]) -> Result<Vec<Rule>> {
     let bundled = bundled()?;
     let rules = if specs.is_empty() {
-        bundled
+        bundled.into_iter().filter(|r| r.default).collect()
     } else {
         let mut out = Vec::new();
         for spec in specs {

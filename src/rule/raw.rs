@@ -7,13 +7,20 @@ use anyhow::{Result, anyhow};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::kinds::{
+    Kind, RawKind, RawRetypeRule, RawSignatureRule, Tag, compile_retype, compile_signature,
+};
 use super::{Entry, Field, NewArg, Role, Rule};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
     id: Spanned<String>,
-    kind: Spanned<String>,
+    /// Run when no `--rule` is given (false: only when named).
+    #[serde(default = "super::kinds::yes")]
+    default: bool,
+    #[allow(dead_code)]
+    kind: String,
     summary: String,
     prefilter: Spanned<Vec<String>>,
     subject: String,
@@ -117,19 +124,43 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
             msg
         )
     };
-    let raw: RawRule = toml::from_str(text).map_err(|e| {
+    let parse_err = |e: toml::de::Error| {
         let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
         anyhow!("{}:{}: {}", origin.display(), line, e.message())
-    })?;
-    if raw.kind.get_ref() != "struct-to-ops" {
-        return Err(at(
-            raw.kind.span(),
-            format!(
-                "unknown kind `{}` (known: struct-to-ops)",
-                raw.kind.get_ref()
-            ),
-        ));
+    };
+    // The `kind` tag picks the shape the rest of the file is read as. (Not one internally
+    // tagged serde enum: that buffers the table and loses the spans `file:line` needs.)
+    let tag: Tag = toml::from_str(text).map_err(parse_err)?;
+    match tag.kind.get_ref() {
+        RawKind::StructToOps => {}
+        RawKind::StructRetype => {
+            let raw: RawRetypeRule = toml::from_str(text).map_err(parse_err)?;
+            let kind = compile_retype(&raw.retype).map_err(|(s, m)| at(s, m))?;
+            return common(
+                origin,
+                &at,
+                (raw.id, raw.default),
+                raw.summary,
+                raw.subject,
+                raw.prefilter,
+                Kind::StructRetype(kind),
+            );
+        }
+        RawKind::CallbackSignature => {
+            let raw: RawSignatureRule = toml::from_str(text).map_err(parse_err)?;
+            let kind = compile_signature(&raw.callback).map_err(|(s, m)| at(s, m))?;
+            return common(
+                origin,
+                &at,
+                (raw.id, raw.default),
+                raw.summary,
+                raw.subject,
+                raw.prefilter,
+                Kind::CallbackSignature(kind),
+            );
+        }
     }
+    let raw: RawRule = toml::from_str(text).map_err(parse_err)?;
     let id = raw.id.get_ref();
     if id.is_empty()
         || !id
@@ -233,6 +264,8 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
         ));
     }
     Ok(Rule {
+        kind: Kind::StructToOps,
+        default: raw.default,
         id: raw.id.into_inner(),
         summary: raw.summary,
         subject: raw.subject,
@@ -369,4 +402,69 @@ fn compile_entry(e: &RawEntry, fields: &[Field]) -> std::result::Result<Entry, S
         old_names: e.old.clone(),
         new_names: e.new.clone(),
     })
+}
+
+/// The fields every kind has, checked the same way; the struct-to-ops fields stay empty.
+fn common(
+    origin: &Path,
+    at: &dyn Fn(Range<usize>, String) -> anyhow::Error,
+    (id, default): (Spanned<String>, bool),
+    summary: String,
+    subject: String,
+    prefilter: Spanned<Vec<String>>,
+    kind: Kind,
+) -> Result<Rule> {
+    check_id(&id, at)?;
+    check_prefilter(&prefilter, at)?;
+    Ok(Rule {
+        kind,
+        default,
+        id: id.into_inner(),
+        summary,
+        subject,
+        source: origin.to_path_buf(),
+        prefilter: prefilter.into_inner(),
+        old_struct: String::new(),
+        ops_struct: String::new(),
+        new_fields: Vec::new(),
+        ops_name: String::new(),
+        generic_walk_names: Vec::new(),
+        ops_param: String::new(),
+        ops_doc: String::new(),
+        walk_doc: None,
+        fields: Vec::new(),
+        entries: Vec::new(),
+        target: None,
+    })
+}
+
+fn check_id(
+    id: &Spanned<String>,
+    at: &dyn Fn(Range<usize>, String) -> anyhow::Error,
+) -> Result<()> {
+    let s = id.get_ref();
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c == '_' || c == '-' || c.is_ascii_alphanumeric())
+    {
+        return Err(at(
+            id.span(),
+            format!("id `{s}` may hold only letters, digits, `_` and `-`"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_prefilter(
+    p: &Spanned<Vec<String>>,
+    at: &dyn Fn(Range<usize>, String) -> anyhow::Error,
+) -> Result<()> {
+    if p.get_ref().is_empty() || p.get_ref().iter().any(|l| l.is_empty()) {
+        return Err(at(
+            p.span(),
+            "prefilter needs at least one non-empty literal".into(),
+        ));
+    }
+    Ok(())
 }

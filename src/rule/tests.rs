@@ -11,7 +11,7 @@ const GOOD: &str = include_str!("../../rules/mm_walk_ops.toml");
 #[test]
 fn bundled_rules_compile() {
     let rules = bundled().unwrap();
-    assert_eq!(rules.len(), 2);
+    assert_eq!(rules.len(), 4);
     let mm = &rules[0];
     assert_eq!(mm.id, "mm_walk_ops");
     let e = mm.entry("walk_page_range").unwrap();
@@ -92,4 +92,56 @@ fn with_callbacks_adds_moved_fields_after_the_listed_ones() {
     assert_eq!(r.field("pgd_entry"), Some(mm.fields.len()));
     // Entry points index fields: the listed ones keep their places.
     assert_eq!(r.field("mm"), mm.field("mm"));
+}
+
+const PROC_OPS: &str = include_str!("../../rules/proc_ops.toml");
+const PTE_HOLE: &str = include_str!("../../rules/pte_hole_depth.toml");
+
+#[test]
+fn new_kinds_compile_into_their_configs() {
+    let r = Rule::parse(Path::new("rules/proc_ops.toml"), PROC_OPS).unwrap();
+    let Kind::StructRetype(k) = &r.kind else {
+        panic!("{:?}", r.kind)
+    };
+    assert!(!r.default);
+    assert_eq!(k.rename("proc_cpuinfo_operations"), "cpuinfo_proc_ops");
+    assert_eq!(k.rename("rt_cache_seq_fops"), "rt_cache_proc_ops");
+    assert!(k.entries.contains(&("svc_proc_register".to_string(), 2)));
+    let r = Rule::parse(Path::new("rules/pte_hole_depth.toml"), PTE_HOLE).unwrap();
+    let Kind::CallbackSignature(k) = &r.kind else {
+        panic!("{:?}", r.kind)
+    };
+    assert_eq!(k.old[2], "struct mm_walk*");
+    assert_eq!(
+        k.new[2],
+        NewParam::Added {
+            decl: "__always_unused int depth".into(),
+            ty: "int".into(),
+            value: "-1".into(),
+        }
+    );
+}
+
+#[test]
+fn a_bad_new_kind_names_its_table() {
+    let text = PTE_HOLE.replace("\"$3\"]", "\"$4\"]");
+    let line = PTE_HOLE.lines().position(|l| l == "[callback]").unwrap() + 1;
+    let e = err(&text);
+    assert!(e.starts_with(&format!("rules/x.toml:{line}:")), "{e}");
+    assert!(e.contains("`$4`: no such old parameter"), "{e}");
+    let text = PROC_OPS.replace(
+        "[[retype.entry]]\nname = \"proc_create\"",
+        "[[retype.entry]]\nname = \"proc create\"",
+    );
+    assert!(
+        err(&text).contains("entry `proc create` is not a C identifier"),
+        "{}",
+        err(&text)
+    );
+    let text = PTE_HOLE.replace("depth = \"-1\"", "level = \"-1\"");
+    assert!(
+        err(&text).contains("needs a callback.value"),
+        "{}",
+        err(&text)
+    );
 }

@@ -1,0 +1,362 @@
+//! The callback-signature kind: functions stored in one member of one struct type (in a
+//! file-scope initializer) change their parameter list; their definition, their prototypes in
+//! the file and their direct calls follow. A function also used anywhere the old signature is
+//! required is flagged. Hands sites and one edit set to the pipeline.
+
+use tree_sitter::Node;
+
+use crate::edit::{Edit, EditSet};
+use crate::model::{Code, Flag, Outcome, Site};
+use crate::parse::{Parsed, line_of, text};
+use crate::rule::{NewParam, Signature, normalize_type};
+use crate::struct_to_ops::FileResult;
+use crate::tree::{self, declared_name, function_declarator, insert_after, insert_before};
+
+/// How one occurrence of a callback's name is used.
+enum Use<'t> {
+    /// The member initializer (`.pte_hole = f`): the reason it is a callback.
+    Member,
+    /// A definition's or a prototype's parameter list.
+    Params(Node<'t>),
+    /// A direct call's argument list.
+    Call(Node<'t>),
+    /// Anywhere else: the old signature is required there.
+    Other,
+}
+
+pub fn migrate(sig: &Signature, src: &[u8], parsed: &Parsed) -> FileResult {
+    let root = parsed.tree.root_node();
+    let mut out = FileResult::default();
+    let mut names: Vec<(String, usize)> = Vec::new();
+    tree::visit(root, &mut |n| {
+        if let Some(v) = member_value(sig, src, n)
+            && v.kind() == "identifier"
+            && !names.iter().any(|x| x.0.as_bytes() == text(src, v))
+        {
+            names.push((
+                String::from_utf8_lossy(text(src, v)).into_owned(),
+                v.start_byte(),
+            ));
+        }
+    });
+    let mut edits = Vec::new();
+    for (name, at) in &names {
+        match callback(sig, src, root, name) {
+            Ok(None) => {}
+            Ok(Some((lines, e))) => {
+                edits.extend(e);
+                for line in lines {
+                    out.sites.push(site(line, name, Outcome::Converted));
+                }
+            }
+            Err((line, f)) => {
+                let line = line.unwrap_or_else(|| line_of(src, *at));
+                out.sites.push(site(line, name, Outcome::Flagged(f)));
+            }
+        }
+    }
+    if edits.is_empty() {
+        return out;
+    }
+    let checked = EditSet::new(tree::crlf_edits(src, edits))
+        .map_err(|o| o.to_string())
+        .and_then(|e| tree::self_check(src, parsed, &e).map(|()| e));
+    match checked {
+        Ok(e) => out.edits = e,
+        Err(why) => {
+            for s in &mut out.sites {
+                s.unconvert(|| format!("self-check failed, file left alone: {why}"));
+            }
+        }
+    }
+    out
+}
+
+fn site(line: usize, name: &str, outcome: Outcome) -> Site {
+    Site {
+        line,
+        function: name.to_string(),
+        outcome,
+        definition: false,
+    }
+}
+
+/// `n` is the value of `.MEMBER = value` in an initializer of `struct STRUCT`?
+fn member_value<'t>(sig: &Signature, src: &[u8], n: Node<'t>) -> Option<Node<'t>> {
+    if n.kind() != "initializer_pair" {
+        return None;
+    }
+    let d = n.child_by_field_name("designator")?;
+    let f = d.named_child(0)?;
+    if d.kind() != "field_designator" || text(src, f) != sig.member.as_bytes() {
+        return None;
+    }
+    let list = n.parent()?;
+    let decl = list.parent()?.parent()?;
+    (list.kind() == "initializer_list"
+        && decl.kind() == "declaration"
+        && tree::is_struct(src, decl.child_by_field_name("type"), &sig.strukt))
+    .then(|| n.child_by_field_name("value"))?
+}
+
+type Planned = Result<Option<(Vec<usize>, Vec<Edit>)>, (Option<usize>, Flag)>;
+
+/// Prove and plan one callback: `None` when it already has the new signature. The lines are
+/// its sites: the definition, then each prototype and direct call that changes.
+fn callback(sig: &Signature, src: &[u8], root: Node, name: &str) -> Planned {
+    let mut uses = Vec::new();
+    tree::visit(root, &mut |n| {
+        if n.kind() == "identifier" && text(src, n) == name.as_bytes() {
+            uses.push((n, classify(sig, src, n)));
+        }
+    });
+    let mut def_line = None;
+    let mut edits = Vec::new();
+    let mut lines = Vec::new();
+    for (n, u) in &uses {
+        let line = line_of(src, n.start_byte());
+        match u {
+            Use::Member => {}
+            Use::Other => {
+                return Err((
+                    Some(line),
+                    Flag::new(
+                        Code::OldSignatureUse,
+                        format!("`{name}` is also used where the old signature is required"),
+                    )
+                    .at(line),
+                ));
+            }
+            Use::Params(list) => {
+                let defines = list
+                    .parent()
+                    .and_then(|d| d.parent())
+                    .is_some_and(|d| d.kind() == "function_definition");
+                if defines {
+                    def_line = Some(line);
+                    if !is_static(src, *list) {
+                        return Err((
+                            Some(line),
+                            Flag::new(
+                                Code::OldSignatureUse,
+                                format!(
+                                    "`{name}` is not static: other files may declare or call it with the old signature"
+                                ),
+                            ),
+                        ));
+                    }
+                }
+                match params(sig, src, *list) {
+                    Form::New => {}
+                    Form::Old(e) => {
+                        if !defines {
+                            lines.push(line);
+                        }
+                        edits.extend(e);
+                    }
+                    Form::Other => {
+                        return Err((
+                            Some(line),
+                            Flag::new(
+                                Code::UnexpectedSignature,
+                                format!("`{name}` has neither the old nor the new parameters"),
+                            ),
+                        ));
+                    }
+                }
+            }
+            Use::Call(args) => {
+                let e = call(sig, src, *args).map_err(|f| (Some(line), f))?;
+                if !e.is_empty() {
+                    lines.push(line);
+                }
+                edits.extend(e);
+            }
+        }
+    }
+    let Some(line) = def_line else {
+        return Err((
+            None,
+            Flag::new(
+                Code::NoDefinition,
+                format!("`{name}` is not defined in this file"),
+            ),
+        ));
+    };
+    lines.insert(0, line);
+    Ok((!edits.is_empty()).then_some((lines, edits)))
+}
+
+fn classify<'t>(sig: &Signature, src: &[u8], id: Node<'t>) -> Use<'t> {
+    let Some(p) = id.parent() else {
+        return Use::Other;
+    };
+    if member_value(sig, src, p).is_some_and(|v| v.id() == id.id()) {
+        return Use::Member;
+    }
+    if p.kind() == "function_declarator" {
+        // A definition's or a file-scope prototype's declarator (not a local's).
+        let top = p
+            .parent()
+            .filter(|d| matches!(d.kind(), "function_definition" | "declaration"));
+        let file_scope = top.is_some_and(|d| tree::at_file_scope(src, d));
+        if let (true, Some(list)) = (file_scope, p.child_by_field_name("parameters"))
+            && function_declarator(top.unwrap().child_by_field_name("declarator").unwrap())
+                .is_some_and(|f| f.id() == p.id())
+        {
+            return Use::Params(list);
+        }
+    }
+    if p.kind() == "call_expression"
+        && p.child_by_field_name("function")
+            .is_some_and(|f| f.id() == id.id())
+        && let Some(args) = p.child_by_field_name("arguments")
+    {
+        return Use::Call(args);
+    }
+    Use::Other
+}
+
+enum Form {
+    Old(Vec<Edit>),
+    New,
+    Other,
+}
+
+/// Which form a parameter list has, and the edits from the old form to the new.
+fn params(sig: &Signature, src: &[u8], list: Node) -> Form {
+    let mut c = list.walk();
+    let ps: Vec<Node> = list
+        .named_children(&mut c)
+        .filter(|n| n.kind() == "parameter_declaration")
+        .collect();
+    let types: Vec<String> = ps.iter().map(|p| param_type(src, *p)).collect();
+    let want_new: Vec<&str> = sig
+        .new
+        .iter()
+        .map(|p| match p {
+            NewParam::Old(i) => sig.old[*i].as_str(),
+            NewParam::Added { ty, .. } => ty.as_str(),
+        })
+        .collect();
+    if types
+        .iter()
+        .map(String::as_str)
+        .eq(want_new.iter().copied())
+    {
+        return Form::New;
+    }
+    if !types.iter().eq(sig.old.iter()) {
+        return Form::Other;
+    }
+    let align = tree::column(src, list.start_byte()) + 1;
+    let texts: Vec<String> = ps
+        .iter()
+        .map(|p| String::from_utf8_lossy(text(src, *p)).into_owned())
+        .collect();
+    let items: Vec<String> = sig
+        .new
+        .iter()
+        .map(|p| match p {
+            NewParam::Old(i) => texts[*i].clone(),
+            NewParam::Added { decl, .. } => decl.clone(),
+        })
+        .collect();
+    Form::Old(relist(sig, src, &ps, &items, align))
+}
+
+/// The edits that turn the old elements `old` into the new list `items`: insertions where the
+/// new list keeps the old order, else the list rewritten.
+fn relist(sig: &Signature, src: &[u8], old: &[Node], items: &[String], align: usize) -> Vec<Edit> {
+    let kept: Vec<usize> = sig
+        .new
+        .iter()
+        .filter_map(|p| match p {
+            NewParam::Old(i) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    let insert_only = kept.len() == old.len() && kept.windows(2).all(|w| w[0] < w[1]);
+    if !insert_only || old.is_empty() {
+        let r = old.first().map_or(0, |n| n.start_byte())..old.last().map_or(0, |n| n.end_byte());
+        return vec![Edit::replace(r, items.join(", "))];
+    }
+    let mut edits = Vec::new();
+    let mut next_old = 0;
+    for (k, p) in sig.new.iter().enumerate() {
+        match p {
+            NewParam::Old(_) => next_old += 1,
+            NewParam::Added { .. } if next_old < old.len() => {
+                edits.push(insert_before(
+                    src,
+                    old[next_old].start_byte(),
+                    &items[k],
+                    align,
+                ));
+            }
+            NewParam::Added { .. } => {
+                edits.push(insert_after(
+                    src,
+                    old[old.len() - 1].end_byte(),
+                    &items[k],
+                    align,
+                ));
+            }
+        }
+    }
+    edits
+}
+
+/// A direct call: old arity gets the new arguments, new arity is left alone.
+fn call(sig: &Signature, src: &[u8], args: Node) -> Result<Vec<Edit>, Flag> {
+    let mut c = args.walk();
+    let a: Vec<Node> = args
+        .named_children(&mut c)
+        .filter(|n| n.kind() != "comment")
+        .collect();
+    if a.len() == sig.new.len() && a.len() != sig.old.len() {
+        return Ok(Vec::new());
+    }
+    if a.len() != sig.old.len() {
+        return Err(Flag::new(
+            Code::UnexpectedSignature,
+            format!("a direct call passes {} arguments", a.len()),
+        ));
+    }
+    let items: Vec<String> = sig
+        .new
+        .iter()
+        .map(|p| match p {
+            NewParam::Old(i) => String::from_utf8_lossy(text(src, a[*i])).into_owned(),
+            NewParam::Added { value, .. } => value.clone(),
+        })
+        .collect();
+    let align = tree::column(src, args.start_byte()) + 1;
+    Ok(relist(sig, src, &a, &items, align))
+}
+
+/// A parameter's type, normalized: its text without the declared name.
+fn param_type(src: &[u8], p: Node) -> String {
+    let t = text(src, p);
+    let s = p.start_byte();
+    let ty = match p.child_by_field_name("declarator").and_then(declared_name) {
+        Some(id) => [&t[..id.start_byte() - s], &t[id.end_byte() - s..]].concat(),
+        None => t.to_vec(),
+    };
+    normalize_type(&String::from_utf8_lossy(&ty))
+}
+
+/// Is the function whose parameter list is `list` declared `static`?
+fn is_static(src: &[u8], list: Node) -> bool {
+    let mut d = list.parent();
+    while let Some(n) = d
+        && !matches!(n.kind(), "function_definition" | "declaration")
+    {
+        d = n.parent();
+    }
+    d.is_some_and(|d| {
+        let mut c = d.walk();
+        d.children(&mut c)
+            .any(|x| x.kind() == "storage_class_specifier" && text(src, x) == b"static")
+    })
+}

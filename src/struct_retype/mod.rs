@@ -1,0 +1,317 @@
+//! The struct-retype kind: a file-scope struct of one type whose address goes only to the
+//! listed entry points becomes the new type: the type renamed, the variable renamed (rule's
+//! template), designated members mapped (dropped ones removed) and the initializer re-aligned
+//! in kernel style. Anything else that touches the variable flags it. Hands sites and one edit
+//! set to the pipeline.
+
+mod members;
+
+use tree_sitter::Node;
+
+use crate::edit::{Edit, EditSet};
+use crate::model::{Code, Flag, Outcome, Site};
+use crate::parse::{Parsed, line_of, text};
+use crate::rule::Retype;
+use crate::struct_to_ops::FileResult;
+use crate::tree::{self, declared_name};
+
+/// One occurrence of a registered struct's name, as the proof sees it.
+struct Occurrence<'t> {
+    id: Node<'t>,
+    /// A declaration of it (the definition or a forward declaration), with its type node.
+    decl: Option<Node<'t>>,
+    /// `&name` as the struct argument of an entry point.
+    entry: bool,
+}
+
+pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed) -> FileResult {
+    let root = parsed.tree.root_node();
+    let mut out = FileResult::default();
+    let mut names: Vec<(Vec<u8>, usize)> = Vec::new();
+    tree::visit(root, &mut |n| match entry_arg(k, src, n) {
+        Some(Ok(name)) if !names.iter().any(|x| x.0 == text(src, name)) => {
+            names.push((text(src, name).to_vec(), name.start_byte()));
+        }
+        Some(Err(arg)) => out.sites.push(Site {
+            line: line_of(src, arg.start_byte()),
+            function: String::from_utf8_lossy(text(src, arg)).into_owned(),
+            outcome: Outcome::Flagged(Flag::new(
+                Code::NoDefinition,
+                format!(
+                    "the struct {} argument is not the address of a struct this file defines",
+                    k.old
+                ),
+            )),
+            definition: false,
+        }),
+        _ => {}
+    });
+    let mut edits = Vec::new();
+    // Two structs of one file that the template names alike keep their names.
+    let renames: Vec<String> = names
+        .iter()
+        .map(|(n, _)| k.rename(&String::from_utf8_lossy(n)))
+        .collect();
+    for (i, (name, at)) in names.iter().enumerate() {
+        let shown = String::from_utf8_lossy(name).into_owned();
+        let unique = renames.iter().filter(|r| **r == renames[i]).count() == 1;
+        let new = if unique {
+            renames[i].clone()
+        } else {
+            shown.clone()
+        };
+        match retype(k, src, parsed, root, name, &new) {
+            Ok(None) => {}
+            Ok(Some((lines, e))) => {
+                edits.extend(e);
+                for line in lines {
+                    out.sites.push(site(line, &shown, Outcome::Converted));
+                }
+            }
+            Err((line, f)) => {
+                let line = line.unwrap_or_else(|| line_of(src, *at));
+                out.sites.push(site(line, &shown, Outcome::Flagged(f)));
+            }
+        }
+    }
+    out.sites
+        .sort_by(|a, b| (a.line, &a.function).cmp(&(b.line, &b.function)));
+    if edits.is_empty() {
+        return out;
+    }
+    let checked = EditSet::new(tree::crlf_edits(src, edits))
+        .map_err(|o| o.to_string())
+        .and_then(|e| tree::self_check(src, parsed, &e).map(|()| e));
+    match checked {
+        Ok(e) => out.edits = e,
+        Err(why) => {
+            for s in &mut out.sites {
+                s.unconvert(|| format!("self-check failed, file left alone: {why}"));
+            }
+        }
+    }
+    out
+}
+
+fn site(line: usize, name: &str, outcome: Outcome) -> Site {
+    Site {
+        line,
+        function: name.to_string(),
+        outcome,
+        definition: false,
+    }
+}
+
+/// The entry-point argument at `n`, if `n` is an entry call: `Ok(name)` for `&name`,
+/// `Err(arg)` for anything else but NULL.
+fn entry_arg<'t>(k: &Retype, src: &[u8], n: Node<'t>) -> Option<Result<Node<'t>, Node<'t>>> {
+    if n.kind() != "call_expression" {
+        return None;
+    }
+    let f = n.child_by_field_name("function")?;
+    let (_, idx) = k
+        .entries
+        .iter()
+        .find(|(e, _)| f.kind() == "identifier" && text(src, f) == e.as_bytes())?;
+    let args = n.child_by_field_name("arguments")?;
+    let mut c = args.walk();
+    let a: Vec<Node> = args
+        .named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+        .collect();
+    let arg = *a.get(*idx)?;
+    if text(src, arg) == b"NULL" {
+        return None;
+    }
+    Some(address_of(arg).ok_or(arg))
+}
+
+/// `name` in `&name`.
+fn address_of(arg: Node) -> Option<Node> {
+    let op = arg.child_by_field_name("operator")?;
+    let a = arg.child_by_field_name("argument")?;
+    (arg.kind() == "pointer_expression" && op.kind() == "&" && a.kind() == "identifier")
+        .then_some(a)
+}
+
+type Planned = Result<Option<(Vec<usize>, Vec<Edit>)>, (Option<usize>, Flag)>;
+
+/// Prove and plan one registered struct: `None` when it is not of the old type here. The lines
+/// are its sites: the definition, then each forward declaration and registration.
+fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new: &str) -> Planned {
+    let shown = String::from_utf8_lossy(name).into_owned();
+    let occ = occurrences(k, src, root, name);
+    if occ.iter().all(|o| o.decl.is_none()) && declared_otherwise(src, root, name) {
+        return Ok(None);
+    }
+    let flag = |n: Node, code, why: String| {
+        let line = line_of(src, n.start_byte());
+        Err((Some(line), Flag::new(code, why).at(line)))
+    };
+    if let Some(o) = occ.iter().find(|o| o.decl.is_none() && !o.entry) {
+        return flag(
+            o.id,
+            Code::OtherUse,
+            format!("`{shown}` is also used other than by a /proc registration"),
+        );
+    }
+    // A use the parser cannot see (in a macro's body) would keep the old name and type.
+    let words = parsed.lexed.code_words(src).filter(|w| *w == name).count();
+    if words != occ.len() || in_directive(src, parsed, name) {
+        return Err((
+            None,
+            Flag::new(
+                Code::OtherUse,
+                format!("`{shown}` is also named where the parser cannot see (a macro)"),
+            ),
+        ));
+    }
+    let decls: Vec<Node> = occ.iter().filter_map(|o| o.decl).collect();
+    let Some(def) = decls.iter().copied().find(|d| initializer(*d).is_some()) else {
+        return Err((
+            None,
+            Flag::new(
+                Code::NoDefinition,
+                format!(
+                    "`{shown}` is not defined in this file (another file, or a macro such as DEFINE_SHOW_ATTRIBUTE)"
+                ),
+            ),
+        ));
+    };
+    let line = line_of(src, def.start_byte());
+    for d in &decls {
+        if !is_static(src, *d) {
+            return flag(
+                *d,
+                Code::OtherUse,
+                format!("`{shown}` is not static: other files may use it"),
+            );
+        }
+    }
+    let mut edits = members::edits(k, src, initializer(def).unwrap()).map_err(|(n, f)| {
+        let l = line_of(src, n.start_byte());
+        (Some(l), f.at(l))
+    })?;
+    for d in &decls {
+        let ty = d
+            .child_by_field_name("type")
+            .and_then(|t| t.child_by_field_name("name"));
+        edits.push(Edit::replace(ty.unwrap().byte_range(), k.new.clone()));
+    }
+    let taken = parsed.lexed.code_words(src).any(|w| w == new.as_bytes())
+        || in_directive(src, parsed, new.as_bytes());
+    if new != shown && !taken {
+        edits.extend(occ.iter().map(|o| Edit::replace(o.id.byte_range(), new)));
+        let longer = new.len().saturating_sub(shown.len());
+        edits.extend(
+            occ.iter()
+                .filter(|o| o.entry)
+                .filter_map(|o| rewrap(src, o.id, longer)),
+        );
+    }
+    let mut lines = vec![line];
+    lines.extend(
+        occ.iter()
+            .map(|o| line_of(src, o.id.start_byte()))
+            .filter(|l| *l != line),
+    );
+    Ok(Some((lines, edits)))
+}
+
+/// Does the file declare `name` at file scope with another type (already converted code)?
+fn declared_otherwise(src: &[u8], root: Node, name: &[u8]) -> bool {
+    let mut c = root.walk();
+    root.named_children(&mut c)
+        .filter(|d| d.kind() == "declaration")
+        .any(|d| {
+            let mut c = d.walk();
+            d.children_by_field_name("declarator", &mut c)
+                .filter_map(declared_name)
+                .any(|id| text(src, id) == name)
+        })
+}
+
+/// Every identifier `name` in the file, with what it is.
+fn occurrences<'t>(k: &Retype, src: &[u8], root: Node<'t>, name: &[u8]) -> Vec<Occurrence<'t>> {
+    let mut out = Vec::new();
+    tree::visit(root, &mut |n| {
+        if n.kind() != "identifier" || text(src, n) != name {
+            return;
+        }
+        let entry = n
+            .parent()
+            .and_then(|p| p.parent())
+            .and_then(|a| a.parent())
+            .and_then(|call| entry_arg(k, src, call))
+            .is_some_and(|r| r.is_ok_and(|x| x.id() == n.id()));
+        out.push(Occurrence {
+            id: n,
+            decl: declaration_of(k, src, n),
+            entry,
+        });
+    });
+    out
+}
+
+/// The file-scope declaration `n` is the declared name of, if its type is the old struct and
+/// it declares only this one name.
+fn declaration_of<'t>(k: &Retype, src: &[u8], n: Node<'t>) -> Option<Node<'t>> {
+    let mut d = n.parent()?;
+    while d.kind() != "declaration" {
+        if !matches!(d.kind(), "init_declarator" | "attributed_declarator") {
+            return None;
+        }
+        d = d.parent()?;
+    }
+    let file_scope = tree::at_file_scope(src, d);
+    let mut c = d.walk();
+    let one = d.children_by_field_name("declarator", &mut c).count() == 1;
+    let named = d
+        .child_by_field_name("declarator")
+        .and_then(declared_name)
+        .is_some_and(|x| x.id() == n.id());
+    (file_scope && one && named && tree::is_struct(src, d.child_by_field_name("type"), &k.old))
+        .then_some(d)
+}
+
+fn initializer(decl: Node) -> Option<Node> {
+    let d = decl.child_by_field_name("declarator")?;
+    let v = d.child_by_field_name("value")?;
+    (d.kind() == "init_declarator" && v.kind() == "initializer_list").then_some(v)
+}
+
+fn is_static(src: &[u8], decl: Node) -> bool {
+    let mut c = decl.walk();
+    decl.children(&mut c)
+        .any(|x| x.kind() == "storage_class_specifier" && text(src, x) == b"static")
+}
+
+/// Does a preprocessor directive (a macro's body) name `word`?
+fn in_directive(src: &[u8], parsed: &Parsed, word: &[u8]) -> bool {
+    parsed
+        .lexed
+        .directives()
+        .any(|r| crate::parse::lex::words(src, r).any(|w| &src[w] == word))
+}
+
+/// A registration line the longer name pushes past 80 columns: the struct argument moves to
+/// a line of its own, aligned after the call's parenthesis (when it follows a comma on the
+/// same line).
+fn rewrap(src: &[u8], id: Node, longer: usize) -> Option<Edit> {
+    let end = crate::parse::line_end(src, id.start_byte());
+    let width = tree::column(src, end);
+    if width > 80 || width + longer <= 80 {
+        return None;
+    }
+    let arg = id.parent()?;
+    let args = arg.parent()?;
+    let mut at = arg.start_byte();
+    while at > 0 && matches!(src[at - 1], b' ' | b'\t') {
+        at -= 1;
+    }
+    if at == 0 || src[at - 1] != b',' {
+        return None;
+    }
+    let indent = tree::indent_to(tree::column(src, args.start_byte()) + 1);
+    Some(Edit::replace(at..arg.start_byte(), format!("\n{indent}")))
+}

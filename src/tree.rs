@@ -1,0 +1,181 @@
+//! Tree and layout helpers shared by the rule kinds' engines: walking nodes, naming
+//! declarators, kernel-style columns, the insert-or-wrap of a list item, and the self-check
+//! that a rewrite adds no parse errors.
+
+use std::time::Duration;
+
+use tree_sitter::Node;
+
+use crate::edit::{Edit, EditSet};
+use crate::parse::{self, Parsed, line_start, text};
+
+/// Every node under `n`, in source order.
+pub fn visit<'t>(n: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
+    let mut cursor = n.walk();
+    let mut stack = vec![n];
+    while let Some(n) = stack.pop() {
+        f(n);
+        let base = stack.len();
+        stack.extend(n.children(&mut cursor));
+        stack[base..].reverse();
+    }
+}
+
+/// The identifier a declarator declares (through pointers, arrays, functions, initializers).
+pub fn declared_name<'t>(mut d: Node<'t>) -> Option<Node<'t>> {
+    loop {
+        match d.kind() {
+            "identifier" => return Some(d),
+            "function_declarator"
+            | "pointer_declarator"
+            | "init_declarator"
+            | "array_declarator"
+            | "parenthesized_declarator"
+            | "attributed_declarator" => {
+                d = d
+                    .child_by_field_name("declarator")
+                    .or_else(|| d.named_child(0))?;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The `function_declarator` inside a declarator, if it declares a function.
+pub fn function_declarator(mut d: Node) -> Option<Node> {
+    loop {
+        match d.kind() {
+            "function_declarator" => return Some(d),
+            "pointer_declarator" | "attributed_declarator" | "init_declarator" => {
+                d = d.child_by_field_name("declarator")?;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Is the declaration or definition `d` at file scope? A parent that is the translation unit,
+/// or, where an unbalanced macro made the parser nest it in a body, a start at column 0 (kernel
+/// style indents every local).
+pub fn at_file_scope(src: &[u8], d: Node) -> bool {
+    d.parent().is_some_and(|p| p.kind() == "translation_unit")
+        || line_start(src, d.start_byte()) == d.start_byte()
+}
+
+/// `struct NAME` as the type of a declaration?
+pub fn is_struct(src: &[u8], ty: Option<Node>, name: &str) -> bool {
+    ty.filter(|t| t.kind() == "struct_specifier")
+        .and_then(|t| t.child_by_field_name("name"))
+        .is_some_and(|n| text(src, n) == name.as_bytes())
+}
+
+/// Display column of `at` (tabs to the next multiple of 8).
+pub fn column(src: &[u8], at: usize) -> usize {
+    src[line_start(src, at)..at].iter().fold(
+        0,
+        |c, &b| {
+            if b == b'\t' { (c / 8 + 1) * 8 } else { c + 1 }
+        },
+    )
+}
+
+/// Kernel-style indentation up to `col`: tabs, then spaces.
+pub fn indent_to(col: usize) -> String {
+    "\t".repeat(col / 8) + &" ".repeat(col % 8)
+}
+
+/// Display width of the line holding `at`.
+fn line_width(src: &[u8], at: usize) -> usize {
+    column(src, parse::line_end(src, at))
+}
+
+/// Insert `item` as a list element before the element starting at `at`, in a list whose
+/// elements align at `align` (the column after the opening parenthesis). Wraps the line when
+/// it would pass 80 columns.
+pub fn insert_before(src: &[u8], at: usize, item: &str, align: usize) -> Edit {
+    let first_on_line = src[line_start(src, at)..at]
+        .iter()
+        .all(|b| *b == b' ' || *b == b'\t');
+    if line_width(src, at) + item.len() + 2 <= 80 {
+        return Edit::insert(at, format!("{item}, "));
+    }
+    let indent = if first_on_line {
+        String::from_utf8_lossy(&src[line_start(src, at)..at]).into_owned()
+    } else {
+        indent_to(align)
+    };
+    Edit::insert(at, format!("{item},\n{indent}"))
+}
+
+/// Insert `item` as a list element after the element ending at `at`.
+pub fn insert_after(src: &[u8], at: usize, item: &str, align: usize) -> Edit {
+    if line_width(src, at) + item.len() + 2 <= 80 {
+        return Edit::insert(at, format!(", {item}"));
+    }
+    Edit::insert(at, format!(",\n{}{item}", indent_to(align)))
+}
+
+/// ERROR and MISSING nodes under `n`.
+pub fn errors(n: Node) -> usize {
+    if !n.has_error() {
+        return 0;
+    }
+    let mut c = n.walk();
+    usize::from(n.is_error() || n.is_missing()) + n.children(&mut c).map(errors).sum::<usize>()
+}
+
+/// The rewrite must parse with no more errors than the original. (In the parse view only: the
+/// new code may carry annotation macros such as `__always_unused`, which a plain reading
+/// cannot parse.)
+pub fn self_check(src: &[u8], parsed: &Parsed, edits: &EditSet) -> Result<(), String> {
+    if parsed.lexed.unterminated_comment || !parsed.directives.unbalanced.is_empty() {
+        return Err("the file's comments or conditionals do not close".into());
+    }
+    if let Some(e) = edits
+        .edits()
+        .iter()
+        .find(|e| parsed.lexed.inside_text(&e.range))
+    {
+        return Err(format!(
+            "an edit at bytes {}..{} would land inside a comment or string",
+            e.range.start, e.range.end
+        ));
+    }
+    let new = edits.apply(src);
+    let timeout = Duration::from_secs(10);
+    // Incremental first (only the edited regions are parsed again); a worse result is
+    // confirmed by a fresh parse before the file is refused.
+    let fail = |e: parse::ParseFailure| e.to_string();
+    let before = errors(parsed.tree.root_node());
+    let after = parse::parse_changed(&new, parsed, &edits.changes(), timeout).map_err(fail)?;
+    if errors(after.tree.root_node()) > before {
+        let fresh = parse::parse_with(&new, timeout, &parsed.macros).map_err(fail)?;
+        if errors(fresh.tree.root_node()) > before {
+            return Err("the rewritten file has new parse errors".into());
+        }
+    }
+    Ok(())
+}
+
+/// Lines end in CRLF in this file: generated line breaks must too.
+pub fn crlf_edits(src: &[u8], edits: Vec<Edit>) -> Vec<Edit> {
+    let lf = memchr::memchr_iter(b'\n', src).count();
+    let crlf = memchr::memmem::find_iter(src, b"\r\n").count();
+    if lf == 0 || crlf * 2 <= lf {
+        return edits;
+    }
+    edits
+        .into_iter()
+        .map(|mut e| {
+            let mut out = Vec::with_capacity(e.text.len());
+            for (i, &b) in e.text.iter().enumerate() {
+                if b == b'\n' && (i == 0 || e.text[i - 1] != b'\r') {
+                    out.push(b'\r');
+                }
+                out.push(b);
+            }
+            e.text = out;
+            e
+        })
+        .collect()
+}

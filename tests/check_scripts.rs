@@ -1,0 +1,477 @@
+//! The compile-check scripts `series` writes, run for real on the demo tree made a git
+//! repository: a warning the base has too is pre-existing (PASS), one the series brings FAILs
+//! naming it, a base that cannot be prepared is UNTESTABLE, and a file the series leaves on
+//! the old API is built and FAILs until it is converted by hand.
+//!
+//! The demo tree is not Kbuild: its top Makefile answers the few targets the scripts use
+//! (`defconfig`, `olddefconfig`, `prepare`, one object, with `O=`) by running the real
+//! compiler, and it has a small `scripts/config`. So the scripts run unchanged, with the real
+//! gcc producing the diagnostics and the real git worktree for the base; only Kconfig's
+//! solver and Kbuild's recursion are not exercised here (they are by the real-tree runs).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
+}
+
+/// Run git in `dir` as a fixed committer, untouched by the user's or the system's git
+/// configuration.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// A copy of the demo tree, changed by `plant`, committed as the base of a git repository.
+fn repo(plant: impl FnOnce(&Path)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", demo().display()))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    plant(dir.path());
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    dir
+}
+
+fn append(path: &Path, text: &str) {
+    let mut s = std::fs::read_to_string(path).unwrap();
+    s.push_str(text);
+    std::fs::write(path, s).unwrap();
+}
+
+/// `series` on `tree` into `out`; an incomplete series may exit 1, anything else is a bug.
+fn series(tree: &Path, out: &Path) {
+    series_with(tree, out, &[]);
+}
+
+fn series_with(tree: &Path, out: &Path, extra: &[&str]) {
+    let o = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .args([
+            "series",
+            tree.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .args(["--signoff", "A U Thor <author@example.org>"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)) && out.join("check/all.sh").is_file(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `series`, then the patches applied with `git am` as a user would.
+fn series_applied(tree: &Path, out: &Path) {
+    series(tree, out);
+    let mut patches: Vec<PathBuf> = std::fs::read_dir(out.join("patches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.to_str().unwrap().contains("0000-cover-letter"))
+        .collect();
+    patches.sort();
+    let mut args = vec!["am", "-q"];
+    args.extend(patches.iter().map(|p| p.to_str().unwrap()));
+    git(tree, &args);
+}
+
+/// Run `check/<script>.sh [args] TREE BUILD_DIR`; (exit code, stdout + stderr).
+fn check(out: &Path, script: &str, args: &[&str], tree: &Path) -> (i32, String) {
+    let o: Output = Command::new("bash")
+        .arg(out.join(format!("check/{script}.sh")))
+        .args(args)
+        .arg(tree)
+        .arg(out.join("build"))
+        .env_remove("CROSS_COMPILE")
+        .env_remove("CC")
+        .env_remove("KCFLAGS")
+        .env_remove("KCODEMOD_BASE")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.code().unwrap_or(-1), text)
+}
+
+/// The one flagged site of the demo (madvise_willneed passes its walk to a tracing helper),
+/// converted by hand the way a developer would after reading the report.
+fn convert_madvise_by_hand(tree: &Path) {
+    let p = tree.join("mm/madvise.c");
+    let s = std::fs::read_to_string(&p).unwrap();
+    let old = "\tstruct mm_walk walk = {\n\t\t.pte_entry = willneed_pte_entry,\n\t\t.mm = vma->vm_mm,\n\t\t.private = vma,\n\t};\n\n\tif (vma->vm_file)\n\t\treturn 0;\n\tmadvise_trace_walk(&walk, start, end);\n\twalk_page_range(start, end, &walk);\n";
+    let new = "\tstatic const struct mm_walk_ops ops = {\n\t\t.pte_entry = willneed_pte_entry,\n\t};\n\n\tif (vma->vm_file)\n\t\treturn 0;\n\twalk_page_range(vma->vm_mm, start, end, &ops, vma);\n";
+    assert!(s.contains(old), "the demo's madvise_willneed changed");
+    std::fs::write(&p, s.replace(old, new)).unwrap();
+}
+
+/// A function with an unused local: `-Wunused-variable`, an error under the scripts' -Werror.
+fn unused_variable(function: &str, var: &str) -> String {
+    format!("\nint {function}(void)\n{{\n\tint {var};\n\n\treturn 0;\n}}\n")
+}
+
+/// The lines of `text` from the one starting with `start` up to the next verdict line.
+fn verdict_of<'t>(text: &'t str, start: &str) -> Vec<&'t str> {
+    let mut lines = text.lines().skip_while(|l| !l.starts_with(start));
+    let first = lines
+        .next()
+        .unwrap_or_else(|| panic!("no `{start}`:\n{text}"));
+    std::iter::once(first)
+        .chain(lines.take_while(|l| l.starts_with(' ')))
+        .collect()
+}
+
+#[test]
+fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
+    // The base already warns in mm/mincore.c, below code the series rewrites (so the
+    // warning's line moves).
+    let tree = repo(|t| {
+        append(
+            &t.join("mm/mincore.c"),
+            &unused_variable("demo_old", "stale"),
+        )
+    });
+    let base = git(tree.path(), &["rev-parse", "HEAD"]);
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    let cover =
+        std::fs::read_to_string(out.path().join("patches/0000-cover-letter.patch")).unwrap();
+    assert!(
+        cover.contains(&format!("\nbase-commit: {}\n-- \n", base.trim())),
+        "{cover}"
+    );
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    let mincore = verdict_of(&text, "OK mm/mincore.o");
+    assert!(
+        mincore.iter().any(|l| l.contains("pre-existing"))
+            && mincore
+                .iter()
+                .any(|l| l.contains("mm/mincore.c:") && l.contains("unused variable 'stale'")),
+        "{text}"
+    );
+    assert!(text.contains("generic: PASS"), "{text}");
+
+    // A new warning after the series fails its object, naming it; the old one stays old.
+    append(
+        &tree.path().join("mm/pagewalk.c"),
+        &unused_variable("demo_new", "fresh"),
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 1, "{text}");
+    let pagewalk = verdict_of(&text, "FAIL mm/pagewalk.o");
+    let new_at = pagewalk
+        .iter()
+        .position(|l| l.contains("new with the series"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        pagewalk[new_at + 1].contains("mm/pagewalk.c:")
+            && pagewalk[new_at + 1].contains("unused variable 'fresh'"),
+        "{text}"
+    );
+    assert!(text.contains("OK mm/mincore.o"), "{text}");
+    assert!(text.contains("generic: FAIL"), "{text}");
+
+    // all.sh hands --base on to the group scripts.
+    let head = git(tree.path(), &["rev-parse", "HEAD"]);
+    let (rc, text) = check(out.path(), "all", &["--base", "HEAD"], tree.path());
+    assert_eq!(rc, 1, "{text}");
+    assert!(
+        text.contains(&format!("generic: baseline: base {}", head.trim())),
+        "{text}"
+    );
+    // (The other groups need the cross compilers: PASS under CI, SKIP without them.)
+    assert!(text.contains("FAIL  generic"), "{text}");
+}
+
+#[test]
+fn without_git_pre_existing_warnings_cannot_be_told_apart() {
+    let tree = repo(|t| {
+        append(
+            &t.join("mm/mincore.c"),
+            &unused_variable("demo_old", "stale"),
+        )
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    std::fs::remove_dir_all(tree.path().join(".git")).unwrap();
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 1, "{text}");
+    assert!(
+        text.contains("is not a git repository): pre-existing warnings cannot be told apart"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL mm/mincore.o"), "{text}");
+    assert!(!text.contains("pre-existing (the base"), "{text}");
+}
+
+#[test]
+fn a_base_that_cannot_be_prepared_is_untestable_not_failed() {
+    // A vendor-style top Makefile that forces another CPU's flags on every arch; the fix
+    // comes with the series' branch, so only the base cannot be prepared.
+    let vendor = "\nKBUILD_CFLAGS += -mcpu=kryo\n";
+    let tree = repo(|t| append(&t.join("Makefile"), vendor));
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    let mk = tree.path().join("Makefile");
+    let s = std::fs::read_to_string(&mk).unwrap();
+    std::fs::write(&mk, s.replace(vendor, "\n")).unwrap();
+    git(
+        tree.path(),
+        &["commit", "-qam", "convert by hand, drop the vendor flags"],
+    );
+
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 3, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("generic: UNTESTABLE: the base cannot be prepared: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("kryo"), "{line}");
+    assert!(!text.contains("FAIL"), "{text}");
+    let (rc, text) = check(out.path(), "all", &[], tree.path());
+    assert_eq!(rc, 3, "{text}");
+    assert!(
+        text.contains("UNTESTABLE  generic: the base cannot be prepared"),
+        "{text}"
+    );
+    // The same tree without the baseline builds: it was never the series' fault.
+    let (rc, text) = check(out.path(), "generic", &["--no-baseline"], tree.path());
+    assert_eq!(rc, 0, "{text}");
+}
+
+/// A file with only a site the rule must flag (the walk escapes to a helper), under a
+/// Kconfig symbol the demo's defconfig does not set.
+const HMM_OLD: &str = "// SPDX-License-Identifier: GPL-2.0
+/* A made-up mirror of a process's page tables, on the old walker API. */
+#include <linux/mm.h>
+
+#ifdef CONFIG_HMM_MIRROR
+static int hmm_pte(pte_t *pte, unsigned long addr, unsigned long next,
+\t\t   struct mm_walk *walk)
+{
+\treturn 0;
+}
+
+static void hmm_note(struct mm_walk *walk)
+{
+}
+
+int hmm_mirror_range(struct mm_struct *mm, unsigned long start,
+\t\t     unsigned long end)
+{
+\tstruct mm_walk walk = {
+\t\t.pte_entry = hmm_pte,
+\t\t.mm = mm,
+\t};
+
+\thmm_note(&walk);
+\treturn walk_page_range(start, end, &walk);
+}
+#endif
+";
+
+const HMM_NEW: &str = "// SPDX-License-Identifier: GPL-2.0
+/* A made-up mirror of a process's page tables, converted by hand. */
+#include <linux/mm.h>
+
+#ifdef CONFIG_HMM_MIRROR
+static int hmm_pte(pte_t *pte, unsigned long addr, unsigned long next,
+\t\t   struct mm_walk *walk)
+{
+\treturn 0;
+}
+
+static const struct mm_walk_ops hmm_walk_ops = {
+\t.pte_entry = hmm_pte,
+};
+
+int hmm_mirror_range(struct mm_struct *mm, unsigned long start,
+\t\t     unsigned long end)
+{
+\treturn walk_page_range(mm, start, end, &hmm_walk_ops, NULL);
+}
+#endif
+";
+
+#[test]
+fn a_file_left_on_the_old_api_fails_until_converted_by_hand() {
+    let tree = repo(|t| {
+        std::fs::write(t.join("mm/hmm.c"), HMM_OLD).unwrap();
+        append(&t.join("mm/Makefile"), "obj-$(CONFIG_HMM) += hmm.o\n");
+        std::fs::write(
+            t.join("Kconfig"),
+            "config HMM\n\tbool \"HMM\"\n\nconfig MMU_NOTIFIER\n\tbool \"MMU notifiers\"\n\n\
+             config HMM_MIRROR\n\tbool \"HMM mirror\"\n\tdepends on HMM && MMU_NOTIFIER\n",
+        )
+        .unwrap();
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    assert!(
+        !std::fs::read_to_string(out.path().join("diffs/generic.diff"))
+            .unwrap()
+            .contains("mm/hmm.c"),
+        "hmm.c is not touched by the series"
+    );
+    let report = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
+    // The verdict names the symbols that gate the file, not the dependencies enabled on the way.
+    assert!(
+        report.starts_with(
+            "INCOMPLETE: 2 sites need manual conversion; the tree does not build with \
+             CONFIG_HMM, CONFIG_HMM_MIRROR until they are converted\n"
+        ),
+        "{report}"
+    );
+    let at = report
+        .find("  [generic] mm/hmm.o\n")
+        .unwrap_or_else(|| panic!("{report}"));
+    let section = &report[at..];
+    assert!(
+        section.contains("still on the old API")
+            && section.contains("mm/hmm.c:25 hmm_mirror_range"),
+        "{report}"
+    );
+    for sym in ["HMM:", "MMU_NOTIFIER:", "HMM_MIRROR:"] {
+        assert!(section.contains(sym), "{report}");
+    }
+
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 1, "{text}");
+    let hmm = verdict_of(&text, "FAIL mm/hmm.o");
+    assert!(
+        hmm[0].contains("still on the old API: mm/hmm.c:25 hmm_mirror_range"),
+        "{text}"
+    );
+    assert!(
+        hmm.iter()
+            .any(|l| l.contains("mm/hmm.c:") && l.contains("pte_entry")),
+        "the guarded function was compiled: {text}"
+    );
+
+    // Converted by hand (with madvise's site), committed: the same scripts now pass.
+    std::fs::write(tree.path().join("mm/hmm.c"), HMM_NEW).unwrap();
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: convert the rest by hand"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(text.contains("OK mm/hmm.o\n"), "{text}");
+}
+
+#[test]
+fn generic_code_is_checked_for_more_arches_with_the_trees_own_defconfig() {
+    let out = tempfile::tempdir().unwrap();
+    let extra = [
+        "--generic-arch",
+        "arm64",
+        "--defconfig",
+        "arm64=vendor-perf_defconfig",
+    ];
+    series_with(&demo(), out.path(), &extra);
+    let read = |name: &str| std::fs::read_to_string(out.path().join("check").join(name)).unwrap();
+    let arm64 = read("generic-arm64.sh");
+    for want in [
+        "ARCH=arm64\n",
+        "DEFCONFIG=vendor-perf_defconfig\n",
+        "CROSS_DEFAULTS=('aarch64-linux-gnu-')\n",
+        "PACKAGE=gcc-aarch64-linux-gnu\n",
+    ] {
+        assert!(arm64.contains(want), "{want}: {arm64}");
+    }
+    let objects = |s: &str| -> String {
+        let at = s.find("\nOBJECTS=(").unwrap();
+        s[at..at + s[at..].find("\n)").unwrap()].to_string()
+    };
+    let x86 = read("generic.sh");
+    assert_eq!(objects(&arm64), objects(&x86));
+    assert!(x86.contains("ARCH=x86_64\n") && x86.contains("DEFCONFIG=defconfig\n"));
+    assert!(read("all.sh").contains("CHECK_GROUPS=(openrisc powerpc s390 generic generic-arm64)"));
+
+    // An ARCH without a known toolchain is refused before anything is written.
+    let bad = out.path().join("bad");
+    let o = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .args([
+            "series",
+            demo().to_str().unwrap(),
+            "-o",
+            bad.to_str().unwrap(),
+        ])
+        .args(["--generic-arch", "sparc64", "--signoff", "A <a@b.c>"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--generic-arch sparc64"));
+    assert!(!bad.exists());
+}
+
+#[test]
+fn a_symbol_kconfig_will_not_keep_is_named_not_failed() {
+    let tree = repo(|t| {
+        std::fs::write(t.join("mm/hmm.c"), HMM_OLD).unwrap();
+        append(&t.join("mm/Makefile"), "obj-$(CONFIG_HMM) += hmm.o\n");
+        std::fs::write(
+            t.join("Kconfig"),
+            "config HMM\n\tbool \"HMM\"\n\nconfig HMM_MIRROR\n\tbool \"HMM mirror\"\n\tdepends on HMM\n",
+        )
+        .unwrap();
+        // As olddefconfig drops a symbol whose dependencies the static view got wrong.
+        std::fs::rename(t.join("scripts/config"), t.join("scripts/config.real")).unwrap();
+        std::fs::write(
+            t.join("scripts/config"),
+            "#!/usr/bin/env bash\n[ \"$3 $4\" = '-e HMM_MIRROR' ] && exit 0\n\
+             exec bash \"$(dirname \"$0\")/config.real\" \"$@\"\n",
+        )
+        .unwrap();
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("generic: warning: could not enable CONFIG_HMM_MIRROR (undefined); code under it is not compiled: mm/hmm.o: mm/hmm.c:5:"),
+        "{text}"
+    );
+    assert!(text.contains("; 1 needed symbols not enabled;"), "{text}");
+    assert!(text.contains("OK mm/hmm.o\n"), "{text}");
+}
