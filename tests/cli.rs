@@ -174,10 +174,10 @@ fn output_is_the_same_for_any_number_of_jobs() {
 #[test]
 fn a_broken_definition_blocks_every_fixture() {
     // Every convertible case, plus a struct mm_walk with a member that is neither a callback
-    // nor data (x11): nothing of the migration may change anywhere.
+    // nor data (y2): nothing of the migration may change anywhere.
     let t = tree(false);
-    let case = fixtures().join("x11_definition_blocked.c");
-    std::fs::copy(&case, t.path().join("mm/x11_definition_blocked.c")).unwrap();
+    let case = fixtures().join("y2_definition_blocked.c");
+    std::fs::copy(&case, t.path().join("mm/y2_definition_blocked.c")).unwrap();
     let out = kcodemod(&["diff"], t.path());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -187,7 +187,7 @@ fn a_broken_definition_blocks_every_fixture() {
         String::from_utf8_lossy(&out.stdout)
     );
     // The reason names the member's line, and the callers of the other files say it.
-    let why = "blocked: the API definition in mm/x11_definition_blocked.c:16 could not be converted: member `release`";
+    let why = "blocked: the API definition in mm/y2_definition_blocked.c:16 could not be converted: member `release`";
     assert!(
         err.lines()
             .any(|l| l.starts_with("mm/p5_v3_caller.c:") && l.contains(why)),
