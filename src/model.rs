@@ -114,6 +114,9 @@ pub struct Site {
 pub enum Outcome {
     Converted,
     Flagged(Flag),
+    /// Old-API code in an arm of a kernel version check, beside the new API: already migrated,
+    /// left alone, never a finding.
+    Compat,
 }
 
 impl Site {

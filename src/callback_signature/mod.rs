@@ -115,6 +115,17 @@ fn callback(sig: &Signature, src: &[u8], root: Node, name: &str) -> Planned {
     let mut lines = Vec::new();
     for (n, u) in &uses {
         let line = line_of(src, n.start_byte());
+        // Code the parser could not read is never rewritten: what it really says is unknown.
+        if std::iter::successors(Some(*n), |x| x.parent()).any(|x| x.is_error()) {
+            return Err((
+                Some(line),
+                Flag::new(
+                    Code::ParseError,
+                    format!("the parser could not read the code around a use of `{name}`"),
+                )
+                .at(line),
+            ));
+        }
         match u {
             Use::Member => {}
             Use::Other => {

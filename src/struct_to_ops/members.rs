@@ -343,14 +343,19 @@ pub fn definition<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Option<Node<'t
 /// Callbacks this file shows beyond the rule's list. Where the file defines the struct, its
 /// definition decides. Elsewhere a member is a callback when the file calls it through a walk
 /// pointer with the walk as an argument (`walk->pgd_entry(pgd, addr, next, walk)`, the
-/// implementation side), or when a walk stores a function of this file in it (`.pgd_entry =
-/// my_pgd`, the caller side). The definition side blocks on any function pointer member that
-/// is not such a callback, so a function stored in a member means a callback. (The one member
-/// it cannot see through is one typed with a function-pointer typedef of another header: it
-/// counts as data there, which is why each file reports the callbacks it assumed.) A member
-/// stored anything else (a vendor's data member) is not a callback here, and the caller
-/// analysis flags the store.
-pub fn extra_callbacks(rule: &Rule, src: &[u8], root: Node) -> BTreeSet<String> {
+/// implementation side), or when a walk stores in it a function the file sees, its own or one
+/// its headers declare (`.pgd_entry = my_pgd`, the caller side). The definition side blocks on
+/// any function pointer member that is not such a callback, so a function stored in a member
+/// means a callback; where the definition disagrees all the same (a `void *` member, or one
+/// typed with another header's function-pointer typedef), the run sees it, since each file
+/// reports the callbacks it assumed. A member stored anything else (a vendor's data member) is
+/// not a callback here, and the caller analysis flags the store.
+pub fn extra_callbacks(
+    rule: &Rule,
+    src: &[u8],
+    root: Node,
+    is_function: &dyn Fn(&[u8]) -> bool,
+) -> BTreeSet<String> {
     let unknown = |n: &str| rule.field(n).is_none() && !rule.is_new_only(n);
     if let Some(def) = definition(rule, src, root) {
         return classify(rule, src, def)
@@ -362,12 +367,11 @@ pub fn extra_callbacks(rule: &Rule, src: &[u8], root: Node) -> BTreeSet<String> 
             })
             .unwrap_or_default();
     }
-    let functions = find::file_functions(src, root);
     let mut out = BTreeSet::new();
     visit(root, &mut |n| {
         let found = match n.kind() {
-            "initializer_pair" => stored_function(rule, src, n, &functions),
-            "assignment_expression" => assigned_function(rule, src, n, &functions),
+            "initializer_pair" => stored_function(rule, src, n, is_function),
+            "assignment_expression" => assigned_function(rule, src, n, is_function),
             "call_expression" => called_with_walk(rule, src, n),
             _ => None,
         };
@@ -383,10 +387,10 @@ fn stored_function(
     rule: &Rule,
     src: &[u8],
     pair: Node,
-    functions: &std::collections::HashMap<Vec<u8>, usize>,
+    is_function: &dyn Fn(&[u8]) -> bool,
 ) -> Option<String> {
     let value = find::unparen(pair.child_by_field_name("value")?);
-    if value.kind() != "identifier" || !functions.contains_key(text(src, value)) {
+    if value.kind() != "identifier" || !is_function(text(src, value)) {
         return None;
     }
     let decl = pair.parent()?.parent()?.parent()?; // initializer_list, init_declarator
@@ -405,10 +409,10 @@ fn assigned_function(
     rule: &Rule,
     src: &[u8],
     a: Node,
-    functions: &std::collections::HashMap<Vec<u8>, usize>,
+    is_function: &dyn Fn(&[u8]) -> bool,
 ) -> Option<String> {
     let value = find::unparen(a.child_by_field_name("right")?);
-    if value.kind() != "identifier" || !functions.contains_key(text(src, value)) {
+    if value.kind() != "identifier" || !is_function(text(src, value)) {
         return None;
     }
     let left = find::unparen(a.child_by_field_name("left")?);
@@ -596,7 +600,9 @@ mod tests {
 
     fn extra(src: &str) -> Vec<String> {
         let p = parsed(src);
-        extra_callbacks(&rule(), src.as_bytes(), p.tree.root_node())
+        let functions = find::file_functions(src.as_bytes(), p.tree.root_node());
+        let is_function = |n: &[u8]| functions.contains_key(n);
+        extra_callbacks(&rule(), src.as_bytes(), p.tree.root_node(), &is_function)
             .into_iter()
             .collect()
     }

@@ -5,8 +5,11 @@
 
 mod analyse;
 mod comments;
+mod compat;
 mod find;
 mod flow;
+mod guards;
+pub mod headers;
 mod members;
 pub mod model;
 mod plan;
@@ -41,11 +44,22 @@ pub struct Callbacks {
     pub defined: Option<Vec<String>>,
 }
 
-/// Run the transformation over one parsed file.
-pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResult {
+/// Run the transformation over one parsed file. `origin` (the tree and the file's path) lets
+/// callbacks declared in the headers the file includes count as constants.
+pub fn migrate(
+    rule: &Rule,
+    src: &[u8],
+    parsed: &Parsed,
+    api: bool,
+    origin: Option<headers::Origin>,
+) -> FileResult {
     let root = parsed.tree.root_node();
+    let file_functions = find::file_functions(src, root);
+    let included = headers::Included::new(origin, src);
     // The callbacks this file shows beyond the rule's list move like the listed ones.
-    let extra = members::extra_callbacks(rule, src, root);
+    let is_function =
+        |name: &[u8]| file_functions.contains_key(name) || included.function(name).is_some();
+    let extra = members::extra_callbacks(rule, src, root, &is_function);
     let extended;
     let rule = if extra.is_empty() {
         rule
@@ -101,7 +115,10 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
         rule,
         src,
         parsed,
-        functions: find::file_functions(src, root),
+        functions: file_functions,
+        included,
+        compat: compat::VersionArms::of(rule, src, parsed),
+        nesting_kept: Default::default(),
     };
     for f in &functions {
         let fcalls: Vec<find::Call> = calls
