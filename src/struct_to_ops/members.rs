@@ -368,29 +368,32 @@ pub fn extra_callbacks(
             .unwrap_or_default();
     }
     let mut out = BTreeSet::new();
+    // Whether a value is a function may mean reading the file's headers: asked last, only
+    // for a store of a member the rule does not know into an old-struct walk.
+    let is_function = |f: &str, value: &[u8]| unknown(f) && is_function(value);
     visit(root, &mut |n| {
         let found = match n.kind() {
-            "initializer_pair" => stored_function(rule, src, n, is_function),
-            "assignment_expression" => assigned_function(rule, src, n, is_function),
-            "call_expression" => called_with_walk(rule, src, n),
+            "initializer_pair" => stored_function(rule, src, n, &is_function),
+            "assignment_expression" => assigned_function(rule, src, n, &is_function),
+            "call_expression" => called_with_walk(rule, src, n).filter(|f| unknown(f)),
             _ => None,
         };
-        if let Some(f) = found.filter(|f| unknown(f)) {
+        if let Some(f) = found {
             out.insert(f);
         }
     });
     out
 }
 
-/// `.X = fn` in the initializer of a `struct OLD` local.
+/// `.X = fn` in the initializer of a `struct OLD` local; `is_function(X, fn)` is asked last.
 fn stored_function(
     rule: &Rule,
     src: &[u8],
     pair: Node,
-    is_function: &dyn Fn(&[u8]) -> bool,
+    is_function: &dyn Fn(&str, &[u8]) -> bool,
 ) -> Option<String> {
     let value = find::unparen(pair.child_by_field_name("value")?);
-    if value.kind() != "identifier" || !is_function(text(src, value)) {
+    if value.kind() != "identifier" {
         return None;
     }
     let decl = pair.parent()?.parent()?.parent()?; // initializer_list, init_declarator
@@ -401,18 +404,20 @@ fn stored_function(
             .child_by_field_name("name")
             .is_some_and(|t| text(src, t) == rule.old_struct.as_bytes());
     let field = pair.child_by_field_name("designator")?.named_child(0)?;
-    of_old.then(|| String::from_utf8_lossy(text(src, field)).into_owned())
+    let field = String::from_utf8_lossy(text(src, field)).into_owned();
+    (of_old && is_function(&field, text(src, value))).then_some(field)
 }
 
-/// `w.X = fn;` with `w` a local `struct OLD` of the enclosing function.
+/// `w.X = fn;` with `w` a local `struct OLD` of the enclosing function; `is_function(X, fn)`
+/// is asked last.
 fn assigned_function(
     rule: &Rule,
     src: &[u8],
     a: Node,
-    is_function: &dyn Fn(&[u8]) -> bool,
+    is_function: &dyn Fn(&str, &[u8]) -> bool,
 ) -> Option<String> {
     let value = find::unparen(a.child_by_field_name("right")?);
-    if value.kind() != "identifier" || !is_function(text(src, value)) {
+    if value.kind() != "identifier" {
         return None;
     }
     let left = find::unparen(a.child_by_field_name("left")?);
@@ -421,20 +426,17 @@ fn assigned_function(
     if left.kind() != "field_expression" || !dot || walk.kind() != "identifier" {
         return None;
     }
+    let field = String::from_utf8_lossy(text(src, left.child_by_field_name("field")?));
     let mut f = a.parent()?;
     while f.kind() != "function_definition" {
         f = f.parent()?;
     }
     let body = f.child_by_field_name("body")?;
     let (walks, _) = find::walks(rule, src, body);
-    walks
+    let of_old = walks
         .iter()
-        .any(|w| w.name.as_bytes() == text(src, walk) && w.scope.contains(&a.start_byte()))
-        .then(|| {
-            let field = left.child_by_field_name("field")?;
-            Some(String::from_utf8_lossy(text(src, field)).into_owned())
-        })
-        .flatten()
+        .any(|w| w.name.as_bytes() == text(src, walk) && w.scope.contains(&a.start_byte()));
+    (of_old && is_function(&field, text(src, value))).then(|| field.into_owned())
 }
 
 /// `p->X(..., p, ...)` with `p` declared `struct OLD *` in the enclosing function.
@@ -617,6 +619,23 @@ mod tests {
         // Not a walk, or not a function of this file: nothing.
         let other = "void g(void)\n{\n\tstruct other o = { .pgd_entry = f };\n\tstruct mm_walk w = { .x = h };\n}\n";
         assert!(extra(&format!("{head}{other}")).is_empty());
+    }
+
+    #[test]
+    fn only_a_store_of_an_unknown_member_into_a_walk_asks_whether_a_value_is_a_function() {
+        // Asking may read and parse every header the file includes: a listed member, a store
+        // into another struct, or a value that is not a name must not ask.
+        let src = "void g(void)\n{\n\tstruct mm_walk w = { .pmd_entry = f, .mm = mm };\n\tstruct other o = { .count = N };\n\n\to.count = m;\n\tw.private = p;\n\tw.vendor = 3;\n\tw.pgd_entry = h;\n}\n";
+        let p = parsed(src);
+        let asked = std::cell::RefCell::new(Vec::new());
+        let is_function = |n: &[u8]| {
+            asked
+                .borrow_mut()
+                .push(String::from_utf8_lossy(n).into_owned());
+            false
+        };
+        extra_callbacks(&rule(), src.as_bytes(), p.tree.root_node(), &is_function);
+        assert_eq!(asked.into_inner(), ["h"]);
     }
 
     #[test]
