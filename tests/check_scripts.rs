@@ -475,3 +475,183 @@ fn a_symbol_kconfig_will_not_keep_is_named_not_failed() {
     assert!(text.contains("; 1 needed symbols not enabled;"), "{text}");
     assert!(text.contains("OK mm/hmm.o\n"), "{text}");
 }
+
+/// The demo's Kconfig, so that the guard of the edited `.hugetlb_entry` can be switched on and
+/// off (without one the demo's symbols are unreachable, never enabled).
+const HUGETLB_KCONFIG: &str =
+    "config MMU\n\tbool \"MMU\"\n\nconfig HUGETLB_PAGE\n\tbool \"HugeTLB pages\"\n";
+
+/// The series applied to the demo with a Kconfig, madvise converted by hand and committed.
+fn guarded_tree() -> (tempfile::TempDir, tempfile::TempDir) {
+    let tree = repo(|t| std::fs::write(t.join("Kconfig"), HUGETLB_KCONFIG).unwrap());
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    (tree, out)
+}
+
+/// What a careless conversion does: the `#ifdef` around an ops member dropped. It builds with
+/// CONFIG_HUGETLB_PAGE=y and breaks with it off.
+fn drop_ifdef_around_ops_member(tree: &Path) {
+    let p = tree.join("fs/proc/task_mmu.c");
+    let s = std::fs::read_to_string(&p).unwrap();
+    let old = "#ifdef CONFIG_HUGETLB_PAGE\n\t.hugetlb_entry\t= vma_usage_hugetlb,\n#endif\n";
+    assert!(s.contains(old), "the series' task_mmu.c changed:\n{s}");
+    std::fs::write(
+        &p,
+        s.replace(old, "\t.hugetlb_entry\t= vma_usage_hugetlb,\n"),
+    )
+    .unwrap();
+}
+
+/// The `reproduce:` commands under a verdict, as printed (indent removed).
+fn reproduce_commands(verdict: &[&str]) -> String {
+    let at = verdict
+        .iter()
+        .position(|l| *l == "  reproduce:")
+        .unwrap_or_else(|| panic!("no reproduce lines: {verdict:#?}"));
+    verdict[at + 1..]
+        .iter()
+        .map(|l| l.strip_prefix("    ").expect("a command line"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_guard_of_an_edited_line_is_built_off_too() {
+    let (tree, out) = guarded_tree();
+    let script = std::fs::read_to_string(out.path().join("check/generic.sh")).unwrap();
+    assert!(
+        script.contains("\t'HUGETLB_PAGE fs/proc/task_mmu.o'\n")
+            && script.contains("\t[fs/proc/task_mmu.o]=MMU\n"),
+        "{script}"
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
+    assert!(
+        text.contains("OK fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("OK mm/pagewalk.o [CONFIG_HUGETLB_PAGE=n]\n"),
+        "{text}"
+    );
+    // The guard configuration was verified off, the object's own symbol on.
+    let config =
+        std::fs::read_to_string(out.path().join("build/generic-no-HUGETLB_PAGE/.config")).unwrap();
+    assert!(
+        config.contains("# CONFIG_HUGETLB_PAGE is not set") && config.contains("CONFIG_MMU=y"),
+        "{config}"
+    );
+
+    // The dropped #ifdef: =y still builds, =n fails, and names the undeclared callback.
+    drop_ifdef_around_ops_member(tree.path());
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 1, "{text}");
+    assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
+    let fail = verdict_of(&text, "FAIL fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]");
+    assert!(
+        fail.iter()
+            .any(|l| l.contains("task_mmu.c:") && l.contains("'vma_usage_hugetlb' undeclared")),
+        "{text}"
+    );
+    assert!(text.contains("generic: FAIL"), "{text}");
+
+    // Its reproduce commands, pasted into a shell, show the same error.
+    let commands = reproduce_commands(&fail);
+    assert!(
+        commands.contains("scripts/config --file ")
+            && commands.contains(" -e MMU -d HUGETLB_PAGE")
+            && commands
+                .contains("# config fragment: CONFIG_MMU=y # CONFIG_HUGETLB_PAGE is not set"),
+        "{commands}"
+    );
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(&commands)
+        .env_remove("CROSS_COMPILE")
+        .env_remove("CC")
+        .env_remove("KCFLAGS")
+        .output()
+        .unwrap();
+    let pasted = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    // (In the user's locale: the quotes may be curly.)
+    assert!(
+        pasted.contains("task_mmu.c:46:")
+            && pasted.contains("vma_usage_hugetlb")
+            && pasted.contains(" undeclared here"),
+        "{pasted}"
+    );
+
+    // --quick skips the guard builds: the same break goes unseen.
+    let (rc, text) = check(out.path(), "generic", &["--quick"], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("generic: --quick: the 2 builds with a guard switched off are skipped"),
+        "{text}"
+    );
+    assert!(!text.contains("[CONFIG_HUGETLB_PAGE=n]"), "{text}");
+
+    // A guard Kconfig keeps on (as olddefconfig does a symbol an enabled one selects) is named,
+    // not failed.
+    std::fs::rename(
+        tree.path().join("scripts/config"),
+        tree.path().join("scripts/config.real"),
+    )
+    .unwrap();
+    std::fs::write(
+        tree.path().join("scripts/config"),
+        "#!/usr/bin/env bash\nreal=\"$(dirname \"$0\")/config.real\"\n\
+         [ \"$3 $4\" = '-d HUGETLB_PAGE' ] && exec bash \"$real\" --file \"$2\" -e HUGETLB_PAGE\n\
+         exec bash \"$real\" \"$@\"\n",
+    )
+    .unwrap();
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("generic: CONFIG_HUGETLB_PAGE cannot be switched off (CONFIG_HUGETLB_PAGE=y after -d and olddefconfig: selected by something enabled): fs/proc/task_mmu.o mm/pagewalk.o built with it on only"),
+        "{text}"
+    );
+    assert!(text.contains("1 guards cannot be switched off"), "{text}");
+}
+
+#[test]
+fn a_guard_the_object_itself_needs_is_named_not_failed() {
+    let (tree, out) = guarded_tree();
+    // As olddefconfig drops the object's own CONFIG_MMU with CONFIG_HUGETLB_PAGE (a symbol
+    // the object depends on through it).
+    std::fs::rename(
+        tree.path().join("scripts/config"),
+        tree.path().join("scripts/config.real"),
+    )
+    .unwrap();
+    std::fs::write(
+        tree.path().join("scripts/config"),
+        "#!/usr/bin/env bash\nreal=\"$(dirname \"$0\")/config.real\"\n\
+         [ \"$3 $4\" = '-d HUGETLB_PAGE' ] && bash \"$real\" --file \"$2\" -d MMU\n\
+         exec bash \"$real\" \"$@\"\n",
+    )
+    .unwrap();
+    drop_ifdef_around_ops_member(tree.path());
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert!(
+        text.contains("generic: CONFIG_HUGETLB_PAGE cannot be switched off for fs/proc/task_mmu.o: the object itself needs it (off with it: CONFIG_MMU)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("task_mmu.o [CONFIG_HUGETLB_PAGE=n]"),
+        "{text}"
+    );
+    // pagewalk.o has no Kbuild symbol: it is still built with the guard off.
+    assert!(
+        text.contains("OK mm/pagewalk.o [CONFIG_HUGETLB_PAGE=n]\n"),
+        "{text}"
+    );
+    assert_eq!(rc, 0, "{text}");
+}

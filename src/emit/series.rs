@@ -51,6 +51,8 @@ pub struct Options {
     pub defconfigs: BTreeMap<String, String>,
     /// Run the tree's scripts/checkpatch.pl on each patch.
     pub checkpatch: bool,
+    /// `--quick`: no builds with the guards of edited lines switched off.
+    pub quick: bool,
     /// The API change is not part of this series (`--base-patch`, `--target`): its patch
     /// converts callers and says so.
     pub callers_only: bool,
@@ -154,10 +156,13 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
                 if let Some(d) = opts.defconfigs.get(&tc.arch) {
                     tc.defconfig = d.clone();
                 }
-                let objects: Vec<ObjectNeeds> = files
+                let mut objects: Vec<ObjectNeeds> = files
                     .iter()
                     .map(|t| kbuild::object_needs(tree, t, &tc.arch, &tc.defconfig))
                     .collect();
+                if opts.quick {
+                    objects.iter_mut().for_each(|o| o.flip.clear());
+                }
                 (!objects.is_empty()).then(|| (g.clone(), tc, objects))
             })
             .collect()
@@ -296,11 +301,15 @@ fn check_files<'r>(
                 .iter()
                 .map(|&i| changed[i])
                 .filter(|f| f.rel.ends_with(".c"))
-                .map(|f| Touched {
-                    path: f.rel.clone(),
-                    guards: edit_guards(f),
-                    source: &f.original,
-                    old_api: Vec::new(),
+                .map(|f| {
+                    let guards = edit_guards(f);
+                    Touched {
+                        path: f.rel.clone(),
+                        flip: guards.clone(),
+                        guards,
+                        source: &f.original,
+                        old_api: Vec::new(),
+                    }
                 })
                 .collect();
             (g.clone(), touched)
@@ -1060,6 +1069,7 @@ mod tests {
             generic_arches: Vec::new(),
             defconfigs: BTreeMap::new(),
             checkpatch: false,
+            quick: false,
             callers_only: false,
             top: "pgstat".into(),
         };

@@ -27,6 +27,9 @@ pub struct Touched<'a> {
     /// Sites the series leaves on the old API (`file:line function`): the object is built so
     /// that the check fails until they are converted by hand.
     pub old_api: Vec<String>,
+    /// `CONFIG_` symbols of the conditions around the edited lines (`series::edit_guards`): the
+    /// check also builds the object with each of them off.
+    pub flip: Vec<String>,
 }
 
 /// What building one object needs.
@@ -44,6 +47,11 @@ pub struct ObjectNeeds {
     pub notes: Vec<String>,
     /// Sites of this object still on the old API after the series (from [`Touched::old_api`]).
     pub old_api: Vec<String>,
+    /// The object's own Kbuild symbols (its `obj-$(CONFIG_X)` chain): still on in every build.
+    pub kbuild: Vec<String>,
+    /// Guard symbols of its edited lines, not Kbuild symbols of the object, that the check
+    /// also switches off (one more configuration each): both sides of every guard.
+    pub flip: Vec<String>,
 }
 
 /// Everything needed to build the object of `t` for `arch` (an `ARCH` value such as
@@ -62,6 +70,9 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str, defconfig: &str) -> Ob
             let (r, n) = kbuild_chain(tree, rel, sa);
             reqs = r;
             needs.notes = n;
+            for (s, _) in &reqs {
+                push_unique(&mut needs.kbuild, s.clone());
+            }
         }
         _ => needs
             .notes
@@ -89,6 +100,17 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str, defconfig: &str) -> Ob
         .filter(|(d, _)| !r.placed.contains(d))
         .collect();
     needs.unreachable = r.unreachable;
+    // A guard never enabled is already built off; an own Kbuild symbol cannot be off.
+    for g in &t.flip {
+        let g = g.trim().trim_start_matches("CONFIG_");
+        if is_symbol(g)
+            && !needs.kbuild.iter().any(|k| k == g)
+            && !needs.unreachable.iter().any(|u| u == g)
+            && needs.symbols.iter().any(|(s, _)| s == g)
+        {
+            push_unique(&mut needs.flip, g.to_string());
+        }
+    }
     for n in r.notes {
         push_unique(&mut needs.notes, n);
     }
