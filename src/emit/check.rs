@@ -28,7 +28,7 @@ pub fn base_commit(tree: &Path) -> Option<String> {
     git(&["rev-parse", "-q", "--verify", "HEAD^{commit}"])
 }
 
-fn sh_quote(s: &str) -> String {
+pub fn sh_quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=+,:@%".contains(c))

@@ -6,4 +6,5 @@ pub mod checkpatch;
 pub mod kbuild;
 pub mod mail;
 pub mod maintainers;
+pub mod plan;
 pub mod series;
