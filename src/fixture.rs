@@ -77,7 +77,7 @@ pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
             Outcome::Flagged(f) => {
                 Some(format!("{}: {}: {}", s.site.line, s.site.function, f.code))
             }
-            Outcome::Converted => None,
+            Outcome::Converted | Outcome::Compat => None,
         })
         .collect();
     (r.new.unwrap_or_else(|| src.to_vec()), diags)

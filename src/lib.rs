@@ -155,7 +155,7 @@ fn fixtures_dir(r: &rule::Rule, given: Option<&std::path::Path>) -> Result<std::
 /// With `--target`, the rules its headers call for (told on stderr, with why), else all
 /// selected ones.
 fn target_rules(a: &RunArgs, err: &mut dyn Write) -> Result<Vec<rule::Rule>> {
-    let rules = rule::select(&a.rules)?;
+    let rules = rule::select_from(&a.rules, a.target.is_some())?;
     let Some(t) = &a.target else {
         return Ok(rules);
     };
@@ -406,7 +406,7 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
         EXIT_INTERRUPTED
     } else if empty || res.errors() > 0 || res.unchecked() > 0 {
         EXIT_ERROR
-    } else if mode == Mode::Check && res.sites().next().is_some() || !incomplete.is_empty() {
+    } else if mode == Mode::Check && res.findings() > 0 || !incomplete.is_empty() {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -114,9 +114,22 @@ pub struct Site {
 pub enum Outcome {
     Converted,
     Flagged(Flag),
+    /// Old-API code in an arm of a kernel version check, beside the new API: already migrated,
+    /// left alone, never a finding.
+    Compat,
 }
 
 impl Site {
+    /// A caller's site (not a part of the API definition).
+    pub fn caller(line: usize, function: &str, outcome: Outcome) -> Site {
+        Site {
+            line,
+            function: function.to_string(),
+            outcome,
+            definition: false,
+        }
+    }
+
     /// A conversion that did not reach the file after all (its self-check failed, or the file
     /// could not be written): reported as left alone, for `why`.
     pub fn unconvert(&mut self, why: impl FnOnce() -> String) {

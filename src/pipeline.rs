@@ -42,6 +42,9 @@ pub struct FileResult {
     /// The rewritten bytes, when anything changed.
     pub new: Option<Vec<u8>>,
     pub sites: Vec<Found>,
+    /// The text after each rule that changed it, in run order: a series of several
+    /// migrations gives each its own patch.
+    pub stages: Vec<(usize, Vec<u8>)>,
     /// The rules whose literals the file holds, in run order (the rules it was migrated with).
     pub rules: Vec<usize>,
     /// Why the file was skipped without analysis (generated, NUL bytes, parse timeout).
@@ -93,8 +96,18 @@ impl RunResult {
     }
     pub fn flagged(&self) -> usize {
         self.sites()
-            .filter(|(_, s)| s.site.outcome != Outcome::Converted)
+            .filter(|(_, s)| matches!(s.site.outcome, Outcome::Flagged(_)))
             .count()
+    }
+    /// Old-API code that already sits beside the new API under a version check.
+    pub fn compat(&self) -> usize {
+        self.sites()
+            .filter(|(_, s)| s.site.outcome == Outcome::Compat)
+            .count()
+    }
+    /// Sites still to convert or to look at (what `check` fails on).
+    pub fn findings(&self) -> usize {
+        self.converted() + self.flagged()
     }
     /// Sites converted in memory whose file `apply` did not write.
     pub fn not_written(&self) -> usize {
@@ -259,6 +272,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         original,
         new: None,
         sites: Vec::new(),
+        stages: Vec::new(),
         rules: rules.to_vec(),
         skipped: None,
         failed: false,
@@ -292,17 +306,24 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         };
         let rule = &cfg.rules[r];
         let out = match &rule.kind {
-            Kind::StructToOps => struct_to_ops::migrate(rule, src, &parsed, cfg.api),
+            Kind::StructToOps => {
+                let origin = struct_to_ops::headers::Origin {
+                    tree: &cfg.tree,
+                    file: path,
+                    macros: &cfg.macros,
+                };
+                struct_to_ops::migrate(rule, src, &parsed, cfg.api, Some(origin))
+            }
             Kind::StructRetype(k) => crate::struct_retype::migrate(k, src, &parsed),
             Kind::CallbackSignature(k) => crate::callback_signature::migrate(k, src, &parsed),
         };
         let c = &crate::report::progress::COUNTERS;
         c.parsed.fetch_add(1, Ordering::Relaxed);
         for s in &out.sites {
-            let n = if s.outcome == Outcome::Converted {
-                &c.converted
-            } else {
-                &c.flagged
+            let n = match s.outcome {
+                Outcome::Converted => &c.converted,
+                Outcome::Flagged(_) => &c.flagged,
+                Outcome::Compat => continue,
             };
             n.fetch_add(1, Ordering::Relaxed);
         }
@@ -313,6 +334,9 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             let mut new = out.edits.apply(src);
             if let Some(t) = &cfg.target {
                 crate::includes::add_for_rule(&cfg.rules[r], t, &mut new);
+            }
+            if new != src {
+                res.stages.push((r, new.clone()));
             }
             cur = Some(new);
         }

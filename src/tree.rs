@@ -179,3 +179,24 @@ pub fn crlf_edits(src: &[u8], edits: Vec<Edit>) -> Vec<Edit> {
         })
         .collect()
 }
+
+/// The last step of a kind's file: the edits (CRLF kept) are re-read by the self-check and
+/// kept, or, when it fails, every converted site is reported as left alone with why.
+pub fn commit(
+    src: &[u8],
+    parsed: &Parsed,
+    edits: Vec<Edit>,
+    out: &mut crate::struct_to_ops::FileResult,
+) {
+    let checked = EditSet::new(crlf_edits(src, edits))
+        .map_err(|o| o.to_string())
+        .and_then(|e| self_check(src, parsed, &e).map(|()| e));
+    match checked {
+        Ok(e) => out.edits = e,
+        Err(why) => {
+            for s in &mut out.sites {
+                s.unconvert(|| format!("self-check failed, file left alone: {why}"));
+            }
+        }
+    }
+}

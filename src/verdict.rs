@@ -129,6 +129,8 @@ pub fn incomplete(run: &RunResult) -> Vec<Incomplete> {
         // A site `apply` converted but did not write (refused, failed, interrupted) is left.
         match (&s.site.outcome, &f.unwritten) {
             (Outcome::Converted, None) => out[i].changed = true,
+            // Already on both APIs: nothing left to convert.
+            (Outcome::Compat, _) => {}
             _ => out[i].left += 1,
         }
     }

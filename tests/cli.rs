@@ -21,6 +21,11 @@ fn tree(all: bool) -> tempfile::TempDir {
     for e in std::fs::read_dir(fixtures()).unwrap() {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        // A fixture's own header (a callback declared in another file) comes along.
+        if name.ends_with(".h") {
+            std::fs::copy(&p, dir.path().join("mm").join(&name)).unwrap();
+            continue;
+        }
         if !name.ends_with(".c") || name.ends_with(".expected.c") {
             continue;
         }
@@ -174,7 +179,9 @@ fn json_lines_report_every_site_and_a_summary() {
     assert_eq!(last["type"], "summary");
     let sites: Vec<&serde_json::Value> = recs.iter().filter(|r| r["type"] == "site").collect();
     assert_eq!(
-        last["converted"].as_u64().unwrap() + last["flagged"].as_u64().unwrap(),
+        last["converted"].as_u64().unwrap()
+            + last["flagged"].as_u64().unwrap()
+            + last["compat"].as_u64().unwrap(),
         sites.len() as u64
     );
     let flagged = sites
@@ -293,6 +300,9 @@ fn sigint_during_apply_leaves_every_file_whole() {
     assert_eq!(before.len(), after.len(), "no temporary file may remain");
     let (mut changed, mut same) = (0, 0);
     for ((p, a), (_, b)) in before.iter().zip(&after) {
+        if p.extension().is_some_and(|e| e == "h") {
+            continue; // a fixture's header: never a file to write
+        }
         if a == b {
             same += 1;
             continue;
@@ -468,6 +478,36 @@ fn a_parse_that_takes_too_long_is_skipped_with_a_reason() {
         Some(2),
         "a candidate nobody analysed is an error: {err}"
     );
+}
+
+#[test]
+fn code_on_both_apis_under_a_version_check_is_compat_and_check_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mm = dir.path().join("mm");
+    std::fs::create_dir_all(&mm).unwrap();
+    for name in [
+        "v1_version_check.c",
+        "v2_version_check_macro.c",
+        "v3_version_check_macro_only.c",
+    ] {
+        std::fs::copy(fixtures().join(name), mm.join(name)).unwrap();
+    }
+    let out = kcodemod(&["check", "--json"], dir.path());
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{json}");
+    assert_eq!(json.matches(r#""status":"compat""#).count(), 3, "{json}");
+    assert!(json.contains(r#""flagged":0,"compat":3"#), "{json}");
+    // Without the new API beside it, the old arm is an old-API site like any other.
+    let v1 = std::fs::read_to_string(mm.join("v1_version_check.c")).unwrap();
+    std::fs::write(
+        mm.join("v1_version_check.c"),
+        v1.replace("mm_walk_ops", "mm_walk_table"),
+    )
+    .unwrap();
+    let out = kcodemod(&["check", "--json"], dir.path());
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{json}");
+    assert_eq!(json.matches(r#""status":"compat""#).count(), 2, "{json}");
 }
 
 /// The demo tree in a temporary directory.

@@ -6,8 +6,9 @@
 //!   its first line is `/* compile: new */`; skipped for `/* compile: none */`);
 //! - `<case>.expected.c` is compiled against `fixtures/include/<rule>/new`.
 //!
-//! Each file is compiled twice: once as is, once with every `CONFIG_` symbol the
-//! fixtures mention defined, so both arms of preprocessor guards are checked.
+//! Each file is compiled once per `-D` combination of the `CONFIG_` symbols it mentions,
+//! so every arm of its preprocessor guards is checked: every combination up to three
+//! symbols, else at most [`MAX_COMBINATIONS`] (none, all, each alone, all but one).
 //! There is one test per compiler. A missing compiler fails the test when the
 //! environment variable `CI` is `true` (naming the Debian package to install) and
 //! is reported and skipped otherwise. All failures are collected and reported
@@ -20,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
 
-/// Symbols always defined in the second pass, whether or not a fixture names them.
-const BASE_CONFIGS: &[&str] = &["CONFIG_HUGETLB_PAGE", "CONFIG_SHMEM"];
+/// The most `-D` combinations one file is compiled with.
+const MAX_COMBINATIONS: usize = 8;
 
 const FLAGS: &[&str] = &["-fsyntax-only", "-Wall", "-Werror", "-nostdinc"];
 
@@ -44,6 +45,34 @@ impl Api {
 struct Job {
     file: PathBuf,
     include: PathBuf,
+    /// The `-D` sets to compile it with.
+    configs: Vec<Vec<String>>,
+}
+
+/// The `-D` sets for a file mentioning `symbols`: every subset when there are few, else none,
+/// all, each alone and all but one, up to [`MAX_COMBINATIONS`].
+fn combinations(symbols: &BTreeSet<String>) -> Vec<Vec<String>> {
+    let all: Vec<String> = symbols.iter().cloned().collect();
+    let n = all.len();
+    if 1 << n <= MAX_COMBINATIONS {
+        return (0..1usize << n)
+            .map(|mask| {
+                (0..n)
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| all[i].clone())
+                    .collect()
+            })
+            .collect();
+    }
+    let mut out = vec![Vec::new(), all.clone()];
+    out.extend(all.iter().map(|s| vec![s.clone()]));
+    out.extend((0..n).map(|skip| {
+        let mut v = all.clone();
+        v.remove(skip);
+        v
+    }));
+    out.truncate(MAX_COMBINATIONS);
+    out
 }
 
 fn fixtures_dir() -> PathBuf {
@@ -97,18 +126,16 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(paths)
 }
 
-/// The compile jobs of every rule, the `CONFIG_` symbols to define in the
-/// second pass, and the problems found while collecting them.
-fn collect_jobs() -> (Vec<Job>, Vec<String>, Vec<String>) {
+/// The compile jobs of every rule, and the problems found while collecting them.
+fn collect_jobs() -> (Vec<Job>, Vec<String>) {
     let root = fixtures_dir();
     let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let mut jobs = Vec::new();
     let mut problems = Vec::new();
-    let mut configs: BTreeSet<String> = BASE_CONFIGS.iter().map(|s| s.to_string()).collect();
 
     let rules = match sorted_entries(&root) {
         Ok(entries) => entries,
-        Err(e) => return (jobs, Vec::new(), vec![e]),
+        Err(e) => return (jobs, vec![e]),
     };
     for rule_dir in rules.iter().filter(|p| p.is_dir()) {
         let rule = rule_dir.file_name().unwrap().to_string_lossy().into_owned();
@@ -162,17 +189,19 @@ fn collect_jobs() -> (Vec<Job>, Vec<String>, Vec<String>) {
             let Some(api) = api else {
                 continue;
             };
-            config_symbols(&text, &mut configs);
+            let mut symbols = BTreeSet::new();
+            config_symbols(&text, &mut symbols);
             jobs.push(Job {
                 file,
                 include: include.join(api.dir_name()),
+                configs: combinations(&symbols),
             });
         }
     }
     if jobs.is_empty() {
         problems.push(format!("no fixture files found under {}", root.display()));
     }
-    (jobs, configs.into_iter().collect(), problems)
+    (jobs, problems)
 }
 
 /// Whether `compiler` can be run; `Err` for an unexpected failure.
@@ -243,11 +272,10 @@ fn compile_all(compiler: &str, package: &str) {
         Err(e) => panic!("{e}"),
     }
 
-    let (jobs, configs, mut failures) = collect_jobs();
-    let passes: [&[String]; 2] = [&[], &configs];
+    let (jobs, mut failures) = collect_jobs();
     let work: Vec<(&Job, &[String])> = jobs
         .iter()
-        .flat_map(|job| passes.iter().map(move |defines| (job, *defines)))
+        .flat_map(|job| job.configs.iter().map(move |d| (job, d.as_slice())))
         .collect();
 
     let threads = thread::available_parallelism()
@@ -281,9 +309,9 @@ fn compile_all(compiler: &str, package: &str) {
         );
     }
     eprintln!(
-        "compile test: {compiler}: {} files x {} configurations OK",
+        "compile test: {compiler}: {} files, {} compilations (one per CONFIG_ combination) OK",
         jobs.len(),
-        passes.len()
+        work.len()
     );
 }
 
@@ -321,7 +349,19 @@ fn compile_directive_parsing() {
         &mut set,
     );
     assert_eq!(
-        set.into_iter().collect::<Vec<_>>(),
+        set.iter().cloned().collect::<Vec<_>>(),
         ["CONFIG_A_B", "CONFIG_C"]
     );
+
+    // Two symbols: all four combinations.
+    let c = combinations(&set);
+    assert_eq!(c.len(), 4);
+    assert!(c.contains(&vec![]) && c.contains(&vec!["CONFIG_C".to_string()]));
+    assert!(combinations(&BTreeSet::new()) == vec![Vec::<String>::new()]);
+    // Five symbols: at most eight, with none, all and each alone.
+    let five: BTreeSet<String> = (0..5).map(|i| format!("CONFIG_S{i}")).collect();
+    let c = combinations(&five);
+    assert_eq!(c.len(), MAX_COMBINATIONS);
+    assert!(c.contains(&vec![]) && c.contains(&five.iter().cloned().collect()));
+    assert!(five.iter().all(|s| c.contains(&vec![s.clone()])));
 }

@@ -82,33 +82,50 @@ fn the_module_as_written_builds_only_on_its_old_kernel() {
     }
 }
 
-#[test]
-fn the_module_converted_for_5_4_builds_there() {
+/// Convert the module for kernel `v`, compare with `expected-<v>/`, and compile it there.
+fn converts_and_builds(v: &str, rules: &[&str]) {
     let m = module();
-    let o = kcodemod(&["apply"], m.path(), "v5.4");
+    let o = kcodemod(&["apply"], m.path(), v);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains(
-            "rule mm_walk_ops: applies: include/linux/pagewalk.h has `struct mm_walk_ops {`"
-        ),
-        "{err}"
-    );
+    for r in rules {
+        assert!(err.contains(&format!("rule {r}: applies: ")), "{v}: {err}");
+    }
     assert!(err.contains("rule irq_walker_ops: skipped: "), "{err}");
     let got = std::fs::read_to_string(m.path().join("pgstat.c")).unwrap();
-    let want = std::fs::read_to_string(forward().join("expected-v5.4/pgstat.c")).unwrap();
-    assert_eq!(got, want);
+    let want = std::fs::read_to_string(forward().join(format!("expected-{v}/pgstat.c"))).unwrap();
+    assert_eq!(got, want, "{v}");
     // Callers only: nothing of the target's API is written into the module, and a second
     // run changes nothing.
     assert!(!got.contains("struct mm_walk_ops {"));
-    let again = kcodemod(&["diff"], m.path(), "v5.4");
+    let again = kcodemod(&["diff"], m.path(), v);
     assert_eq!(again.status.code(), Some(0));
     assert!(again.stdout.is_empty());
     for (cc, pkg) in COMPILERS {
-        if let Some(r) = builds(cc, pkg, &m.path().join("pgstat.c"), "v5.4") {
-            r.unwrap_or_else(|e| panic!("{cc} on v5.4: {e}"));
+        if let Some(r) = builds(cc, pkg, &m.path().join("pgstat.c"), v) {
+            r.unwrap_or_else(|e| panic!("{cc} on {v}: {e}"));
         }
     }
+}
+
+#[test]
+fn the_module_converted_for_5_4_builds_there() {
+    converts_and_builds("v5.4", &["mm_walk_ops"]);
+    // 5.4 has neither the pte_hole depth nor proc_ops: those rules are skipped, with why.
+    let o = kcodemod(&["diff"], module().path(), "v5.4");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("rule pte_hole_depth: skipped: include/linux/pagewalk.h lacks"),
+        "{err}"
+    );
+    assert!(err.contains("rule proc_ops: skipped: "), "{err}");
+}
+
+#[test]
+fn the_module_converted_for_6_1_builds_there() {
+    // Three migrations in one run, in rule order: the walker (5.4), then the depth of
+    // pte_hole and proc_ops (5.6).
+    converts_and_builds("v6.1", &["mm_walk_ops", "pte_hole_depth", "proc_ops"]);
 }
 
 #[test]
@@ -140,8 +157,9 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-#[test]
-fn a_module_series_is_a_callers_patch_against_its_own_repository() {
+/// `series --target kernels/<v>` of the module made a git repository; returns the repo (in
+/// its temporary directory) and the patch files, the cover letter first.
+fn module_series(v: &str) -> (tempfile::TempDir, PathBuf, Vec<PathBuf>) {
     let m = tempfile::tempdir().unwrap();
     let repo = m.path().join("pgstat");
     std::fs::create_dir(&repo).unwrap();
@@ -158,7 +176,7 @@ fn a_module_series_is_a_callers_patch_against_its_own_repository() {
         .arg("-o")
         .arg(&out)
         .args(["--signoff", "A <a@example.org>", "--target"])
-        .arg(kernel("v5.4"))
+        .arg(kernel(v))
         .output()
         .unwrap();
     assert_eq!(
@@ -172,18 +190,62 @@ fn a_module_series_is_a_callers_patch_against_its_own_repository() {
         .map(|e| e.unwrap().path())
         .collect();
     patches.sort();
+    (m, repo, patches)
+}
+
+fn subject(p: &Path) -> String {
+    let text = std::fs::read_to_string(p).unwrap();
+    let line = text.lines().find(|l| l.starts_with("Subject: ")).unwrap();
+    line["Subject: ".len()..].to_string()
+}
+
+#[test]
+fn a_module_series_is_a_callers_patch_against_its_own_repository() {
+    let (_m, repo, patches) = module_series("v5.4");
     assert_eq!(patches.len(), 2);
     for p in &patches {
-        let text = std::fs::read_to_string(p).unwrap();
         assert!(
-            text.contains("/1] pgstat: convert callers to struct mm_walk_ops\n"),
-            "{text}"
+            subject(p).ends_with("/1] pgstat: convert callers to struct mm_walk_ops"),
+            "{}",
+            subject(p)
         );
         // No MAINTAINERS in a module: no recipients, and nothing fails for it.
-        assert!(!text.contains("\nTo: "), "{text}");
+        assert!(!std::fs::read_to_string(p).unwrap().contains("\nTo: "));
     }
     git(&repo, &["am", "-q", patches[1].to_str().unwrap()]);
     let got = std::fs::read_to_string(repo.join("pgstat.c")).unwrap();
     let want = std::fs::read_to_string(forward().join("expected-v5.4/pgstat.c")).unwrap();
     assert_eq!(got, want);
+}
+
+#[test]
+fn a_series_of_three_migrations_is_one_patch_each_in_run_order() {
+    let (_m, repo, patches) = module_series("v6.1");
+    let subjects: Vec<String> = patches.iter().map(|p| subject(p)).collect();
+    assert_eq!(
+        subjects,
+        [
+            "[PATCH 0/3] pgstat: convert to the target kernel's APIs",
+            "[PATCH 1/3] pgstat: convert callers to struct mm_walk_ops",
+            "[PATCH 2/3] pgstat: .pte_hole callbacks take depth",
+            "[PATCH 3/3] pgstat: convert to struct proc_ops",
+        ]
+    );
+    // Each patch applies on the one before; the tip is the whole conversion.
+    let mut args = vec!["am", "-q"];
+    let files: Vec<String> = patches[1..]
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    args.extend(files.iter().map(String::as_str));
+    git(&repo, &args);
+    let got = std::fs::read_to_string(repo.join("pgstat.c")).unwrap();
+    let want = std::fs::read_to_string(forward().join("expected-v6.1/pgstat.c")).unwrap();
+    assert_eq!(got, want);
+    let second = std::fs::read_to_string(&patches[2]).unwrap();
+    assert!(second.contains("+\t\t       __always_unused int depth, struct mm_walk *walk)"));
+    assert!(
+        !second.contains("proc_ops"),
+        "the depth patch holds only its own change"
+    );
 }

@@ -5,7 +5,7 @@
 
 use tree_sitter::Node;
 
-use crate::edit::{Edit, EditSet};
+use crate::edit::Edit;
 use crate::model::{Code, Flag, Outcome, Site};
 use crate::parse::{Parsed, line_of, text};
 use crate::rule::{NewParam, Signature, normalize_type};
@@ -58,27 +58,12 @@ pub fn migrate(sig: &Signature, src: &[u8], parsed: &Parsed) -> FileResult {
     if edits.is_empty() {
         return out;
     }
-    let checked = EditSet::new(tree::crlf_edits(src, edits))
-        .map_err(|o| o.to_string())
-        .and_then(|e| tree::self_check(src, parsed, &e).map(|()| e));
-    match checked {
-        Ok(e) => out.edits = e,
-        Err(why) => {
-            for s in &mut out.sites {
-                s.unconvert(|| format!("self-check failed, file left alone: {why}"));
-            }
-        }
-    }
+    tree::commit(src, parsed, edits, &mut out);
     out
 }
 
 fn site(line: usize, name: &str, outcome: Outcome) -> Site {
-    Site {
-        line,
-        function: name.to_string(),
-        outcome,
-        definition: false,
-    }
+    Site::caller(line, name, outcome)
 }
 
 /// `n` is the value of `.MEMBER = value` in an initializer of `struct STRUCT`?
@@ -115,6 +100,17 @@ fn callback(sig: &Signature, src: &[u8], root: Node, name: &str) -> Planned {
     let mut lines = Vec::new();
     for (n, u) in &uses {
         let line = line_of(src, n.start_byte());
+        // Code the parser could not read is never rewritten: what it really says is unknown.
+        if std::iter::successors(Some(*n), |x| x.parent()).any(|x| x.is_error()) {
+            return Err((
+                Some(line),
+                Flag::new(
+                    Code::ParseError,
+                    format!("the parser could not read the code around a use of `{name}`"),
+                )
+                .at(line),
+            ));
+        }
         match u {
             Use::Member => {}
             Use::Other => {

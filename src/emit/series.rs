@@ -84,6 +84,9 @@ struct Patch {
     files: Vec<usize>,
     /// A patch given by the user, written as it came (only the subject is renumbered).
     verbatim: Option<Vec<u8>>,
+    /// One migration's stage of its files (a series of several migrations), instead of their
+    /// whole change.
+    diff: Option<Vec<u8>>,
 }
 
 #[derive(Serialize)]
@@ -113,13 +116,21 @@ pub struct Written {
 
 pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Result<Written> {
     // A series is one migration: its subjects, bodies and cover letter speak of one rule.
-    let mut fired: Vec<usize> = run.sites().map(|(_, s)| s.rule).collect();
+    let mut fired: Vec<usize> = run
+        .sites()
+        .filter(|(_, s)| s.site.outcome != Outcome::Compat)
+        .map(|(_, s)| s.rule)
+        .collect();
     fired.sort();
     fired.dedup();
-    if fired.len() > 1 {
+    // Several migrations make one series only when carrying code forward (--target): callers
+    // only, one patch per migration, in run order. In a tree that defines the API, each
+    // migration is its own series.
+    let staged = opts.callers_only && opts.base_patch.is_none();
+    if fired.len() > 1 && (!staged || opts.split == Split::Arch) {
         let ids: Vec<&str> = fired.iter().map(|&r| rules[r].id.as_str()).collect();
         bail!(
-            "sites of several rules were found ({}): a series is one migration; pick one with --rule",
+            "sites of several rules were found ({}): a series is one migration (several only with --target, and without --split arch); pick one with --rule",
             ids.join(", ")
         );
     }
@@ -192,7 +203,11 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
             None => Recipients::default(),
         }
     };
-    let patches = plan_patches(rules, rule, &changed, &groups, opts)?;
+    let patches = if fired.len() > 1 {
+        stage_patches(rules, &fired, &changed, opts)
+    } else {
+        plan_patches(rules, rule, &changed, &groups, opts)?
+    };
     let n = patches.len();
     let mut all_files: Vec<usize> = (0..changed.len()).collect();
     all_files.sort();
@@ -205,11 +220,14 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
             Some(v) => renumber(v, &opts.tag(num, n)),
             None => {
                 let r = recipients(&p.files);
-                let diff: Vec<u8> = p
-                    .files
-                    .iter()
-                    .flat_map(|&i| diffs[i].iter().copied())
-                    .collect();
+                let diff: Vec<u8> = match &p.diff {
+                    Some(d) => d.clone(),
+                    None => p
+                        .files
+                        .iter()
+                        .flat_map(|&i| diffs[i].iter().copied())
+                        .collect(),
+                };
                 mbox(
                     opts,
                     &format!("{} {}", opts.tag(num, n), p.subject),
@@ -226,8 +244,13 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let incomplete = crate::verdict::incomplete(run)
         .first()
         .map(|i| crate::verdict::incomplete_line(i, &left_symbols(run, &resolved)));
+    let fired_rules: Vec<&Rule> = if fired.is_empty() {
+        vec![rule]
+    } else {
+        fired.iter().map(|&r| &rules[r]).collect()
+    };
     let mut cover = cover_letter(
-        rule,
+        &fired_rules,
         run,
         &changed,
         &diffs,
@@ -541,6 +564,7 @@ fn plan_patches(
             body: String::new(),
             files: Vec::new(),
             verbatim: Some(text),
+            diff: None,
         });
     }
     let api: Vec<usize> = (0..changed.len())
@@ -558,27 +582,29 @@ fn plan_patches(
             let files: Vec<usize> = (0..changed.len()).collect();
             let subject = if opts.callers_only {
                 format!(
-                    "{}: convert callers to struct {}",
+                    "{}: {}",
                     prefix(&paths(changed, &files), opts, "generic", rule),
-                    rule.ops_struct
+                    rule.callers_change()
                 )
             } else {
                 rule.subject.clone()
             };
             patches.push(Patch {
                 subject,
-                body: body(rule, changed, &files, false),
+                body: body(rule, changed, &files, false, None),
                 files,
                 verbatim: None,
+                diff: None,
             });
         }
         Split::Arch => {
             if !api.is_empty() {
                 patches.push(Patch {
                     subject: rule.subject.clone(),
-                    body: body(rule, changed, &api, true),
+                    body: body(rule, changed, &api, true, None),
                     files: api.clone(),
                     verbatim: None,
+                    diff: None,
                 });
             }
             for (g, files) in groups {
@@ -587,17 +613,57 @@ fn plan_patches(
                     continue;
                 }
                 let p = prefix(&paths(changed, &files), opts, g, rule);
-                let subject = format!("{p}: convert to struct {}", rule.ops_struct);
+                let subject = format!("{p}: {}", rule.arch_change());
                 patches.push(Patch {
                     subject,
-                    body: body(rule, changed, &files, true),
+                    body: body(rule, changed, &files, true, None),
                     files,
                     verbatim: None,
+                    diff: None,
                 });
             }
         }
     }
     Ok(patches)
+}
+
+/// One patch per migration, in run order: each holds its files' change from the text the
+/// previous migrations left to the text it left (the last patch's tip is the whole change).
+fn stage_patches(
+    rules: &[Rule],
+    fired: &[usize],
+    changed: &[&FileResult],
+    opts: &Options,
+) -> Vec<Patch> {
+    let mut patches = Vec::new();
+    for &r in fired {
+        let (mut files, mut diff) = (Vec::new(), Vec::new());
+        for (i, f) in changed.iter().enumerate() {
+            let Some(k) = f.stages.iter().position(|s| s.0 == r) else {
+                continue;
+            };
+            let before = if k == 0 {
+                &f.original
+            } else {
+                &f.stages[k - 1].1
+            };
+            diff.extend(report::bytes_diff(&f.rel, before, &f.stages[k].1));
+            files.push(i);
+        }
+        if files.is_empty() {
+            continue;
+        }
+        let rule = &rules[r];
+        let pre = prefix(&paths(changed, &files), opts, "generic", rule);
+        patches.push(Patch {
+            subject: format!("{pre}: {}", rule.callers_change()),
+            body: body(rule, changed, &files, true, Some(r)),
+            files,
+            verbatim: None,
+            diff: Some(diff),
+        });
+    }
+    patches
 }
 
 fn paths<'a>(changed: &[&'a FileResult], files: &[usize]) -> Vec<&'a str> {
@@ -676,7 +742,15 @@ fn slug(subject: &str) -> String {
         .to_string()
 }
 
-fn body(rule: &Rule, changed: &[&FileResult], files: &[usize], split: bool) -> String {
+/// A patch's message: what the rule does, then its sites in `files` (only those of rule
+/// `only`, in a series of several migrations).
+fn body(
+    rule: &Rule,
+    changed: &[&FileResult],
+    files: &[usize],
+    split: bool,
+    only: Option<usize>,
+) -> String {
     let mut b = String::new();
     let _ = writeln!(b, "{}.", rule.summary);
     b.push('\n');
@@ -695,11 +769,12 @@ fn body(rule: &Rule, changed: &[&FileResult], files: &[usize], split: bool) -> S
     let (mut conv, mut flag) = (String::new(), String::new());
     for &i in files {
         let f = changed[i];
-        for s in &f.sites {
+        for s in f.sites.iter().filter(|s| only.is_none_or(|r| r == s.rule)) {
             match &s.site.outcome {
                 Outcome::Converted => {
                     let _ = writeln!(conv, "  {}:{} {}", f.rel, s.site.line, s.site.function);
                 }
+                Outcome::Compat => {}
                 Outcome::Flagged(fl) => {
                     let _ = writeln!(flag, "  {}:{} {}:", f.rel, s.site.line, s.site.function);
                     for l in wrap(&format!("{} [{}]", fl.why, fl.code)).lines() {
@@ -871,7 +946,7 @@ struct Cover<'a> {
 }
 
 fn cover_letter(
-    rule: &Rule,
+    fired: &[&Rule],
     run: &RunResult,
     changed: &[&FileResult],
     diffs: &[Vec<u8>],
@@ -884,15 +959,26 @@ fn cover_letter(
     if let Some(line) = c.incomplete {
         let _ = writeln!(body, "{line}.\n");
     }
-    let _ = writeln!(body, "{}.\n", rule.summary);
+    let rule = fired[0];
+    for r in fired {
+        let _ = writeln!(body, "{}.\n", r.summary);
+    }
+    let ids: Vec<&str> = fired.iter().map(|r| r.id.as_str()).collect();
     let _ = writeln!(
         body,
-        "kcodemod (rule {}) converted {} sites in {} files and flagged {}.",
-        rule.id,
+        "kcodemod ({} {}) converted {} sites in {} files and flagged {}.",
+        if fired.len() > 1 { "rules" } else { "rule" },
+        ids.join(", "),
         run.converted(),
         changed.len(),
         run.flagged()
     );
+    if fired.len() > 1 {
+        let _ = writeln!(
+            body,
+            "\nOne patch per migration, in the order they ran on each file. Only the whole\nseries builds on the target kernel."
+        );
+    }
     if opts.split == Split::Arch {
         let _ = writeln!(
             body,
@@ -922,8 +1008,12 @@ fn cover_letter(
     // Without the API change in the series (a --target run), the rule's subject (the API
     // change's) would promise what the patches do not hold: the cover takes theirs.
     let title = match patches.last() {
-        Some((_, s)) if opts.callers_only && opts.base_patch.is_none() => s.as_str(),
-        _ => rule.subject.as_str(),
+        Some((_, s)) if fired.len() > 1 => {
+            let pre = s.split_once(": ").map_or(s.as_str(), |p| p.0);
+            format!("{pre}: convert to the target kernel's APIs")
+        }
+        Some((_, s)) if opts.callers_only && opts.base_patch.is_none() => s.clone(),
+        _ => rule.subject.clone(),
     };
     let subject = format!("{} {title}", opts.tag(0, n));
     let mut m = message(opts, &subject, r, &body);

@@ -12,13 +12,20 @@ use crate::struct_to_ops::Outcome;
 
 /// The unified diff of one file, `a/` and `b/` prefixed, as `git apply` takes it.
 pub fn file_diff(f: &FileResult) -> Vec<u8> {
-    let Some(new) = &f.new else { return Vec::new() };
+    match &f.new {
+        Some(new) => bytes_diff(&f.rel, &f.original, new),
+        None => Vec::new(),
+    }
+}
+
+/// The unified diff of `rel` from `old` to `new` (a stage of a series of migrations).
+pub fn bytes_diff(rel: &str, old: &[u8], new: &[u8]) -> Vec<u8> {
     let diff = similar::TextDiff::configure()
         .algorithm(similar::Algorithm::Patience)
-        .diff_lines(&f.original[..], &new[..]);
+        .diff_lines(old, new);
     let mut out = Vec::new();
     out.extend_from_slice(
-        format!("diff --git a/{0} b/{0}\n--- a/{0}\n+++ b/{0}\n", f.rel).as_bytes(),
+        format!("diff --git a/{0} b/{0}\n--- a/{0}\n+++ b/{0}\n", rel).as_bytes(),
     );
     // similar's own writer re-encodes lines as UTF-8 text; kernel files are bytes, so the
     // hunks are written here from the diff's operations, line bytes as they are.
@@ -150,12 +157,16 @@ pub fn summary(run: &RunResult) -> String {
         n => format!(", {n} not written"),
     };
     format!(
-        "kcodemod: {} files read, {} parsed, {} {verb}; {} sites converted, {} flagged{not_written}; {} functions with unexplained parse errors; {} unchecked; {} errors",
+        "kcodemod: {} files read, {} parsed, {} {verb}; {} sites converted, {} flagged{}{not_written}; {} functions with unexplained parse errors; {} unchecked; {} errors",
         run.files_read,
         run.candidates,
         run.files_changed(),
         run.converted(),
         run.flagged(),
+        match run.compat() {
+            0 => String::new(),
+            n => format!(", {n} already on both APIs (compat)"),
+        },
         run.parse_error_functions(),
         run.unchecked(),
         run.errors()
@@ -190,6 +201,7 @@ impl<'a> SiteRecord<'a> {
             (Outcome::Converted, None) => ("converted", None, None),
             (Outcome::Converted, Some(why)) => ("not-written", None, Some(why.as_str())),
             (Outcome::Flagged(fl), _) => ("flagged", Some(fl.code.as_str()), Some(fl.why.as_str())),
+            (Outcome::Compat, _) => ("compat", None, None),
         };
         SiteRecord {
             kind: "site",
@@ -222,6 +234,8 @@ struct SummaryRecord {
     files_changed: usize,
     converted: usize,
     flagged: usize,
+    /// Old-API sites beside the new API under a version check (not findings).
+    compat: usize,
     not_written: usize,
     parse_error_functions: usize,
     unchecked: usize,
@@ -322,6 +336,7 @@ pub fn json(
         files_changed: run.files_changed(),
         converted: run.converted(),
         flagged: run.flagged(),
+        compat: run.compat(),
         not_written: run.not_written(),
         parse_error_functions: run.parse_error_functions(),
         unchecked: run.unchecked(),

@@ -26,6 +26,34 @@ impl Kind {
 }
 
 impl super::Rule {
+    /// What a callers-only patch of this rule does, for its subject after the prefix
+    /// (`convert callers to struct mm_walk_ops`).
+    pub fn callers_change(&self) -> String {
+        match &self.kind {
+            Kind::StructToOps => format!("convert callers to struct {}", self.ops_struct),
+            Kind::StructRetype(k) => format!("convert to struct {}", k.new),
+            Kind::CallbackSignature(k) => {
+                let added: Vec<&str> = k
+                    .new
+                    .iter()
+                    .filter_map(|p| match p {
+                        NewParam::Added { decl, .. } => decl.split_whitespace().last(),
+                        NewParam::Old(_) => None,
+                    })
+                    .collect();
+                format!(".{} callbacks take {}", k.member, added.join(", "))
+            }
+        }
+    }
+
+    /// The subject of an arch group's patch after its prefix (`convert to struct mm_walk_ops`).
+    pub fn arch_change(&self) -> String {
+        match &self.kind {
+            Kind::StructToOps => format!("convert to struct {}", self.ops_struct),
+            _ => self.callers_change(),
+        }
+    }
+
     /// What the conversion does, in one sentence for a patch body.
     pub fn mechanics(&self) -> String {
         match &self.kind {
@@ -142,6 +170,7 @@ pub(super) struct RawRetypeRule {
     pub prefilter: Spanned<Vec<String>>,
     pub subject: String,
     pub retype: Spanned<RawRetype>,
+    pub target: Option<Spanned<super::raw::RawTarget>>,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +215,7 @@ pub(super) struct RawSignatureRule {
     pub prefilter: Spanned<Vec<String>>,
     pub subject: String,
     pub callback: Spanned<RawSignature>,
+    pub target: Option<Spanned<super::raw::RawTarget>>,
 }
 
 #[derive(Deserialize)]

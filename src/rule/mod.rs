@@ -165,9 +165,15 @@ pub fn bundled() -> Result<Vec<Rule>> {
 /// order they run in). No argument means every bundled rule that is on by default. Duplicate
 /// ids are an error.
 pub fn select(specs: &[String]) -> Result<Vec<Rule>> {
+    select_from(specs, false)
+}
+
+/// As [`select`]; with `every`, no argument means every bundled rule, default or not (a
+/// `--target` run, where the target's headers choose among them).
+pub fn select_from(specs: &[String], every: bool) -> Result<Vec<Rule>> {
     let bundled = bundled()?;
     let rules = if specs.is_empty() {
-        bundled.into_iter().filter(|r| r.default).collect()
+        bundled.into_iter().filter(|r| every || r.default).collect()
     } else {
         let mut out = Vec::new();
         for spec in specs {

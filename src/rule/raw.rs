@@ -35,7 +35,7 @@ struct RawRule {
 /// code must include there.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawTarget {
+pub(super) struct RawTarget {
     header: String,
     has: Vec<String>,
     #[serde(default)]
@@ -136,7 +136,8 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
         RawKind::StructRetype => {
             let raw: RawRetypeRule = toml::from_str(text).map_err(parse_err)?;
             let kind = compile_retype(&raw.retype).map_err(|(s, m)| at(s, m))?;
-            return common(
+            let target = target(raw.target, &at)?;
+            let rule = common(
                 origin,
                 &at,
                 (raw.id, raw.default),
@@ -144,12 +145,14 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
                 raw.subject,
                 raw.prefilter,
                 Kind::StructRetype(kind),
-            );
+            )?;
+            return Ok(Rule { target, ..rule });
         }
         RawKind::CallbackSignature => {
             let raw: RawSignatureRule = toml::from_str(text).map_err(parse_err)?;
             let kind = compile_signature(&raw.callback).map_err(|(s, m)| at(s, m))?;
-            return common(
+            let target = target(raw.target, &at)?;
+            let rule = common(
                 origin,
                 &at,
                 (raw.id, raw.default),
@@ -157,7 +160,8 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
                 raw.subject,
                 raw.prefilter,
                 Kind::CallbackSignature(kind),
-            );
+            )?;
+            return Ok(Rule { target, ..rule });
         }
     }
     let raw: RawRule = toml::from_str(text).map_err(parse_err)?;
@@ -281,11 +285,21 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
         walk_doc: raw.new.walk_doc,
         fields,
         entries,
-        target: match raw.target {
-            Some(t) => Some(compile_target(t.get_ref()).map_err(|m| at(t.span(), m))?),
-            None => None,
-        },
+        target: target(raw.target, &at)?,
     })
+}
+
+/// The `[target]` table, compiled (any kind may have one).
+fn target(
+    raw: Option<Spanned<RawTarget>>,
+    at: &dyn Fn(Range<usize>, String) -> anyhow::Error,
+) -> Result<Option<super::TargetSpec>> {
+    match raw {
+        Some(t) => Ok(Some(
+            compile_target(t.get_ref()).map_err(|m| at(t.span(), m))?,
+        )),
+        None => Ok(None),
+    }
 }
 
 fn compile_target(t: &RawTarget) -> std::result::Result<super::TargetSpec, String> {

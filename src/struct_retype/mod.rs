@@ -8,7 +8,7 @@ mod members;
 
 use tree_sitter::Node;
 
-use crate::edit::{Edit, EditSet};
+use crate::edit::Edit;
 use crate::model::{Code, Flag, Outcome, Site};
 use crate::parse::{Parsed, line_of, text};
 use crate::rule::Retype;
@@ -79,27 +79,12 @@ pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed) -> FileResult {
     if edits.is_empty() {
         return out;
     }
-    let checked = EditSet::new(tree::crlf_edits(src, edits))
-        .map_err(|o| o.to_string())
-        .and_then(|e| tree::self_check(src, parsed, &e).map(|()| e));
-    match checked {
-        Ok(e) => out.edits = e,
-        Err(why) => {
-            for s in &mut out.sites {
-                s.unconvert(|| format!("self-check failed, file left alone: {why}"));
-            }
-        }
-    }
+    tree::commit(src, parsed, edits, &mut out);
     out
 }
 
 fn site(line: usize, name: &str, outcome: Outcome) -> Site {
-    Site {
-        line,
-        function: name.to_string(),
-        outcome,
-        definition: false,
-    }
+    Site::caller(line, name, outcome)
 }
 
 /// The entry-point argument at `n`, if `n` is an entry call: `Ok(name)` for `&name`,

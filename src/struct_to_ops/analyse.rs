@@ -10,11 +10,9 @@ use tree_sitter::Node;
 use super::find::{self, Call, Walk, named_children, unparen, visit};
 use super::flow::{self, At, CLOBBER, DEFAULT, Ev, FIRST_DEF, Facts, Observed, State, UNDEF};
 use super::model::{Code, Flag, Outcome, Site, Use, Verdict};
+use super::{compat, guards};
 use crate::parse::{Parsed, line_of, line_start, text};
 use crate::rule::{NewArg, Role, Rule};
-
-/// The most preprocessor conditionals inside one function the analysis enumerates.
-const MAX_GROUPS: usize = 6;
 
 pub struct FileCtx<'a> {
     pub rule: &'a Rule,
@@ -22,6 +20,13 @@ pub struct FileCtx<'a> {
     pub parsed: &'a Parsed,
     /// File-scope functions and the offset of their first declaration.
     pub functions: HashMap<Vec<u8>, usize>,
+    /// Functions declared by the headers the file includes.
+    pub included: super::headers::Included<'a>,
+    /// Arms of version checks in a file that writes both APIs.
+    pub compat: super::compat::VersionArms,
+    /// Per conditional that splits a statement: does every configuration keep the nesting
+    /// of the code around it? (A re-parse per arm: asked once per file, not per walk.)
+    pub nesting_kept: std::cell::RefCell<HashMap<usize, bool>>,
 }
 
 pub struct FnResult<'t> {
@@ -188,14 +193,16 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
         res.unexplained_parse_error = true;
         Flag::new(Code::ParseError, why).at(line_of(src, at))
     });
+    // Conditionals are judged per walk (guards.rs): most cannot change what reaches a call.
     let groups = ctx.parsed.directives.groups_within(&body.byte_range());
-    let whole = whole
-        .or_else(|| crossing_guard(ctx, body, &groups))
-        .or_else(|| split_guard(ctx, body, &groups))
-        .or_else(|| {
-        (groups.len() > MAX_GROUPS).then(|| Flag::new(Code::Guard, format!("{} preprocessor conditionals in the function (at most {MAX_GROUPS} are analysed)", groups.len())))
-    });
-    // Calls whose walk is not a local of this function.
+    let whole = whole.or_else(|| crossing_guard(ctx, body, &groups));
+    // Calls whose walk is not a local of this function. A name declared again in an inner
+    // block means the innermost declaration, as in C.
+    let scopes = Scopes::of(src, f);
+    let compat_walk: Vec<bool> = walks
+        .iter()
+        .map(|w| compat::is_compat(ctx, w, &own_idents(src, body, w, &scopes)))
+        .collect();
     let mut owner: Vec<Option<usize>> = vec![None; calls.len()];
     for (i, c) in calls.iter().enumerate() {
         let arg = unparen(c.args[rule.entries[c.entry].walk_index]);
@@ -205,12 +212,15 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
         .flatten()
         .filter(|a| a.kind() == "identifier")
         .and_then(|a| {
-            walks.iter().position(|w| {
-                w.name.as_bytes() == text(src, a) && w.scope.contains(&a.start_byte())
-            })
+            let seen = scopes.visible(text(src, a), a.start_byte());
+            walks
+                .iter()
+                .position(|w| w.name.as_bytes() == text(src, a) && Some(w.ident) == seen)
         });
         owner[i] = local;
-        if local.is_none() {
+        if local.is_none() && ctx.compat.contains(c.node.start_byte()) {
+            res.sites.push(site(c.node.start_byte(), Outcome::Compat));
+        } else if local.is_none() {
             let why = whole.clone().unwrap_or_else(|| {
                 Flag::new(
                     Code::NotLocal,
@@ -227,6 +237,15 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
     }
     for (wi, walk) in walks.iter().enumerate() {
         let mine: Vec<usize> = (0..calls.len()).filter(|&i| owner[i] == Some(wi)).collect();
+        if compat_walk[wi] {
+            let at: Vec<usize> = match mine.is_empty() {
+                true => vec![walk.decl.start_byte()],
+                false => mine.iter().map(|&i| calls[i].node.start_byte()).collect(),
+            };
+            res.sites
+                .extend(at.into_iter().map(|a| site(a, Outcome::Compat)));
+            continue;
+        }
         let verdict = match &whole {
             Some(flag) => Err(flag.clone()),
             None => walk_verdict(ctx, f, &name, body, &groups, walk, &walks, &calls, &mine)
@@ -286,20 +305,7 @@ fn touches_unreadable(src: &[u8], f: Node, plan: &WalkPlan) -> Verdict<()> {
     if bad.is_empty() {
         return Ok(());
     }
-    let lists = plan
-        .calls
-        .iter()
-        .filter_map(|c| c.node.child_by_field_name("arguments"))
-        .map(|l| l.byte_range());
-    let touched = plan
-        .deletes
-        .iter()
-        .cloned()
-        .chain(plan.assigns.iter().map(|a| a.0.clone()))
-        .chain(plan.reads.iter().map(|r| r.0.clone()))
-        .chain(lists)
-        .chain(std::iter::once(plan.decl.clone()));
-    for r in touched {
+    for r in edited_ranges(plan) {
         if let Some(e) = bad.iter().find(|e| {
             if e.is_empty() {
                 r.start <= e.start && e.start <= r.end
@@ -383,88 +389,96 @@ fn crossing_guard(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<Flag> {
         })
 }
 
-/// A conditional group inside the body whose directive lines do not sit between whole
-/// statements or initializer members splits a construct: its arms cannot be reasoned about.
-fn split_guard(ctx: &FileCtx, body: Node, groups: &[usize]) -> Option<Flag> {
-    let dirs = &ctx.parsed.directives;
-    for &g in groups {
-        let group = &dirs.groups[g];
-        let mut container: Option<Node> = None;
-        for line in group
-            .arms
-            .iter()
-            .map(|a| a.line.clone())
-            .chain(std::iter::once(group.end.clone()))
-        {
-            let n = body
-                .named_descendant_for_byte_range(line.start, line.end.max(line.start + 1) - 1)
-                .unwrap_or(body);
-            let ok = matches!(
-                n.kind(),
-                "compound_statement" | "initializer_list" | "case_statement"
-            );
-            if !ok || container.is_some_and(|c| c != n) {
-                return Some(
-                    Flag::new(
-                        Code::Guard,
-                        "a conditional splits a statement or expression",
-                    )
-                    .at(line_of(ctx.src, line.start)),
-                );
-            }
-            container = Some(n);
-        }
+/// An argument field with one value per configuration, decided by one conditional: the call
+/// cannot carry a guard in its argument list, so say which conditional it depends on.
+fn by_config(
+    resolver: &Resolver,
+    groups: &[usize],
+    configs: &[Vec<usize>],
+    per: &[Option<&State>],
+    field: usize,
+    at: usize,
+) -> Option<Flag> {
+    let one: Vec<Option<String>> = per
+        .iter()
+        .map(|st| {
+            let vals: BTreeSet<(u32, bool)> = (*st)?.iter().map(|t| t[field]).collect();
+            resolver.argument(field, &vals, "at the call", at).ok()
+        })
+        .collect();
+    if per
+        .iter()
+        .zip(&one)
+        .any(|(st, v)| st.is_some() && v.is_none())
+    {
+        return None; // ambiguous within a configuration: the plain flag says it
     }
-    None
+    let gi = (0..groups.len()).find(|&gi| {
+        let mut by_arm: HashMap<usize, &Option<String>> = HashMap::new();
+        one.iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_some())
+            .all(|(k, v)| *by_arm.entry(configs[k][gi]).or_insert(v) == v)
+    })?;
+    let ctx = resolver.ctx;
+    let grp = &ctx.parsed.directives.groups[groups[gi]];
+    let open = String::from_utf8_lossy(ctx.src[grp.arms[0].line.clone()].trim_ascii());
+    let vals: BTreeSet<&String> = one.iter().flatten().collect();
+    let vals: Vec<String> = vals.iter().map(|v| format!("`{v}`")).collect();
+    Some(
+        Flag::new(
+            Code::Guard,
+            format!(
+                "`.{}` is {} depending on `{open}`, and a call argument cannot carry a guard",
+                ctx.rule.fields[field].name,
+                vals.join(" or ")
+            ),
+        )
+        .at(line_of(ctx.src, grp.arms[0].line.start)),
+    )
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk_verdict<'t>(
+/// The bytes a plan replaces or deletes.
+fn edited_ranges(plan: &WalkPlan) -> Vec<Range<usize>> {
+    let lists = plan
+        .calls
+        .iter()
+        .filter_map(|c| c.node.child_by_field_name("arguments"))
+        .map(|l| l.byte_range());
+    plan.deletes
+        .iter()
+        .cloned()
+        .chain(plan.assigns.iter().map(|a| a.0.clone()))
+        .chain(plan.reads.iter().map(|r| r.0.clone()))
+        .chain(lists)
+        .chain(std::iter::once(plan.decl.clone()))
+        .collect()
+}
+
+/// The occurrences of a walk's name that refer to it: inner blocks that declare the name again
+/// (a walk of their own, or any other variable) keep theirs.
+fn own_idents<'t>(src: &[u8], body: Node<'t>, walk: &Walk, scopes: &Scopes) -> Vec<Node<'t>> {
+    find::idents_named(src, body, &walk.name, &walk.scope)
+        .into_iter()
+        .filter(|id| scopes.visible(walk.name.as_bytes(), id.start_byte()) == Some(walk.ident))
+        .collect()
+}
+
+/// Classify every use of the walk, or the first that stops it.
+fn classify_uses<'t>(
     ctx: &FileCtx<'t>,
-    f: Node<'t>,
-    fname: &str,
-    body: Node<'t>,
-    groups: &[usize],
     walk: &Walk<'t>,
-    walks: &[Walk<'t>],
+    idents: &[Node<'t>],
     calls: &[Call<'t>],
     mine: &[usize],
-) -> Verdict<Option<WalkPlan<'t>>> {
+) -> Verdict<Vec<(Node<'t>, Use)>> {
     let (rule, src) = (ctx.rule, ctx.src);
-    if walks.iter().any(|o| {
-        !std::ptr::eq(o, walk)
-            && o.name == walk.name
-            && (o.scope.contains(&walk.scope.start) || walk.scope.contains(&o.scope.start))
-    }) {
-        return Err(Flag::new(
-            Code::Unsupported,
-            format!("two walks named `{}` with overlapping scopes", walk.name),
-        ));
-    }
-    // A walk that sets a field only the new struct has is new-API code: not ours.
-    let sets_new_field = walk.init.is_some_and(|init| {
-        named_children(init).iter().any(|m| {
-            m.kind() == "initializer_pair"
-                && m.child_by_field_name("designator")
-                    .and_then(|d| d.named_child(0))
-                    .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
-        })
-    }) || find::idents_named(src, body, &walk.name, &walk.scope)
-        .iter()
-        .any(|id| {
-            id.parent()
-                .filter(|p| p.kind() == "field_expression")
-                .and_then(|p| p.child_by_field_name("field"))
-                .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
-        });
-    if sets_new_field {
-        return Ok(None);
-    }
-    // Classify every use.
-    let mut uses: Vec<(Node, Use)> = Vec::new();
-    for id in find::idents_named(src, body, &walk.name, &walk.scope) {
-        let u = find::classify(rule, src, id, calls)
-            .map_err(|fl| fl.at(line_of(src, id.start_byte())))?;
+    let mut uses = Vec::new();
+    for &id in idents {
+        let u = find::classify(rule, src, id, calls).map_err(|fl| {
+            guards::split_entry_call(ctx, id)
+                .unwrap_or_else(|| fl.at(line_of(src, id.start_byte())))
+        })?;
         if matches!(u, Use::Decl) {
             return Err(Flag::new(
                 Code::Unsupported,
@@ -485,6 +499,57 @@ fn walk_verdict<'t>(
         }
         uses.push((id, u));
     }
+    Ok(uses)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_verdict<'t>(
+    ctx: &FileCtx<'t>,
+    f: Node<'t>,
+    fname: &str,
+    body: Node<'t>,
+    all_groups: &[usize],
+    walk: &Walk<'t>,
+    walks: &[Walk<'t>],
+    calls: &[Call<'t>],
+    mine: &[usize],
+) -> Verdict<Option<WalkPlan<'t>>> {
+    let (rule, src) = (ctx.rule, ctx.src);
+    // Two walks of one name in one block (under #if/#else arms) cannot be told apart by scope;
+    // a walk in an inner block that declares the name again can.
+    if walks
+        .iter()
+        .any(|o| !std::ptr::eq(o, walk) && o.name == walk.name && o.scope.end == walk.scope.end)
+    {
+        return Err(Flag::new(
+            Code::Unsupported,
+            format!("two walks named `{}` declared in one block", walk.name),
+        ));
+    }
+    let scopes = Scopes::of(src, f);
+    let idents = own_idents(src, body, walk, &scopes);
+    let own: Vec<usize> = idents.iter().map(|n| n.start_byte()).collect();
+    let relevance = guards::relevance(ctx, body, all_groups, &walk.decl.byte_range(), &own);
+    guards::check(ctx, &relevance)?;
+    let groups = &relevance.relevant[..];
+    // A walk that sets a field only the new struct has is new-API code: not ours.
+    let sets_new_field = walk.init.is_some_and(|init| {
+        named_children(init).iter().any(|m| {
+            m.kind() == "initializer_pair"
+                && m.child_by_field_name("designator")
+                    .and_then(|d| d.named_child(0))
+                    .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
+        })
+    }) || idents.iter().any(|id| {
+        id.parent()
+            .filter(|p| p.kind() == "field_expression")
+            .and_then(|p| p.child_by_field_name("field"))
+            .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
+    });
+    if sets_new_field {
+        return Ok(None);
+    }
+    let uses = classify_uses(ctx, walk, &idents, calls, mine)?;
     // Definitions: initializer members, then stores.
     let mut defs: Vec<Def> = Vec::new();
     let mut members: Vec<(usize, u32, usize)> = Vec::new(); // field, def, offset
@@ -731,7 +796,7 @@ fn walk_verdict<'t>(
         ctx,
         defs: &defs,
         insert_at: insertion_point(src, f),
-        scopes: Scopes::of(src, f),
+        scopes,
     };
     // Per call: argument field values (one text over every configuration) and callback combos.
     let mut call_plans = Vec::new();
@@ -757,10 +822,19 @@ fn walk_verdict<'t>(
         for a in &entry.new_args {
             if let NewArg::Field(fi) = *a {
                 let vals: BTreeSet<(u32, bool)> = all.iter().map(|t| t[fi]).collect();
-                fields.insert(
-                    fi,
-                    resolver.argument(fi, &vals, "at the call", call.node.start_byte())?,
-                );
+                let at = call.node.start_byte();
+                let v =
+                    resolver
+                        .argument(fi, &vals, "at the call", at)
+                        .map_err(|flag| match flag.code {
+                            Code::AmbiguousValue => {
+                                let per: Vec<Option<&State>> =
+                                    observed.iter().map(|o| o.calls.get(&c)).collect();
+                                by_config(&resolver, groups, &configs, &per, fi, at).unwrap_or(flag)
+                            }
+                            _ => flag,
+                        })?;
+                fields.insert(fi, v);
             }
         }
         combos.push(per_cfg);
@@ -966,6 +1040,13 @@ fn walk_verdict<'t>(
         }
     }
     plan.calls = call_plans;
+    let loose: Vec<usize> = relevance
+        .free
+        .iter()
+        .chain(&relevance.splitting)
+        .copied()
+        .collect();
+    guards::untouched(ctx, &loose, &edited_ranges(&plan))?;
     let store_values: Vec<super::comments::Store> = stores
         .iter()
         .map(|(fi, d, stmt)| (*fi, defs[(d - FIRST_DEF) as usize].node, stmt.clone()))
@@ -1012,6 +1093,16 @@ fn reads_of(src: &[u8], node: Node) -> Vec<Vec<u8>> {
         }
     });
     out
+}
+
+/// The function a callback value designates: `fn`, `&fn` or `(fn)`. A cast, a call or any other
+/// expression designates none (a cast of a function is rare enough to be left to a human).
+fn designated_function(value: Node) -> Option<Node> {
+    let mut n = unparen(value);
+    if n.kind() == "pointer_expression" && n.child(0).is_some_and(|o| o.kind() == "&") {
+        n = unparen(n.child_by_field_name("argument")?);
+    }
+    (n.kind() == "identifier").then_some(n)
 }
 
 fn is_primary(v: &str) -> bool {
@@ -1117,9 +1208,16 @@ impl Resolver<'_, '_> {
                     return Ok(Value::Null);
                 }
                 let node = self.defs[(d - FIRST_DEF) as usize].node;
+                let Some(f) = designated_function(node) else {
+                    return Err(Flag::new(
+                        Code::NonConstantCallback,
+                        format!("`.{name}` = `{t}` is not a function designator"),
+                    ));
+                };
+                let f = String::from_utf8_lossy(text(self.ctx.src, f)).into_owned();
                 if self
                     .scopes
-                    .visible(t.as_bytes(), node.start_byte())
+                    .visible(f.as_bytes(), node.start_byte())
                     .is_some()
                 {
                     return Err(Flag::new(
@@ -1127,15 +1225,24 @@ impl Resolver<'_, '_> {
                         format!("`.{name}` = `{t}` is a local variable"),
                     ));
                 }
-                match self.ctx.functions.get(t.as_bytes()) {
-                    Some(&at) if at < self.insert_at => Ok(Value::Text(t)),
+                let declared = self
+                    .ctx
+                    .functions
+                    .get(f.as_bytes())
+                    .copied()
+                    .or_else(|| self.ctx.included.function(f.as_bytes()));
+                match declared {
+                    // `&fn` is the same constant as `fn`: one spelling, so equal sets share.
+                    Some(at) if at < self.insert_at => Ok(Value::Text(f)),
                     Some(_) => Err(Flag::new(
                         Code::NonConstantCallback,
                         format!("`.{name}` = `{t}`: the function is declared after the caller"),
                     )),
                     None => Err(Flag::new(
                         Code::NonConstantCallback,
-                        format!("`.{name}` = `{t}` is not a function of this file"),
+                        format!(
+                            "`.{name}` = `{t}` is not a function declared in this file or a header it includes"
+                        ),
                     )),
                 }
             }

@@ -26,8 +26,11 @@ pub struct Walk<'t> {
     pub decl: Node<'t>,
     /// The initializer list, if any (`= { ... }`, `= {}`, `= { 0 }`).
     pub init: Option<Node<'t>>,
-    /// Where the name is visible: the rest of the enclosing block.
+    /// Where the name is visible: the rest of the enclosing block (less inner blocks that
+    /// declare the name again: see `analyse::Scopes`).
     pub scope: Range<usize>,
+    /// Offset of the declared name.
+    pub ident: usize,
 }
 
 /// Strip parentheses around an expression.
@@ -171,6 +174,7 @@ pub fn walks<'t>(rule: &Rule, src: &[u8], body: Node<'t>) -> (Vec<Walk<'t>>, Vec
             decl: n,
             init,
             scope: n.end_byte()..block.end_byte(),
+            ident: ident.start_byte(),
         });
     });
     (walks, flags)

@@ -129,7 +129,7 @@ impl Builder<'_, '_> {
 
     fn stmt(&mut self, n: Node, cur: usize) -> usize {
         if !(self.present)(n.start_byte()) {
-            return cur;
+            return self.absent(n, cur);
         }
         let f = |k: &str| n.child_by_field_name(k);
         match n.kind() {
@@ -287,6 +287,26 @@ impl Builder<'_, '_> {
                 cur
             }
         }
+    }
+
+    /// A statement that starts in an arm this configuration leaves out. What it holds beyond
+    /// the arm (the `else` of an `else if` the arm adds, the body of an `if` header it adds)
+    /// runs as plain code in its place: the guards only let through conditionals that keep
+    /// the nesting of code outside them, so that is this configuration's reading.
+    fn absent(&mut self, n: Node, cur: usize) -> usize {
+        let mut cur = cur;
+        for c in named_children(n) {
+            if !(self.present)(c.start_byte()) {
+                cur = self.absent(c, cur);
+            } else if c.kind() == "else_clause" {
+                for b in named_children(c) {
+                    cur = self.stmt(b, cur);
+                }
+            } else {
+                cur = self.stmt(c, cur);
+            }
+        }
+        cur
     }
 
     /// A loop whose condition sits in `head`; `cont` is where `continue` goes.

@@ -5,8 +5,11 @@
 
 mod analyse;
 mod comments;
+mod compat;
 mod find;
 mod flow;
+mod guards;
+pub mod headers;
 pub mod model;
 mod plan;
 mod provider;
@@ -27,8 +30,15 @@ pub struct FileResult {
     pub parse_error_functions: usize,
 }
 
-/// Run the transformation over one parsed file.
-pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResult {
+/// Run the transformation over one parsed file. `origin` (the tree and the file's path) lets
+/// callbacks declared in the headers the file includes count as constants.
+pub fn migrate(
+    rule: &Rule,
+    src: &[u8],
+    parsed: &Parsed,
+    api: bool,
+    origin: Option<headers::Origin>,
+) -> FileResult {
     let root = parsed.tree.root_node();
     let functions = function_nodes(root);
     let defined = defined_functions(src, &functions);
@@ -76,6 +86,9 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed, api: bool) -> FileResul
         src,
         parsed,
         functions: find::file_functions(src, root),
+        included: headers::Included::new(origin, src),
+        compat: compat::VersionArms::of(rule, src, parsed),
+        nesting_kept: Default::default(),
     };
     for f in &functions {
         let fcalls: Vec<find::Call> = calls
