@@ -615,7 +615,7 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
     assert_eq!(rc, 0, "{text}");
     assert!(
-        text.contains("generic: CONFIG_HUGETLB_PAGE cannot be switched off (CONFIG_HUGETLB_PAGE=y after -d and olddefconfig: selected by something enabled): fs/proc/task_mmu.o mm/pagewalk.o built with it on only"),
+        text.contains("generic: CONFIG_HUGETLB_PAGE cannot be switched off (CONFIG_HUGETLB_PAGE=y after -d HUGETLB_PAGE and olddefconfig: Kconfig keeps it on, selected or implied by something enabled): fs/proc/task_mmu.o mm/pagewalk.o built with it on only"),
         "{text}"
     );
     assert!(text.contains("1 guards cannot be switched off"), "{text}");
@@ -798,16 +798,25 @@ fn tuxmake_and_tuxsuite_plans_name_the_builds_of_the_scripts() {
         let disable = script_array(&s, "DISABLE");
         let objects = script_array(&s, "OBJECTS");
         let flip = script_array(&s, "FLIP");
+        let flip_with = script_array(&s, "FLIP_WITH");
         let kconfig = |off: Option<&str>| -> Vec<String> {
+            // A hidden guard goes off after what turns it on (`GUARD SYMBOL` in FLIP_WITH).
+            let mut offs: Vec<String> = flip_with
+                .iter()
+                .filter_map(|e| e.split_once(' '))
+                .filter(|(x, _)| Some(*x) == off)
+                .map(|(_, y)| y.to_string())
+                .collect();
+            offs.extend(off.map(String::from));
             let mut k = vec![defconfig.clone()];
             k.extend(disable.iter().map(|d| format!("# CONFIG_{d} is not set")));
             k.extend(
                 symbols
                     .iter()
-                    .filter(|s| Some(s.as_str()) != off)
+                    .filter(|s| !offs.contains(s))
                     .map(|s| format!("CONFIG_{s}=y")),
             );
-            k.extend(off.map(|x| format!("# CONFIG_{x} is not set")));
+            k.extend(offs.iter().map(|x| format!("# CONFIG_{x} is not set")));
             k
         };
         scripted.push(TuxBuild {

@@ -207,6 +207,24 @@ pub fn group_script(
     );
     let _ = writeln!(
         w,
+        "# `GUARD SYMBOL`: switched off with a hidden guard (its def_bool, or it selects it)."
+    );
+    let mut with: Vec<String> = Vec::new();
+    for o in &objs {
+        for (x, y) in o
+            .flip_with
+            .iter()
+            .filter(|(x, y)| is_symbol(x) && is_symbol(y))
+        {
+            let e = sh_quote(&format!("{x} {y}"));
+            if !with.contains(&e) {
+                with.push(e);
+            }
+        }
+    }
+    bash_array(w, "FLIP_WITH", with.into_iter());
+    let _ = writeln!(
+        w,
         "# Each object's own Kbuild symbols: a guard build that turns one off cannot build it."
     );
     let _ = writeln!(w, "declare -A KBUILD=(");

@@ -22,8 +22,10 @@ pub struct Build {
     /// Choice members switched off, then symbols enabled (`scripts/config -d` / `-e`).
     pub disable: Vec<String>,
     pub enable: Vec<String>,
-    /// The guard switched off in this configuration (`None`: the main one).
+    /// The guard switched off in this configuration (`None`: the main one), after what turns
+    /// it on when it is hidden.
     pub off: Option<String>,
+    pub off_with: Vec<String>,
     pub objects: Vec<String>,
 }
 
@@ -48,6 +50,7 @@ pub fn builds(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Vec<Build
         disable: cfg.disable.iter().map(|(s, _)| s.clone()).collect(),
         enable: cfg.symbols.iter().map(|(s, _)| s.clone()).collect(),
         off: None,
+        off_with: Vec::new(),
         objects: objs.iter().map(|o| o.object.clone()).collect(),
     };
     let mut offs: Vec<&str> = Vec::new();
@@ -60,9 +63,23 @@ pub fn builds(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Vec<Build
     }
     let mut out = vec![main.clone()];
     for x in offs {
+        let mut with: Vec<String> = Vec::new();
+        for o in &objs {
+            for (g, y) in &o.flip_with {
+                if g == x && is_symbol(y) && !with.contains(y) {
+                    with.push(y.clone());
+                }
+            }
+        }
         out.push(Build {
-            enable: main.enable.iter().filter(|s| *s != x).cloned().collect(),
+            enable: main
+                .enable
+                .iter()
+                .filter(|s| *s != x && !with.contains(s))
+                .cloned()
+                .collect(),
             off: Some(x.to_string()),
+            off_with: with,
             objects: objs
                 .iter()
                 .filter(|o| o.flip.iter().any(|f| f == x))
@@ -96,7 +113,7 @@ impl Build {
         let off = |s: &String| format!("# CONFIG_{s} is not set");
         let mut f: Vec<String> = self.disable.iter().map(off).collect();
         f.extend(self.enable.iter().map(|s| format!("CONFIG_{s}=y")));
-        f.extend(self.off.iter().map(off));
+        f.extend(self.off_with.iter().chain(self.off.iter()).map(off));
         f
     }
 
@@ -116,7 +133,12 @@ impl Build {
         let mut c = vec![self.make(&self.defconfig)];
         let mut sc: Vec<String> = self.disable.iter().map(|s| format!("-d {s}")).collect();
         sc.extend(self.enable.iter().map(|s| format!("-e {s}")));
-        sc.extend(self.off.iter().map(|s| format!("-d {s}")));
+        sc.extend(
+            self.off_with
+                .iter()
+                .chain(self.off.iter())
+                .map(|s| format!("-d {s}")),
+        );
         if !sc.is_empty() {
             c.push(format!(
                 "scripts/config --file build/{}/.config {}",
@@ -231,6 +253,7 @@ mod tests {
                 ],
                 kbuild: vec!["MMU".into()],
                 flip: vec!["HUGETLB_PAGE".into()],
+                flip_with: vec![("HUGETLB_PAGE".into(), "HUGETLBFS".into())],
                 ..ObjectNeeds::default()
             },
             ObjectNeeds {
@@ -253,6 +276,7 @@ mod tests {
             [
                 "# CONFIG_SLOB is not set",
                 "CONFIG_MMU=y",
+                "# CONFIG_HUGETLBFS is not set",
                 "# CONFIG_HUGETLB_PAGE is not set"
             ]
         );
@@ -265,18 +289,18 @@ mod tests {
         );
         assert_eq!(
             c[1],
-            "scripts/config --file build/openrisc-no-HUGETLB_PAGE/.config -d SLOB -e MMU -d HUGETLB_PAGE"
+            "scripts/config --file build/openrisc-no-HUGETLB_PAGE/.config -d SLOB -e MMU -d HUGETLBFS -d HUGETLB_PAGE"
         );
         assert!(c[4].ends_with(" fs/proc/task_mmu.o"));
         assert!(b[1].tuxmake().contains(
-            " --kconfig-add CONFIG_MMU=y --kconfig-add '# CONFIG_HUGETLB_PAGE is not set' \
+            "--kconfig-add '# CONFIG_HUGETLBFS is not set' --kconfig-add '# CONFIG_HUGETLB_PAGE is not set' \
              'KCFLAGS=-Werror -Wno-error=cpp' fs/proc/task_mmu.o"
         ));
         let plan = tuxsuite_plan("mm_walk_ops", &b);
         let body: String = plan.lines().filter(|l| !l.starts_with('#')).collect();
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
-            v["jobs"][0]["builds"][1]["kconfig"][3],
+            v["jobs"][0]["builds"][1]["kconfig"][4],
             "# CONFIG_HUGETLB_PAGE is not set"
         );
     }

@@ -52,6 +52,9 @@ pub struct ObjectNeeds {
     /// Guard symbols of its edited lines, not Kbuild symbols of the object, that the check
     /// also switches off (one more configuration each): both sides of every guard.
     pub flip: Vec<String>,
+    /// `(X, Y)`: to switch the hidden guard X off, the visible Y that turns it on (its
+    /// `def_bool Y`, or a `select X` in Y) is switched off too.
+    pub flip_with: Vec<(String, String)>,
 }
 
 /// Everything needed to build the object of `t` for `arch` (an `ARCH` value such as
@@ -111,10 +114,44 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str, defconfig: &str) -> Ob
             push_unique(&mut needs.flip, g.to_string());
         }
     }
+    for x in &needs.flip {
+        for y in turned_on_by(&kc, x) {
+            if !needs.kbuild.contains(&y) {
+                push_unique(&mut needs.flip_with, (x.clone(), y));
+            }
+        }
+    }
     for n in r.notes {
         push_unique(&mut needs.notes, n);
     }
     needs
+}
+
+/// The visible symbols that keep a hidden `sym` on (olddefconfig would put it back after a
+/// `scripts/config -d`): a bare symbol as its default (`def_bool HUGETLBFS`) and the symbols
+/// that `select` it. Conditions (`default y if X86_64`) are not followed: switching those
+/// off would change much more than the guard. Empty for a visible `sym`.
+fn turned_on_by(kc: &Kconfig, sym: &str) -> Vec<String> {
+    let defs = kc.get(sym);
+    let mut out = Vec::new();
+    if defs.is_empty() || defs.iter().any(|d| d.prompt) {
+        return out;
+    }
+    let visible = |s: &str| is_symbol(s) && kc.get(s).iter().any(|d| d.prompt);
+    for d in &defs {
+        for (v, _) in &d.defaults {
+            let v = v.trim();
+            if visible(v) {
+                push_unique(&mut out, v.to_string());
+            }
+        }
+    }
+    for (d, _) in kc.selectors(sym).into_iter().take(MAX_SELECTORS) {
+        if d.prompt {
+            push_unique(&mut out, d.name.to_string());
+        }
+    }
+    out
 }
 
 fn guard_why(rel: &str, text: &str, sym: &str) -> String {
@@ -701,5 +738,27 @@ config PPC_MAC32
         );
         assert!(pos("ZONE_DEVICE") < pos("DEVICE_MIGRATION"), "{s:?}");
         assert!(n.unreachable.is_empty(), "{:?}", n.unreachable);
+    }
+}
+
+#[cfg(test)]
+mod turned_on_by_tests {
+    use super::*;
+
+    #[test]
+    fn a_hidden_guard_is_switched_off_through_what_turns_it_on() {
+        let k = Kconfig::parse_str(
+            "config HUGETLBFS\n\tbool \"HugeTLB file system\"\n\n\
+             config HUGETLB_PAGE\n\tdef_bool HUGETLBFS\n\n\
+             config X86_64\n\tbool \"64-bit\"\n\n\
+             config MIGRATE_VMA_HELPER\n\tbool\n\tdefault y if X86_64\n\n\
+             config DRM_NOUVEAU_SVM\n\tbool \"SVM\"\n\tselect MIGRATE_VMA_HELPER\n\n\
+             config SHMEM\n\tbool \"shmem\"\n",
+            "Kconfig",
+        );
+        assert_eq!(turned_on_by(&k, "HUGETLB_PAGE"), ["HUGETLBFS"]);
+        // A condition is not followed (X86_64 stays on); a visible selector is.
+        assert_eq!(turned_on_by(&k, "MIGRATE_VMA_HELPER"), ["DRM_NOUVEAU_SVM"]);
+        assert!(turned_on_by(&k, "SHMEM").is_empty());
     }
 }
