@@ -799,6 +799,7 @@ fn tuxmake_and_tuxsuite_plans_name_the_builds_of_the_scripts() {
         let objects = script_array(&s, "OBJECTS");
         let flip = script_array(&s, "FLIP");
         let flip_with = script_array(&s, "FLIP_WITH");
+        let flip_enable = script_array(&s, "FLIP_ENABLE");
         let kconfig = |off: Option<&str>| -> Vec<String> {
             // A hidden guard goes off after what turns it on (`GUARD SYMBOL` in FLIP_WITH).
             let mut offs: Vec<String> = flip_with
@@ -815,6 +816,14 @@ fn tuxmake_and_tuxsuite_plans_name_the_builds_of_the_scripts() {
                     .iter()
                     .filter(|s| !offs.contains(s))
                     .map(|s| format!("CONFIG_{s}=y")),
+            );
+            // What makes a guard's prompt show is enabled to switch it off.
+            k.extend(
+                flip_enable
+                    .iter()
+                    .filter_map(|e| e.split_once(' '))
+                    .filter(|(x, y)| Some(*x) == off && !symbols.iter().any(|s| s == y))
+                    .map(|(_, y)| format!("CONFIG_{y}=y")),
             );
             k.extend(offs.iter().map(|x| format!("# CONFIG_{x} is not set")));
             k

@@ -225,6 +225,24 @@ pub fn group_script(
     bash_array(w, "FLIP_WITH", with.into_iter());
     let _ = writeln!(
         w,
+        "# `GUARD SYMBOL`: enabled to switch the guard off (its prompt shows only under it)."
+    );
+    let mut enable: Vec<String> = Vec::new();
+    for o in &objs {
+        for (x, y) in o
+            .flip_enable
+            .iter()
+            .filter(|(x, y)| is_symbol(x) && is_symbol(y))
+        {
+            let e = sh_quote(&format!("{x} {y}"));
+            if !enable.contains(&e) {
+                enable.push(e);
+            }
+        }
+    }
+    bash_array(w, "FLIP_ENABLE", enable.into_iter());
+    let _ = writeln!(
+        w,
         "# Each object's own Kbuild symbols: a guard build that turns one off cannot build it."
     );
     let _ = writeln!(w, "declare -A KBUILD=(");

@@ -26,6 +26,8 @@ pub struct Build {
     /// it on when it is hidden.
     pub off: Option<String>,
     pub off_with: Vec<String>,
+    /// Enabled so that the guard can be switched off (its prompt shows only under them).
+    pub on_with: Vec<String>,
     pub objects: Vec<String>,
 }
 
@@ -51,6 +53,7 @@ pub fn builds(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Vec<Build
         enable: cfg.symbols.iter().map(|(s, _)| s.clone()).collect(),
         off: None,
         off_with: Vec::new(),
+        on_with: Vec::new(),
         objects: objs.iter().map(|o| o.object.clone()).collect(),
     };
     let mut offs: Vec<&str> = Vec::new();
@@ -63,14 +66,22 @@ pub fn builds(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Vec<Build
     }
     let mut out = vec![main.clone()];
     for x in offs {
-        let mut with: Vec<String> = Vec::new();
-        for o in &objs {
-            for (g, y) in &o.flip_with {
-                if g == x && is_symbol(y) && !with.contains(y) {
-                    with.push(y.clone());
+        let pairs = |f: fn(&ObjectNeeds) -> &Vec<(String, String)>| -> Vec<String> {
+            let mut v: Vec<String> = Vec::new();
+            for o in &objs {
+                for (g, y) in f(o) {
+                    if g == x && is_symbol(y) && !v.contains(y) {
+                        v.push(y.clone());
+                    }
                 }
             }
-        }
+            v
+        };
+        let with = pairs(|o| &o.flip_with);
+        let on_with: Vec<String> = pairs(|o| &o.flip_enable)
+            .into_iter()
+            .filter(|s| !main.enable.contains(s))
+            .collect();
         out.push(Build {
             enable: main
                 .enable
@@ -80,6 +91,7 @@ pub fn builds(group: &str, tc: &Toolchain, objects: &[ObjectNeeds]) -> Vec<Build
                 .collect(),
             off: Some(x.to_string()),
             off_with: with,
+            on_with,
             objects: objs
                 .iter()
                 .filter(|o| o.flip.iter().any(|f| f == x))
@@ -112,7 +124,12 @@ impl Build {
     pub fn fragment(&self) -> Vec<String> {
         let off = |s: &String| format!("# CONFIG_{s} is not set");
         let mut f: Vec<String> = self.disable.iter().map(off).collect();
-        f.extend(self.enable.iter().map(|s| format!("CONFIG_{s}=y")));
+        f.extend(
+            self.enable
+                .iter()
+                .chain(&self.on_with)
+                .map(|s| format!("CONFIG_{s}=y")),
+        );
         f.extend(self.off_with.iter().chain(self.off.iter()).map(off));
         f
     }
@@ -132,7 +149,12 @@ impl Build {
     pub fn commands(&self, obj: &str) -> Vec<String> {
         let mut c = vec![self.make(&self.defconfig)];
         let mut sc: Vec<String> = self.disable.iter().map(|s| format!("-d {s}")).collect();
-        sc.extend(self.enable.iter().map(|s| format!("-e {s}")));
+        sc.extend(
+            self.enable
+                .iter()
+                .chain(&self.on_with)
+                .map(|s| format!("-e {s}")),
+        );
         sc.extend(
             self.off_with
                 .iter()

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::defconfig::Defconfig;
-use super::kconfig::{Expr, KSym, Kconfig, unquote};
+use super::kconfig::{Expr, KSym, KText, Kconfig, unquote};
 use super::makefile::kbuild_chain;
 use super::toolchain::srcarch;
 use super::{MAX_DEPTH, Req, push_new_key, push_unique};
@@ -55,6 +55,9 @@ pub struct ObjectNeeds {
     /// `(X, Y)`: to switch the hidden guard X off, the visible Y that turns it on (its
     /// `def_bool Y`, or a `select X` in Y) is switched off too.
     pub flip_with: Vec<(String, String)>,
+    /// `(X, Y)`: X's prompt shows only under Y (`bool "…" if EXPERT`): Y is enabled to
+    /// switch X off, or olddefconfig would put X's default back.
+    pub flip_enable: Vec<(String, String)>,
 }
 
 /// Everything needed to build the object of `t` for `arch` (an `ARCH` value such as
@@ -115,6 +118,9 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str, defconfig: &str) -> Ob
         }
     }
     for x in &needs.flip {
+        for y in prompt_needs(&kc, x) {
+            push_unique(&mut needs.flip_enable, (x.clone(), y));
+        }
         for y in turned_on_by(&kc, x) {
             if !needs.kbuild.contains(&y) {
                 push_unique(&mut needs.flip_with, (x.clone(), y));
@@ -152,6 +158,26 @@ fn turned_on_by(kc: &Kconfig, sym: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The symbols whose being on makes `sym`'s prompt show (`bool "…" if EXPERT`), when each of
+/// its prompts has a condition made of `&&` of plain symbols; empty when a prompt shows
+/// always, or the condition is anything else.
+fn prompt_needs(kc: &Kconfig, sym: &str) -> Vec<String> {
+    let defs = kc.get(sym);
+    let conds: Vec<&Option<KText>> = defs.iter().flat_map(|d| &d.prompt_if).collect();
+    let Some(Some(first)) = conds.first() else {
+        return Vec::new();
+    };
+    if conds.iter().any(|c| c.is_none()) {
+        return Vec::new();
+    }
+    let words: Vec<String> = first.split("&&").map(|w| w.trim().to_string()).collect();
+    if words.iter().all(|w| is_symbol(w)) {
+        words
+    } else {
+        Vec::new()
+    }
 }
 
 fn guard_why(rel: &str, text: &str, sym: &str) -> String {
@@ -753,12 +779,19 @@ mod turned_on_by_tests {
              config X86_64\n\tbool \"64-bit\"\n\n\
              config MIGRATE_VMA_HELPER\n\tbool\n\tdefault y if X86_64\n\n\
              config DRM_NOUVEAU_SVM\n\tbool \"SVM\"\n\tselect MIGRATE_VMA_HELPER\n\n\
-             config SHMEM\n\tbool \"shmem\"\n",
+             config SHMEM\n\tbool \"shmem\" if EXPERT\n\tdefault y\n\n\
+             config PROC_PAGE_MONITOR\n\tdefault y\n\tbool \"page monitor\" if EXPERT && MMU\n\n\
+             config VM_EVENT_COUNTERS\n\tbool \"events\" if EXPERT || MMU\n",
             "Kconfig",
         );
         assert_eq!(turned_on_by(&k, "HUGETLB_PAGE"), ["HUGETLBFS"]);
         // A condition is not followed (X86_64 stays on); a visible selector is.
         assert_eq!(turned_on_by(&k, "MIGRATE_VMA_HELPER"), ["DRM_NOUVEAU_SVM"]);
         assert!(turned_on_by(&k, "SHMEM").is_empty());
+        // A prompt shown only under EXPERT: EXPERT is enabled to switch the guard off.
+        assert_eq!(prompt_needs(&k, "SHMEM"), ["EXPERT"]);
+        assert_eq!(prompt_needs(&k, "PROC_PAGE_MONITOR"), ["EXPERT", "MMU"]);
+        assert!(prompt_needs(&k, "VM_EVENT_COUNTERS").is_empty());
+        assert!(prompt_needs(&k, "HUGETLBFS").is_empty());
     }
 }
