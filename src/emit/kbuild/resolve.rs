@@ -133,18 +133,17 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str, defconfig: &str) -> Ob
     needs
 }
 
-/// The visible symbols that keep a hidden `sym` on (olddefconfig would put it back after a
-/// `scripts/config -d`): a bare symbol as its default (`def_bool HUGETLBFS`) and the symbols
-/// that `select` it. Conditions (`default y if X86_64`) are not followed: switching those
-/// off would change much more than the guard. Empty for a visible `sym`.
+/// The visible symbols that keep `sym` on (olddefconfig would put it back after a
+/// `scripts/config -d`): the symbols that `select` it (`DRM_I915` selects `SHMEM`) and, for
+/// a hidden `sym`, a bare symbol as its default (`def_bool HUGETLBFS`). Conditions
+/// (`default y if X86_64`) are not followed: switching those off would change much more
+/// than the guard.
 fn turned_on_by(kc: &Kconfig, sym: &str) -> Vec<String> {
     let defs = kc.get(sym);
     let mut out = Vec::new();
-    if defs.is_empty() || defs.iter().any(|d| d.prompt) {
-        return out;
-    }
     let visible = |s: &str| is_symbol(s) && kc.get(s).iter().any(|d| d.prompt);
-    for d in &defs {
+    let hidden = !defs.iter().any(|d| d.prompt);
+    for d in defs.iter().filter(|_| hidden) {
         for (v, _) in &d.defaults {
             let v = v.trim();
             if visible(v) {
@@ -780,6 +779,7 @@ mod turned_on_by_tests {
              config MIGRATE_VMA_HELPER\n\tbool\n\tdefault y if X86_64\n\n\
              config DRM_NOUVEAU_SVM\n\tbool \"SVM\"\n\tselect MIGRATE_VMA_HELPER\n\n\
              config SHMEM\n\tbool \"shmem\" if EXPERT\n\tdefault y\n\n\
+             config DRM_I915\n\ttristate \"i915\"\n\tselect SHMEM\n\n\
              config PROC_PAGE_MONITOR\n\tdefault y\n\tbool \"page monitor\" if EXPERT && MMU\n\n\
              config VM_EVENT_COUNTERS\n\tbool \"events\" if EXPERT || MMU\n",
             "Kconfig",
@@ -787,7 +787,8 @@ mod turned_on_by_tests {
         assert_eq!(turned_on_by(&k, "HUGETLB_PAGE"), ["HUGETLBFS"]);
         // A condition is not followed (X86_64 stays on); a visible selector is.
         assert_eq!(turned_on_by(&k, "MIGRATE_VMA_HELPER"), ["DRM_NOUVEAU_SVM"]);
-        assert!(turned_on_by(&k, "SHMEM").is_empty());
+        assert_eq!(turned_on_by(&k, "SHMEM"), ["DRM_I915"]);
+        assert!(turned_on_by(&k, "DRM_I915").is_empty());
         // A prompt shown only under EXPERT: EXPERT is enabled to switch the guard off.
         assert_eq!(prompt_needs(&k, "SHMEM"), ["EXPERT"]);
         assert_eq!(prompt_needs(&k, "PROC_PAGE_MONITOR"), ["EXPERT", "MMU"]);
