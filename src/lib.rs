@@ -302,6 +302,12 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         checkpatch: !a.no_checkpatch,
         quick: a.quick,
         callers_only: !cfg.api,
+        // The check scripts run from anywhere: the target as an absolute path.
+        target: a
+            .run
+            .target
+            .as_ref()
+            .map(|t| t.canonicalize().unwrap_or(t.clone())),
         top: cfg
             .tree
             .file_name()

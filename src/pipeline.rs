@@ -56,6 +56,9 @@ pub struct FileResult {
     pub parse_error_functions: usize,
     /// `apply` left this changed file as it was, and why: its sites are not converted.
     pub unwritten: Option<String>,
+    /// Per rule, which members of the old struct the file took to be callbacks (when it says
+    /// anything about them): the run checks them against the struct's definition.
+    pub callbacks: Vec<(usize, struct_to_ops::Callbacks)>,
 }
 
 impl FileResult {
@@ -278,6 +281,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         failed: false,
         parse_error_functions: 0,
         unwritten: None,
+        callbacks: Vec::new(),
     };
     if memchr::memchr(0, &res.original).is_some() {
         res.skipped = Some("NUL bytes: not a C source file".into());
@@ -328,6 +332,9 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             n.fetch_add(1, Ordering::Relaxed);
         }
         res.parse_error_functions += out.parse_error_functions;
+        if out.callbacks != struct_to_ops::Callbacks::default() {
+            res.callbacks.push((r, out.callbacks));
+        }
         res.sites
             .extend(out.sites.into_iter().map(|site| Found { rule: r, site }));
         if !out.edits.is_empty() {

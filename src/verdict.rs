@@ -18,7 +18,10 @@ fn broken_definitions(rules: &[Rule], files: &[FileResult]) -> Vec<(usize, Strin
             .filter(|(_, s)| s.site.definition && s.rule < rules.len())
     };
     for (f, s) in parts() {
+        // A part blocked in its own file by the struct beside it is a consequence: the struct's
+        // flag is the reason to report.
         if let Outcome::Flagged(fl) = &s.site.outcome
+            && fl.code != Code::Blocked
             && !out.iter().any(|b| b.0 == s.rule)
         {
             // The flag names its own line when it is not the site's: say it once.
@@ -45,7 +48,55 @@ fn broken_definitions(rules: &[Rule], files: &[FileResult]) -> Vec<(usize, Strin
             ));
         }
     }
+    disagreeing_callbacks(rules, files, &mut out);
     out
+}
+
+/// A file that took a member the rule does not list to be a callback (a function of its own
+/// stored in it) while no definition of the struct converted in this run moved such a member:
+/// the file's ops struct would name a member `struct NEW` does not have. (Without a definition
+/// in the run there is nothing to check against.)
+fn disagreeing_callbacks(
+    rules: &[Rule],
+    files: &[FileResult],
+    out: &mut Vec<(usize, String, String)>,
+) {
+    let said = || {
+        files
+            .iter()
+            .flat_map(|f| f.callbacks.iter().map(move |(r, c)| (f, *r, c)))
+    };
+    for (r, rule) in rules.iter().enumerate() {
+        let the_struct = format!("struct {}", rule.old_struct);
+        let defs: Vec<(&FileResult, &Vec<String>)> = said()
+            .filter(|(_, r2, _)| *r2 == r)
+            .filter_map(|(f, _, c)| c.defined.as_ref().map(|d| (f, d)))
+            .collect();
+        let Some((def, _)) = defs.first() else {
+            continue;
+        };
+        let odd = said().filter(|(_, r2, _)| *r2 == r).find_map(|(f, _, c)| {
+            c.assumed
+                .iter()
+                .find(|m| !defs.iter().any(|(_, d)| d.contains(m)))
+                .map(|m| (f, m))
+        });
+        if let Some((f, m)) = odd.filter(|_| !out.iter().any(|b| b.0 == r)) {
+            let line = def
+                .sites
+                .iter()
+                .find(|s| s.rule == r && s.site.function == the_struct)
+                .map_or(0, |s| s.site.line);
+            out.push((
+                r,
+                format!("{}:{line}", def.rel),
+                format!(
+                    "{} treats `.{m}` as a callback, but {the_struct} has no such callback",
+                    f.rel
+                ),
+            ));
+        }
+    }
 }
 
 /// All or nothing per migration. The API definition (struct, prototypes, implementation) and its

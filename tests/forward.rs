@@ -249,3 +249,98 @@ fn a_series_of_three_migrations_is_one_patch_each_in_run_order() {
         "the depth patch holds only its own change"
     );
 }
+
+/// `check/module.sh` (through `check/all.sh`) of a module series, run on the module repo
+/// against the v6.1 model, whose Makefile compiles `M=` modules with the real compilers.
+fn module_check(out: &Path, repo: &Path, args: &[&str]) -> Output {
+    Command::new("bash")
+        .arg(out.join("check/module.sh"))
+        .args(args)
+        .arg(repo)
+        .arg(out.join("build"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_module_check_fails_before_the_series_and_on_a_planted_break_and_passes_after() {
+    let (m, repo, patches) = module_series("v6.1");
+    let out = m.path().join("out");
+    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    // Before the series: the old module does not build on 6.1.
+    let before = module_check(&out, &repo, &[]);
+    assert_eq!(before.status.code(), Some(1), "{}", text(&before));
+    assert!(
+        text(&before).contains("FAIL pgstat.o [x86_64]"),
+        "{}",
+        text(&before)
+    );
+    // With the series: it does, for the host and a cross arch.
+    let mut args = vec!["am", "-q"];
+    let files: Vec<String> = patches[1..]
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    args.extend(files.iter().map(String::as_str));
+    git(&repo, &args);
+    let after = module_check(&out, &repo, &[]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+    assert!(
+        text(&after).contains("OK pgstat.o [x86_64]\nx86_64: PASS"),
+        "{}",
+        text(&after)
+    );
+    let s390 = module_check(&out, &repo, &["--arch", "s390"]);
+    if builds(
+        "s390x-linux-gnu-gcc",
+        "gcc-s390x-linux-gnu",
+        &forward().join("pgstat/pgstat.c"),
+        "v4.19",
+    )
+    .is_some()
+    {
+        assert_eq!(s390.status.code(), Some(0), "{}", text(&s390));
+        assert!(text(&s390).contains("OK pgstat.o [s390]"));
+    }
+    // A break planted after the series (two arguments swapped) fails with the compiler's word.
+    let f = repo.join("pgstat.c");
+    let good = std::fs::read_to_string(&f).unwrap();
+    let bad = good.replacen("walk_page_range(mm, 0,", "walk_page_range(0, mm,", 1);
+    assert_ne!(good, bad);
+    std::fs::write(&f, bad).unwrap();
+    let broken = module_check(&out, &repo, &[]);
+    assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
+    assert!(
+        text(&broken).contains("error: passing argument 2 of 'walk_page_range' makes integer from pointer without a cast"),
+        "{}",
+        text(&broken)
+    );
+    // all.sh runs the module check and says so.
+    std::fs::write(&f, good).unwrap();
+    let all = Command::new("bash")
+        .arg(out.join("check/all.sh"))
+        .arg(&repo)
+        .arg(out.join("build"))
+        .output()
+        .unwrap();
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all));
+    assert!(text(&all).contains("PASS  module"), "{}", text(&all));
+    // No group scripts for a module: it is not a kernel tree.
+    assert!(!out.join("check/generic.sh").exists());
+    if std::process::Command::new("shellcheck")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let sc = Command::new("shellcheck")
+            .arg(out.join("check/module.sh"))
+            .output()
+            .unwrap();
+        assert!(sc.status.success(), "{}", text(&sc));
+    } else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "shellcheck is missing; .ci/run installs it"
+        );
+    }
+}

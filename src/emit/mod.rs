@@ -6,5 +6,6 @@ pub mod checkpatch;
 pub mod kbuild;
 pub mod mail;
 pub mod maintainers;
+pub mod module_check;
 pub mod plan;
 pub mod series;

@@ -13,6 +13,7 @@ use super::checkpatch;
 use super::kbuild::{self, ObjectNeeds, Touched};
 use super::mail;
 use super::maintainers::{Maintainers, Recipients};
+use super::module_check;
 use super::plan;
 use crate::parse::{directives, lex};
 use crate::pipeline::{FileResult, Found, RunResult};
@@ -59,6 +60,8 @@ pub struct Options {
     pub callers_only: bool,
     /// The tree directory's name: the subject prefix of files at its top (a module's).
     pub top: String,
+    /// `--target`: the kernel the code moves to (a module's check builds against it).
+    pub target: Option<PathBuf>,
 }
 
 impl Options {
@@ -272,7 +275,14 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
     let mut scripted = Vec::new();
     let mut builds: Vec<plan::Build> = Vec::new();
-    for (g, tc, objects) in resolved.into_iter().flatten() {
+    // A module directory moved to a newer kernel is built against it (check/module.sh), not
+    // configured as a kernel tree of its own.
+    let module = opts.target.is_some() && !module_check::is_kernel_tree(tree);
+    if module {
+        write_module_check(tree, opts, base.as_deref(), out)?;
+        scripted.push("module".to_string());
+    }
+    for (g, tc, objects) in resolved.into_iter().flatten().filter(|_| !module) {
         builds.extend(plan::builds(&g, &tc, &objects));
         let script = check::group_script(&g, &tc, &objects, base.as_deref());
         let path = out.join("check").join(format!("{g}.sh"));
@@ -284,13 +294,16 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let all = out.join("check/all.sh");
     write_file(&all, check::all_script(&scripted).as_bytes())?;
     make_executable(&all)?;
-    let tuxmake = out.join("check/tuxmake.sh");
-    write_file(&tuxmake, plan::tuxmake_script(&builds).as_bytes())?;
-    make_executable(&tuxmake)?;
-    write_file(
-        &out.join("check/tuxsuite-plan.yaml"),
-        plan::tuxsuite_plan(&rule.id, &builds).as_bytes(),
-    )?;
+    // (A module's check builds against another kernel: no kernel-tree builds to plan.)
+    if !builds.is_empty() {
+        let tuxmake = out.join("check/tuxmake.sh");
+        write_file(&tuxmake, plan::tuxmake_script(&builds).as_bytes())?;
+        make_executable(&tuxmake)?;
+        write_file(
+            &out.join("check/tuxsuite-plan.yaml"),
+            plan::tuxsuite_plan(&rule.id, &builds).as_bytes(),
+        )?;
+    }
     // checkpatch reads the patches as written (the cover letter has no code to check).
     let patch_paths: Vec<PathBuf> = written_names
         .iter()
@@ -460,6 +473,19 @@ fn left_symbols(
         }
     }
     out
+}
+
+/// `check/module.sh` for every `.c` file of the module (it must build on the target as a
+/// whole), for x86_64 and the `--generic-arch` arches.
+fn write_module_check(tree: &Path, opts: &Options, base: Option<&str>, out: &Path) -> Result<()> {
+    let objects = module_check::objects(tree)
+        .with_context(|| format!("{}: cannot list the module's files", tree.display()))?;
+    let mut arches = vec!["x86_64".to_string()];
+    arches.extend(opts.generic_arches.iter().cloned());
+    let script = module_check::module_script(opts.target.as_deref(), &arches, &objects, base);
+    let path = out.join("check/module.sh");
+    write_file(&path, script.as_bytes())?;
+    make_executable(&path)
 }
 
 /// Marks a directory as a series' output: a later series may replace what it holds.
@@ -1272,6 +1298,7 @@ mod tests {
             quick: false,
             callers_only: false,
             top: "pgstat".into(),
+            target: None,
         };
         let rules = crate::rule::bundled().unwrap();
         let mm = rules.iter().find(|r| r.id == "mm_walk_ops").unwrap();

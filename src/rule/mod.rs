@@ -141,6 +141,24 @@ impl Rule {
             .map(|(i, _)| i)
     }
 
+    /// This rule with more callbacks: members the tree's own code shows to be callbacks that
+    /// the rule does not list (they move like the listed ones, after them).
+    pub fn with_callbacks<'a>(&self, extra: impl IntoIterator<Item = &'a String>) -> Rule {
+        let mut r = self.clone();
+        for name in extra {
+            if r.field(name).is_none() {
+                r.fields.push(Field {
+                    name: name.clone(),
+                    role: Role::Moved,
+                    default: None,
+                    doc: None,
+                    decl: None,
+                });
+            }
+        }
+        r
+    }
+
     /// Parse and validate one rule file's text. `origin` names it in messages.
     pub fn parse(origin: &Path, text: &str) -> Result<Rule> {
         raw::compile(origin, text)

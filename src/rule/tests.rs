@@ -82,6 +82,18 @@ fn duplicate_ids_are_rejected() {
     assert!(e.contains("duplicate rule id `mm_walk_ops`"), "{e}");
 }
 
+#[test]
+fn with_callbacks_adds_moved_fields_after_the_listed_ones() {
+    let mm = bundled().unwrap().remove(0);
+    let extra = ["pgd_entry".to_string(), "pmd_entry".to_string()];
+    let r = mm.with_callbacks(&extra);
+    assert_eq!(r.fields.len(), mm.fields.len() + 1);
+    assert!(r.is_moved("pgd_entry") && !mm.is_moved("pgd_entry"));
+    assert_eq!(r.field("pgd_entry"), Some(mm.fields.len()));
+    // Entry points index fields: the listed ones keep their places.
+    assert_eq!(r.field("mm"), mm.field("mm"));
+}
+
 const PROC_OPS: &str = include_str!("../../rules/proc_ops.toml");
 const PTE_HOLE: &str = include_str!("../../rules/pte_hole_depth.toml");
 

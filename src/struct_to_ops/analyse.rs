@@ -323,6 +323,16 @@ fn touches_unreadable(src: &[u8], f: Node, plan: &WalkPlan) -> Verdict<()> {
     Ok(())
 }
 
+/// Why a field the rule does not list stops a walk: it may be a vendor's data member, which the
+/// new entry points have no argument for (a callback would have a function the file sees stored
+/// in it somewhere, and would move).
+fn unknown_field(rule: &Rule, field: &str) -> String {
+    format!(
+        "`.{field}` of struct {} is neither a callback (no function the file sees is stored in it) nor a field the new entry points take",
+        rule.old_struct
+    )
+}
+
 /// Does a walk without calls set anything only the old struct has?
 fn walk_touches_old_api(rule: &Rule, src: &[u8], walk: &Walk) -> bool {
     let t = &src[walk.decl.start_byte()..walk.scope.end];
@@ -574,14 +584,8 @@ fn walk_verdict<'t>(
                         return Ok(None);
                     }
                     let field = rule.field(&field_name).ok_or_else(|| {
-                        Flag::new(
-                            Code::UnknownField,
-                            format!(
-                                "`.{field_name}` is not a field of struct {}",
-                                rule.old_struct
-                            ),
-                        )
-                        .at(line_of(src, d.start_byte()))
+                        Flag::new(Code::UnknownField, unknown_field(rule, &field_name))
+                            .at(line_of(src, d.start_byte()))
                     })?;
                     members.push((field, defs.len() as u32 + FIRST_DEF, m.start_byte()));
                     defs.push(def(value));
@@ -603,11 +607,8 @@ fn walk_verdict<'t>(
                 return Ok(None);
             }
             let fi = rule.field(field).ok_or_else(|| {
-                Flag::new(
-                    Code::UnknownField,
-                    format!("`.{field}` is not a field of struct {}", rule.old_struct),
-                )
-                .at(line_of(src, stmt.start))
+                Flag::new(Code::UnknownField, unknown_field(rule, field))
+                    .at(line_of(src, stmt.start))
             })?;
             if let Use::Store { value, .. } = u {
                 let v = body

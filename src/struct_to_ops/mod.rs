@@ -10,6 +10,7 @@ mod find;
 mod flow;
 mod guards;
 pub mod headers;
+mod members;
 pub mod model;
 mod plan;
 mod provider;
@@ -28,6 +29,19 @@ pub struct FileResult {
     pub edits: EditSet,
     /// Candidate functions (holding a site) whose parse had errors the view could not explain.
     pub parse_error_functions: usize,
+    /// What the file says about which members are callbacks, for the run to check that every
+    /// file agrees with the struct's definition.
+    pub callbacks: Callbacks,
+}
+
+/// Which members of the old struct a file takes to be callbacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Callbacks {
+    /// Members the rule does not list that this file treated as callbacks (from how it uses
+    /// them): a run whose definition of the struct says otherwise must not keep them.
+    pub assumed: Vec<String>,
+    /// When this file converted the struct's definition: every member that moved.
+    pub defined: Option<Vec<String>>,
 }
 
 /// Run the transformation over one parsed file. `origin` (the tree and the file's path) lets
@@ -40,6 +54,23 @@ pub fn migrate(
     origin: Option<headers::Origin>,
 ) -> FileResult {
     let root = parsed.tree.root_node();
+    let file_functions = find::file_functions(src, root);
+    let included = headers::Included::new(origin, src);
+    // The callbacks this file shows beyond the rule's list move like the listed ones.
+    let is_function =
+        |name: &[u8]| file_functions.contains_key(name) || included.function(name).is_some();
+    let extra = members::extra_callbacks(rule, src, root, &is_function);
+    let extended;
+    let rule = if extra.is_empty() {
+        rule
+    } else {
+        extended = rule.with_callbacks(&extra);
+        &extended
+    };
+    let mut out = FileResult::default();
+    if members::definition(rule, src, root).is_none() {
+        out.callbacks.assumed = extra.into_iter().collect();
+    }
     let functions = function_nodes(root);
     let defined = defined_functions(src, &functions);
     // A file that defines an entry point itself (its own static helper, or the API's
@@ -52,7 +83,6 @@ pub fn migrate(
         .map(|(i, _)| i)
         .collect();
     let calls = find::entry_calls(rule, src, root, &skip);
-    let mut out = FileResult::default();
     let mut plans = Vec::new();
     for call in &calls {
         if !functions
@@ -85,8 +115,8 @@ pub fn migrate(
         rule,
         src,
         parsed,
-        functions: find::file_functions(src, root),
-        included: headers::Included::new(origin, src),
+        functions: file_functions,
+        included,
         compat: compat::VersionArms::of(rule, src, parsed),
         nesting_kept: Default::default(),
     };
@@ -111,6 +141,16 @@ pub fn migrate(
     } else {
         provider::Provided::default()
     };
+    if let Some(why) = &provided.blocked {
+        // The definition here could not be converted: neither may its users in this file.
+        for s in &mut out.sites {
+            if s.outcome == Outcome::Converted {
+                s.outcome = Outcome::Flagged(why.clone());
+            }
+        }
+        plans.clear();
+    }
+    out.callbacks.defined = provided.moved;
     out.sites.extend(provided.sites);
     out.sites
         .sort_by(|a, b| (a.line, &a.function).cmp(&(b.line, &b.function)));

@@ -321,7 +321,8 @@ pub(super) fn layout_shifted(
         .map_or(src.len(), |i| close + i);
     let rest = display_col(&src[close..line_end]);
     let one = args.join(&b", "[..]);
-    if col + one.len() + rest <= WIDTH && !one.contains(&b'\n') {
+    // `col` counts the `(`; the `)` is one more column.
+    if col + one.len() + 1 + rest <= WIDTH && !one.contains(&b'\n') {
         return [&b"("[..], &one, b")"].concat();
     }
     let indent = format!("{}{}", "\t".repeat(col / 8), " ".repeat(col % 8));
@@ -506,6 +507,29 @@ mod tests {
         assert_eq!(
             String::from_utf8(layout(src, open, close, &long)).unwrap(),
             "(vma->vm_mm, vma->vm_start, vma->vm_end,\n\t\t\t      &clear_refs_walk_ops, &cp)"
+        );
+    }
+
+    #[test]
+    fn a_call_of_81_columns_wraps_and_one_of_80_does_not() {
+        // 4 tabs, then `err = walk_range(` (17 columns): the parenthesis is column 49.
+        let src = b"\t\t\t\terr = walk_range(a);\n";
+        let open = 4 + 16;
+        let close = open + 3;
+        let arg = |n: usize| vec![b'x'; n];
+        // 49 + 29 + `)` + `;` = 80 columns: one line.
+        assert_eq!(
+            layout(src, open, close, &[arg(29)]),
+            [b"(", &arg(29)[..], b")"].concat()
+        );
+        let two = layout(src, open, close, &[arg(13), arg(14)]);
+        assert!(!two.contains(&b'\n'), "{}", String::from_utf8_lossy(&two));
+        // One column more: the second argument goes to its own line.
+        let wrapped = layout(src, open, close, &[arg(14), arg(14)]);
+        assert!(
+            wrapped.contains(&b'\n'),
+            "{}",
+            String::from_utf8_lossy(&wrapped)
         );
     }
 }

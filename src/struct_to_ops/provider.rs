@@ -9,17 +9,23 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::find::{self, named_children, visit};
+use super::members;
 use super::model::{Code, Flag, Outcome, Site};
 use super::plan;
 use crate::edit::Edit;
 use crate::parse::{Parsed, line_end, line_of, line_start, text};
-use crate::rule::{NewArg, Role, Rule};
+use crate::rule::{NewArg, Rule};
 
 /// What the definition side of a file turned into.
 #[derive(Default)]
 pub struct Provided {
     pub sites: Vec<Site>,
     pub edits: Vec<Edit>,
+    /// The struct definition in this file could not be converted: nothing of the migration
+    /// may change in the file (its prototypes, implementation and callers stay as they are).
+    pub blocked: Option<Flag>,
+    /// The struct's definition converted here: the members that moved to the ops struct.
+    pub moved: Option<Vec<String>>,
 }
 
 /// The old struct's members: name → declaration text without the `;` (`void *private`).
@@ -29,13 +35,19 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
     let root = parsed.tree.root_node();
     let mut out = Provided::default();
     let mut members: Members = HashMap::new();
-    if let Some(def) = struct_definition(rule, src, root) {
+    if let Some(def) = members::definition(rule, src, root) {
         let line = line_of(src, def.start_byte());
         let function = format!("struct {}", rule.old_struct);
-        match split_struct(rule, src, root, def, &mut members) {
+        match split_struct(rule, src, parsed, def, &mut members) {
             Ok(edits) if edits.is_empty() => {}
             Ok(edits) => {
                 out.edits.extend(edits);
+                out.moved = members::classify(rule, src, def).ok().map(|ms| {
+                    ms.into_iter()
+                        .filter(|m| m.kind == members::Kind::Callback)
+                        .map(|m| m.name)
+                        .collect()
+                });
                 out.sites.push(Site {
                     line,
                     function,
@@ -43,19 +55,30 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
                     definition: true,
                 });
             }
-            Err(flag) => out.sites.push(Site {
-                line,
-                function,
-                outcome: Outcome::Flagged(flag),
-                definition: true,
-            }),
+            Err(flag) => {
+                out.blocked = Some(Flag::new(
+                    Code::Blocked,
+                    format!(
+                        "blocked: the API definition at line {line} could not be converted: {}",
+                        flag.why
+                    ),
+                ));
+                out.sites.push(Site {
+                    line,
+                    function,
+                    outcome: Outcome::Flagged(flag),
+                    definition: true,
+                });
+            }
         }
     }
     // Without the struct in this file, parameter types come from the rule's field names.
     for p in prototypes(rule, src, root) {
         let (node, entry, list) = p;
         let line = line_of(src, node.start_byte());
-        let readable = if node.has_error() {
+        let readable = if let Some(b) = &out.blocked {
+            Err(b.clone())
+        } else if node.has_error() {
             Err(Flag::new(
                 Code::ParseError,
                 "the parser could not read this prototype",
@@ -86,7 +109,11 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
     for f in impls {
         let line = line_of(src, f.0.start_byte());
         let name = rule.entries[f.1].name.clone();
-        match implementation(rule, src, f, &members) {
+        let converted = match &out.blocked {
+            Some(b) => Err(b.clone()),
+            None => implementation(rule, src, f, &members),
+        };
+        match converted {
             Ok(edits) => {
                 out.edits.extend(edits);
                 out.sites.push(Site {
@@ -111,41 +138,6 @@ pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
     out
 }
 
-/// `struct OLD { ... }` at file scope.
-fn struct_definition<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Option<Node<'t>> {
-    let mut found = None;
-    let mut c = root.walk();
-    for top in root.children(&mut c) {
-        let mut stack = vec![top];
-        while let Some(n) = stack.pop() {
-            if n.kind() == "function_definition" {
-                continue;
-            }
-            if n.kind() == "struct_specifier"
-                && n.child_by_field_name("body").is_some()
-                && n.child_by_field_name("name")
-                    .is_some_and(|t| text(src, t) == rule.old_struct.as_bytes())
-            {
-                found = Some(n);
-            }
-            let mut c2 = n.walk();
-            stack.extend(n.children(&mut c2));
-        }
-    }
-    found
-}
-
-/// The field name a member declaration declares.
-fn member_name<'a>(src: &'a [u8], decl: Node) -> Option<&'a [u8]> {
-    let mut name = None;
-    visit(decl.child_by_field_name("declarator")?, &mut |n| {
-        if name.is_none() && n.kind() == "field_identifier" {
-            name = Some(text(src, n));
-        }
-    });
-    name
-}
-
 fn whole_lines(src: &[u8], r: Range<usize>) -> Range<usize> {
     line_start(src, r.start)..(line_end(src, r.end) + 1).min(src.len())
 }
@@ -153,10 +145,11 @@ fn whole_lines(src: &[u8], r: Range<usize>) -> Range<usize> {
 fn split_struct(
     rule: &Rule,
     src: &[u8],
-    root: Node,
+    parsed: &Parsed,
     def: Node,
     members: &mut Members,
 ) -> Result<Vec<Edit>, Flag> {
+    let root = parsed.tree.root_node();
     if def.has_error() || toplevel(root, def).has_error() {
         return Err(Flag::new(
             Code::ParseError,
@@ -166,35 +159,30 @@ fn split_struct(
             ),
         ));
     }
+    if members::is_new(rule, src, def) {
+        return Ok(Vec::new());
+    }
     let body = def.child_by_field_name("body").unwrap();
+    // A member moved out of its `#ifdef` would change what the struct holds per configuration.
+    if let Some(l) = parsed
+        .directives
+        .lines()
+        .find(|l| body.byte_range().contains(&l.start))
+    {
+        return Err(Flag::new(
+            Code::Guard,
+            format!(
+                "a conditional inside struct {}: its members cannot be moved out of it",
+                rule.old_struct
+            ),
+        )
+        .at(line_of(src, l.start)));
+    }
     let mut moved_lines = Vec::new();
     let mut first_moved: Option<Range<usize>> = None;
     let mut edits = Vec::new();
-    for m in named_children(body) {
-        if m.kind() != "field_declaration" {
-            return Err(Flag::new(
-                Code::Unsupported,
-                format!(
-                    "struct {} holds a {}",
-                    rule.old_struct,
-                    m.kind().replace('_', " ")
-                ),
-            ));
-        }
-        let name = String::from_utf8_lossy(member_name(src, m).unwrap_or(b"")).into_owned();
-        if rule.is_new_only(&name) {
-            return Ok(Vec::new()); // already the new struct
-        }
-        let Some(fi) = rule.field(&name) else {
-            return Err(Flag::new(
-                Code::UnknownField,
-                format!(
-                    "struct {} has a member `{name}` the rule does not describe",
-                    rule.old_struct
-                ),
-            )
-            .at(line_of(src, m.start_byte())));
-        };
+    for member in members::classify(rule, src, def)? {
+        let (name, m) = (member.name, member.node);
         let non_utf8 = || Flag::new(Code::Unsupported, "non-UTF-8 bytes in a member declaration");
         let decl = std::str::from_utf8(text(src, m))
             .map_err(|_| non_utf8())?
@@ -203,7 +191,7 @@ fn split_struct(
             .collect::<Vec<_>>()
             .join(" ");
         members.insert(name.clone(), decl);
-        if rule.fields[fi].role == Role::Moved {
+        if member.kind == members::Kind::Callback {
             let lines = whole_lines(src, m.byte_range());
             // Members are moved as whole lines: one sharing its line with other code (the
             // struct's braces, another member) cannot be.
@@ -490,6 +478,15 @@ fn implementation(
     let body = func
         .child_by_field_name("body")
         .ok_or_else(|| Flag::new(Code::Unsupported, "no body"))?;
+    if let Some(name) = clashing_parameter(rule, src, entry, list, body) {
+        return Err(Flag::new(
+            Code::Unsupported,
+            format!(
+                "`{name}` is already a name in {}: the new parameter would clash with it",
+                e.name
+            ),
+        ));
+    }
     let mut edits = Vec::new();
     edits.push(Edit::replace(
         list.byte_range(),
@@ -531,7 +528,12 @@ fn implementation(
         .map_or(open, |i| open + i + 1);
     edits.push(Edit::insert(after_brace, local));
     // Inside: `walk->f` → `walk.f` (callbacks: `walk.ops->f`), `walk` passed on → `&walk`.
+    // Argument lists already re-laid out as a whole (their `walk` arguments included).
+    let mut relaid: Vec<Range<usize>> = Vec::new();
     for id in find::idents_named(src, body, &walk, &body.byte_range()) {
+        if relaid.iter().any(|r| r.contains(&id.start_byte())) {
+            continue;
+        }
         let parent = id
             .parent()
             .ok_or_else(|| Flag::new(Code::Unsupported, "walk used oddly"))?;
@@ -549,9 +551,27 @@ fn implementation(
                 } else {
                     ".".to_string()
                 };
+                let shift = with.len().saturating_sub(op.byte_range().len());
                 edits.push(Edit::replace(op.byte_range(), with));
+                let call = parent.parent().filter(|c| {
+                    c.kind() == "call_expression"
+                        && c.child_by_field_name("function") == Some(parent)
+                });
+                if let Some(e) = call.and_then(|c| relaid_call(src, c, &walk, shift)) {
+                    relaid.push(e.range.clone());
+                    edits.push(e);
+                }
             }
-            "argument_list" => edits.push(Edit::insert(id.start_byte(), "&")),
+            "argument_list" => {
+                let call = parent.parent().filter(|c| c.kind() == "call_expression");
+                match call.and_then(|c| relaid_call(src, c, &walk, 0)) {
+                    Some(e) => {
+                        relaid.push(e.range.clone());
+                        edits.push(e);
+                    }
+                    None => edits.push(Edit::insert(id.start_byte(), "&")),
+                }
+            }
             _ => {
                 return Err(Flag::new(
                     Code::Unsupported,
@@ -569,6 +589,71 @@ fn implementation(
         edits.push(edit);
     }
     Ok(edits)
+}
+
+/// A new parameter (`ops`, `mm`, `private`) whose name the old function already uses, in its
+/// other parameters or its body (a vendor's `struct mm_struct *mm = walk->mm;`).
+fn clashing_parameter(
+    rule: &Rule,
+    src: &[u8],
+    entry: usize,
+    list: Node,
+    body: Node,
+) -> Option<String> {
+    let e = &rule.entries[entry];
+    let mut new = vec![rule.ops_param.clone()];
+    new.extend(e.new_args.iter().filter_map(|a| match a {
+        NewArg::Field(f) => Some(rule.fields[*f].name.clone()),
+        _ => None,
+    }));
+    let old: Vec<Node> = parameters(list)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != e.walk_index)
+        .map(|(_, p)| p)
+        .chain(std::iter::once(body))
+        .collect();
+    new.into_iter().find(|name| {
+        old.iter()
+            .any(|n| !find::idents_named(src, *n, name, &n.byte_range()).is_empty())
+    })
+}
+
+/// A call in an entry point that passes the walk local on (`walk.ops->f(a, walk)`,
+/// `walk_range(a, walk)`), pushed past the line limit by `&walk` and a callee made `shift`
+/// columns longer: its argument list, re-laid out with `&walk`.
+fn relaid_call(src: &[u8], call: Node, walk: &str, shift: usize) -> Option<Edit> {
+    let list = call.child_by_field_name("arguments")?;
+    let mut c = list.walk();
+    let comment = list.named_children(&mut c).any(|a| a.kind() == "comment");
+    if comment || src[list.byte_range()].contains(&b'\n') {
+        return None; // a comment would be lost, several lines are laid out already
+    }
+    let args: Vec<Vec<u8>> = named_children(list)
+        .iter()
+        .map(|a| {
+            let t = text(src, *a);
+            if *t == *walk.as_bytes() {
+                [b"&", t].concat()
+            } else {
+                t.to_vec()
+            }
+        })
+        .collect();
+    let passed = named_children(list)
+        .iter()
+        .filter(|a| text(src, **a) == walk.as_bytes())
+        .count();
+    // The walk used inside an argument (`walk->mm`, `(walk)`) gets its own edit: not re-laid.
+    if find::idents_named(src, list, walk, &list.byte_range()).len() != passed {
+        return None;
+    }
+    let grown = shift + passed;
+    let line = &src[line_start(src, list.start_byte())..line_end(src, list.end_byte())];
+    (plan::display_col(line.trim_ascii_end()) + grown > plan::WIDTH).then(|| {
+        let laid = plan::layout_shifted(src, list.start_byte(), list.end_byte(), &args, shift);
+        Edit::replace(list.byte_range(), laid)
+    })
 }
 
 /// Replace the `@walk:` paragraph of an entry point's kernel-doc with the new parameters.
@@ -699,7 +784,7 @@ fn callback_calls(
 }
 
 /// Names of parameters and locals declared `struct OLD *name` in a function.
-fn walk_pointers(rule: &Rule, src: &[u8], func: Node) -> Vec<String> {
+pub(super) fn walk_pointers(rule: &Rule, src: &[u8], func: Node) -> Vec<String> {
     let mut out = Vec::new();
     visit(func, &mut |n| {
         if !matches!(n.kind(), "parameter_declaration" | "declaration") {
