@@ -158,6 +158,10 @@ pub struct SeriesArgs {
     /// seconds of CPU per patch).
     #[arg(long)]
     pub no_checkpatch: bool,
+    /// Check scripts without the builds that switch each guard of an edited line off
+    /// (one more configuration per guard symbol and arch).
+    #[arg(long)]
+    pub quick: bool,
 }
 
 #[derive(Args, Debug, Clone)]

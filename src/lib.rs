@@ -300,6 +300,7 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         to: a.to.clone(),
         cc: a.cc.clone(),
         checkpatch: !a.no_checkpatch,
+        quick: a.quick,
         callers_only: !cfg.api,
         // The check scripts run from anywhere: the target as an absolute path.
         target: a

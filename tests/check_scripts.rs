@@ -475,3 +475,509 @@ fn a_symbol_kconfig_will_not_keep_is_named_not_failed() {
     assert!(text.contains("; 1 needed symbols not enabled;"), "{text}");
     assert!(text.contains("OK mm/hmm.o\n"), "{text}");
 }
+
+/// The demo's Kconfig, so that the guard of the edited `.hugetlb_entry` can be switched on and
+/// off (without one the demo's symbols are unreachable, never enabled).
+const HUGETLB_KCONFIG: &str =
+    "config MMU\n\tbool \"MMU\"\n\nconfig HUGETLB_PAGE\n\tbool \"HugeTLB pages\"\n";
+
+/// The series applied to the demo with a Kconfig, madvise converted by hand and committed.
+fn guarded_tree() -> (tempfile::TempDir, tempfile::TempDir) {
+    let tree = repo(|t| std::fs::write(t.join("Kconfig"), HUGETLB_KCONFIG).unwrap());
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    (tree, out)
+}
+
+/// What a careless conversion does: the `#ifdef` around an ops member dropped. It builds with
+/// CONFIG_HUGETLB_PAGE=y and breaks with it off.
+fn drop_ifdef_around_ops_member(tree: &Path) {
+    let p = tree.join("fs/proc/task_mmu.c");
+    let s = std::fs::read_to_string(&p).unwrap();
+    let old = "#ifdef CONFIG_HUGETLB_PAGE\n\t.hugetlb_entry\t= vma_usage_hugetlb,\n#endif\n";
+    assert!(s.contains(old), "the series' task_mmu.c changed:\n{s}");
+    std::fs::write(
+        &p,
+        s.replace(old, "\t.hugetlb_entry\t= vma_usage_hugetlb,\n"),
+    )
+    .unwrap();
+}
+
+/// The `reproduce:` commands under a verdict, as printed (indent removed).
+fn reproduce_commands(verdict: &[&str]) -> String {
+    let at = verdict
+        .iter()
+        .position(|l| *l == "  reproduce:")
+        .unwrap_or_else(|| panic!("no reproduce lines: {verdict:#?}"));
+    verdict[at + 1..]
+        .iter()
+        .map(|l| l.strip_prefix("    ").expect("a command line"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_guard_of_an_edited_line_is_built_off_too() {
+    let (tree, out) = guarded_tree();
+    let script = std::fs::read_to_string(out.path().join("check/generic.sh")).unwrap();
+    assert!(
+        script.contains("\t'HUGETLB_PAGE fs/proc/task_mmu.o'\n")
+            && script.contains("\t[fs/proc/task_mmu.o]=MMU\n"),
+        "{script}"
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
+    assert!(
+        text.contains("OK fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("OK mm/pagewalk.o [CONFIG_HUGETLB_PAGE=n]\n"),
+        "{text}"
+    );
+    // The guard configuration was verified off, the object's own symbol on.
+    let config =
+        std::fs::read_to_string(out.path().join("build/generic-no-HUGETLB_PAGE/.config")).unwrap();
+    assert!(
+        config.contains("# CONFIG_HUGETLB_PAGE is not set") && config.contains("CONFIG_MMU=y"),
+        "{config}"
+    );
+
+    // The dropped #ifdef: =y still builds, =n fails, and names the undeclared callback.
+    drop_ifdef_around_ops_member(tree.path());
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 1, "{text}");
+    assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
+    let fail = verdict_of(&text, "FAIL fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]");
+    assert!(
+        fail.iter()
+            .any(|l| l.contains("task_mmu.c:") && l.contains("'vma_usage_hugetlb' undeclared")),
+        "{text}"
+    );
+    assert!(text.contains("generic: FAIL"), "{text}");
+
+    // Its reproduce commands, pasted into a shell, show the same error.
+    let commands = reproduce_commands(&fail);
+    assert!(
+        commands.contains("scripts/config --file ")
+            && commands.contains(" -e MMU -d HUGETLB_PAGE")
+            && commands
+                .contains("# config fragment: CONFIG_MMU=y # CONFIG_HUGETLB_PAGE is not set"),
+        "{commands}"
+    );
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(&commands)
+        .env_remove("CROSS_COMPILE")
+        .env_remove("CC")
+        .env_remove("KCFLAGS")
+        .output()
+        .unwrap();
+    let pasted = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    // (In the user's locale: the quotes may be curly.)
+    assert!(
+        pasted.contains("task_mmu.c:46:")
+            && pasted.contains("vma_usage_hugetlb")
+            && pasted.contains(" undeclared here"),
+        "{pasted}"
+    );
+
+    // --quick skips the guard builds: the same break goes unseen.
+    let (rc, text) = check(out.path(), "generic", &["--quick"], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("generic: --quick: the 2 builds with a guard switched off are skipped"),
+        "{text}"
+    );
+    assert!(!text.contains("[CONFIG_HUGETLB_PAGE=n]"), "{text}");
+
+    // A guard Kconfig keeps on (as olddefconfig does a symbol an enabled one selects) is named,
+    // not failed.
+    std::fs::rename(
+        tree.path().join("scripts/config"),
+        tree.path().join("scripts/config.real"),
+    )
+    .unwrap();
+    std::fs::write(
+        tree.path().join("scripts/config"),
+        "#!/usr/bin/env bash\nreal=\"$(dirname \"$0\")/config.real\"\n\
+         [ \"$3 $4\" = '-d HUGETLB_PAGE' ] && exec bash \"$real\" --file \"$2\" -e HUGETLB_PAGE\n\
+         exec bash \"$real\" \"$@\"\n",
+    )
+    .unwrap();
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("generic: CONFIG_HUGETLB_PAGE cannot be switched off (CONFIG_HUGETLB_PAGE=y after -d HUGETLB_PAGE and olddefconfig: Kconfig keeps it on, selected or implied by something enabled): fs/proc/task_mmu.o mm/pagewalk.o built with it on only"),
+        "{text}"
+    );
+    assert!(text.contains("1 guards cannot be switched off"), "{text}");
+}
+
+#[test]
+fn a_guard_the_object_itself_needs_is_named_not_failed() {
+    let (tree, out) = guarded_tree();
+    // As olddefconfig drops the object's own CONFIG_MMU with CONFIG_HUGETLB_PAGE (a symbol
+    // the object depends on through it).
+    std::fs::rename(
+        tree.path().join("scripts/config"),
+        tree.path().join("scripts/config.real"),
+    )
+    .unwrap();
+    std::fs::write(
+        tree.path().join("scripts/config"),
+        "#!/usr/bin/env bash\nreal=\"$(dirname \"$0\")/config.real\"\n\
+         [ \"$3 $4\" = '-d HUGETLB_PAGE' ] && bash \"$real\" --file \"$2\" -d MMU\n\
+         exec bash \"$real\" \"$@\"\n",
+    )
+    .unwrap();
+    drop_ifdef_around_ops_member(tree.path());
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert!(
+        text.contains("generic: CONFIG_HUGETLB_PAGE cannot be switched off for fs/proc/task_mmu.o: the object itself needs it (off with it: CONFIG_MMU)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("task_mmu.o [CONFIG_HUGETLB_PAGE=n]"),
+        "{text}"
+    );
+    // pagewalk.o has no Kbuild symbol: it is still built with the guard off.
+    assert!(
+        text.contains("OK mm/pagewalk.o [CONFIG_HUGETLB_PAGE=n]\n"),
+        "{text}"
+    );
+    assert_eq!(rc, 0, "{text}");
+}
+
+/// Shell words of one line as a POSIX shell splits them (quotes and backslashes; `$VAR` is
+/// kept as written): enough for the generated tuxmake lines.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur: Option<String> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => words.extend(cur.take()),
+            '\'' => {
+                let w = cur.get_or_insert_with(String::new);
+                for c in chars.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                    w.push(c);
+                }
+            }
+            '"' => {
+                let w = cur.get_or_insert_with(String::new);
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => w.extend(chars.next()),
+                        c => w.push(c),
+                    }
+                }
+            }
+            '\\' => cur.get_or_insert_with(String::new).extend(chars.next()),
+            c => cur.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(cur);
+    words
+}
+
+/// A bash array of a generated script, one element per line, quotes and comments removed.
+fn script_array(script: &str, name: &str) -> Vec<String> {
+    let at = script
+        .find(&format!("\n{name}=(\n"))
+        .unwrap_or_else(|| panic!("no {name}"));
+    script[at..]
+        .lines()
+        .skip(2)
+        .take_while(|l| *l != ")")
+        .map(|l| {
+            let l = l.trim_start_matches('\t');
+            let l = l.split("\t#").next().unwrap();
+            shell_words(l).join(" ")
+        })
+        .collect()
+}
+
+/// One build as TuxMake's options (tuxmake 1.45 cmdline.py) describe it.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct TuxBuild {
+    arch: String,
+    kconfig: Vec<String>,
+    targets: Vec<String>,
+}
+
+fn parse_tuxmake(line: &str) -> TuxBuild {
+    let words = shell_words(line.split(" || ").next().unwrap());
+    assert_eq!(words[0], "tuxmake", "{line}");
+    let mut b = TuxBuild {
+        arch: String::new(),
+        kconfig: Vec::new(),
+        targets: Vec::new(),
+    };
+    let mut toolchain = None;
+    let fragment =
+        regex::Regex::new(r"^(CONFIG_[A-Za-z0-9_]+=\S+|# CONFIG_[A-Za-z0-9_]+ is not set)$")
+            .unwrap();
+    let mut it = words[1..].iter();
+    while let Some(w) = it.next() {
+        let mut value = || {
+            it.next()
+                .unwrap_or_else(|| panic!("{w} without a value: {line}"))
+        };
+        match w.as_str() {
+            "-C" | "--directory" | "-o" | "--output-dir" | "-b" | "--build-dir" => {
+                value();
+            }
+            "-a" | "--target-arch" => b.arch = value().clone(),
+            "--toolchain" | "-t" => toolchain = Some(value().clone()),
+            "-k" | "--kconfig" => b.kconfig.insert(0, value().clone()),
+            "-K" | "--kconfig-add" => {
+                let v = value();
+                assert!(
+                    fragment.is_match(v),
+                    "not a tuxmake fragment: {v:?} in {line}"
+                );
+                b.kconfig.push(v.clone());
+            }
+            "-M" | "--make-target" => b.targets.push(value().clone()),
+            w if w.starts_with('-') => panic!("{w}: not a tuxmake option: {line}"),
+            // Positional: KEY=VALUE make variables, and Kbuild-like targets.
+            w if w.contains('=') => assert!(w.starts_with("KCFLAGS=-Werror"), "{line}"),
+            w => {
+                assert!(w.ends_with(".o") || w.ends_with('/'), "{w}: {line}");
+                b.targets.push(w.to_string());
+            }
+        }
+    }
+    assert_eq!(toolchain.as_deref(), Some("gcc"), "{line}");
+    assert!(
+        ["x86_64", "arm64", "powerpc", "s390", "openrisc"].contains(&b.arch.as_str()),
+        "{line}"
+    );
+    b
+}
+
+#[test]
+fn tuxmake_and_tuxsuite_plans_name_the_builds_of_the_scripts() {
+    let tree = repo(|t| std::fs::write(t.join("Kconfig"), HUGETLB_KCONFIG).unwrap());
+    let out = tempfile::tempdir().unwrap();
+    series_with(tree.path(), out.path(), &["--generic-arch", "arm64"]);
+    let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap();
+
+    // What the scripts build: per group, the main configuration and one per guard symbol.
+    let mut scripted: Vec<TuxBuild> = Vec::new();
+    let all = read("check/all.sh");
+    let groups_line = all
+        .lines()
+        .find(|l| l.starts_with("CHECK_GROUPS=("))
+        .unwrap();
+    let groups = shell_words(&groups_line["CHECK_GROUPS=(".len()..groups_line.len() - 1]);
+    assert!(groups.contains(&"generic-arm64".to_string()), "{groups:?}");
+    for g in &groups {
+        let s = read(&format!("check/{g}.sh"));
+        let var = |name: &str| {
+            let l = s
+                .lines()
+                .find(|l| l.starts_with(&format!("{name}=")))
+                .unwrap();
+            shell_words(&l[name.len() + 1..]).join("")
+        };
+        let (arch, defconfig) = (var("ARCH"), var("DEFCONFIG"));
+        let symbols = script_array(&s, "SYMBOLS");
+        let disable = script_array(&s, "DISABLE");
+        let objects = script_array(&s, "OBJECTS");
+        let flip = script_array(&s, "FLIP");
+        let flip_with = script_array(&s, "FLIP_WITH");
+        let flip_enable = script_array(&s, "FLIP_ENABLE");
+        let kconfig = |off: Option<&str>| -> Vec<String> {
+            // A hidden guard goes off after what turns it on (`GUARD SYMBOL` in FLIP_WITH).
+            let mut offs: Vec<String> = flip_with
+                .iter()
+                .filter_map(|e| e.split_once(' '))
+                .filter(|(x, _)| Some(*x) == off)
+                .map(|(_, y)| y.to_string())
+                .collect();
+            offs.extend(off.map(String::from));
+            let mut k = vec![defconfig.clone()];
+            k.extend(disable.iter().map(|d| format!("# CONFIG_{d} is not set")));
+            k.extend(
+                symbols
+                    .iter()
+                    .filter(|s| !offs.contains(s))
+                    .map(|s| format!("CONFIG_{s}=y")),
+            );
+            // What makes a guard's prompt show is enabled to switch it off.
+            k.extend(
+                flip_enable
+                    .iter()
+                    .filter_map(|e| e.split_once(' '))
+                    .filter(|(x, y)| Some(*x) == off && !symbols.iter().any(|s| s == y))
+                    .map(|(_, y)| format!("CONFIG_{y}=y")),
+            );
+            k.extend(offs.iter().map(|x| format!("# CONFIG_{x} is not set")));
+            k
+        };
+        scripted.push(TuxBuild {
+            arch: arch.clone(),
+            kconfig: kconfig(None),
+            targets: objects.clone(),
+        });
+        let mut offs: Vec<&str> = Vec::new();
+        for f in &flip {
+            let x = f.split(' ').next().unwrap();
+            if !offs.contains(&x) {
+                offs.push(x);
+            }
+        }
+        for x in offs {
+            scripted.push(TuxBuild {
+                arch: arch.clone(),
+                kconfig: kconfig(Some(x)),
+                targets: flip
+                    .iter()
+                    .filter_map(|f| f.strip_prefix(&format!("{x} ")).map(String::from))
+                    .collect(),
+            });
+        }
+    }
+    // The demo's Kconfig lets HUGETLB_PAGE be switched: guard builds on x86_64 and arm64.
+    assert!(
+        scripted
+            .iter()
+            .filter(|b| b
+                .kconfig
+                .contains(&"# CONFIG_HUGETLB_PAGE is not set".to_string()))
+            .count()
+            >= 2,
+        "{scripted:#?}"
+    );
+
+    // tuxmake.sh: one line per arch × configuration, every option one tuxmake documents.
+    let tux = read("check/tuxmake.sh");
+    let mut lines: Vec<TuxBuild> = tux
+        .lines()
+        .filter(|l| l.starts_with("tuxmake "))
+        .map(parse_tuxmake)
+        .collect();
+    scripted.sort();
+    lines.sort();
+    assert_eq!(lines, scripted, "{tux}");
+    let o = Command::new("bash")
+        .arg("-n")
+        .arg(out.path().join("check/tuxmake.sh"))
+        .status();
+    assert!(o.unwrap().success());
+
+    // The TuxSuite plan (JSON, YAML's subset): tuxsuite 1.46's schema, the same builds.
+    let plan = read("check/tuxsuite-plan.yaml");
+    let body: String = plan
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let top = v.as_object().unwrap();
+    assert_eq!(v["version"], 1);
+    for k in top.keys() {
+        assert!(
+            ["version", "name", "description", "jobs"].contains(&k.as_str()),
+            "{k}"
+        );
+    }
+    let mut planned: Vec<TuxBuild> = Vec::new();
+    for job in v["jobs"].as_array().unwrap() {
+        for k in job.as_object().unwrap().keys() {
+            assert!(["name", "builds"].contains(&k.as_str()), "{k}");
+        }
+        for b in job["builds"].as_array().unwrap() {
+            for k in b.as_object().unwrap().keys() {
+                assert!(
+                    [
+                        "target_arch",
+                        "toolchain",
+                        "kconfig",
+                        "targets",
+                        "make_variables"
+                    ]
+                    .contains(&k.as_str()),
+                    "{k}"
+                );
+            }
+            assert_eq!(b["toolchain"], "gcc");
+            assert!(
+                b["make_variables"]["KCFLAGS"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("-Werror")
+            );
+            let strings = |k: &str| -> Vec<String> {
+                b[k].as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().to_string())
+                    .collect()
+            };
+            planned.push(TuxBuild {
+                arch: b["target_arch"].as_str().unwrap().to_string(),
+                kconfig: strings("kconfig"),
+                targets: strings("targets"),
+            });
+        }
+    }
+    planned.sort();
+    assert_eq!(planned, scripted, "{plan}");
+
+    // The report gives each build's reproduce commands, per object and polarity.
+    let report = read("report.txt");
+    assert!(
+        report.contains(
+            "      make ARCH=x86_64 CROSS_COMPILE='' KCFLAGS=-Werror \
+             O=build/generic-no-HUGETLB_PAGE fs/proc/task_mmu.o\n"
+        ),
+        "{report}"
+    );
+    let json = read("report.json");
+    let recs: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["type"] == "build")
+        .collect();
+    let targets: usize = scripted.iter().map(|b| b.targets.len()).sum();
+    assert_eq!(recs.len(), targets);
+    let r = recs
+        .iter()
+        .find(|r| r["build"]["off"] == "CONFIG_HUGETLB_PAGE" && r["build"]["group"] == "generic")
+        .unwrap();
+    let cmds: Vec<&str> = r["build"]["reproduce"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        cmds[0].starts_with("git checkout -b kcodemod-check "),
+        "{cmds:?}"
+    );
+    assert!(cmds.contains(
+        &"scripts/config --file build/generic-no-HUGETLB_PAGE/.config -e MMU -d HUGETLB_PAGE"
+    ));
+
+    // --quick: no guard builds in the scripts or the plans.
+    let quick = tempfile::tempdir().unwrap();
+    series_with(tree.path(), quick.path(), &["--quick"]);
+    let q = std::fs::read_to_string(quick.path().join("check/generic.sh")).unwrap();
+    assert!(script_array(&q, "FLIP").is_empty());
+    let t = std::fs::read_to_string(quick.path().join("check/tuxmake.sh")).unwrap();
+    assert!(!t.contains("is not set"), "{t}");
+}

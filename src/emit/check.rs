@@ -28,7 +28,7 @@ pub fn base_commit(tree: &Path) -> Option<String> {
     git(&["rev-parse", "-q", "--verify", "HEAD^{commit}"])
 }
 
-pub(super) fn sh_quote(s: &str) -> String {
+pub fn sh_quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=+,:@%".contains(c))
@@ -43,21 +43,22 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The text of `check/<group>.sh`: configure an `O=` build directory for the group and build
-/// exactly `objects` with warnings as errors, and the same at `base` (the commit the series
-/// applies to, when the tree is a git repository) to tell new diagnostics from old ones.
-/// Usage `check/<group>.sh [--base REV] TREE [BUILD_DIR]`.
-pub fn group_script(
-    group: &str,
-    tc: &Toolchain,
-    objects: &[ObjectNeeds],
-    base: Option<&str>,
-) -> String {
+/// The configuration a group's objects are built in: the union of their needs.
+pub struct GroupConfig {
+    /// Symbols to enable (with why), dependencies first.
+    pub symbols: Vec<(String, String)>,
+    /// Choice members switched off first.
+    pub disable: Vec<(String, String)>,
+    /// Symbols no way to enable was found for (with the object that wanted each).
+    pub unreachable: Vec<(String, String)>,
+}
+
+/// What the scripts, the report and the TuxMake/TuxSuite plans configure for a group.
+pub fn group_config(objects: &[ObjectNeeds]) -> GroupConfig {
     let mut syms: Vec<(String, String)> = Vec::new();
     let mut disable: Vec<(String, String)> = Vec::new();
     let mut unreachable: Vec<(String, String)> = Vec::new();
-    let objs: Vec<&ObjectNeeds> = objects.iter().filter(|o| !o.object.is_empty()).collect();
-    for o in &objs {
+    for o in objects.iter().filter(|o| !o.object.is_empty()) {
         for (s, why) in &o.symbols {
             push_new_key(&mut syms, s, || format!("{}: {}", o.object, one_line(why)));
         }
@@ -73,6 +74,29 @@ pub fn group_script(
     syms.retain(|(s, _)| is_symbol(s));
     disable.retain(|(s, _)| is_symbol(s));
     unreachable.retain(|(s, _)| is_symbol(s));
+    GroupConfig {
+        symbols: syms,
+        disable,
+        unreachable,
+    }
+}
+
+/// The text of `check/<group>.sh`: configure an `O=` build directory for the group and build
+/// exactly `objects` with warnings as errors, and the same at `base` (the commit the series
+/// applies to, when the tree is a git repository) to tell new diagnostics from old ones.
+/// Usage `check/<group>.sh [--base REV] TREE [BUILD_DIR]`.
+pub fn group_script(
+    group: &str,
+    tc: &Toolchain,
+    objects: &[ObjectNeeds],
+    base: Option<&str>,
+) -> String {
+    let objs: Vec<&ObjectNeeds> = objects.iter().filter(|o| !o.object.is_empty()).collect();
+    let GroupConfig {
+        symbols: syms,
+        disable,
+        unreachable,
+    } = group_config(objects);
     let mut s = String::new();
     let w = &mut s;
     let _ = writeln!(w, "#!/usr/bin/env bash");
@@ -167,6 +191,71 @@ pub fn group_script(
         "UNREACHABLE",
         unreachable.iter().map(|(s, obj)| format!("{s}\t# {obj}")),
     );
+    let _ = writeln!(
+        w,
+        "# Guards of edited lines, each also built switched off (`SYMBOL object`; --quick skips)."
+    );
+    bash_array(
+        w,
+        "FLIP",
+        objs.iter().flat_map(|o| {
+            o.flip
+                .iter()
+                .filter(|x| is_symbol(x))
+                .map(|x| sh_quote(&format!("{x} {}", o.object)))
+        }),
+    );
+    let _ = writeln!(
+        w,
+        "# `GUARD SYMBOL`: switched off with a hidden guard (its def_bool, or it selects it)."
+    );
+    let mut with: Vec<String> = Vec::new();
+    for o in &objs {
+        for (x, y) in o
+            .flip_with
+            .iter()
+            .filter(|(x, y)| is_symbol(x) && is_symbol(y))
+        {
+            let e = sh_quote(&format!("{x} {y}"));
+            if !with.contains(&e) {
+                with.push(e);
+            }
+        }
+    }
+    bash_array(w, "FLIP_WITH", with.into_iter());
+    let _ = writeln!(
+        w,
+        "# `GUARD SYMBOL`: enabled to switch the guard off (its prompt shows only under it)."
+    );
+    let mut enable: Vec<String> = Vec::new();
+    for o in &objs {
+        for (x, y) in o
+            .flip_enable
+            .iter()
+            .filter(|(x, y)| is_symbol(x) && is_symbol(y))
+        {
+            let e = sh_quote(&format!("{x} {y}"));
+            if !enable.contains(&e) {
+                enable.push(e);
+            }
+        }
+    }
+    bash_array(w, "FLIP_ENABLE", enable.into_iter());
+    let _ = writeln!(
+        w,
+        "# Each object's own Kbuild symbols: a guard build that turns one off cannot build it."
+    );
+    let _ = writeln!(w, "declare -A KBUILD=(");
+    for o in objs.iter().filter(|o| !o.flip.is_empty()) {
+        let k: Vec<&str> = o
+            .kbuild
+            .iter()
+            .filter(|k| is_symbol(k))
+            .map(String::as_str)
+            .collect();
+        let _ = writeln!(w, "\t[{}]={}", sh_quote(&o.object), sh_quote(&k.join(" ")));
+    }
+    let _ = writeln!(w, ")");
     s.push_str(GROUP_BODY);
     s
 }
@@ -258,7 +347,7 @@ mod tests {
         assert!(out.status.success());
         assert!(
             String::from_utf8_lossy(&out.stdout)
-                .contains("usage: s390.sh [--base REV | --no-baseline] TREE [BUILD_DIR]")
+                .contains("usage: s390.sh [--base REV | --no-baseline] [--quick] TREE [BUILD_DIR]")
         );
     }
 }

@@ -7,4 +7,5 @@ pub mod kbuild;
 pub mod mail;
 pub mod maintainers;
 pub mod module_check;
+pub mod plan;
 pub mod series;

@@ -14,6 +14,7 @@ use super::kbuild::{self, ObjectNeeds, Touched};
 use super::mail;
 use super::maintainers::{Maintainers, Recipients};
 use super::module_check;
+use super::plan;
 use crate::parse::{directives, lex};
 use crate::pipeline::{FileResult, Found, RunResult};
 use crate::report;
@@ -52,6 +53,8 @@ pub struct Options {
     pub defconfigs: BTreeMap<String, String>,
     /// Run the tree's scripts/checkpatch.pl on each patch.
     pub checkpatch: bool,
+    /// `--quick`: no builds with the guards of edited lines switched off.
+    pub quick: bool,
     /// The API change is not part of this series (`--base-patch`, `--target`): its patch
     /// converts callers and says so.
     pub callers_only: bool,
@@ -97,6 +100,8 @@ struct CheckRow<'a> {
     unreachable: &'a [String],
     /// Sites of the object still on the old API after the series.
     old_api: &'a [String],
+    /// Guards of its edited lines the check also builds it with switched off.
+    guards_off: &'a [String],
 }
 
 /// What `series` wrote, for the summary line.
@@ -168,10 +173,13 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
                 if let Some(d) = opts.defconfigs.get(&tc.arch) {
                     tc.defconfig = d.clone();
                 }
-                let objects: Vec<ObjectNeeds> = files
+                let mut objects: Vec<ObjectNeeds> = files
                     .iter()
                     .map(|t| kbuild::object_needs(tree, t, &tc.arch, &tc.defconfig))
                     .collect();
+                if opts.quick {
+                    objects.iter_mut().for_each(|o| o.flip.clear());
+                }
                 (!objects.is_empty()).then(|| (g.clone(), tc, objects))
             })
             .collect()
@@ -266,6 +274,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     )?;
     let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
     let mut scripted = Vec::new();
+    let mut builds: Vec<plan::Build> = Vec::new();
     // A module directory moved to a newer kernel is built against it (check/module.sh), not
     // configured as a kernel tree of its own.
     let module = opts.target.is_some() && !module_check::is_kernel_tree(tree);
@@ -274,6 +283,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         scripted.push("module".to_string());
     }
     for (g, tc, objects) in resolved.into_iter().flatten().filter(|_| !module) {
+        builds.extend(plan::builds(&g, &tc, &objects));
         let script = check::group_script(&g, &tc, &objects, base.as_deref());
         let path = out.join("check").join(format!("{g}.sh"));
         write_file(&path, script.as_bytes())?;
@@ -284,6 +294,16 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let all = out.join("check/all.sh");
     write_file(&all, check::all_script(&scripted).as_bytes())?;
     make_executable(&all)?;
+    // (A module's check builds against another kernel: no kernel-tree builds to plan.)
+    if !builds.is_empty() {
+        let tuxmake = out.join("check/tuxmake.sh");
+        write_file(&tuxmake, plan::tuxmake_script(&builds).as_bytes())?;
+        make_executable(&tuxmake)?;
+        write_file(
+            &out.join("check/tuxsuite-plan.yaml"),
+            plan::tuxsuite_plan(&rule.id, &builds).as_bytes(),
+        )?;
+    }
     // checkpatch reads the patches as written (the cover letter has no code to check).
     let patch_paths: Vec<PathBuf> = written_names
         .iter()
@@ -294,7 +314,21 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     } else {
         checkpatch::Checked::Skipped("--no-checkpatch".into())
     };
-    write_reports(rules, run, &checks, out, incomplete.as_deref(), &style)?;
+    let reproduce = Reproduce {
+        builds: &builds,
+        base: base.as_deref(),
+        patches: out.join("patches"),
+        quick: opts.quick,
+    };
+    write_reports(
+        rules,
+        run,
+        &checks,
+        &reproduce,
+        out,
+        incomplete.as_deref(),
+        &style,
+    )?;
     let mut files = vec![opts.file_name(0, "cover-letter")];
     files.extend(written_names.into_iter().map(|(name, _)| name));
     Ok(Written {
@@ -329,11 +363,15 @@ fn check_files<'r>(
                 .iter()
                 .map(|&i| changed[i])
                 .filter(|f| f.rel.ends_with(".c"))
-                .map(|f| Touched {
-                    path: f.rel.clone(),
-                    guards: edit_guards(f),
-                    source: &f.original,
-                    old_api: Vec::new(),
+                .map(|f| {
+                    let guards = edit_guards(f);
+                    Touched {
+                        path: f.rel.clone(),
+                        flip: guards.clone(),
+                        guards,
+                        source: &f.original,
+                        old_api: Vec::new(),
+                    }
                 })
                 .collect();
             (g.clone(), touched)
@@ -1061,10 +1099,86 @@ fn enabling_symbols(line: &[u8], out: &mut Vec<String>) {
     }
 }
 
+/// What the report needs to say how to reproduce each build by hand.
+struct Reproduce<'a> {
+    builds: &'a [plan::Build],
+    /// The commit the series applies to, when the tree is a git repository.
+    base: Option<&'a str>,
+    patches: PathBuf,
+    /// `--quick`: no guard builds were planned.
+    quick: bool,
+}
+
+impl Reproduce<'_> {
+    /// How to get the tree the builds run in: the base with the series applied.
+    fn checkout(&self) -> Vec<String> {
+        let am = format!(
+            "git am --empty=drop {}/*.patch",
+            check::sh_quote(&self.patches.to_string_lossy())
+        );
+        match self.base {
+            Some(sha) => vec![format!("git checkout -b kcodemod-check {sha}"), am],
+            None => vec![format!("# in the tree with the series applied ({am})")],
+        }
+    }
+
+    fn write(&self, txt: &mut String, json: &mut String) -> Result<()> {
+        let _ = writeln!(
+            txt,
+            "\nBuilds and how to reproduce each by hand (check/tuxmake.sh and \
+             check/tuxsuite-plan.yaml hold the same builds; a guard build is skipped by the \
+             script when Kconfig keeps the guard on):"
+        );
+        if self.quick {
+            let _ = writeln!(txt, "  (--quick: no builds with guards switched off)");
+        }
+        for b in self.builds {
+            let _ = writeln!(
+                txt,
+                "  [{}] {}{}: {}",
+                b.group,
+                b.defconfig,
+                b.label(),
+                b.objects.join(" ")
+            );
+            let fragment = b.fragment();
+            let fragment = if fragment.is_empty() {
+                "none (the defconfig as it is)".to_string()
+            } else {
+                fragment.join(" | ")
+            };
+            let _ = writeln!(txt, "      # config fragment: {fragment}");
+            for c in self.checkout() {
+                let _ = writeln!(txt, "      {c}");
+            }
+            for (i, o) in b.objects.iter().enumerate() {
+                let cmds = b.commands(o);
+                // The configuration steps are shared: only the object's line differs.
+                let from = if i == 0 { 0 } else { cmds.len() - 1 };
+                for c in &cmds[from..] {
+                    let _ = writeln!(txt, "      {c}");
+                }
+                let mut commands = self.checkout();
+                commands.extend(cmds);
+                let rec = serde_json::json!({ "type": "build", "build": {
+                    "group": b.group, "arch": b.arch, "object": o,
+                    "off": b.off.as_ref().map(|x| format!("CONFIG_{x}")),
+                    "defconfig": b.defconfig, "fragment": b.fragment(),
+                    "reproduce": commands, "tuxmake": b.tuxmake(),
+                }});
+                json.push_str(&serde_json::to_string(&rec)?);
+                json.push('\n');
+            }
+        }
+        Ok(())
+    }
+}
+
 fn write_reports(
     rules: &[Rule],
     run: &RunResult,
     checks: &[(String, Vec<ObjectNeeds>)],
+    reproduce: &Reproduce,
     out: &Path,
     incomplete: Option<&str>,
     style: &checkpatch::Checked,
@@ -1112,6 +1226,12 @@ fn write_reports(
             for u in &o.unreachable {
                 let _ = writeln!(txt, "      {u}: NOT REACHABLE (the check will say so)");
             }
+            for x in &o.flip {
+                let _ = writeln!(
+                    txt,
+                    "      {x}: also built with CONFIG_{x}=n (guards an edited line)"
+                );
+            }
             let row = CheckRow {
                 group: g,
                 object: &o.object,
@@ -1122,6 +1242,7 @@ fn write_reports(
                     .collect(),
                 unreachable: &o.unreachable,
                 old_api: &o.old_api,
+                guards_off: &o.flip,
             };
             json.push_str(&serde_json::to_string(
                 &serde_json::json!({ "type": "check", "check": row }),
@@ -1129,6 +1250,7 @@ fn write_reports(
             json.push('\n');
         }
     }
+    reproduce.write(&mut txt, &mut json)?;
     let _ = writeln!(txt, "\n{}", style.summary());
     match style {
         checkpatch::Checked::Skipped(_) => {}
@@ -1173,6 +1295,7 @@ mod tests {
             generic_arches: Vec::new(),
             defconfigs: BTreeMap::new(),
             checkpatch: false,
+            quick: false,
             callers_only: false,
             top: "pgstat".into(),
             target: None,

@@ -207,6 +207,28 @@ impl<'t> ExprParser<'t> {
 /// Kconfig text shared between the statements of a file and the definitions of every arch.
 pub type KText = Arc<str>;
 
+/// The prompt of a type or `prompt` line (`"text" [if COND]`): `None` when there is no
+/// prompt, `Some(cond)` when there is one.
+fn prompt_cond(rest: &str) -> Option<Option<KText>> {
+    let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let body = &rest[1..];
+    let mut escaped = false;
+    let Some(end) = body.char_indices().find_map(|(i, c)| {
+        let hit = c == q && !escaped;
+        escaped = c == '\\' && !escaped;
+        hit.then_some(i)
+    }) else {
+        return Some(None);
+    };
+    let after = body[end + 1..].trim();
+    Some(
+        after
+            .strip_prefix("if")
+            .filter(|c| c.starts_with(char::is_whitespace))
+            .map(|c| c.trim().into()),
+    )
+}
+
 /// One `config`/`menuconfig` definition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KSym {
@@ -218,6 +240,8 @@ pub struct KSym {
     pub kind: &'static str,
     /// Has a prompt (is user-visible, possibly conditionally).
     pub prompt: bool,
+    /// The conditions of its prompts (`bool "…" if EXPERT`); `None` for a prompt without one.
+    pub prompt_if: Vec<Option<KText>>,
     /// Own `depends on` expressions plus those of enclosing `if`/`menu`/`choice` blocks.
     pub depends: Vec<KText>,
     /// `select X [if COND]`.
@@ -365,9 +389,10 @@ enum KLine {
     /// `bool`/`tristate`/… with or without a prompt.
     Type {
         kind: &'static str,
-        prompt: bool,
+        prompt: Option<Option<KText>>,
     },
-    Prompt,
+    /// `prompt "…" [if COND]`.
+    Prompt(Option<KText>),
     /// `def_bool`/`def_tristate`: a type and a default.
     DefType {
         kind: &'static str,
@@ -455,9 +480,9 @@ fn kconfig_lines(text: &str) -> Vec<KLine> {
                     "hex" => "hex",
                     _ => "bool",
                 },
-                prompt: rest.starts_with('"') || rest.starts_with('\''),
+                prompt: prompt_cond(rest),
             },
-            "prompt" => KLine::Prompt,
+            "prompt" => KLine::Prompt(prompt_cond(rest).flatten()),
             "def_bool" | "def_tristate" => KLine::DefType {
                 kind: if kw == "def_bool" { "bool" } else { "tristate" },
                 value: pair(rest),
@@ -583,9 +608,15 @@ impl KParser {
                     match l {
                         KLine::Type { kind, prompt } => {
                             d.kind = kind;
-                            d.prompt |= prompt;
+                            if let Some(cond) = prompt {
+                                d.prompt = true;
+                                d.prompt_if.push(cond.clone());
+                            }
                         }
-                        KLine::Prompt => d.prompt = true,
+                        KLine::Prompt(cond) => {
+                            d.prompt = true;
+                            d.prompt_if.push(cond.clone());
+                        }
                         KLine::DefType { kind, value } => {
                             d.kind = kind;
                             d.defaults.push(value.clone());

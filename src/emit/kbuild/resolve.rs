@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::defconfig::Defconfig;
-use super::kconfig::{Expr, KSym, Kconfig, unquote};
+use super::kconfig::{Expr, KSym, KText, Kconfig, unquote};
 use super::makefile::kbuild_chain;
 use super::toolchain::srcarch;
 use super::{MAX_DEPTH, Req, push_new_key, push_unique};
@@ -27,6 +27,9 @@ pub struct Touched<'a> {
     /// Sites the series leaves on the old API (`file:line function`): the object is built so
     /// that the check fails until they are converted by hand.
     pub old_api: Vec<String>,
+    /// `CONFIG_` symbols of the conditions around the edited lines (`series::edit_guards`): the
+    /// check also builds the object with each of them off.
+    pub flip: Vec<String>,
 }
 
 /// What building one object needs.
@@ -44,6 +47,17 @@ pub struct ObjectNeeds {
     pub notes: Vec<String>,
     /// Sites of this object still on the old API after the series (from [`Touched::old_api`]).
     pub old_api: Vec<String>,
+    /// The object's own Kbuild symbols (its `obj-$(CONFIG_X)` chain): still on in every build.
+    pub kbuild: Vec<String>,
+    /// Guard symbols of its edited lines, not Kbuild symbols of the object, that the check
+    /// also switches off (one more configuration each): both sides of every guard.
+    pub flip: Vec<String>,
+    /// `(X, Y)`: to switch the hidden guard X off, the visible Y that turns it on (its
+    /// `def_bool Y`, or a `select X` in Y) is switched off too.
+    pub flip_with: Vec<(String, String)>,
+    /// `(X, Y)`: X's prompt shows only under Y (`bool "…" if EXPERT`): Y is enabled to
+    /// switch X off, or olddefconfig would put X's default back.
+    pub flip_enable: Vec<(String, String)>,
 }
 
 /// Everything needed to build the object of `t` for `arch` (an `ARCH` value such as
@@ -62,6 +76,9 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str, defconfig: &str) -> Ob
             let (r, n) = kbuild_chain(tree, rel, sa);
             reqs = r;
             needs.notes = n;
+            for (s, _) in &reqs {
+                push_unique(&mut needs.kbuild, s.clone());
+            }
         }
         _ => needs
             .notes
@@ -89,10 +106,77 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str, defconfig: &str) -> Ob
         .filter(|(d, _)| !r.placed.contains(d))
         .collect();
     needs.unreachable = r.unreachable;
+    // A guard never enabled is already built off; an own Kbuild symbol cannot be off.
+    for g in &t.flip {
+        let g = g.trim().trim_start_matches("CONFIG_");
+        if is_symbol(g)
+            && !needs.kbuild.iter().any(|k| k == g)
+            && !needs.unreachable.iter().any(|u| u == g)
+            && needs.symbols.iter().any(|(s, _)| s == g)
+        {
+            push_unique(&mut needs.flip, g.to_string());
+        }
+    }
+    for x in &needs.flip {
+        for y in prompt_needs(&kc, x) {
+            push_unique(&mut needs.flip_enable, (x.clone(), y));
+        }
+        for y in turned_on_by(&kc, x) {
+            if !needs.kbuild.contains(&y) {
+                push_unique(&mut needs.flip_with, (x.clone(), y));
+            }
+        }
+    }
     for n in r.notes {
         push_unique(&mut needs.notes, n);
     }
     needs
+}
+
+/// The visible symbols that keep `sym` on (olddefconfig would put it back after a
+/// `scripts/config -d`): the symbols that `select` it (`DRM_I915` selects `SHMEM`) and, for
+/// a hidden `sym`, a bare symbol as its default (`def_bool HUGETLBFS`). Conditions
+/// (`default y if X86_64`) are not followed: switching those off would change much more
+/// than the guard.
+fn turned_on_by(kc: &Kconfig, sym: &str) -> Vec<String> {
+    let defs = kc.get(sym);
+    let mut out = Vec::new();
+    let visible = |s: &str| is_symbol(s) && kc.get(s).iter().any(|d| d.prompt);
+    let hidden = !defs.iter().any(|d| d.prompt);
+    for d in defs.iter().filter(|_| hidden) {
+        for (v, _) in &d.defaults {
+            let v = v.trim();
+            if visible(v) {
+                push_unique(&mut out, v.to_string());
+            }
+        }
+    }
+    for (d, _) in kc.selectors(sym).into_iter().take(MAX_SELECTORS) {
+        if d.prompt {
+            push_unique(&mut out, d.name.to_string());
+        }
+    }
+    out
+}
+
+/// The symbols whose being on makes `sym`'s prompt show (`bool "…" if EXPERT`), when each of
+/// its prompts has a condition made of `&&` of plain symbols; empty when a prompt shows
+/// always, or the condition is anything else.
+fn prompt_needs(kc: &Kconfig, sym: &str) -> Vec<String> {
+    let defs = kc.get(sym);
+    let conds: Vec<&Option<KText>> = defs.iter().flat_map(|d| &d.prompt_if).collect();
+    let Some(Some(first)) = conds.first() else {
+        return Vec::new();
+    };
+    if conds.iter().any(|c| c.is_none()) {
+        return Vec::new();
+    }
+    let words: Vec<String> = first.split("&&").map(|w| w.trim().to_string()).collect();
+    if words.iter().all(|w| is_symbol(w)) {
+        words
+    } else {
+        Vec::new()
+    }
 }
 
 fn guard_why(rel: &str, text: &str, sym: &str) -> String {
@@ -679,5 +763,36 @@ config PPC_MAC32
         );
         assert!(pos("ZONE_DEVICE") < pos("DEVICE_MIGRATION"), "{s:?}");
         assert!(n.unreachable.is_empty(), "{:?}", n.unreachable);
+    }
+}
+
+#[cfg(test)]
+mod turned_on_by_tests {
+    use super::*;
+
+    #[test]
+    fn a_hidden_guard_is_switched_off_through_what_turns_it_on() {
+        let k = Kconfig::parse_str(
+            "config HUGETLBFS\n\tbool \"HugeTLB file system\"\n\n\
+             config HUGETLB_PAGE\n\tdef_bool HUGETLBFS\n\n\
+             config X86_64\n\tbool \"64-bit\"\n\n\
+             config MIGRATE_VMA_HELPER\n\tbool\n\tdefault y if X86_64\n\n\
+             config DRM_NOUVEAU_SVM\n\tbool \"SVM\"\n\tselect MIGRATE_VMA_HELPER\n\n\
+             config SHMEM\n\tbool \"shmem\" if EXPERT\n\tdefault y\n\n\
+             config DRM_I915\n\ttristate \"i915\"\n\tselect SHMEM\n\n\
+             config PROC_PAGE_MONITOR\n\tdefault y\n\tbool \"page monitor\" if EXPERT && MMU\n\n\
+             config VM_EVENT_COUNTERS\n\tbool \"events\" if EXPERT || MMU\n",
+            "Kconfig",
+        );
+        assert_eq!(turned_on_by(&k, "HUGETLB_PAGE"), ["HUGETLBFS"]);
+        // A condition is not followed (X86_64 stays on); a visible selector is.
+        assert_eq!(turned_on_by(&k, "MIGRATE_VMA_HELPER"), ["DRM_NOUVEAU_SVM"]);
+        assert_eq!(turned_on_by(&k, "SHMEM"), ["DRM_I915"]);
+        assert!(turned_on_by(&k, "DRM_I915").is_empty());
+        // A prompt shown only under EXPERT: EXPERT is enabled to switch the guard off.
+        assert_eq!(prompt_needs(&k, "SHMEM"), ["EXPERT"]);
+        assert_eq!(prompt_needs(&k, "PROC_PAGE_MONITOR"), ["EXPERT", "MMU"]);
+        assert!(prompt_needs(&k, "VM_EVENT_COUNTERS").is_empty());
+        assert!(prompt_needs(&k, "HUGETLBFS").is_empty());
     }
 }
