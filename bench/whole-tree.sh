@@ -256,7 +256,7 @@ bench_tree() {
         paste -d' ' "$W/s/$1" "$W/s/grep" | awk '{ print $1 / $7 }' | median
     }
     counts() { # LABEL -> "read/parsed/changed" from the summary line on stderr
-        sed -n 's/^kcodemod: \([0-9]*\) files read, \([0-9]*\) parsed, \([0-9]*\) changed.*/\1\/\2\/\3/p' \
+        sed -n 's/^kcodemod: \([0-9]*\) files read, \([0-9]*\) parsed, \([0-9]*\) \(would change\|changed\).*/\1\/\2\/\3/p' \
             "$W/err/$1.1" | tail -n 1
     }
     rcs() { col "$1" 4 | sort -u | paste -sd, -; }
