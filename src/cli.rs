@@ -154,6 +154,11 @@ pub struct SeriesArgs {
     /// Add a Cc: recipient to every message (repeatable).
     #[arg(long, value_name = "ADDRESS")]
     pub cc: Vec<String>,
+    /// A build of the --target kernel already prepared (`make O=DIR modules_prepare`): a
+    /// module's check/module.sh builds against it for x86_64 instead of preparing its own
+    /// (`module.sh --arch A --target-build DIR` for another arch).
+    #[arg(long, value_name = "DIR", requires = "target")]
+    pub target_build: Option<PathBuf>,
     /// Do not run the tree's scripts/checkpatch.pl on the patches (it takes about two
     /// seconds of CPU per patch).
     #[arg(long)]

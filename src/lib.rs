@@ -308,6 +308,10 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
             .target
             .as_ref()
             .map(|t| t.canonicalize().unwrap_or(t.clone())),
+        target_build: a
+            .target_build
+            .as_ref()
+            .map(|t| t.canonicalize().unwrap_or(t.clone())),
         top: cfg
             .tree
             .file_name()

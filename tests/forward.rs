@@ -344,3 +344,57 @@ fn the_module_check_fails_before_the_series_and_on_a_planted_break_and_passes_af
         );
     }
 }
+
+#[test]
+fn a_prepared_target_build_given_to_series_is_what_the_module_check_uses() {
+    let (m, repo, patches) = module_series("v6.1");
+    let mut args = vec!["am", "-q"];
+    let files: Vec<String> = patches[1..]
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    args.extend(files.iter().map(String::as_str));
+    git(&repo, &args);
+    // The target prepared once, as a user with a kernel build at hand has it.
+    let kb = m.path().join("kb");
+    for t in ["defconfig", "modules_prepare"] {
+        let o = Command::new("make")
+            .arg("-C")
+            .arg(kernel("v6.1"))
+            .arg(format!("O={}", kb.display()))
+            .arg(t)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let out = m.path().join("out2");
+    let o = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+        .arg("series")
+        .arg(&repo)
+        .arg("-o")
+        .arg(&out)
+        .args(["--signoff", "A <a@example.org>", "--target"])
+        .arg(kernel("v6.1"))
+        .arg("--target-build")
+        .arg(&kb)
+        .output()
+        .unwrap();
+    // The module is converted already: nothing to do, and the check still builds it.
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let check = module_check(&out, &repo, &[]);
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "x86_64: target build {}",
+            kb.canonicalize().unwrap().display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("OK pgstat.o [x86_64]"), "{text}");
+}

@@ -62,6 +62,8 @@ pub struct Options {
     pub top: String,
     /// `--target`: the kernel the code moves to (a module's check builds against it).
     pub target: Option<PathBuf>,
+    /// `--target-build`: a prepared build of it (`make modules_prepare`).
+    pub target_build: Option<PathBuf>,
 }
 
 impl Options {
@@ -482,7 +484,11 @@ fn write_module_check(tree: &Path, opts: &Options, base: Option<&str>, out: &Pat
         .with_context(|| format!("{}: cannot list the module's files", tree.display()))?;
     let mut arches = vec!["x86_64".to_string()];
     arches.extend(opts.generic_arches.iter().cloned());
-    let script = module_check::module_script(opts.target.as_deref(), &arches, &objects, base);
+    let target = module_check::Target {
+        tree: opts.target.as_deref(),
+        build: opts.target_build.as_deref(),
+    };
+    let script = module_check::module_script(&target, &arches, &objects, base);
     let path = out.join("check/module.sh");
     write_file(&path, script.as_bytes())?;
     make_executable(&path)
@@ -1299,6 +1305,7 @@ mod tests {
             callers_only: false,
             top: "pgstat".into(),
             target: None,
+            target_build: None,
         };
         let rules = crate::rule::bundled().unwrap();
         let mm = rules.iter().find(|r| r.id == "mm_walk_ops").unwrap();
