@@ -437,13 +437,18 @@ fn site_guards(f: &FileResult, lines: impl Iterator<Item = usize>) -> Vec<String
             .get(line.saturating_sub(1))
             .copied()
             .unwrap_or(src.len());
-        for (g, arm) in dirs.guards_at(at) {
-            if arm == 0 {
-                enabling_symbols(&src[dirs.groups[g].arms[0].line.clone()], &mut out);
-            }
-        }
+        guard_symbols(src, &dirs, at, &mut out);
     }
     out
+}
+
+/// The `CONFIG_` symbols of the conditionals around offset `at` whose first arm holds it.
+fn guard_symbols(src: &[u8], dirs: &directives::Directives, at: usize, out: &mut Vec<String>) {
+    for (g, arm) in dirs.guards_at(at) {
+        if arm == 0 {
+            enabling_symbols(&src[dirs.groups[g].arms[0].line.clone()], out);
+        }
+    }
 }
 
 /// The Kconfig symbols under which the objects of files with sites left on the old API are
@@ -1079,11 +1084,7 @@ pub fn edit_guards(f: &FileResult) -> Vec<String> {
             .get(op.old_range().start)
             .copied()
             .unwrap_or(src.len());
-        for (g, arm) in dirs.guards_at(at) {
-            if arm == 0 {
-                enabling_symbols(&src[dirs.groups[g].arms[0].line.clone()], &mut out);
-            }
-        }
+        guard_symbols(src, &dirs, at, &mut out);
     }
     out
 }

@@ -80,16 +80,7 @@ pub fn entry_calls<'t>(rule: &Rule, src: &[u8], root: Node<'t>, skip: &[usize]) 
     out
 }
 
-pub fn visit<'t>(n: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
-    let mut cursor = n.walk();
-    let mut stack = vec![n];
-    while let Some(n) = stack.pop() {
-        f(n);
-        let base = stack.len();
-        stack.extend(n.children(&mut cursor));
-        stack[base..].reverse();
-    }
-}
+pub use crate::tree::visit;
 
 /// Declarations of local walks (`struct OLD name [= init];`) in `body`. A declaration of the old
 /// struct that is not a plain local (array, several declarators) is returned as a flag with its
