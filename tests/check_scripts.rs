@@ -12,43 +12,18 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
-}
+mod common;
+use common::git;
 
-/// Run git in `dir` as a fixed committer, untouched by the user's or the system's git
-/// configuration.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
+fn demo() -> PathBuf {
+    common::demo_path()
 }
 
 /// A copy of the demo tree, changed by `plant`, committed as the base of a git repository.
 fn repo(plant: impl FnOnce(&Path)) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let ok = Command::new("cp")
-        .arg("-a")
-        .arg(format!("{}/.", demo().display()))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    let dir = common::demo_copy();
     plant(dir.path());
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-qm", "base"]);
+    common::commit_all(dir.path(), "base");
     dir
 }
 

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mm_walk_ops")
 }
@@ -599,18 +601,7 @@ fn code_on_both_apis_under_a_version_check_is_compat_and_check_passes() {
 
 /// The demo tree in a temporary directory.
 fn demo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
-    assert!(
-        Command::new("cp")
-            .arg("-a")
-            .arg(src.join("."))
-            .arg(dir.path())
-            .status()
-            .unwrap()
-            .success()
-    );
-    dir
+    common::demo_copy()
 }
 
 fn edit(path: &Path, from: &str, to: &str) {

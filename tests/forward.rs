@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 fn forward() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/forward")
 }
@@ -142,19 +144,7 @@ fn a_target_without_the_new_api_is_refused() {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::git(dir, args);
 }
 
 /// `series --target kernels/<v>` of the module made a git repository; returns the repo (in

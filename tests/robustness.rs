@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -267,13 +269,7 @@ fn apply_keep_going_reports_a_read_only_file_and_converts_the_others() {
 fn demo() -> (tempfile::TempDir, PathBuf) {
     let outer = tempfile::tempdir().unwrap();
     let tree = outer.path().join("tree");
-    let ok = Command::new("cp")
-        .arg("-a")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo"))
-        .arg(&tree)
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    common::copy_tree(&common::demo_path(), &tree);
     (outer, tree)
 }
 

@@ -5,8 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::git;
+
 fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
+    common::demo_path()
 }
 
 fn run(args: &[&str]) -> std::process::Output {
@@ -64,37 +67,9 @@ fn series(out: &Path, extra: &[&str]) {
 
 /// A git repository holding a copy of the demo tree.
 fn demo_repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let ok = Command::new("cp")
-        .arg("-a")
-        .arg(format!("{}/.", demo().display()))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-qm", "base"]);
+    let dir = common::demo_copy();
+    common::commit_all(dir.path(), "base");
     dir
-}
-
-/// Run git in `dir` as a fixed committer, untouched by the user's or the system's git
-/// configuration (signing, hooks, templates).
-fn git(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
 }
 
 fn patches(out: &Path) -> Vec<PathBuf> {
