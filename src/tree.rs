@@ -9,15 +9,20 @@ use tree_sitter::Node;
 use crate::edit::{Edit, EditSet};
 use crate::parse::{self, Parsed, line_start, text};
 
-/// Every node under `n`, in source order.
+/// Every node under `n` (`n` included), in source order: one cursor walks the subtree depth
+/// first (it cannot leave `n`), with no list of children made per node.
 pub fn visit<'t>(n: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
-    let mut cursor = n.walk();
-    let mut stack = vec![n];
-    while let Some(n) = stack.pop() {
-        f(n);
-        let base = stack.len();
-        stack.extend(n.children(&mut cursor));
-        stack[base..].reverse();
+    let mut c = n.walk();
+    loop {
+        f(c.node());
+        if c.goto_first_child() {
+            continue;
+        }
+        while !c.goto_next_sibling() {
+            if !c.goto_parent() {
+                return;
+            }
+        }
     }
 }
 
