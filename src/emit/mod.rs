@@ -3,9 +3,12 @@
 
 pub mod check;
 pub mod checkpatch;
+mod guards;
 pub mod kbuild;
 pub mod mail;
 pub mod maintainers;
 pub mod module_check;
+mod patches;
 pub mod plan;
+mod reports;
 pub mod series;
