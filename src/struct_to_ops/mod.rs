@@ -14,6 +14,7 @@ mod members;
 pub mod model;
 mod plan;
 mod provider;
+mod values;
 
 use tree_sitter::Node;
 
