@@ -42,9 +42,11 @@ pub struct FileResult {
     /// The rewritten bytes, when anything changed.
     pub new: Option<Vec<u8>>,
     pub sites: Vec<Found>,
-    /// The text after each rule that changed it, in run order: a series of several
-    /// migrations gives each its own patch.
-    pub stages: Vec<(usize, Vec<u8>)>,
+    /// The rules that changed the text, in run order, and the texts between them
+    /// (`between[k]` is the text after `changed_by[k]`; the last rule's is `new`): a series of
+    /// several migrations gives each its own patch.
+    pub changed_by: Vec<usize>,
+    pub between: Vec<Vec<u8>>,
     /// The rules whose literals the file holds, in run order (the rules it was migrated with).
     pub rules: Vec<usize>,
     /// Why the file was skipped without analysis (generated, NUL bytes, parse timeout).
@@ -62,6 +64,18 @@ pub struct FileResult {
 }
 
 impl FileResult {
+    /// The text before and after rule `r` changed the file, if it did.
+    pub fn stage(&self, r: usize) -> Option<(&[u8], &[u8])> {
+        let k = self.changed_by.iter().position(|&x| x == r)?;
+        let before = if k == 0 {
+            &self.original
+        } else {
+            &self.between[k - 1]
+        };
+        let after = self.between.get(k).or(self.new.as_ref())?;
+        Some((before, after))
+    }
+
     /// Will the file be (or was it) rewritten?
     pub fn changes(&self) -> bool {
         self.new.is_some() && self.unwritten.is_none()
@@ -275,7 +289,8 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         original,
         new: None,
         sites: Vec::new(),
-        stages: Vec::new(),
+        changed_by: Vec::new(),
+        between: Vec::new(),
         rules: rules.to_vec(),
         skipped: None,
         failed: false,
@@ -343,9 +358,12 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
                 crate::includes::add_for_rule(&cfg.rules[r], t, &mut new);
             }
             if new != src {
-                res.stages.push((r, new.clone()));
+                res.changed_by.push(r);
+                // The text this rule replaced is an intermediate stage (moved, not copied).
+                if let Some(prev) = cur.replace(new) {
+                    res.between.push(prev);
+                }
             }
-            cur = Some(new);
         }
     }
     res.new = cur.filter(|n| *n != res.original);

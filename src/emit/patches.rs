@@ -132,15 +132,10 @@ pub(super) fn stage_patches(
     for &r in fired {
         let (mut files, mut diff) = (Vec::new(), Vec::new());
         for (i, f) in changed.iter().enumerate() {
-            let Some(k) = f.stages.iter().position(|s| s.0 == r) else {
+            let Some((before, after)) = f.stage(r) else {
                 continue;
             };
-            let before = if k == 0 {
-                &f.original
-            } else {
-                &f.stages[k - 1].1
-            };
-            diff.extend(report::bytes_diff(&f.rel, before, &f.stages[k].1));
+            diff.extend(report::bytes_diff(&f.rel, before, after));
             files.push(i);
         }
         if files.is_empty() {
