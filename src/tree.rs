@@ -193,6 +193,9 @@ pub fn commit(
     edits: Vec<Edit>,
     out: &mut crate::struct_to_ops::FileResult,
 ) {
+    if edits.is_empty() {
+        return;
+    }
     let checked = EditSet::new(crlf_edits(src, edits))
         .map_err(|o| o.to_string())
         .and_then(|e| self_check(src, parsed, &e).map(|()| e));

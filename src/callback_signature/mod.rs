@@ -46,24 +46,18 @@ pub fn migrate(sig: &Signature, src: &[u8], parsed: &Parsed) -> FileResult {
             Ok(Some((lines, e))) => {
                 edits.extend(e);
                 for line in lines {
-                    out.sites.push(site(line, name, Outcome::Converted));
+                    out.sites.push(Site::caller(line, name, Outcome::Converted));
                 }
             }
             Err((line, f)) => {
                 let line = line.unwrap_or_else(|| line_of(src, *at));
-                out.sites.push(site(line, name, Outcome::Flagged(f)));
+                out.sites
+                    .push(Site::caller(line, name, Outcome::Flagged(f)));
             }
         }
     }
-    if edits.is_empty() {
-        return out;
-    }
     tree::commit(src, parsed, edits, &mut out);
     out
-}
-
-fn site(line: usize, name: &str, outcome: Outcome) -> Site {
-    Site::caller(line, name, outcome)
 }
 
 /// `n` is the value of `.MEMBER = value` in an initializer of `struct STRUCT`?

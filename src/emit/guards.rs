@@ -12,9 +12,7 @@ pub(super) fn site_guards(f: &FileResult, lines: impl Iterator<Item = usize>) ->
     let src = &f.original;
     let lexed = lex::lex(src);
     let dirs = directives::read(src, &lexed);
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(memchr::memchr_iter(b'\n', src).map(|i| i + 1))
-        .collect();
+    let line_starts = line_starts(src);
     let mut out = Vec::new();
     for line in lines {
         let at = line_starts
@@ -78,9 +76,7 @@ pub fn edit_guards(f: &FileResult) -> Vec<String> {
     let src = &f.original;
     let lexed = lex::lex(src);
     let dirs = directives::read(src, &lexed);
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(memchr::memchr_iter(b'\n', src).map(|i| i + 1))
-        .collect();
+    let line_starts = line_starts(src);
     let diff = similar::TextDiff::from_lines(&src[..], &new[..]);
     let mut out: Vec<String> = Vec::new();
     let new_lines: Vec<&[u8]> = new.split(|&b| b == b'\n').collect();
@@ -116,4 +112,11 @@ pub(super) fn enabling_symbols(line: &[u8], out: &mut Vec<String>) {
             out.push(word);
         }
     }
+}
+
+/// The offset each line of `src` starts at.
+fn line_starts(src: &[u8]) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', src).map(|i| i + 1))
+        .collect()
 }

@@ -32,18 +32,17 @@ pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed) -> FileResult {
         Some(Ok(name)) if !names.iter().any(|x| x.0 == text(src, name)) => {
             names.push((text(src, name).to_vec(), name.start_byte()));
         }
-        Some(Err(arg)) => out.sites.push(Site {
-            line: line_of(src, arg.start_byte()),
-            function: String::from_utf8_lossy(text(src, arg)).into_owned(),
-            outcome: Outcome::Flagged(Flag::new(
+        Some(Err(arg)) => out.sites.push(Site::caller(
+            line_of(src, arg.start_byte()),
+            &String::from_utf8_lossy(text(src, arg)),
+            Outcome::Flagged(Flag::new(
                 Code::NoDefinition,
                 format!(
                     "the struct {} argument is not the address of a struct this file defines",
                     k.old
                 ),
             )),
-            definition: false,
-        }),
+        )),
         _ => {}
     });
     let mut edits = Vec::new();
@@ -65,26 +64,21 @@ pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed) -> FileResult {
             Ok(Some((lines, e))) => {
                 edits.extend(e);
                 for line in lines {
-                    out.sites.push(site(line, &shown, Outcome::Converted));
+                    out.sites
+                        .push(Site::caller(line, &shown, Outcome::Converted));
                 }
             }
             Err((line, f)) => {
                 let line = line.unwrap_or_else(|| line_of(src, *at));
-                out.sites.push(site(line, &shown, Outcome::Flagged(f)));
+                out.sites
+                    .push(Site::caller(line, &shown, Outcome::Flagged(f)));
             }
         }
     }
     out.sites
         .sort_by(|a, b| (a.line, &a.function).cmp(&(b.line, &b.function)));
-    if edits.is_empty() {
-        return out;
-    }
     tree::commit(src, parsed, edits, &mut out);
     out
-}
-
-fn site(line: usize, name: &str, outcome: Outcome) -> Site {
-    Site::caller(line, name, outcome)
 }
 
 /// The entry-point argument at `n`, if `n` is an entry call: `Ok(name)` for `&name`,
