@@ -165,17 +165,7 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
         }
     }
     let raw: RawRule = toml::from_str(text).map_err(parse_err)?;
-    let id = raw.id.get_ref();
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c == '_' || c == '-' || c.is_ascii_alphanumeric())
-    {
-        return Err(at(
-            raw.id.span(),
-            format!("id `{id}` may hold only letters, digits, `_` and `-`"),
-        ));
-    }
+    check_id(&raw.id, &at)?;
     for (what, s) in [
         ("old.struct", &raw.old.strukt),
         ("new.ops_struct", &raw.new.ops_struct),
@@ -187,12 +177,7 @@ pub(super) fn compile(origin: &Path, text: &str) -> Result<Rule> {
             ));
         }
     }
-    if raw.prefilter.get_ref().is_empty() || raw.prefilter.get_ref().iter().any(|l| l.is_empty()) {
-        return Err(at(
-            raw.prefilter.span(),
-            "prefilter needs at least one non-empty literal".into(),
-        ));
-    }
+    check_prefilter(&raw.prefilter, &at)?;
     if !raw.new.ops_name.get_ref().contains("{base}") {
         return Err(at(
             raw.new.ops_name.span(),
