@@ -256,6 +256,7 @@ pub fn group_script(
         let _ = writeln!(w, "\t[{}]={}", sh_quote(&o.object), sh_quote(&k.join(" ")));
     }
     let _ = writeln!(w, ")");
+    s.push_str(DIAGNOSTICS);
     s.push_str(GROUP_BODY);
     s
 }
@@ -270,6 +271,9 @@ fn bash_array(w: &mut String, name: &str, rows: impl Iterator<Item = String>) {
 }
 
 const GROUP_BODY: &str = include_str!("check.sh.in");
+
+/// The bash that reads a build log's diagnostics, shared by the tree and module checks.
+pub(super) const DIAGNOSTICS: &str = include_str!("diagnostics.sh.in");
 
 pub fn all_script(groups: &[String]) -> String {
     let mut s = String::new();

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::check::sh_quote;
+use super::check::{DIAGNOSTICS, sh_quote};
 use super::kbuild::toolchain;
 
 /// Is `tree` a kernel source tree (a top Makefile and `arch/`), not a module directory?
@@ -83,6 +83,7 @@ pub fn module_script(
         }
     }
     let _ = writeln!(w, ")");
+    s.push_str(DIAGNOSTICS);
     s.push_str(MODULE_BODY);
     s
 }
