@@ -167,10 +167,14 @@ fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new:
             );
         }
     }
-    let mut edits = members::edits(k, src, initializer(def).unwrap()).map_err(|(n, f)| {
-        let l = line_of(src, n.start_byte());
-        (Some(l), f.at(l))
-    })?;
+    // Every definition gets the member map: `#ifdef`/`#else` may hold one per configuration.
+    let mut edits = Vec::new();
+    for list in decls.iter().filter_map(|d| initializer(*d)) {
+        edits.extend(members::edits(k, src, list).map_err(|(n, f)| {
+            let l = line_of(src, n.start_byte());
+            (Some(l), f.at(l))
+        })?);
+    }
     for d in &decls {
         let ty = d
             .child_by_field_name("type")
