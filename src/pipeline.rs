@@ -315,26 +315,13 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             return res;
         }
         let src = cur.as_deref().unwrap_or(&res.original);
-        let parsed = match parse::parse_with(src, cfg.parse_timeout, &cfg.macros) {
-            Ok(p) => p,
+        let out = match migrate_one(cfg, path, &cfg.rules[r], src) {
+            Ok(out) => out,
             Err(e) => {
                 res.skipped = Some(e.to_string());
                 res.failed = true;
                 return res;
             }
-        };
-        let rule = &cfg.rules[r];
-        let out = match &rule.kind {
-            Kind::StructToOps => {
-                let origin = struct_to_ops::headers::Origin {
-                    tree: &cfg.tree,
-                    file: path,
-                    macros: &cfg.macros,
-                };
-                struct_to_ops::migrate(rule, src, &parsed, cfg.api, Some(origin))
-            }
-            Kind::StructRetype(k) => crate::struct_retype::migrate(k, src, &parsed),
-            Kind::CallbackSignature(k) => crate::callback_signature::migrate(k, src, &parsed),
         };
         let c = &crate::report::progress::COUNTERS;
         c.parsed.fetch_add(1, Ordering::Relaxed);
@@ -368,4 +355,29 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
     }
     res.new = cur.filter(|n| *n != res.original);
     res
+}
+
+/// One rule over one text: each kind parses what its proof needs (the new kinds only some
+/// items, struct-to-ops the whole file).
+fn migrate_one(
+    cfg: &Config,
+    path: &Path,
+    rule: &Rule,
+    src: &[u8],
+) -> Result<struct_to_ops::FileResult, parse::ParseFailure> {
+    Ok(match &rule.kind {
+        Kind::StructToOps => {
+            let origin = struct_to_ops::headers::Origin {
+                tree: &cfg.tree,
+                file: path,
+                macros: &cfg.macros,
+            };
+            let parsed = parse::parse_with(src, cfg.parse_timeout, &cfg.macros)?;
+            struct_to_ops::migrate(rule, src, &parsed, cfg.api, Some(origin))
+        }
+        Kind::StructRetype(k) => crate::struct_retype::run(k, src, cfg.parse_timeout, &cfg.macros)?,
+        Kind::CallbackSignature(k) => {
+            crate::callback_signature::run(k, src, cfg.parse_timeout, &cfg.macros)?
+        }
+    })
 }

@@ -129,9 +129,10 @@ pub fn errors(n: Node) -> usize {
     usize::from(n.is_error() || n.is_missing()) + n.children(&mut c).map(errors).sum::<usize>()
 }
 
-/// The rewrite must parse with no more errors than the original. (In the parse view only: the
-/// new code may carry annotation macros such as `__always_unused`, which a plain reading
-/// cannot parse.)
+/// The rewrite must parse with no more errors than the original, in two readings: the parse
+/// view (the new code may carry annotation macros such as `__always_unused`, which only the
+/// view reads), and a plain reading with only conditional lines blanked, so that the view's
+/// macro knowledge never hides damage. A partial parse is re-read on the same items.
 pub fn self_check(src: &[u8], parsed: &Parsed, edits: &EditSet) -> Result<(), String> {
     if parsed.lexed.unterminated_comment || !parsed.directives.unbalanced.is_empty() {
         return Err("the file's comments or conditionals do not close".into());
@@ -147,17 +148,88 @@ pub fn self_check(src: &[u8], parsed: &Parsed, edits: &EditSet) -> Result<(), St
         ));
     }
     let new = edits.apply(src);
+    let changes = edits.changes();
     let timeout = Duration::from_secs(10);
-    // Incremental first (only the edited regions are parsed again); a worse result is
-    // confirmed by a fresh parse before the file is refused.
     let fail = |e: parse::ParseFailure| e.to_string();
+    // A partial parse is re-read on the items that hold an edit only.
+    let edited: Vec<usize> = changes.iter().map(|c| c.old.start).collect();
+    let narrowed = match parsed.partial() {
+        true => Some(parsed.narrowed(&edited, timeout).map_err(fail)?),
+        false => None,
+    };
+    let parsed = narrowed.as_ref().unwrap_or(parsed);
     let before = errors(parsed.tree.root_node());
-    let after = parse::parse_changed(&new, parsed, &edits.changes(), timeout).map_err(fail)?;
+    let Some(after) = parse::parse_changed(&new, parsed, &changes, timeout).map_err(fail)? else {
+        return Err("the rewrite changed text outside the items it read".into());
+    };
+    // The re-read is incremental (only the edited regions are parsed again): a worse result
+    // is confirmed by a fresh parse (of the same items) before the file is refused.
     if errors(after.tree.root_node()) > before {
-        let fresh = parse::parse_with(&new, timeout, &parsed.macros).map_err(fail)?;
-        if errors(fresh.tree.root_node()) > before {
+        let fresh = parse::items::parse_ranges(&after.view, after.ranges.as_deref(), timeout)
+            .map_err(fail)?;
+        if errors(fresh.root_node()) > before {
             return Err("the rewritten file has new parse errors".into());
         }
+    }
+    plain_reading(src, &new, parsed, &after, &changes)
+}
+
+/// The plain reading of a rewrite (only conditional lines blanked) has no more parse errors
+/// than the original's. A whole parse is re-read incrementally from the view's tree (around
+/// the lines where the plain text differs from the view), confirmed by fresh parses when
+/// worse; a partial one is parsed fresh on its items.
+pub fn plain_reading(
+    src: &[u8],
+    new: &[u8],
+    before: &Parsed,
+    after: &Parsed,
+    changes: &[parse::Change],
+) -> Result<(), String> {
+    let timeout = Duration::from_secs(10);
+    let fail = |e: parse::ParseFailure| e.to_string();
+    let plain_src = parse::blank_conditional_lines(src);
+    let mut plain_new = parse::blank_conditional_lines(new);
+    // An annotation the rewrite itself writes (`__always_unused int depth`) is the rule's
+    // text, compiled in the fixtures: the plain reading reads it as the compiler does, as
+    // nothing.
+    for c in changes {
+        for w in parse::lex::words(new, c.new.clone()) {
+            if before.macros.annotations.contains(&new[w.clone()]) {
+                plain_new[w].fill(b' ');
+            }
+        }
+    }
+    let fresh = |t: &[u8], ranges: Option<&[std::ops::Range<usize>]>| {
+        parse::items::parse_ranges(t, ranges, timeout)
+            .map(|t| errors(t.root_node()))
+            .map_err(fail)
+    };
+    // Incremental: the plain text re-read from the view's tree around the lines where they
+    // differ, then the rewrite from that; a worse result is confirmed by fresh parses.
+    let runs = parse::differing_runs(&before.view, &plain_src, 64);
+    let (old_ranges, new_ranges) = (before.ranges.as_deref(), after.ranges.as_deref());
+    let plain_before = parse::reparse(
+        &before.tree,
+        &before.view,
+        &plain_src,
+        &runs,
+        old_ranges,
+        timeout,
+    )
+    .map_err(fail)?;
+    let plain_after = parse::reparse(
+        &plain_before,
+        &plain_src,
+        &plain_new,
+        changes,
+        new_ranges,
+        timeout,
+    )
+    .map_err(fail)?;
+    let worse = errors(plain_after.root_node()) > errors(plain_before.root_node())
+        && fresh(&plain_new, new_ranges)? > fresh(&plain_src, old_ranges)?;
+    if worse {
+        return Err("the rewritten file has new parse errors in a plain reading".into());
     }
     Ok(())
 }

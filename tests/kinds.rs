@@ -88,3 +88,69 @@ fn a_rule_of_an_unknown_kind_is_refused_with_its_line() {
     assert!(err.contains("x.toml:3:"), "{err}");
     assert!(err.contains("struct-rename"), "{err}");
 }
+
+/// The new kinds parse only the items their proof needs (`parse::items`). On every fixture of
+/// theirs, and on a file whose braces do not balance (read whole), that must give exactly what
+/// a parse of the whole file gives: the same sites and the same output bytes.
+#[test]
+fn reading_some_items_gives_what_reading_the_whole_file_gives() {
+    use kcodemod::rule::{Kind, Rule};
+    use std::time::Duration;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let macros = std::sync::Arc::new(kcodemod::parse::Macros::builtin());
+    let t = Duration::from_secs(10);
+    let mut compared = 0;
+    for id in ["proc_ops", "pte_hole_depth"] {
+        let rule = Rule::load(&root.join(format!("rules/{id}.toml"))).unwrap();
+        let mut inputs: Vec<_> = std::fs::read_dir(root.join("fixtures").join(id))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.to_string_lossy();
+                n.ends_with(".c") && !n.ends_with(".expected.c")
+            })
+            .collect();
+        inputs.sort();
+        for path in inputs {
+            let src = std::fs::read(&path).unwrap();
+            let whole = kcodemod::parse::parse_with(&src, t, &macros).unwrap();
+            let (part, all) = match &rule.kind {
+                Kind::StructRetype(k) => (
+                    kcodemod::struct_retype::run(k, &src, t, &macros).unwrap(),
+                    kcodemod::struct_retype::migrate(k, &src, &whole),
+                ),
+                Kind::CallbackSignature(s) => (
+                    kcodemod::callback_signature::run(s, &src, t, &macros).unwrap(),
+                    kcodemod::callback_signature::migrate(s, &src, &whole),
+                ),
+                Kind::StructToOps => unreachable!(),
+            };
+            let shown = path.display();
+            assert_eq!(part.sites, all.sites, "{shown}");
+            assert_eq!(part.edits.apply(&src), all.edits.apply(&src), "{shown}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 18, "only {compared} fixtures found");
+}
+
+/// A conditional that opens a block in each arm leaves the braces unbalanced: such a file is
+/// read whole, and still converted.
+#[test]
+fn a_file_whose_braces_do_not_balance_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "#include <linux/proc_fs.h>\n\nstatic const struct file_operations x_fops = {\n\t.open\t\t= x_open,\n\t.read\t\t= seq_read,\n};\n\nint x_init(int a)\n{\n#ifdef CONFIG_X\n\tif (a) {\n#else\n\tif (!a) {\n#endif\n\t\tproc_create(\"x\", 0, NULL, &x_fops);\n\t}\n\treturn 0;\n}\n";
+    let lexed = kcodemod::parse::lex::lex(src.as_bytes());
+    assert!(kcodemod::parse::items::Items::split(src.as_bytes(), &lexed).is_none());
+    std::fs::write(dir.path().join("x.c"), src).unwrap();
+    let out = diff(dir.path(), &["proc_ops"]);
+    assert!(
+        out.contains("+static const struct proc_ops x_proc_ops = {"),
+        "{out}"
+    );
+    assert!(out.contains("+\t.proc_open\t= x_open,"), "{out}");
+    assert!(
+        out.contains("+\t\tproc_create(\"x\", 0, NULL, &x_proc_ops);"),
+        "{out}"
+    );
+}

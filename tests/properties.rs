@@ -720,7 +720,7 @@ fn check_reparse(src: &[u8], out: &[u8]) -> Result<(), TestCaseError> {
     let fresh_src = parse::parse_bytes(&plain_src, t).unwrap();
     let fresh_out = parse::parse_bytes(&plain_out, t).unwrap();
     let runs = differing_runs(&parsed.view, &plain_src, 64);
-    let inc_src = reparse(&parsed.tree, &parsed.view, &plain_src, &runs, t).unwrap();
+    let inc_src = reparse(&parsed.tree, &parsed.view, &plain_src, &runs, None, t).unwrap();
     prop_assert_eq!(
         shape(&inc_src),
         shape(&fresh_src),
@@ -738,7 +738,7 @@ fn check_reparse(src: &[u8], out: &[u8]) -> Result<(), TestCaseError> {
         new: prefix..out.len() - suffix,
     }];
     for changes in [&one[..], &[]] {
-        let inc_out = reparse(&fresh_src, &plain_src, &plain_out, changes, t).unwrap();
+        let inc_out = reparse(&fresh_src, &plain_src, &plain_out, changes, None, t).unwrap();
         prop_assert_eq!(
             shape(&inc_out),
             shape(&fresh_out),

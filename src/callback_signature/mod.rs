@@ -3,11 +3,15 @@
 //! the file and their direct calls follow. A function also used anywhere the old signature is
 //! required is flagged. Hands sites and one edit set to the pipeline.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use tree_sitter::Node;
 
 use crate::edit::Edit;
 use crate::model::{Code, Flag, Outcome, Site};
-use crate::parse::{Parsed, line_of, text};
+use crate::parse::items;
+use crate::parse::{Macros, ParseFailure, Parsed, line_of, text};
 use crate::rule::{NewParam, Signature, normalize_type};
 use crate::struct_to_ops::FileResult;
 use crate::tree::{self, declared_name, function_declarator, insert_after, insert_before};
@@ -24,9 +28,24 @@ enum Use<'t> {
     Other,
 }
 
-pub fn migrate(sig: &Signature, src: &[u8], parsed: &Parsed) -> FileResult {
-    let root = parsed.tree.root_node();
-    let mut out = FileResult::default();
+/// Parse what the proof needs, then migrate: the items (see [`items`]) that name the member
+/// (the initializers storing callbacks), and the items that name a stored function (its
+/// definition, prototypes, calls and other uses).
+pub fn run(
+    sig: &Signature,
+    src: &[u8],
+    timeout: Duration,
+    macros: &Arc<Macros>,
+) -> Result<FileResult, ParseFailure> {
+    let parsed = items::parse_for(src, timeout, macros, &[sig.member.as_bytes()], |p| {
+        let names = stored(sig, src, p.tree.root_node());
+        names.into_iter().map(|(n, _)| n.into_bytes()).collect()
+    })?;
+    Ok(migrate(sig, src, &parsed))
+}
+
+/// The functions stored in the member (with where), in file order.
+fn stored(sig: &Signature, src: &[u8], root: Node) -> Vec<(String, usize)> {
     let mut names: Vec<(String, usize)> = Vec::new();
     tree::visit(root, &mut |n| {
         if let Some(v) = member_value(sig, src, n)
@@ -39,9 +58,16 @@ pub fn migrate(sig: &Signature, src: &[u8], parsed: &Parsed) -> FileResult {
             ));
         }
     });
+    names
+}
+
+pub fn migrate(sig: &Signature, src: &[u8], parsed: &Parsed) -> FileResult {
+    let root = parsed.tree.root_node();
+    let mut out = FileResult::default();
+    let names = stored(sig, src, root);
     let mut edits = Vec::new();
     for (name, at) in &names {
-        match callback(sig, src, root, name) {
+        match callback(sig, src, parsed, name) {
             Ok(None) => {}
             Ok(Some((lines, e))) => {
                 edits.extend(e);
@@ -82,13 +108,24 @@ type Planned = Result<Option<(Vec<usize>, Vec<Edit>)>, (Option<usize>, Flag)>;
 
 /// Prove and plan one callback: `None` when it already has the new signature. The lines are
 /// its sites: the definition, then each prototype and direct call that changes.
-fn callback(sig: &Signature, src: &[u8], root: Node, name: &str) -> Planned {
+fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str) -> Planned {
     let mut uses = Vec::new();
-    tree::visit(root, &mut |n| {
+    tree::visit(parsed.tree.root_node(), &mut |n| {
         if n.kind() == "identifier" && text(src, n) == name.as_bytes() {
             uses.push((n, classify(sig, src, n)));
         }
     });
+    // A use the parser cannot see (in a macro's body) would keep the old signature.
+    let word = name.as_bytes();
+    if parsed.code_word_count(src, word) != uses.len() || parsed.in_directive(src, word) {
+        return Err((
+            None,
+            Flag::new(
+                Code::OldSignatureUse,
+                format!("`{name}` is also named where the parser cannot see (a macro)"),
+            ),
+        ));
+    }
     let mut def_line = None;
     let mut edits = Vec::new();
     let mut lines = Vec::new();

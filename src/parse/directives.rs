@@ -34,7 +34,7 @@ impl Group {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Directives {
     pub groups: Vec<Group>,
     /// Directive lines that are not conditionals (`#define`, `#include`, …) are not kept here.

@@ -12,7 +12,7 @@ pub enum Span {
 }
 
 /// Comment, literal and directive ranges in file order, plus a per-byte "is code" query.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Lexed {
     pub spans: Vec<(Span, Range<usize>)>,
     /// A block comment runs off the end of the file: the file is not well-formed C.

@@ -3,6 +3,7 @@
 //! original, parsed once with tree-sitter-c. Every node offset is therefore an original offset.
 
 pub mod directives;
+pub mod items;
 pub mod lex;
 pub mod macros;
 
@@ -100,6 +101,52 @@ pub struct Parsed {
     pub view: Vec<u8>,
     pub tree: Tree,
     pub directives: Directives,
+    /// The items the tree holds, when only some were parsed ([`items`]); `None`: all of it.
+    pub ranges: Option<Vec<std::ops::Range<usize>>>,
+}
+
+/// A file lexed and viewed, not parsed yet: a kind that needs only some items chooses them
+/// from the lexer's words before anything is parsed.
+pub struct Prepared {
+    pub macros: std::sync::Arc<Macros>,
+    pub lexed: lex::Lexed,
+    pub view: Vec<u8>,
+    pub directives: Directives,
+}
+
+impl Prepared {
+    pub fn new(src: &[u8], macros: &std::sync::Arc<Macros>) -> Prepared {
+        let lexed = lex::lex(src);
+        let directives = directives::read(src, &lexed);
+        let view = view(src, &lexed, &directives, macros);
+        Prepared {
+            macros: macros.clone(),
+            lexed,
+            view,
+            directives,
+        }
+    }
+
+    /// Parse the view, whole (`None`) or only the given items (sorted, disjoint ranges).
+    pub fn parse(
+        self,
+        ranges: Option<Vec<std::ops::Range<usize>>>,
+        timeout: Duration,
+    ) -> Result<Parsed, ParseFailure> {
+        let tree = items::parse_ranges(&self.view, ranges.as_deref(), timeout)?;
+        Ok(self.with_tree(tree, ranges))
+    }
+
+    fn with_tree(self, tree: Tree, ranges: Option<Vec<std::ops::Range<usize>>>) -> Parsed {
+        Parsed {
+            macros: self.macros,
+            lexed: self.lexed,
+            view: self.view,
+            tree,
+            directives: self.directives,
+            ranges,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,39 +171,41 @@ pub fn parse_with(
     timeout: Duration,
     macros: &std::sync::Arc<Macros>,
 ) -> Result<Parsed, ParseFailure> {
-    let lexed = lex::lex(src);
-    let directives = directives::read(src, &lexed);
-    let view = view(src, &lexed, &directives, macros);
-    let tree = parse_bytes(&view, timeout)?;
-    Ok(Parsed {
-        macros: macros.clone(),
-        lexed,
-        view,
-        tree,
-        directives,
-    })
+    Prepared::new(src, macros).parse(None, timeout)
 }
 
 /// Parse `src`, an edited version of the text `before` was parsed from (`changes` say where,
 /// as [`crate::edit::EditSet::changes`] gives them), reusing `before`'s tree: see [`reparse`].
-/// The view keeps offsets, so the changes of the text are the changes of the view.
+/// The view keeps offsets, so the changes of the text are the changes of the view. A partial
+/// `before` gives a fresh parse of the same items, moved by the changes (`None` when a change
+/// lies outside them).
 pub fn parse_changed(
     src: &[u8],
     before: &Parsed,
     changes: &[Change],
     timeout: Duration,
-) -> Result<Parsed, ParseFailure> {
-    let lexed = lex::lex(src);
-    let directives = directives::read(src, &lexed);
-    let view = view(src, &lexed, &directives, &before.macros);
-    let tree = reparse(&before.tree, &before.view, &view, changes, timeout)?;
-    Ok(Parsed {
-        macros: before.macros.clone(),
-        lexed,
-        view,
-        tree,
-        directives,
-    })
+) -> Result<Option<Parsed>, ParseFailure> {
+    let p = Prepared::new(src, &before.macros);
+    match &before.ranges {
+        Some(r) => match items::shifted(r, changes) {
+            Some(moved) => {
+                let tree = reparse(
+                    &before.tree,
+                    &before.view,
+                    &p.view,
+                    changes,
+                    Some(&moved),
+                    timeout,
+                )?;
+                Ok(Some(p.with_tree(tree, Some(moved))))
+            }
+            None => Ok(None),
+        },
+        None => {
+            let tree = reparse(&before.tree, &before.view, &p.view, changes, None, timeout)?;
+            Ok(Some(p.with_tree(tree, None)))
+        }
+    }
 }
 
 thread_local! {
@@ -170,6 +219,24 @@ thread_local! {
 /// Parse bytes with a wall-clock bound (tree-sitter's progress callback).
 pub fn parse_bytes(text: &[u8], timeout: Duration) -> Result<Tree, ParseFailure> {
     parse_bytes_from(text, None, timeout)
+}
+
+/// Parse only `ranges` of `text`, as one text (tree-sitter's included ranges), reusing `old`
+/// (edited to match) where it can; nodes keep their offsets in `text`.
+fn parse_bytes_in(
+    text: &[u8],
+    ranges: &[tree_sitter::Range],
+    old: Option<&Tree>,
+    timeout: Duration,
+) -> Result<Tree, ParseFailure> {
+    PARSER
+        .with(|p| p.borrow_mut().set_included_ranges(ranges))
+        .map_err(|_| ParseFailure::Failed)?;
+    let tree = parse_bytes_from(text, old, timeout);
+    PARSER
+        .with(|p| p.borrow_mut().set_included_ranges(&[]))
+        .expect("the whole text is a valid range");
+    tree
 }
 
 fn parse_bytes_from(
@@ -211,15 +278,18 @@ fn parse_bytes_from(
 /// differ; the bytes between them are compared here, and a gap that differs after all joins
 /// the changes around it, so a wrong list costs time, never correctness. Lists whose gaps do
 /// not even line up fall back to a fresh parse.
+///
+/// A partial tree is re-read on `ranges`, the items of `new` (see [`items`]).
 pub fn reparse(
     old_tree: &Tree,
     old: &[u8],
     new: &[u8],
     changes: &[Change],
+    ranges: Option<&[std::ops::Range<usize>]>,
     timeout: Duration,
 ) -> Result<Tree, ParseFailure> {
     let Some(changes) = verified_changes(old, new, changes) else {
-        return parse_bytes(new, timeout);
+        return items::parse_ranges(new, ranges, timeout);
     };
     let mut tree = old_tree.clone();
     let mut points = Points::new(old);
@@ -250,7 +320,7 @@ pub fn reparse(
     for e in edits.iter().rev() {
         tree.edit(e);
     }
-    parse_bytes_from(new, Some(&tree), timeout)
+    items::parse_ranges_from(new, ranges, Some(&tree), timeout)
 }
 
 /// Where two texts of one length differ: runs of differing bytes, runs closer than `gap`
@@ -321,7 +391,7 @@ fn verified_changes(old: &[u8], new: &[u8], changes: &[Change]) -> Option<Vec<Ch
 }
 
 /// Row/column of ascending byte offsets in one pass.
-struct Points<'a> {
+pub(crate) struct Points<'a> {
     text: &'a [u8],
     at: usize,
     row: usize,
@@ -329,7 +399,7 @@ struct Points<'a> {
 }
 
 impl<'a> Points<'a> {
-    fn new(text: &'a [u8]) -> Self {
+    pub(crate) fn new(text: &'a [u8]) -> Self {
         Points {
             text,
             at: 0,
@@ -338,7 +408,7 @@ impl<'a> Points<'a> {
         }
     }
     /// The point of `offset` (offsets must not decrease between calls).
-    fn at(&mut self, offset: usize) -> Point {
+    pub(crate) fn at(&mut self, offset: usize) -> Point {
         for nl in memchr::memchr_iter(b'\n', &self.text[self.at..offset]) {
             self.row += 1;
             self.line_start = self.at + nl + 1;
@@ -451,17 +521,8 @@ pub fn blank_conditional_lines(src: &[u8]) -> Vec<u8> {
             .position(|&b| b == b'\n')
             .map_or(src.len(), |i| at + i);
         let line = &src[at..end];
-        let t: Vec<u8> = line
-            .iter()
-            .copied()
-            .skip_while(|b| *b == b' ' || *b == b'\t')
-            .collect();
-        let directive = t.strip_prefix(b"#").map(|r| {
-            let r: Vec<u8> = r
-                .iter()
-                .copied()
-                .skip_while(|b| *b == b' ' || *b == b'\t')
-                .collect();
+        let directive = skip_blanks(line).strip_prefix(b"#").map(|r| {
+            let r = skip_blanks(r);
             ["if", "ifdef", "ifndef", "elif", "else", "endif"]
                 .iter()
                 .any(|d| {
@@ -495,6 +556,12 @@ pub fn blank_conditional_lines(src: &[u8]) -> Vec<u8> {
         at = end + 1;
     }
     out
+}
+
+/// `l` without its leading spaces and tabs.
+fn skip_blanks(l: &[u8]) -> &[u8] {
+    let k = l.iter().position(|b| *b != b' ' && *b != b'\t');
+    &l[k.unwrap_or(l.len())..]
 }
 
 /// The text of a node in the original buffer.
@@ -589,7 +656,7 @@ mod tests {
         let old_tree = parse_bytes(old, t).unwrap();
         let fresh = parse_bytes(new, t).unwrap().root_node().to_sexp();
         for changes in [vec![ch(32..32, 32..38), ch(35..36, 41..45)], vec![]] {
-            let inc = reparse(&old_tree, old, new, &changes, t).unwrap();
+            let inc = reparse(&old_tree, old, new, &changes, None, t).unwrap();
             assert_eq!(inc.root_node().to_sexp(), fresh);
             assert_eq!(inc.root_node().end_byte(), new.len());
         }

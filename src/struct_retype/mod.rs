@@ -6,11 +6,15 @@
 
 mod members;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use tree_sitter::Node;
 
 use crate::edit::Edit;
 use crate::model::{Code, Flag, Outcome, Site};
-use crate::parse::{Parsed, line_of, text};
+use crate::parse::items;
+use crate::parse::{Macros, ParseFailure, Parsed, line_of, text};
 use crate::rule::Retype;
 use crate::struct_to_ops::FileResult;
 use crate::tree::{self, declared_name};
@@ -24,26 +28,56 @@ struct Occurrence<'t> {
     entry: bool,
 }
 
+/// Parse what the proof needs, then migrate: the items (see [`items`]) that call an entry
+/// point or name the old struct type, and the items that name a registered struct. `check` on
+/// a tree thus reads, of each file that registers a /proc entry, its registrations and
+/// definitions, not the whole file.
+pub fn run(
+    k: &Retype,
+    src: &[u8],
+    timeout: Duration,
+    macros: &Arc<Macros>,
+) -> Result<FileResult, ParseFailure> {
+    let mut words: Vec<&[u8]> = k.entries.iter().map(|(e, _)| e.as_bytes()).collect();
+    words.push(k.old.as_bytes());
+    let parsed = items::parse_for(src, timeout, macros, &words, |p| {
+        let names = registered(k, src, p.tree.root_node());
+        names.into_iter().map(|(n, _)| n).collect()
+    })?;
+    Ok(migrate(k, src, &parsed))
+}
+
+/// The names whose address goes to an entry point (with where), in file order.
+fn registered(k: &Retype, src: &[u8], root: Node) -> Vec<(Vec<u8>, usize)> {
+    let mut names: Vec<(Vec<u8>, usize)> = Vec::new();
+    tree::visit(root, &mut |n| {
+        if let Some(Ok(name)) = entry_arg(k, src, n)
+            && !names.iter().any(|x| x.0 == text(src, name))
+        {
+            names.push((text(src, name).to_vec(), name.start_byte()));
+        }
+    });
+    names
+}
+
 pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed) -> FileResult {
     let root = parsed.tree.root_node();
     let mut out = FileResult::default();
-    let mut names: Vec<(Vec<u8>, usize)> = Vec::new();
-    tree::visit(root, &mut |n| match entry_arg(k, src, n) {
-        Some(Ok(name)) if !names.iter().any(|x| x.0 == text(src, name)) => {
-            names.push((text(src, name).to_vec(), name.start_byte()));
+    let names = registered(k, src, root);
+    tree::visit(root, &mut |n| {
+        if let Some(Err(arg)) = entry_arg(k, src, n) {
+            out.sites.push(Site::caller(
+                line_of(src, arg.start_byte()),
+                &String::from_utf8_lossy(text(src, arg)),
+                Outcome::Flagged(Flag::new(
+                    Code::NoDefinition,
+                    format!(
+                        "the struct {} argument is not the address of a struct this file defines",
+                        k.old
+                    ),
+                )),
+            ));
         }
-        Some(Err(arg)) => out.sites.push(Site::caller(
-            line_of(src, arg.start_byte()),
-            &String::from_utf8_lossy(text(src, arg)),
-            Outcome::Flagged(Flag::new(
-                Code::NoDefinition,
-                format!(
-                    "the struct {} argument is not the address of a struct this file defines",
-                    k.old
-                ),
-            )),
-        )),
-        _ => {}
     });
     let mut edits = Vec::new();
     // Two structs of one file that the template names alike keep their names.
@@ -135,8 +169,7 @@ fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new:
         );
     }
     // A use the parser cannot see (in a macro's body) would keep the old name and type.
-    let words = parsed.lexed.code_words(src).filter(|w| *w == name).count();
-    if words != occ.len() || in_directive(src, parsed, name) {
+    if parsed.code_word_count(src, name) != occ.len() || parsed.in_directive(src, name) {
         return Err((
             None,
             Flag::new(
@@ -182,7 +215,7 @@ fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new:
         edits.push(Edit::replace(ty.unwrap().byte_range(), k.new.clone()));
     }
     let taken = parsed.lexed.code_words(src).any(|w| w == new.as_bytes())
-        || in_directive(src, parsed, new.as_bytes());
+        || parsed.in_directive(src, new.as_bytes());
     if new != shown && !taken {
         edits.extend(occ.iter().map(|o| Edit::replace(o.id.byte_range(), new)));
         let longer = new.len().saturating_sub(shown.len());
@@ -267,14 +300,6 @@ fn is_static(src: &[u8], decl: Node) -> bool {
     let mut c = decl.walk();
     decl.children(&mut c)
         .any(|x| x.kind() == "storage_class_specifier" && text(src, x) == b"static")
-}
-
-/// Does a preprocessor directive (a macro's body) name `word`?
-fn in_directive(src: &[u8], parsed: &Parsed, word: &[u8]) -> bool {
-    parsed
-        .lexed
-        .directives()
-        .any(|r| crate::parse::lex::words(src, r).any(|w| &src[w] == word))
 }
 
 /// A registration line the longer name pushes past 80 columns: the struct argument moves to

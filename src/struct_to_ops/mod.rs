@@ -299,7 +299,9 @@ fn check(
     // the plain reading of the original, around the lines where it differs from the view).
     // Only a re-read that finds more errors is repeated with fresh parses before the file is
     // refused, so incremental parsing can never be the reason a file is left alone.
-    let after = parse::parse_changed(&new, before, &changes, timeout).map_err(fail)?;
+    let after = parse::parse_changed(&new, before, &changes, timeout)
+        .map_err(fail)?
+        .ok_or("the rewrite changed text outside the parsed items")?;
     let before_errors = errors(before.tree.root_node());
     if errors(after.tree.root_node()) > before_errors {
         let fresh = parse::parse_with(&new, timeout, &before.macros).map_err(fail)?;
@@ -309,25 +311,7 @@ fn check(
     }
     // A second, plain reading (no view, only conditionals blanked) must not get worse either:
     // the view's macro knowledge must never hide damage.
-    let (plain_src, plain_new) = (
-        parse::blank_conditional_lines(src),
-        parse::blank_conditional_lines(&new),
-    );
-    let runs = parse::differing_runs(&before.view, &plain_src, 64);
-    let plain_before =
-        parse::reparse(&before.tree, &before.view, &plain_src, &runs, timeout).map_err(fail)?;
-    let plain_after =
-        parse::reparse(&plain_before, &plain_src, &plain_new, &changes, timeout).map_err(fail)?;
-    if errors(plain_after.root_node()) > errors(plain_before.root_node()) {
-        let fresh = |t: &[u8]| {
-            parse::parse_bytes(t, timeout)
-                .map(|t| errors(t.root_node()))
-                .map_err(fail)
-        };
-        if fresh(&plain_new)? > fresh(&plain_src)? {
-            return Err("the rewritten file has new parse errors in a plain reading".into());
-        }
-    }
+    crate::tree::plain_reading(src, &new, before, &after, &changes)?;
     let old_calls = find::entry_calls(rule, src, before.tree.root_node(), &[]).len();
     let left = find::entry_calls(rule, &new, after.tree.root_node(), &[]).len();
     if left + converted != old_calls {
