@@ -10,6 +10,7 @@
 #   floor       rg -l mm_walk TREE             grep -rl mm_walk TREE
 #   kcodemod    check / diff / series with --rule mm_walk_ops (series: fixed --date/--signoff,
 #               --no-checkpatch: checkpatch is perl's time, about 2 s of CPU per patch)
+#               check with every bundled rule named (the v5.4 and v5.6 migrations at once)
 #               check with a rule whose prefilter matches nothing (walk + read + scan only)
 #               check with 1, 10 and 50 rules (mm_walk_ops + 9 / 49 made-up rules templated
 #               from rules/irq_walker_ops.toml, prefilter literals kcm_fake_walkNN)
@@ -137,6 +138,8 @@ for f in "${FAKE[@]:0:9}"; do R10+=(--rule "$f"); done
 R50=(--rule "$RULE")
 for f in "${FAKE[@]}"; do R50+=(--rule "$f"); done
 RNULL=(--rule "${FAKE[0]}")
+RALL=()
+for f in "$ROOT"/rules/*.toml; do RALL+=(--rule "$(basename "$f" .toml)"); done
 "$BIN" rules "${R50[@]}" >"$W/rules.list" 2>&1 || { cat "$W/rules.list" >&2; die "the made-up rules do not load"; }
 [[ $(wc -l <"$W/rules.list") -eq 50 ]] || die "expected 50 rules, got: $(cat "$W/rules.list")"
 
@@ -195,15 +198,16 @@ bench_tree() {
         [diff]="$(q "$BIN" diff "${R1[@]}" "$tree")"
         [series]="$(q "$BIN" series "${R1[@]}" --no-checkpatch --date "$SERIES_DATE" --signoff "$SERIES_SIGNOFF" -o "$W/series-out" "$tree")"
         [null]="$(q "$BIN" check "${RNULL[@]}" "$tree")"
+        [checkall]="$(q "$BIN" check "${RALL[@]}" "$tree")"
         [check10]="$(q "$BIN" check "${R10[@]}" "$tree")"
         [check50]="$(q "$BIN" check "${R50[@]}" "$tree")"
         [diffj1]="$(q "$BIN" diff -j1 "${R1[@]}" "$tree")"
         [diffj2]="$(q "$BIN" diff -j2 "${R1[@]}" "$tree")"
     )
     # kcodemod command -> the floor it is paired with
-    local -A FLOOR=([grep]=rg [check]=rg [diff]=rg [series]=rg [null]=rgnull [check10]=rg
-        [check50]=rg [diffj1]=rg [diffj2]=rg)
-    local order=(grep check diff series null check10 check50 diffj1 diffj2)
+    local -A FLOOR=([grep]=rg [check]=rg [diff]=rg [series]=rg [null]=rgnull [checkall]=rg
+        [check10]=rg [check50]=rg [diffj1]=rg [diffj2]=rg)
+    local order=(grep check diff series null checkall check10 check50 diffj1 diffj2)
 
     local load0
     load0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
@@ -285,12 +289,13 @@ bench_tree() {
         [diff]="diff --rule $RULE"
         [series]="series --rule $RULE"
         [null]="check, 1 made-up rule (no match)"
+        [checkall]="check, every bundled rule"
         [check10]="check, 10 rules"
         [check50]="check, 50 rules"
         [diffj1]="diff -j1 --rule $RULE"
         [diffj2]="diff -j2 --rule $RULE"
     )
-    local -A GOAL=([check]=1.3 [diff]=1.3 [series]=1.5)
+    local -A GOAL=([check]=1.3 [diff]=1.3 [series]=1.5 [checkall]=1.3)
     echo
     echo "== $name  ($tree)"
     echo "   $nfiles files; $(nproc) CPUs; $RUNS rounds (+1 warm-up); $(date -u '+%Y-%m-%d %H:%M UTC');" \

@@ -123,15 +123,12 @@ fn ends_line(src: &[u8], at: usize) -> bool {
 /// Offsets of the code words (outside comments, literals and directives) equal to one of
 /// `words`.
 pub fn word_offsets(src: &[u8], lexed: &Lexed, words: &[&[u8]]) -> Vec<usize> {
-    let mut out = Vec::new();
-    for gap in lexed.code(src.len()) {
-        for w in lex::words(src, gap) {
-            if words.contains(&&src[w.clone()]) {
-                out.push(w.start);
-            }
-        }
-    }
-    out
+    lexed
+        .code_word_ranges(src)
+        .iter()
+        .filter(|w| words.contains(&&src[(*w).clone()]))
+        .map(|w| w.start)
+        .collect()
 }
 
 /// Parse only `ranges` (sorted, disjoint) of `text`; `None` parses it whole. No range parses

@@ -17,6 +17,8 @@ pub struct Lexed {
     pub spans: Vec<(Span, Range<usize>)>,
     /// A block comment runs off the end of the file: the file is not well-formed C.
     pub unterminated_comment: bool,
+    /// The code words, found once when first asked for (a proof asks about several names).
+    words: std::cell::OnceCell<Vec<Range<usize>>>,
 }
 
 impl Lexed {
@@ -44,10 +46,20 @@ impl Lexed {
     }
 
     /// Identifier-like words of the code (outside comments, literals and directives).
-    pub fn code_words<'a>(&self, src: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.code(src.len())
-            .into_iter()
-            .flat_map(move |g| words(src, g).map(move |w| &src[w]))
+    pub fn code_words<'a>(&'a self, src: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.code_word_ranges(src)
+            .iter()
+            .map(move |w| &src[w.clone()])
+    }
+
+    /// Where the code words are, in file order (`src` must be the text this was lexed from).
+    pub fn code_word_ranges(&self, src: &[u8]) -> &[Range<usize>] {
+        self.words.get_or_init(|| {
+            self.code(src.len())
+                .into_iter()
+                .flat_map(|g| words(src, g))
+                .collect()
+        })
     }
 
     /// Every comment in file order: the comment spans, and the comments inside directive

@@ -3,18 +3,44 @@
 //! A built-in list is the fallback; a tree's own headers add what they define.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 
 use super::lex;
 
+/// A set of names asked about for every word of every parsed file: hashed with a cheap
+/// multiply-rotate hash (names are short and not chosen by an attacker) instead of SipHash.
+pub type Names = HashSet<Vec<u8>, BuildHasherDefault<WordHasher>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct Macros {
     /// `__user`, `__init`: blanked.
-    pub annotations: HashSet<Vec<u8>>,
+    pub annotations: Names,
     /// `__acquires(x)`, `__printf(a, b)`: blanked with their arguments.
-    pub with_args: HashSet<Vec<u8>>,
+    pub with_args: Names,
     /// `list_for_each_entry(...)`: read as a `while` loop.
-    pub iterators: HashSet<Vec<u8>>,
+    pub iterators: Names,
+}
+
+/// FxHash's step (rustc's hasher) over 8-byte chunks.
+#[derive(Default)]
+pub struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write(&n.to_le_bytes());
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Headers that define the annotation and iterator macros kernel code uses most.
@@ -46,7 +72,7 @@ impl Macros {
         Macros {
             annotations: set(super::ANNOTATIONS),
             with_args: set(super::ANNOTATIONS_WITH_ARGS),
-            iterators: HashSet::new(),
+            iterators: Names::default(),
         }
     }
 
