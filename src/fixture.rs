@@ -68,6 +68,7 @@ pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
         api: true,
         target: None,
         macros: std::sync::Arc::new(crate::parse::Macros::builtin()),
+        tree_has_new: vec![false],
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[0]);
     let diags = r

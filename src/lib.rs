@@ -204,7 +204,24 @@ fn jobs(asked: Option<usize>, err: &mut dyn Write) -> io::Result<usize> {
 fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Config> {
     let rules = target_rules(a, err)?;
     let (tree, paths) = pipeline::resolve(&a.tree, &a.paths)?;
+    let mut tree_has_new = Vec::new();
+    for r in &rules {
+        let new = target::tree_has_new_api(&tree, r)
+            .filter(|_| matches!(r.kind, rule::Kind::StructRetype(_)));
+        if let Some(why) = &new
+            && !c.quiet
+        {
+            writeln!(
+                err,
+                "kcodemod: rule {}: this tree's {why}: a registration whose struct the file \
+                 does not define is taken to be of the new type",
+                r.id
+            )?;
+        }
+        tree_has_new.push(new.is_some());
+    }
     Ok(pipeline::Config {
+        tree_has_new,
         macros: std::sync::Arc::new(parse::Macros::learn(&tree)),
         tree,
         paths,

@@ -25,6 +25,9 @@ pub struct Config {
     /// `--target`: the kernel converted files must build against; they get the headers the
     /// rules name, unless a header they include brings them in there.
     pub target: Option<std::sync::Arc<crate::includes::Target>>,
+    /// Per rule: the tree's own headers already hold its new API ([`crate::target`]), so a
+    /// struct-retype entry call whose argument's type the file does not show is not flagged.
+    pub tree_has_new: Vec<bool>,
 }
 
 /// One site, with the rule that found it.
@@ -315,7 +318,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             return res;
         }
         let src = cur.as_deref().unwrap_or(&res.original);
-        let out = match migrate_one(cfg, path, &cfg.rules[r], src) {
+        let out = match migrate_one(cfg, path, r, src) {
             Ok(out) => out,
             Err(e) => {
                 res.skipped = Some(e.to_string());
@@ -362,9 +365,10 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
 fn migrate_one(
     cfg: &Config,
     path: &Path,
-    rule: &Rule,
+    r: usize,
     src: &[u8],
 ) -> Result<struct_to_ops::FileResult, parse::ParseFailure> {
+    let rule = &cfg.rules[r];
     Ok(match &rule.kind {
         Kind::StructToOps => {
             let origin = struct_to_ops::headers::Origin {
@@ -375,7 +379,10 @@ fn migrate_one(
             let parsed = parse::parse_with(src, cfg.parse_timeout, &cfg.macros)?;
             struct_to_ops::migrate(rule, src, &parsed, cfg.api, Some(origin))
         }
-        Kind::StructRetype(k) => crate::struct_retype::run(k, src, cfg.parse_timeout, &cfg.macros)?,
+        Kind::StructRetype(k) => {
+            let new_tree = cfg.tree_has_new.get(r).copied().unwrap_or(false);
+            crate::struct_retype::run(k, src, cfg.parse_timeout, &cfg.macros, new_tree)?
+        }
         Kind::CallbackSignature(k) => {
             crate::callback_signature::run(k, src, cfg.parse_timeout, &cfg.macros)?
         }

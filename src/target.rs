@@ -44,6 +44,15 @@ fn judge(target: &Path, spec: &TargetSpec) -> (bool, String) {
     )
 }
 
+/// Does `tree`'s own header already hold `rule`'s new API (the rule's target test, run on the
+/// tree being converted)? Then the tree builds only where a call's argument is of the new
+/// type, and an argument whose type a file does not show is taken to be so.
+pub fn tree_has_new_api(tree: &Path, rule: &Rule) -> Option<String> {
+    let spec = rule.target.as_ref()?;
+    let (new, why) = judge(tree, spec);
+    new.then_some(why)
+}
+
 /// Every rule's verdict, in rule order (the order they then run in).
 pub fn choose(target: &Path, rules: &[Rule]) -> Vec<Choice> {
     rules

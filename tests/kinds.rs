@@ -116,8 +116,8 @@ fn reading_some_items_gives_what_reading_the_whole_file_gives() {
             let whole = kcodemod::parse::parse_with(&src, t, &macros).unwrap();
             let (part, all) = match &rule.kind {
                 Kind::StructRetype(k) => (
-                    kcodemod::struct_retype::run(k, &src, t, &macros).unwrap(),
-                    kcodemod::struct_retype::migrate(k, &src, &whole),
+                    kcodemod::struct_retype::run(k, &src, t, &macros, false).unwrap(),
+                    kcodemod::struct_retype::migrate(k, &src, &whole, false),
                 ),
                 Kind::CallbackSignature(s) => (
                     kcodemod::callback_signature::run(s, &src, t, &macros).unwrap(),
@@ -153,4 +153,41 @@ fn a_file_whose_braces_do_not_balance_is_read_whole() {
         out.contains("+\t\tproc_create(\"x\", 0, NULL, &x_proc_ops);"),
         "{out}"
     );
+}
+
+/// A tree whose own include/linux/proc_fs.h already defines struct proc_ops builds only where
+/// every registration passes a proc_ops: there a registration of a struct the file does not
+/// define (a member, one defined in another file) is the new API, and `check` passes. In a tree
+/// of the old API the same file is flagged; and a struct of the old type the file defines is
+/// converted in either tree.
+#[test]
+fn a_tree_already_on_the_new_api_passes_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let caller = "#include <linux/proc_fs.h>\n\nstruct dev {\n\tconst struct proc_ops *ops;\n};\n\nint dev_proc_init(struct dev *d)\n{\n\tproc_create(\"dev\", 0, NULL, d->ops);\n\tproc_create(\"shared\", 0, NULL, &shared_proc_ops);\n\treturn 0;\n}\n";
+    let leftover = "#include <linux/proc_fs.h>\n\nstatic const struct file_operations late_fops = {\n\t.open\t\t= late_open,\n};\n\nint late_init(void)\n{\n\tproc_create(\"late\", 0, NULL, &late_fops);\n\treturn 0;\n}\n";
+    let check = |api: &str, files: &[(&str, &str)]| {
+        let dir = tempfile::tempdir().unwrap();
+        let inc = dir.path().join("include/linux");
+        std::fs::create_dir_all(&inc).unwrap();
+        let header = root.join(format!("fixtures/include/proc_ops/{api}/linux/proc_fs.h"));
+        std::fs::copy(header, inc.join("proc_fs.h")).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let out = kcodemod(&["check", "--rule", "proc_ops", dir.path().to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let (code, text) = check("new", &[("dev.c", caller)]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("taken to be of the new type"), "{text}");
+    assert!(text.contains("0 sites converted, 0 flagged"), "{text}");
+    let (code, text) = check("old", &[("dev.c", caller)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("dev.c:9: d->ops:"), "{text}");
+    assert!(text.contains("dev.c:10: shared_proc_ops:"), "{text}");
+    let (code, text) = check("new", &[("dev.c", caller), ("late.c", leftover)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("2 sites converted, 0 flagged"), "{text}");
 }

@@ -260,6 +260,7 @@ fn demo_config() -> Config {
         parse_timeout: Duration::from_secs(10),
         api: true,
         target: None,
+        tree_has_new: vec![false; rules().len()],
     }
 }
 
@@ -470,6 +471,7 @@ fn run(rule: usize, path: &Path, src: &[u8]) -> Run {
         api: true,
         target: None,
         macros: std::sync::Arc::new(kcodemod::parse::Macros::builtin()),
+        tree_has_new: vec![false; rules().len()],
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[rule]);
     let converted_lines: Vec<usize> = r

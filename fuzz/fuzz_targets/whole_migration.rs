@@ -47,6 +47,7 @@ fn demo() -> &'static Demo {
             parse_timeout: std::time::Duration::from_secs(10),
             api: true,
             target: None,
+            tree_has_new: vec![false],
         };
         Demo {
             header: tree.join("include/linux/mm.h"),

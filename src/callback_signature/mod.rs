@@ -111,13 +111,16 @@ type Planned = Result<Option<(Vec<usize>, Vec<Edit>)>, (Option<usize>, Flag)>;
 fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str) -> Planned {
     let mut uses = Vec::new();
     tree::visit(parsed.tree.root_node(), &mut |n| {
-        if n.kind() == "identifier" && text(src, n) == name.as_bytes() {
+        if n.kind() == "identifier"
+            && text(src, n) == name.as_bytes()
+            && !parsed.in_a_directive(n.start_byte())
+        {
             uses.push((n, classify(sig, src, n)));
         }
     });
     // A use the parser cannot see (in a macro's body) would keep the old signature.
     let word = name.as_bytes();
-    if parsed.code_word_count(src, word) != uses.len() || parsed.in_directive(src, word) {
+    if parsed.code_word_count(src, word) != uses.len() || parsed.in_macro_body(src, word) {
         return Err((
             None,
             Flag::new(

@@ -111,6 +111,22 @@ pub fn join(sorted: Vec<Range<usize>>) -> Vec<Range<usize>> {
     out
 }
 
+/// The body of a `#define` directive (after its name and parameter list); `None` for other
+/// directives.
+fn macro_body(src: &[u8], r: Range<usize>) -> Option<Range<usize>> {
+    let mut w = lex::words(src, r.clone());
+    let keyword = w.next()?;
+    if &src[keyword] != b"define" {
+        return None;
+    }
+    let name = w.next()?;
+    let mut at = name.end;
+    if src.get(at) == Some(&b'(') {
+        at += src[at..r.end].iter().position(|b| *b == b')')? + 1;
+    }
+    Some(at..r.end)
+}
+
 /// Is the rest of the line after `at` blank (a comment may follow)?
 fn ends_line(src: &[u8], at: usize) -> bool {
     let rest = &src[at..];
@@ -226,10 +242,26 @@ impl Parsed {
         self.lexed.code_words(src).filter(|w| *w == word).count()
     }
 
-    /// Does a preprocessor directive (a macro's body) name `word`?
+    /// Is `at` inside a preprocessor directive (where the tree shows a macro's name, which
+    /// the lexical counts leave to [`Parsed::in_macro_body`])?
+    pub fn in_a_directive(&self, at: usize) -> bool {
+        self.lexed.directives().any(|r| r.contains(&at))
+    }
+
+    /// Does a preprocessor directive name `word` (a macro's name or body, a condition)?
     pub fn in_directive(&self, src: &[u8], word: &[u8]) -> bool {
         self.lexed
             .directives()
+            .any(|r| lex::words(src, r).any(|w| &src[w] == word))
+    }
+
+    /// Does a macro's body name `word`, where it may be used as code the parser cannot see?
+    /// (`#define NAME NULL` for another configuration, `#undef NAME` and `#ifdef NAME` do not
+    /// use it.)
+    pub fn in_macro_body(&self, src: &[u8], word: &[u8]) -> bool {
+        self.lexed
+            .directives()
+            .filter_map(|r| macro_body(src, r))
             .any(|r| lex::words(src, r).any(|w| &src[w] == word))
     }
 }
@@ -288,6 +320,19 @@ mod tests {
             Some(vec![0..13, 23..35])
         );
         assert_eq!(shifted(&rs, &[c(12..14, 12..13)]), None);
+    }
+
+    #[test]
+    fn only_a_macro_body_uses_a_name() {
+        let src =
+            b"#define f NULL\n#undef f\n#ifdef f\n#endif\n#define g(a) f(a, 1)\n#define h(f) (f)\n";
+        let lexed = lex::lex(src);
+        let body = |r| macro_body(src, r).map(|b: Range<usize>| &src[b]);
+        let dirs: Vec<_> = lexed.directives().collect();
+        assert_eq!(body(dirs[0].clone()), Some(&b" NULL"[..]));
+        assert_eq!(body(dirs[1].clone()), None);
+        assert_eq!(body(dirs[4].clone()), Some(&b" f(a, 1)"[..]));
+        assert_eq!(body(dirs[5].clone()), Some(&b" (f)"[..]));
     }
 
     #[test]

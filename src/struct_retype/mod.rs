@@ -32,11 +32,15 @@ struct Occurrence<'t> {
 /// point or name the old struct type, and the items that name a registered struct. `check` on
 /// a tree thus reads, of each file that registers a /proc entry, its registrations and
 /// definitions, not the whole file.
+///
+/// `new_tree`: the tree's own headers hold the new API, so an entry call whose argument is not
+/// the address of a struct of the old type defined here is taken to be of the new type.
 pub fn run(
     k: &Retype,
     src: &[u8],
     timeout: Duration,
     macros: &Arc<Macros>,
+    new_tree: bool,
 ) -> Result<FileResult, ParseFailure> {
     let mut words: Vec<&[u8]> = k.entries.iter().map(|(e, _)| e.as_bytes()).collect();
     words.push(k.old.as_bytes());
@@ -44,7 +48,7 @@ pub fn run(
         let names = registered(k, src, p.tree.root_node());
         names.into_iter().map(|(n, _)| n).collect()
     })?;
-    Ok(migrate(k, src, &parsed))
+    Ok(migrate(k, src, &parsed, new_tree))
 }
 
 /// The names whose address goes to an entry point (with where), in file order.
@@ -60,12 +64,14 @@ fn registered(k: &Retype, src: &[u8], root: Node) -> Vec<(Vec<u8>, usize)> {
     names
 }
 
-pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed) -> FileResult {
+pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed, new_tree: bool) -> FileResult {
     let root = parsed.tree.root_node();
     let mut out = FileResult::default();
     let names = registered(k, src, root);
     tree::visit(root, &mut |n| {
-        if let Some(Err(arg)) = entry_arg(k, src, n) {
+        if let Some(Err(arg)) = entry_arg(k, src, n)
+            && !new_tree
+        {
             out.sites.push(Site::caller(
                 line_of(src, arg.start_byte()),
                 &String::from_utf8_lossy(text(src, arg)),
@@ -93,7 +99,7 @@ pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed) -> FileResult {
         } else {
             shown.clone()
         };
-        match retype(k, src, parsed, root, name, &new) {
+        match retype(k, src, parsed, root, name, &new, new_tree) {
             Ok(None) => {}
             Ok(Some((lines, e))) => {
                 edits.extend(e);
@@ -151,9 +157,17 @@ type Planned = Result<Option<(Vec<usize>, Vec<Edit>)>, (Option<usize>, Flag)>;
 
 /// Prove and plan one registered struct: `None` when it is not of the old type here. The lines
 /// are its sites: the definition, then each forward declaration and registration.
-fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new: &str) -> Planned {
+fn retype(
+    k: &Retype,
+    src: &[u8],
+    parsed: &Parsed,
+    root: Node,
+    name: &[u8],
+    new: &str,
+    new_tree: bool,
+) -> Planned {
     let shown = String::from_utf8_lossy(name).into_owned();
-    let occ = occurrences(k, src, root, name);
+    let occ = occurrences(k, src, parsed, name);
     if occ.iter().all(|o| o.decl.is_none()) && declared_otherwise(src, root, name) {
         return Ok(None);
     }
@@ -169,7 +183,7 @@ fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new:
         );
     }
     // A use the parser cannot see (in a macro's body) would keep the old name and type.
-    if parsed.code_word_count(src, name) != occ.len() || parsed.in_directive(src, name) {
+    if parsed.code_word_count(src, name) != occ.len() || parsed.in_macro_body(src, name) {
         return Err((
             None,
             Flag::new(
@@ -180,6 +194,9 @@ fn retype(k: &Retype, src: &[u8], parsed: &Parsed, root: Node, name: &[u8], new:
     }
     let decls: Vec<Node> = occ.iter().filter_map(|o| o.decl).collect();
     let Some(def) = decls.iter().copied().find(|d| initializer(*d).is_some()) else {
+        if new_tree && decls.is_empty() {
+            return Ok(None); // defined elsewhere: of the new type, as the tree builds
+        }
         return Err((
             None,
             Flag::new(
@@ -248,10 +265,11 @@ fn declared_otherwise(src: &[u8], root: Node, name: &[u8]) -> bool {
 }
 
 /// Every identifier `name` in the file, with what it is.
-fn occurrences<'t>(k: &Retype, src: &[u8], root: Node<'t>, name: &[u8]) -> Vec<Occurrence<'t>> {
+fn occurrences<'t>(k: &Retype, src: &[u8], parsed: &'t Parsed, name: &[u8]) -> Vec<Occurrence<'t>> {
     let mut out = Vec::new();
-    tree::visit(root, &mut |n| {
-        if n.kind() != "identifier" || text(src, n) != name {
+    tree::visit(parsed.tree.root_node(), &mut |n| {
+        if n.kind() != "identifier" || text(src, n) != name || parsed.in_a_directive(n.start_byte())
+        {
             return;
         }
         let entry = n
