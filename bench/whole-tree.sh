@@ -27,7 +27,7 @@
 # Checks: every diff run's output is byte-identical (-j1, -j2 and the default -j), and every
 # series output directory is identical to the first one.
 #
-# Goals (issue 5): check and diff <= 1.3x rg -l, series <= 1.5x, peak RSS <= 150 MB, 1/10/50
+# Goals (issue 5): check and diff <= 1.3x rg -l (also with every bundled rule), series <= 1.5x, peak RSS <= 150 MB, 1/10/50
 # rules within 20 % (max/min of the three paired wall ratios to rg -l <= 1.2).
 
 set -euo pipefail
