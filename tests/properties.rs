@@ -31,7 +31,7 @@ use std::time::Duration;
 use kcodemod::edit::{Edit, EditSet};
 use kcodemod::pipeline::{self, Config};
 use kcodemod::rule::Rule;
-use kcodemod::struct_to_ops::Outcome;
+use kcodemod::struct_to_ops::{FileResult, Outcome};
 use proptest::prelude::*;
 
 /// `PROPTEST_CASES` from the environment, else the default for this property.
@@ -1012,4 +1012,155 @@ fn fuzz_regressions_hold() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Reading some items (issue 14): the new kinds parse only the top-level items their proof
+//    needs (`parse::items`). With text inserted that a brace-depth scan must see through
+//    (comments and strings holding `{`, `}` and `;`, macro definitions with braces, `#if 0`
+//    blocks of anything, whole new items between items, statement expressions), the sites and
+//    the output are those a parse of the whole file gives.
+
+/// One insertion: where (a line index, taken modulo the line count) and what. Items and macro
+/// definitions go only before a line that starts a top-level item in kernel style (column 0, a
+/// type or `static`).
+fn arb_insertion() -> impl Strategy<Value = (usize, bool, String)> {
+    let anywhere = prop_oneof![
+        Just("/* } { ; */\n".to_string()),
+        Just("// };\n".to_string()),
+    ];
+    // (tree-sitter reads a `#define` only between items: inside a list it is an error; and
+    // the self-check's plain reading reads an `#if 0` block as code.)
+    let item = prop_oneof![
+        Just("#if 0\n} junk { ;\n#endif\n".to_string()),
+        Just("#define WRAP(x) { x; }\n".to_string()),
+        Just("#define OPEN {\n".to_string()),
+        Just("static const char banner[] = \"};{\";\n".to_string()),
+        Just("struct pad {\n\tint a;\n} pad_one;\n\n".to_string()),
+        Just("static int helper(int x)\n{\n\tif (x) {\n\t\tx = ({ int y = x; y + 1; });\n\t}\n\treturn x;\n}\n\n".to_string()),
+        Just("static const struct file_operations spare_fops = {\n\t.open\t\t= NULL,\n};\n\n".to_string()),
+        Just("DEFINE_SPINLOCK(pad_lock);\n".to_string()),
+    ];
+    prop_oneof![
+        (any::<usize>(), anywhere).prop_map(|(at, t)| (at, false, t)),
+        (any::<usize>(), item).prop_map(|(at, t)| (at, true, t)),
+    ]
+}
+
+fn insert_all(src: &[u8], ins: &[(usize, bool, String)]) -> Vec<u8> {
+    let mut lines: Vec<Vec<u8>> = src
+        .split_inclusive(|b| *b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect();
+    for (at, item, text) in ins {
+        let starts: Vec<usize> = (0..=lines.len())
+            .filter(|&i| {
+                !item
+                    || lines.get(i).is_some_and(|l| {
+                        [&b"static "[..], b"int ", b"unsigned ", b"struct "]
+                            .iter()
+                            .any(|p| l.starts_with(p))
+                    })
+            })
+            .collect();
+        if let Some(&i) = starts.get(at % starts.len().max(1)) {
+            lines.insert(i, text.clone().into_bytes());
+        }
+    }
+    lines.concat()
+}
+
+/// What one kind makes of `src`, reading some items and reading it whole, and how many parse
+/// errors the whole reading has.
+fn both_readings(rule: &Rule, src: &[u8]) -> Option<(FileResult, FileResult, usize)> {
+    use kcodemod::rule::Kind;
+    let t = Duration::from_secs(10);
+    let macros = std::sync::Arc::new(kcodemod::parse::Macros::builtin());
+    let whole = kcodemod::parse::parse_with(src, t, &macros).unwrap();
+    let errors = kcodemod::tree::errors(whole.tree.root_node());
+    Some(match &rule.kind {
+        Kind::StructRetype(k) => (
+            kcodemod::struct_retype::run(k, src, t, &macros, false).unwrap(),
+            kcodemod::struct_retype::migrate(k, src, &whole, false),
+            errors,
+        ),
+        Kind::CallbackSignature(s) => (
+            kcodemod::callback_signature::run(s, src, t, &macros).unwrap(),
+            kcodemod::callback_signature::migrate(s, src, &whole),
+            errors,
+        ),
+        Kind::StructToOps => return None,
+    })
+}
+
+/// The sites as (function, outcome, reason code): what an insertion of neutral text must not
+/// change (lines move).
+fn summary(r: &FileResult) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = r
+        .sites
+        .iter()
+        .map(|s| {
+            (
+                s.function.clone(),
+                format!("{:?}", s.outcome)
+                    .split(" why")
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn check_items(i: &Input, ins: &[(usize, bool, String)]) -> Result<(), TestCaseError> {
+    let rule = &rules()[i.rule];
+    let src = insert_all(&i.bytes, ins);
+    let Some((part, all, errors)) = both_readings(rule, &src) else {
+        return Ok(());
+    };
+    let (before, _, errors_before) = both_readings(rule, &i.bytes).unwrap();
+    let shown = String::from_utf8_lossy(&src);
+    // The inserted text is neutral: the same sites as without it.
+    prop_assert_eq!(
+        summary(&part),
+        summary(&before),
+        "{}:\n{}",
+        i.path.display(),
+        shown
+    );
+    // Where the whole reading is not confused by it (tree-sitter cannot read, say, a
+    // `#define` inside a parameter list), both readings agree exactly.
+    if errors <= errors_before {
+        prop_assert_eq!(&part.sites, &all.sites, "{}:\n{}", i.path.display(), shown);
+        prop_assert!(
+            part.edits.apply(&src) == all.edits.apply(&src),
+            "{}: outputs differ:\n{}",
+            i.path.display(),
+            shown
+        );
+    }
+    Ok(())
+}
+
+fn new_kind_inputs() -> Vec<&'static Input> {
+    use kcodemod::rule::Kind;
+    inputs()
+        .iter()
+        .filter(|i| !matches!(rules()[i.rule].kind, Kind::StructToOps))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(128), rng_seed: seed(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn reading_some_items_reads_what_the_whole_file_says(
+        k in any::<usize>(),
+        ins in proptest::collection::vec(arb_insertion(), 1..5),
+    ) {
+        let inputs = new_kind_inputs();
+        check_items(inputs[k % inputs.len()], &ins)?;
+    }
 }
