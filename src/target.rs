@@ -53,6 +53,38 @@ pub fn tree_has_new_api(tree: &Path, rule: &Rule) -> Option<String> {
     new.then_some(why)
 }
 
+/// A series converting callers to `rule`'s new API, applied to `tree` (after `base_patch`,
+/// when given): the INCOMPLETE sentence when nothing brings that API, so that the series
+/// cannot build. The tree's own header may have it; else the base patch must change that
+/// header (whether it adds exactly the API is left to the check scripts, which build it).
+/// `None` when the rule names no header to test, or the API is there.
+pub fn missing_api(tree: &Path, rule: &Rule, base_patch: Option<&[u8]>) -> Option<String> {
+    let spec = rule.target.as_ref()?;
+    if judge(tree, spec).0 {
+        return None;
+    }
+    let what = format!("`{}` ({})", spec.has.join("`, `"), spec.header);
+    match base_patch {
+        None => Some(format!(
+            "the callers now use {what}, which this tree does not have: the series builds only on top of that API change (give it with --base-patch FILE)"
+        )),
+        Some(p) if !patch_changes(p, &spec.header) => Some(format!(
+            "the callers now use {what}, which this tree does not have, and the base patch does not change {}",
+            spec.header
+        )),
+        Some(_) => None,
+    }
+}
+
+/// Does the unified diff `patch` change the file `path`?
+fn patch_changes(patch: &[u8], path: &str) -> bool {
+    String::from_utf8_lossy(patch).lines().any(|l| {
+        l.strip_prefix("+++ ")
+            .map(|p| p.trim_end())
+            .is_some_and(|p| p == format!("b/{path}") || p == path)
+    })
+}
+
 /// Every rule's verdict, in rule order (the order they then run in).
 pub fn choose(target: &Path, rules: &[Rule]) -> Vec<Choice> {
     rules

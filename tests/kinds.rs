@@ -162,18 +162,10 @@ fn a_file_whose_braces_do_not_balance_is_read_whole() {
 /// converted in either tree.
 #[test]
 fn a_tree_already_on_the_new_api_passes_check() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let caller = "#include <linux/proc_fs.h>\n\nstruct dev {\n\tconst struct proc_ops *ops;\n};\n\nint dev_proc_init(struct dev *d)\n{\n\tproc_create(\"dev\", 0, NULL, d->ops);\n\tproc_create(\"shared\", 0, NULL, &shared_proc_ops);\n\treturn 0;\n}\n";
-    let leftover = "#include <linux/proc_fs.h>\n\nstatic const struct file_operations late_fops = {\n\t.open\t\t= late_open,\n};\n\nint late_init(void)\n{\n\tproc_create(\"late\", 0, NULL, &late_fops);\n\treturn 0;\n}\n";
+    let leftover = LEFTOVER;
     let check = |api: &str, files: &[(&str, &str)]| {
-        let dir = tempfile::tempdir().unwrap();
-        let inc = dir.path().join("include/linux");
-        std::fs::create_dir_all(&inc).unwrap();
-        let header = root.join(format!("fixtures/include/proc_ops/{api}/linux/proc_fs.h"));
-        std::fs::copy(header, inc.join("proc_fs.h")).unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.path().join(name), text).unwrap();
-        }
+        let dir = proc_tree(api, files);
         let out = kcodemod(&["check", "--rule", "proc_ops", dir.path().to_str().unwrap()]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);
@@ -190,4 +182,86 @@ fn a_tree_already_on_the_new_api_passes_check() {
     let (code, text) = check("new", &[("dev.c", caller), ("late.c", leftover)]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("2 sites converted, 0 flagged"), "{text}");
+}
+
+/// A file that registers a /proc entry the v5.4 way.
+const LEFTOVER: &str = "#include <linux/proc_fs.h>\n\nstatic const struct file_operations late_fops = {\n\t.open\t\t= late_open,\n};\n\nint late_init(void)\n{\n\tproc_create(\"late\", 0, NULL, &late_fops);\n\treturn 0;\n}\n";
+
+/// A tree whose include/linux/proc_fs.h is the fixtures' `api` one (`old` or `new`), holding
+/// `files`.
+fn proc_tree(api: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let inc = dir.path().join("include/linux");
+    std::fs::create_dir_all(&inc).unwrap();
+    let header = root.join(format!("fixtures/include/proc_ops/{api}/linux/proc_fs.h"));
+    std::fs::copy(header, inc.join("proc_fs.h")).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// A series converting callers to an API the tree does not have cannot build: it says so
+/// (INCOMPLETE, first in the report, exit 1) unless a base patch changing the API's header
+/// comes first, or the tree has the API already.
+#[test]
+fn a_callers_only_series_without_its_api_is_incomplete() {
+    let series = |tree: &Path, extra: &[&str]| {
+        let out = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "series",
+            "--rule",
+            "proc_ops",
+            "--no-checkpatch",
+            "--signoff",
+            "A U Thor <author@example.org>",
+            "--date",
+            "@0",
+            "-o",
+            out.path().to_str().unwrap(),
+            tree.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = kcodemod(&args);
+        let report = std::fs::read_to_string(out.path().join("report.txt")).unwrap_or_default();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        (o.status.code(), report, err)
+    };
+    let old = proc_tree("old", &[("late.c", LEFTOVER)]);
+    let (code, report, err) = series(old.path(), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        report.starts_with("INCOMPLETE: the callers now use `struct proc_ops {` (include/linux/proc_fs.h), which this tree does not have"),
+        "{report}"
+    );
+    assert!(err.contains("--base-patch FILE"), "{err}");
+    // A base patch that changes the header brings the API.
+    let api = old.path().join("api.patch");
+    std::fs::write(
+        &api,
+        "Subject: [PATCH] proc: decouple proc from VFS with struct proc_ops\n\n---\n--- a/include/linux/proc_fs.h\n+++ b/include/linux/proc_fs.h\n@@ -1,1 +1,2 @@\n+struct proc_ops;\n",
+    )
+    .unwrap();
+    let (code, report, err) = series(old.path(), &["--base-patch", api.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!report.contains("INCOMPLETE"), "{report}");
+    // One that does not change it does not.
+    let other = old.path().join("other.patch");
+    std::fs::write(
+        &other,
+        "Subject: [PATCH] unrelated\n\n---\n--- a/late.c\n+++ b/late.c\n@@ -1,1 +1,2 @@\n+\n",
+    )
+    .unwrap();
+    let (code, report, _) = series(old.path(), &["--base-patch", other.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(
+        report.contains("the base patch does not change include/linux/proc_fs.h"),
+        "{report}"
+    );
+    // A tree with the API already: the leftover converts, nothing is missing.
+    let new = proc_tree("new", &[("late.c", LEFTOVER)]);
+    let (code, report, err) = series(new.path(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!report.contains("INCOMPLETE"), "{report}");
 }

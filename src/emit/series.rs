@@ -221,10 +221,17 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
         write_file(&out.join("patches").join(&name), &text)?;
         written_names.push((name, p.subject.clone()));
     }
-    // A series that leaves sites on the old API says so first, everywhere a reader starts.
-    let incomplete = crate::verdict::incomplete(run)
+    // A series that leaves sites on the old API, or whose new API nothing brings, says so
+    // first, everywhere a reader starts.
+    let left = crate::verdict::incomplete(run)
         .first()
         .map(|i| crate::verdict::incomplete_line(i, &left_symbols(run, &resolved)));
+    let incomplete = match (left, missing_api(tree, rules, &fired, opts)?) {
+        (Some(l), Some(m)) => Some(format!("{l}; and {m}")),
+        (Some(l), None) => Some(l),
+        (None, Some(m)) => Some(format!("INCOMPLETE: {m}")),
+        (None, None) => None,
+    };
     let fired_rules: Vec<&Rule> = if fired.is_empty() {
         vec![rule]
     } else {
@@ -484,6 +491,33 @@ fn make_executable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .with_context(|| format!("{}: cannot chmod", path.display()))
+}
+
+/// The first fired rule of a callers-only kind whose new API neither the tree nor the base
+/// patch brings (see [`crate::target::missing_api`]). With `--target` the target has it: the
+/// rules were chosen so. (Struct-to-ops converts the API where the tree defines it, which
+/// moved between headers over the years; its outputs are checked by the verdict module.)
+fn missing_api(
+    tree: &Path,
+    rules: &[Rule],
+    fired: &[usize],
+    opts: &Options,
+) -> Result<Option<String>> {
+    if opts.target.is_some() {
+        return Ok(None);
+    }
+    let base = match &opts.base_patch {
+        Some(p) => Some(
+            std::fs::read(p)
+                .with_context(|| format!("{}: cannot read the base patch", p.display()))?,
+        ),
+        None => None,
+    };
+    Ok(fired
+        .iter()
+        .map(|&r| &rules[r])
+        .filter(|r| r.kind.callers_only())
+        .find_map(|r| crate::target::missing_api(tree, r, base.as_deref())))
 }
 
 #[cfg(test)]

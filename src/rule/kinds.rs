@@ -16,6 +16,11 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Does this kind convert callers only (the API side is never mechanical for it)?
+    pub fn callers_only(&self) -> bool {
+        !matches!(self, Kind::StructToOps)
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Kind::StructToOps => "struct-to-ops",
