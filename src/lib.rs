@@ -428,6 +428,9 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
         report::json_incomplete(&incomplete, &cfg.rules, out)?;
     } else {
         report::incomplete(&incomplete, &cfg.rules, err)?;
+        if mode != Mode::Check && a.target.is_none() && !a.common.quiet {
+            api_notes(&res, &cfg.rules, err)?;
+        }
     }
     Ok(if applied.interrupted {
         EXIT_INTERRUPTED
@@ -438,6 +441,25 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
     } else {
         EXIT_OK
     })
+}
+
+/// A callers-only migration that changed files for a tree without its new API: the tree
+/// builds once that API change is in (a note: converting callers only is what was asked).
+fn api_notes(res: &pipeline::RunResult, rules: &[rule::Rule], err: &mut dyn Write) -> Result<()> {
+    for (r, rule) in rules.iter().enumerate() {
+        let changed = res.files.iter().any(|f| f.changed_by.contains(&r));
+        if changed
+            && rule.kind.callers_only()
+            && let Some(what) = target::api_lacking(&res.tree, rule)
+        {
+            writeln!(
+                err,
+                "kcodemod: note: {}: the callers now use {what}, which this tree does not have: it builds once that API change is in",
+                rule.id
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Broken pipes end the program quietly, as for any Unix filter.

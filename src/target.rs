@@ -53,24 +53,28 @@ pub fn tree_has_new_api(tree: &Path, rule: &Rule) -> Option<String> {
     new.then_some(why)
 }
 
-/// A series converting callers to `rule`'s new API, applied to `tree` (after `base_patch`,
-/// when given): the INCOMPLETE sentence when nothing brings that API, so that the series
-/// cannot build. The tree's own header may have it; else the base patch must change that
-/// header (whether it adds exactly the API is left to the check scripts, which build it).
-/// `None` when the rule names no header to test, or the API is there.
-pub fn missing_api(tree: &Path, rule: &Rule, base_patch: Option<&[u8]>) -> Option<String> {
+/// Callers converted to `rule`'s new API, in `tree`: what they use when the tree's own header
+/// lacks it (the tree then builds only once that API change is in), as
+/// "`struct proc_ops {` (include/linux/proc_fs.h)". `None` when the rule names no header to
+/// test, or the tree has the API.
+pub fn api_lacking(tree: &Path, rule: &Rule) -> Option<String> {
     let spec = rule.target.as_ref()?;
-    if judge(tree, spec).0 {
-        return None;
-    }
-    let what = format!("`{}` ({})", spec.has.join("`, `"), spec.header);
+    (!judge(tree, spec).0).then(|| format!("`{}` ({})", spec.has.join("`, `"), spec.header))
+}
+
+/// The same for a series applied after `base_patch` (when given): the INCOMPLETE sentence
+/// when nothing brings the API, so that the series cannot build. The base patch must change
+/// the API's header (whether it adds exactly the API is left to the check scripts, which
+/// build it).
+pub fn missing_api(tree: &Path, rule: &Rule, base_patch: Option<&[u8]>) -> Option<String> {
+    let what = api_lacking(tree, rule)?;
+    let header = &rule.target.as_ref()?.header;
     match base_patch {
         None => Some(format!(
             "the callers now use {what}, which this tree does not have: the series builds only on top of that API change (give it with --base-patch FILE)"
         )),
-        Some(p) if !patch_changes(p, &spec.header) => Some(format!(
-            "the callers now use {what}, which this tree does not have, and the base patch does not change {}",
-            spec.header
+        Some(p) if !patch_changes(p, header) => Some(format!(
+            "the callers now use {what}, which this tree does not have, and the base patch does not change {header}"
         )),
         Some(_) => None,
     }

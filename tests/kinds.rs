@@ -264,4 +264,12 @@ fn a_callers_only_series_without_its_api_is_incomplete() {
     let (code, report, err) = series(new.path(), &[]);
     assert_eq!(code, Some(0), "{err}");
     assert!(!report.contains("INCOMPLETE"), "{report}");
+    // diff converts callers only, as asked (exit 0), and notes what the tree still needs.
+    let note = "kcodemod: note: proc_ops: the callers now use `struct proc_ops {` (include/linux/proc_fs.h), which this tree does not have: it builds once that API change is in";
+    for (tree, noted) in [(&old, true), (&new, false)] {
+        let o = kcodemod(&["diff", "--rule", "proc_ops", tree.path().to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert_eq!(err.contains(note), noted, "{err}");
+    }
 }
