@@ -291,15 +291,19 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
             anyhow::bail!("--generic-arch {g}: no known toolchain for this ARCH");
         }
     }
-    let progress = report::progress::Progress::start(!a.run.common.quiet && !a.run.common.json);
-    let res = pipeline::run(&cfg);
+    let counters = std::sync::Arc::new(pipeline::Counters::default());
+    let progress = report::progress::Progress::start(
+        !a.run.common.quiet && !a.run.common.json,
+        counters.clone(),
+    );
+    let res = pipeline::run(&cfg, &counters);
     drop(progress);
     // An interrupted walk saw part of the tree: a series from it would be silently partial.
     if interrupted() {
         writeln!(err, "kcodemod: interrupted before anything was written")?;
         return Ok(EXIT_INTERRUPTED);
     }
-    report::diagnostics(&res, &cfg.rules, err, report::use_color(a.run.common.color))?;
+    report::diagnostics(&res, &cfg.rules, err, a.run.common.color.enabled())?;
     if nothing_read(&res, err)? {
         return Ok(EXIT_ERROR);
     }
@@ -387,8 +391,10 @@ fn git_ident(tree: &std::path::Path) -> Option<String> {
 
 fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
     let cfg = config(&a, &a.common, err)?;
-    let progress = report::progress::Progress::start(!a.common.quiet && !a.common.json);
-    let mut res = pipeline::run(&cfg);
+    let counters = std::sync::Arc::new(pipeline::Counters::default());
+    let progress =
+        report::progress::Progress::start(!a.common.quiet && !a.common.json, counters.clone());
+    let mut res = pipeline::run(&cfg, &counters);
     drop(progress);
     if interrupted() {
         // The walk saw part of the tree: nothing about it is reported as if it were whole.
@@ -411,7 +417,7 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
         let lists = applied.interrupted.then_some(&applied.lists);
         report::json(&res, &cfg.rules, lists, out)?;
     } else {
-        report::diagnostics(&res, &cfg.rules, err, report::use_color(a.common.color))?;
+        report::diagnostics(&res, &cfg.rules, err, a.common.color.enabled())?;
     }
     applied.report(err)?;
     let empty = nothing_read(&res, err)?;

@@ -30,6 +30,33 @@ pub struct Config {
     pub tree_has_new: Vec<bool>,
 }
 
+/// What a run has done so far, for a progress display: bumped as files are read and
+/// migrated (cheap enough per file).
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub scanned: std::sync::atomic::AtomicUsize,
+    pub parsed: std::sync::atomic::AtomicUsize,
+    pub converted: std::sync::atomic::AtomicUsize,
+    pub flagged: std::sync::atomic::AtomicUsize,
+}
+
+impl Counters {
+    /// One file's result, as migrated.
+    fn count(&self, f: &FileResult) {
+        if f.skipped.is_none() {
+            self.parsed.fetch_add(f.rules.len(), Ordering::Relaxed);
+        }
+        for s in &f.sites {
+            let c = match s.site.outcome {
+                Outcome::Converted => &self.converted,
+                Outcome::Flagged(_) => &self.flagged,
+                Outcome::Compat => continue,
+            };
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// One site, with the rule that found it.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -220,7 +247,8 @@ pub(crate) fn io_why(e: &std::io::Error) -> String {
     }
 }
 
-pub fn run(cfg: &Config) -> RunResult {
+/// Run `cfg`, bumping `counters` as it goes.
+pub fn run(cfg: &Config, counters: &Counters) -> RunResult {
     let roots: Vec<PathBuf> = if cfg.paths.is_empty() {
         vec![cfg.tree.clone()]
     } else {
@@ -240,6 +268,7 @@ pub fn run(cfg: &Config) -> RunResult {
     let opts = walk::Options {
         jobs: cfg.jobs,
         max_size: cfg.max_size,
+        scanned: &counters.scanned,
     };
     // Candidates are parsed on the rayon pool while the walk goes on; results are sorted by
     // path afterwards, so the output does not depend on the order work finished in.
@@ -249,6 +278,7 @@ pub fn run(cfg: &Config) -> RunResult {
         walk::list(&roots, &prefilter, &opts, &|c: walk::Candidate| {
             s.spawn(move |_| {
                 let r = migrate_file(cfg, &c.path, c.bytes, &c.rules);
+                counters.count(&r);
                 results.lock().unwrap().push(r);
             })
         })
@@ -326,16 +356,6 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
                 return res;
             }
         };
-        let c = &crate::report::progress::COUNTERS;
-        c.parsed.fetch_add(1, Ordering::Relaxed);
-        for s in &out.sites {
-            let n = match s.outcome {
-                Outcome::Converted => &c.converted,
-                Outcome::Flagged(_) => &c.flagged,
-                Outcome::Compat => continue,
-            };
-            n.fetch_add(1, Ordering::Relaxed);
-        }
         res.parse_error_functions += out.parse_error_functions;
         if out.callbacks != struct_to_ops::Callbacks::default() {
             res.callbacks.push((r, out.callbacks));

@@ -37,9 +37,11 @@ pub struct Listing {
     pub unchecked: Vec<Problem>,
 }
 
-pub struct Options {
+pub struct Options<'a> {
     pub jobs: usize,
     pub max_size: u64,
+    /// Bumped per file read (the run's progress).
+    pub scanned: &'a AtomicUsize,
 }
 
 /// The literals of each rule, compiled into one automaton.
@@ -242,9 +244,7 @@ pub fn list(
                 return WalkState::Continue;
             }
             files.fetch_add(1, Ordering::Relaxed);
-            crate::report::progress::COUNTERS
-                .scanned
-                .fetch_add(1, Ordering::Relaxed);
+            opts.scanned.fetch_add(1, Ordering::Relaxed);
             // One buffer per worker: most files are read, scanned and forgotten.
             match read(path, opts.max_size, &mut buf) {
                 Ok(()) => {

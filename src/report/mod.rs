@@ -58,33 +58,6 @@ pub fn bytes_diff(rel: &str, old: &[u8], new: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Colour for `--color auto|always|never`: auto means stderr is a terminal that can show it
-/// (TERM set and not `dumb`) and NO_COLOR unset.
-pub fn use_color(choice: crate::cli::Color) -> bool {
-    use std::io::IsTerminal;
-    color_for(
-        choice,
-        std::io::stderr().is_terminal(),
-        std::env::var_os("NO_COLOR").is_some(),
-        std::env::var_os("TERM").as_deref(),
-    )
-}
-
-fn color_for(
-    choice: crate::cli::Color,
-    terminal: bool,
-    no_color: bool,
-    term: Option<&std::ffi::OsStr>,
-) -> bool {
-    match choice {
-        crate::cli::Color::Always => true,
-        crate::cli::Color::Never => false,
-        crate::cli::Color::Auto => {
-            terminal && !no_color && term.is_some_and(|t| !t.is_empty() && t != "dumb")
-        }
-    }
-}
-
 /// Name the rule in diagnostics only when sites of more than one rule were found.
 fn several_rules_fired(run: &RunResult) -> bool {
     let mut it = run.sites().map(|(_, s)| s.rule);
@@ -343,38 +316,6 @@ pub fn json(
         errors: run.errors(),
     };
     record(w, &rec)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::color_for;
-    use crate::cli::Color;
-    use std::ffi::OsStr;
-
-    #[test]
-    fn auto_colour_needs_a_terminal_that_can_show_it() {
-        let xterm = Some(OsStr::new("xterm-256color"));
-        assert!(color_for(Color::Auto, true, false, xterm));
-        assert!(!color_for(
-            Color::Auto,
-            true,
-            false,
-            Some(OsStr::new("dumb"))
-        ));
-        assert!(!color_for(Color::Auto, true, false, None));
-        assert!(!color_for(Color::Auto, true, true, xterm), "NO_COLOR");
-        assert!(
-            !color_for(Color::Auto, false, false, xterm),
-            "not a terminal"
-        );
-        assert!(color_for(
-            Color::Always,
-            false,
-            true,
-            Some(OsStr::new("dumb"))
-        ));
-        assert!(!color_for(Color::Never, true, false, xterm));
-    }
 }
 
 /// The INCOMPLETE lines of a diff or apply run, one per migration left half done (the rule is

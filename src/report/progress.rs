@@ -1,26 +1,13 @@
 //! Progress on stderr for long runs: a spinner with files scanned, candidates parsed and sites
 //! converted/flagged. Only when stderr is a terminal and neither --json nor --quiet is given.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Counters the pipeline bumps; cheap enough to update per file.
-#[derive(Default)]
-pub struct Counters {
-    pub scanned: AtomicUsize,
-    pub parsed: AtomicUsize,
-    pub converted: AtomicUsize,
-    pub flagged: AtomicUsize,
-}
-
-pub static COUNTERS: Counters = Counters {
-    scanned: AtomicUsize::new(0),
-    parsed: AtomicUsize::new(0),
-    converted: AtomicUsize::new(0),
-    flagged: AtomicUsize::new(0),
-};
+use crate::pipeline::Counters;
 
 /// A running display; dropping it clears the line.
 pub struct Progress {
@@ -28,7 +15,8 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn start(enabled: bool) -> Progress {
+    /// Show `counters` (which the run given them bumps) while it runs.
+    pub fn start(enabled: bool, counters: Arc<Counters>) -> Progress {
         use std::io::IsTerminal;
         // A dumb terminal cannot redraw a line in place.
         let dumb = std::env::var_os("TERM").is_none_or(|t| t.is_empty() || t == "dumb");
@@ -41,7 +29,7 @@ impl Progress {
         let b = bar.clone();
         std::thread::spawn(move || {
             while !b.is_finished() {
-                let c = &COUNTERS;
+                let c = &counters;
                 b.set_message(format!(
                     "{} files scanned, {} parsed, {} sites converted, {} flagged",
                     c.scanned.load(Ordering::Relaxed),
