@@ -118,16 +118,8 @@ fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str) -> Planned
             uses.push((n, classify(sig, src, n)));
         }
     });
-    // A use the parser cannot see (in a macro's body) would keep the old signature.
-    let word = name.as_bytes();
-    if parsed.code_word_count(src, word) != uses.len() || parsed.in_macro_body(src, word) {
-        return Err((
-            None,
-            Flag::new(
-                Code::OldSignatureUse,
-                format!("`{name}` is also named where the parser cannot see (a macro)"),
-            ),
-        ));
+    if let Some(f) = parsed.unseen_use(src, name.as_bytes(), uses.len(), Code::OldSignatureUse) {
+        return Err((None, f));
     }
     let mut def_line = None;
     let mut edits = Vec::new();

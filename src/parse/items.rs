@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use super::lex::{self, Lexed};
 use super::{Macros, ParseFailure, Parsed, Points, Prepared};
+use crate::model::{Code, Flag};
 
 /// Where items may end: sorted offsets, the first 0 and the last the file's length.
 #[derive(Debug)]
@@ -233,6 +234,21 @@ impl Parsed {
             tree,
             directives: self.directives.clone(),
             ranges,
+        })
+    }
+
+    /// A flag for `word` when the tree does not show every use of it: the code has more of it
+    /// than the `seen` occurrences the proof found, or a macro's body names it. What the parser
+    /// cannot see would keep the old API.
+    pub fn unseen_use(&self, src: &[u8], word: &[u8], seen: usize, code: Code) -> Option<Flag> {
+        (self.code_word_count(src, word) != seen || self.in_macro_body(src, word)).then(|| {
+            Flag::new(
+                code,
+                format!(
+                    "`{}` is also named where the parser cannot see (a macro)",
+                    String::from_utf8_lossy(word)
+                ),
+            )
         })
     }
 

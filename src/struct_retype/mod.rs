@@ -182,15 +182,8 @@ fn retype(
             format!("`{shown}` is also used other than by a /proc registration"),
         );
     }
-    // A use the parser cannot see (in a macro's body) would keep the old name and type.
-    if parsed.code_word_count(src, name) != occ.len() || parsed.in_macro_body(src, name) {
-        return Err((
-            None,
-            Flag::new(
-                Code::OtherUse,
-                format!("`{shown}` is also named where the parser cannot see (a macro)"),
-            ),
-        ));
+    if let Some(f) = parsed.unseen_use(src, name, occ.len(), Code::OtherUse) {
+        return Err((None, f));
     }
     let decls: Vec<Node> = occ.iter().filter_map(|o| o.decl).collect();
     let Some(def) = decls.iter().copied().find(|d| initializer(*d).is_some()) else {
