@@ -39,7 +39,7 @@ fn series(tree: &Path, out: &Path) {
 }
 
 fn series_with(tree: &Path, out: &Path, extra: &[&str]) {
-    let o = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    let o = common::bin()
         .args([
             "series",
             tree.to_str().unwrap(),
@@ -400,7 +400,7 @@ fn generic_code_is_checked_for_more_arches_with_the_trees_own_defconfig() {
 
     // An ARCH without a known toolchain is refused before anything is written.
     let bad = out.path().join("bad");
-    let o = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    let o = common::bin()
         .args([
             "series",
             demo().to_str().unwrap(),

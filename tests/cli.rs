@@ -11,7 +11,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn kcodemod(args: &[&str], tree: &Path) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kcodemod"));
+    let mut c = common::bin();
     c.args(&args[..1]).arg(tree).args(&args[1..]);
     c.output().unwrap()
 }
@@ -351,10 +351,7 @@ fn unreadable_paths_are_reported_and_the_run_finishes() {
 
 #[test]
 fn rules_lists_the_bundled_rules() {
-    let out = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
-        .arg("rules")
-        .output()
-        .unwrap();
+    let out = common::bin().arg("rules").output().unwrap();
     let s = String::from_utf8(out.stdout).unwrap();
     assert!(s.starts_with("mm_walk_ops\t"));
     assert!(s.contains("\nirq_walker_ops\t"));
@@ -362,7 +359,7 @@ fn rules_lists_the_bundled_rules() {
 
 /// `apply` in the background, each file write delayed by `ms` (a test hook), stderr piped.
 fn apply_slowly(tree: &Path, ms: u64) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    common::bin()
         .arg("apply")
         .arg(tree)
         .env("KCODEMOD_TEST_WRITE_DELAY_MS", ms.to_string())
@@ -463,7 +460,7 @@ fn interrupt_lists(err: &str) -> (Vec<String>, Vec<String>) {
 #[test]
 fn sigint_during_apply_json_counts_only_what_was_written() {
     let t = tree(false);
-    let child = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    let child = common::bin()
         .arg("apply")
         .arg(t.path())
         .arg("--json")
@@ -701,7 +698,7 @@ fn a_definition_that_cannot_be_converted_blocks_the_whole_migration() {
     let out = tempfile::tempdir().unwrap();
     let api = out.path().join("api.patch");
     std::fs::write(&api, "").unwrap();
-    let series = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    let series = common::bin()
         .arg("series")
         .arg(t.path())
         .args([
@@ -725,11 +722,7 @@ fn a_definition_that_cannot_be_converted_blocks_the_whole_migration() {
 
 /// Run the binary with exactly these arguments, from `cwd`.
 fn run_args<S: AsRef<std::ffi::OsStr>>(cwd: &Path, args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kcodemod"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
+    common::bin().args(args).current_dir(cwd).output().unwrap()
 }
 
 /// The demo tree copied to `<tmp>/<name>` for each name.

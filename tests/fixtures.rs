@@ -1,8 +1,9 @@
 //! Every rule's fixtures, in-process and through the binary. `KCODEMOD_BLESS=1` rewrites the
 //! expected outputs and diagnostics from what the tool does now (review the diff before committing).
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
 use kcodemod::fixture::{self, Verdict};
 use kcodemod::rule;
@@ -64,7 +65,7 @@ fn bless_case(r: &rule::Rule, case: &fixture::Case) {
 
 #[test]
 fn the_binary_runs_the_same_fixtures() {
-    let out = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    let out = common::bin()
         .args(["test", "--fixtures"])
         .arg(fixtures_dir())
         .output()

@@ -26,7 +26,7 @@ fn module() -> tempfile::TempDir {
 }
 
 fn kcodemod(args: &[&str], dir: &Path, target: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    common::bin()
         .arg(args[0])
         .arg(dir)
         .args(&args[1..])
@@ -160,7 +160,7 @@ fn module_series(v: &str) -> (tempfile::TempDir, PathBuf, Vec<PathBuf>) {
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-qm", "pgstat"]);
     let out = m.path().join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    let o = common::bin()
         .arg("series")
         .arg(&repo)
         .arg("-o")
@@ -358,7 +358,7 @@ fn a_prepared_target_build_given_to_series_is_what_the_module_check_uses() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let out = m.path().join("out2");
-    let o = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    let o = common::bin()
         .arg("series")
         .arg(&repo)
         .arg("-o")

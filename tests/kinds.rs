@@ -2,11 +2,13 @@
 //! previous one's output; `kcodemod rules` names each rule's kind; a rule of an unknown kind is
 //! refused with its line.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn kcodemod(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    common::bin()
         .args(args)
         .env("NO_COLOR", "1")
         .output()

@@ -48,7 +48,7 @@ fn run_one(src: &[u8]) -> (Vec<u8>, Vec<String>) {
 
 /// Run the binary; panics when it has not finished within `secs` (it is killed first).
 fn kcodemod<S: AsRef<OsStr>>(args: &[S], secs: u64) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+    let mut child = common::bin()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -13,10 +13,7 @@ fn demo() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kcodemod"))
-        .args(args)
-        .output()
-        .unwrap()
+    common::bin().args(args).output().unwrap()
 }
 
 /// The demo's one flagged caller, as every run over it reports it.
@@ -488,7 +485,7 @@ fn dates_are_checked_and_written_as_rfc_2822() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("s");
     let go = |date: Option<&str>, epoch: Option<&str>| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_kcodemod"));
+        let mut c = common::bin();
         c.arg("series")
             .arg(demo())
             .arg("-o")

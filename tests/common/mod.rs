@@ -1,9 +1,14 @@
-//! What the integration tests share: the demo tree, copies of it, and git run as a fixed
-//! committer. (Each test binary uses part of it.)
+//! What the integration tests share: the binary, the demo tree, copies of it, and git run as
+//! a fixed committer. (Each test binary uses part of it.)
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The kcodemod binary under test, as a command to add arguments to.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kcodemod"))
+}
 
 /// The bundled demo tree, in place (read only).
 pub fn demo_path() -> PathBuf {
