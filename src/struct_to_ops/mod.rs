@@ -15,6 +15,7 @@ pub mod model;
 mod plan;
 mod provider;
 mod values;
+mod verdict;
 
 use tree_sitter::Node;
 
