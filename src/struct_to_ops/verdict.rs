@@ -46,48 +46,21 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
         f,
         fname,
         body,
-        groups: all_groups,
         walk,
-        walks,
         calls,
         mine,
+        ..
     } = *w;
     let (rule, src) = (ctx.rule, ctx.src);
-    // Two walks of one name in one block (under #if/#else arms) cannot be told apart by scope;
-    // a walk in an inner block that declares the name again can.
-    if walks
-        .iter()
-        .any(|o| !std::ptr::eq(o, walk) && o.name == walk.name && o.scope.end == walk.scope.end)
-    {
-        return Err(Flag::new(
-            Code::Unsupported,
-            format!("two walks named `{}` declared in one block", walk.name),
-        ));
-    }
+    one_walk_per_name(w)?;
     let scopes = Scopes::of(src, f);
     let idents = own_idents(src, body, walk, &scopes);
-    let own: Vec<usize> = idents.iter().map(|n| n.start_byte()).collect();
-    let relevance = guards::relevance(ctx, body, all_groups, &walk.decl.byte_range(), &own);
-    guards::check(ctx, &relevance)?;
+    let relevance = relevance(w, &idents)?;
     let groups = &relevance.relevant[..];
-    // A walk that sets a field only the new struct has is new-API code: not ours.
-    let sets_new_field = walk.init.is_some_and(|init| {
-        named_children(init).iter().any(|m| {
-            m.kind() == "initializer_pair"
-                && m.child_by_field_name("designator")
-                    .and_then(|d| d.named_child(0))
-                    .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
-        })
-    }) || idents.iter().any(|id| {
-        id.parent()
-            .filter(|p| p.kind() == "field_expression")
-            .and_then(|p| p.child_by_field_name("field"))
-            .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
-    });
-    if sets_new_field {
+    if sets_new_field(w, &idents) {
         return Ok(None);
     }
-    let uses = classify_uses(ctx, walk, &idents, calls, mine)?;
+    let uses = classify_uses(w, &idents)?;
     // Definitions: initializer members, then stores.
     let mut defs: Vec<Def> = Vec::new();
     let mut members: Vec<(usize, u32, usize)> = Vec::new(); // field, def, offset
@@ -584,14 +557,52 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
     Ok(Some(plan))
 }
 
+/// Two walks of one name in one block (under #if/#else arms) cannot be told apart by scope;
+/// a walk in an inner block that declares the name again can.
+fn one_walk_per_name(w: &WalkCtx) -> Verdict<()> {
+    let walk = w.walk;
+    if w.walks
+        .iter()
+        .any(|o| !std::ptr::eq(o, walk) && o.name == walk.name && o.scope.end == walk.scope.end)
+    {
+        return Err(Flag::new(
+            Code::Unsupported,
+            format!("two walks named `{}` declared in one block", walk.name),
+        ));
+    }
+    Ok(())
+}
+
+/// Only the conditionals that can change this walk's verdict are enumerated as
+/// configurations; one that would reshape the code around the walk stops it.
+fn relevance(w: &WalkCtx, idents: &[Node]) -> Verdict<guards::Relevance> {
+    let own: Vec<usize> = idents.iter().map(|n| n.start_byte()).collect();
+    let relevance = guards::relevance(w.ctx, w.body, w.groups, &w.walk.decl.byte_range(), &own);
+    guards::check(w.ctx, &relevance)?;
+    Ok(relevance)
+}
+
+/// A walk that sets a field only the new struct has is new-API code: not ours.
+fn sets_new_field(w: &WalkCtx, idents: &[Node]) -> bool {
+    let (rule, src) = (w.ctx.rule, w.ctx.src);
+    w.walk.init.is_some_and(|init| {
+        named_children(init).iter().any(|m| {
+            m.kind() == "initializer_pair"
+                && m.child_by_field_name("designator")
+                    .and_then(|d| d.named_child(0))
+                    .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
+        })
+    }) || idents.iter().any(|id| {
+        id.parent()
+            .filter(|p| p.kind() == "field_expression")
+            .and_then(|p| p.child_by_field_name("field"))
+            .is_some_and(|f| rule.is_new_only(&String::from_utf8_lossy(text(src, f))))
+    })
+}
+
 /// Classify every use of the walk, or the first that stops it.
-fn classify_uses<'t>(
-    ctx: &FileCtx<'t>,
-    walk: &Walk<'t>,
-    idents: &[Node<'t>],
-    calls: &[Call<'t>],
-    mine: &[usize],
-) -> Verdict<Vec<(Node<'t>, Use)>> {
+fn classify_uses<'t>(w: &WalkCtx<'_, 't>, idents: &[Node<'t>]) -> Verdict<Vec<(Node<'t>, Use)>> {
+    let (ctx, walk, calls, mine) = (w.ctx, w.walk, w.calls, w.mine);
     let (rule, src) = (ctx.rule, ctx.src);
     let mut uses = Vec::new();
     for &id in idents {
