@@ -61,77 +61,19 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
         return Ok(None);
     }
     let uses = classify_uses(w, &idents)?;
-    // Definitions: initializer members, then stores.
-    let mut defs: Vec<Def> = Vec::new();
-    let mut members: Vec<(usize, u32, usize)> = Vec::new(); // field, def, offset
-    if let Some(init) = walk.init {
-        for m in named_children(init) {
-            match m.kind() {
-                "initializer_pair" => {
-                    let designators: Vec<Node> = {
-                        let mut c = m.walk();
-                        m.children_by_field_name("designator", &mut c).collect()
-                    };
-                    let value = m.child_by_field_name("value");
-                    let (Some(value), [d]) = (value, designators.as_slice()) else {
-                        return Err(Flag::new(
-                            Code::Unsupported,
-                            "nested designator in the walk's initializer",
-                        ));
-                    };
-                    let fname_b = d.named_child(0).map(|x| text(src, x)).unwrap_or(b"");
-                    let field_name = String::from_utf8_lossy(fname_b).into_owned();
-                    if rule.is_new_only(&field_name) {
-                        return Ok(None);
-                    }
-                    let field = rule.field(&field_name).ok_or_else(|| {
-                        Flag::new(Code::UnknownField, unknown_field(rule, &field_name))
-                            .at(line_of(src, d.start_byte()))
-                    })?;
-                    members.push((field, defs.len() as u32 + FIRST_DEF, m.start_byte()));
-                    defs.push(def(value));
-                }
-                "number_literal" if text(src, m) == b"0" && named_children(init).len() == 1 => {}
-                _ => {
-                    return Err(Flag::new(
-                        Code::Unsupported,
-                        "positional member in the walk's initializer",
-                    ));
-                }
-            }
-        }
-    }
-    let mut stores: Vec<(usize, u32, Range<usize>)> = Vec::new();
-    for (_, u) in &uses {
-        if let Use::Store { field, stmt, .. } | Use::Read { field, expr: stmt } = u {
-            if rule.is_new_only(field) {
-                return Ok(None);
-            }
-            let fi = rule.field(field).ok_or_else(|| {
-                Flag::new(Code::UnknownField, unknown_field(rule, field))
-                    .at(line_of(src, stmt.start))
-            })?;
-            if let Use::Store { value, .. } = u {
-                let v = body
-                    .descendant_for_byte_range(value.start, value.end)
-                    .filter(|n| n.byte_range() == *value)
-                    .ok_or_else(|| Flag::new(Code::Unsupported, "store value not found"))?;
-                stores.push((fi, defs.len() as u32 + FIRST_DEF, stmt.clone()));
-                defs.push(def(v));
-            }
-        }
-    }
+    let Some(facts) = definitions(w, &uses)? else {
+        return Ok(None);
+    };
     if mine.is_empty() {
-        let touches = !members.is_empty() || !stores.is_empty();
-        return if touches && walk_touches_old_api(rule, src, walk) {
-            Err(Flag::new(
-                Code::Unsupported,
-                format!("walk `{}` is never passed to an entry point", walk.name),
-            ))
-        } else {
-            Ok(None)
-        };
+        return uncalled(w, &facts);
     }
+    let WalkFacts {
+        defs,
+        members,
+        stores,
+        reads,
+        zeros,
+    } = facts;
     // Symbols and the events that may change them.
     let mut syms: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut sym = |name: &[u8]| {
@@ -181,21 +123,6 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
         .enumerate()
         .filter(|(_, f)| f.role == Role::Dropped)
         .map(|(i, _)| i)
-        .collect();
-    // Store points (for switching): 0 = declaration, then zeroings and stores by use index.
-    let reads: Vec<(usize, Range<usize>)> = uses
-        .iter()
-        .filter_map(|(_, u)| match u {
-            Use::Read { field, expr } => Some((rule.field(field).unwrap(), expr.clone())),
-            _ => None,
-        })
-        .collect();
-    let zeros: Vec<Range<usize>> = uses
-        .iter()
-        .filter_map(|(_, u)| match u {
-            Use::Zero { stmt } => Some(stmt.clone()),
-            _ => None,
-        })
         .collect();
     // Configurations: one arm choice per conditional group inside the function.
     let dirs = &ctx.parsed.directives;
@@ -631,6 +558,155 @@ fn classify_uses<'t>(w: &WalkCtx<'_, 't>, idents: &[Node<'t>]) -> Verdict<Vec<(N
         uses.push((id, u));
     }
     Ok(uses)
+}
+
+/// An initializer member as a definition: (field, definition, offset).
+type MemberDef = (usize, u32, usize);
+/// A store as a definition: (field, definition, statement).
+type StoreDef = (usize, u32, Range<usize>);
+
+/// A walk's definitions and accesses: what the dataflow follows and the plan rewrites.
+struct WalkFacts<'t> {
+    /// Every definition, numbered from `FIRST_DEF`: initializer members first, then stores.
+    defs: Vec<Def<'t>>,
+    members: Vec<MemberDef>,
+    stores: Vec<StoreDef>,
+    /// Reads of a field elsewhere in the function: (field, expression).
+    reads: Vec<(usize, Range<usize>)>,
+    /// Zeroing statements.
+    zeros: Vec<Range<usize>>,
+}
+
+/// Definitions: initializer members, then stores; `None` for new-API code.
+fn definitions<'t>(
+    w: &WalkCtx<'_, 't>,
+    uses: &[(Node<'t>, Use)],
+) -> Verdict<Option<WalkFacts<'t>>> {
+    let mut defs = Vec::new();
+    let Some(members) = initializer_members(w, &mut defs)? else {
+        return Ok(None);
+    };
+    let Some(stores) = stores(w, uses, &mut defs)? else {
+        return Ok(None);
+    };
+    let rule = w.ctx.rule;
+    // Every field read was checked with the stores: it is one the rule lists.
+    let reads = uses
+        .iter()
+        .filter_map(|(_, u)| match u {
+            Use::Read { field, expr } => Some((rule.field(field).unwrap(), expr.clone())),
+            _ => None,
+        })
+        .collect();
+    let zeros = uses
+        .iter()
+        .filter_map(|(_, u)| match u {
+            Use::Zero { stmt } => Some(stmt.clone()),
+            _ => None,
+        })
+        .collect();
+    Ok(Some(WalkFacts {
+        defs,
+        members,
+        stores,
+        reads,
+        zeros,
+    }))
+}
+
+/// The initializer's members as definitions; a positional or nested member is beyond the
+/// rewrite, and a field only the new struct has makes the walk new-API code (`None`).
+fn initializer_members<'t>(
+    w: &WalkCtx<'_, 't>,
+    defs: &mut Vec<Def<'t>>,
+) -> Verdict<Option<Vec<MemberDef>>> {
+    let (rule, src) = (w.ctx.rule, w.ctx.src);
+    let mut members = Vec::new();
+    let Some(init) = w.walk.init else {
+        return Ok(Some(members));
+    };
+    for m in named_children(init) {
+        match m.kind() {
+            "initializer_pair" => {
+                let designators: Vec<Node> = {
+                    let mut c = m.walk();
+                    m.children_by_field_name("designator", &mut c).collect()
+                };
+                let value = m.child_by_field_name("value");
+                let (Some(value), [d]) = (value, designators.as_slice()) else {
+                    return Err(Flag::new(
+                        Code::Unsupported,
+                        "nested designator in the walk's initializer",
+                    ));
+                };
+                let fname_b = d.named_child(0).map(|x| text(src, x)).unwrap_or(b"");
+                let field_name = String::from_utf8_lossy(fname_b).into_owned();
+                if rule.is_new_only(&field_name) {
+                    return Ok(None);
+                }
+                let field = rule.field(&field_name).ok_or_else(|| {
+                    Flag::new(Code::UnknownField, unknown_field(rule, &field_name))
+                        .at(line_of(src, d.start_byte()))
+                })?;
+                members.push((field, defs.len() as u32 + FIRST_DEF, m.start_byte()));
+                defs.push(def(value));
+            }
+            "number_literal" if text(src, m) == b"0" && named_children(init).len() == 1 => {}
+            _ => {
+                return Err(Flag::new(
+                    Code::Unsupported,
+                    "positional member in the walk's initializer",
+                ));
+            }
+        }
+    }
+    Ok(Some(members))
+}
+
+/// The stores as definitions (after the initializer's); every field stored or read must be
+/// one the rule lists, and one only the new struct has makes the walk new-API code (`None`).
+fn stores<'t>(
+    w: &WalkCtx<'_, 't>,
+    uses: &[(Node<'t>, Use)],
+    defs: &mut Vec<Def<'t>>,
+) -> Verdict<Option<Vec<StoreDef>>> {
+    let (rule, src) = (w.ctx.rule, w.ctx.src);
+    let mut stores = Vec::new();
+    for (_, u) in uses {
+        if let Use::Store { field, stmt, .. } | Use::Read { field, expr: stmt } = u {
+            if rule.is_new_only(field) {
+                return Ok(None);
+            }
+            let fi = rule.field(field).ok_or_else(|| {
+                Flag::new(Code::UnknownField, unknown_field(rule, field))
+                    .at(line_of(src, stmt.start))
+            })?;
+            if let Use::Store { value, .. } = u {
+                let v = w
+                    .body
+                    .descendant_for_byte_range(value.start, value.end)
+                    .filter(|n| n.byte_range() == *value)
+                    .ok_or_else(|| Flag::new(Code::Unsupported, "store value not found"))?;
+                stores.push((fi, defs.len() as u32 + FIRST_DEF, stmt.clone()));
+                defs.push(def(v));
+            }
+        }
+    }
+    Ok(Some(stores))
+}
+
+/// A walk no call takes is no site, unless it sets what only the old struct has: that code
+/// would break when the struct changes, and nothing here can move it.
+fn uncalled<'t>(w: &WalkCtx, facts: &WalkFacts) -> Verdict<Option<WalkPlan<'t>>> {
+    let touches = !facts.members.is_empty() || !facts.stores.is_empty();
+    if touches && walk_touches_old_api(w.ctx.rule, w.ctx.src, w.walk) {
+        Err(Flag::new(
+            Code::Unsupported,
+            format!("walk `{}` is never passed to an entry point", w.walk.name),
+        ))
+    } else {
+        Ok(None)
+    }
 }
 
 /// Why a field the rule does not list stops a walk: it may be a vendor's data member, which the
