@@ -47,7 +47,6 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
         fname,
         body,
         walk,
-        calls,
         mine,
         ..
     } = *w;
@@ -71,115 +70,38 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
         defs,
         members,
         stores,
-        reads,
         zeros,
+        ..
     } = &facts;
     let configs = configurations(ctx, groups);
     let observed = observe(w, groups, &configs, &facts)?;
-    let resolver = Resolver {
-        ctx,
-        defs,
-        insert_at: insertion_point(src, f),
-        scopes,
-    };
-    // Per call: argument field values (one text over every configuration) and callback combos.
-    let mut call_plans = Vec::new();
-    let mut combos: Vec<BTreeMap<usize, BTreeSet<Vec<Value>>>> = Vec::new(); // per call: config -> combos
     let moved: Vec<usize> = rule.moved().collect();
-    for &c in mine {
-        let call = &calls[c];
-        let entry = &rule.entries[call.entry];
-        let line = line_of(src, call.node.start_byte());
-        let mut per_cfg = BTreeMap::new();
-        let mut all: State = State::new();
-        for (k, obs) in observed.iter().enumerate() {
-            if let Some(st) = obs.calls.get(&c) {
-                let set = resolver.combos(st, &moved)?;
-                per_cfg.insert(k, set);
-                all.extend(st.iter().cloned());
-            }
-        }
-        if per_cfg.is_empty() {
-            return Err(Flag::new(Code::Unsupported, "the call is unreachable").at(line));
-        }
-        let mut fields = HashMap::new();
-        for a in &entry.new_args {
-            if let NewArg::Field(fi) = *a {
-                let vals: BTreeSet<(u32, bool)> = all.iter().map(|t| t[fi]).collect();
-                let at = call.node.start_byte();
-                let v =
-                    resolver
-                        .argument(fi, &vals, "at the call", at)
-                        .map_err(|flag| match flag.code {
-                            Code::AmbiguousValue => {
-                                let per: Vec<Option<&State>> =
-                                    observed.iter().map(|o| o.calls.get(&c)).collect();
-                                by_config(&resolver, groups, &configs, &per, fi, at).unwrap_or(flag)
-                            }
-                            _ => flag,
-                        })?;
-                fields.insert(fi, v);
-            }
-        }
-        combos.push(per_cfg);
-        call_plans.push(CallPlan {
-            node: call.node,
-            entry: call.entry,
-            ops: OpsRef::Local,
-            fields,
-        });
-    }
-    // Reads elsewhere in the function become the value they would have read.
-    let mut read_plans = Vec::new();
-    for (k, (field, expr)) in reads.iter().enumerate() {
-        let mut vals: BTreeSet<(u32, bool)> = BTreeSet::new();
-        for obs in &observed {
-            if let Some(st) = obs.reads.get(&k) {
-                vals.extend(st.iter().map(|t| t[*field]));
-            }
-        }
-        let what = format!("read at line {}", line_of(src, expr.start));
-        let v = if rule.fields[*field].role == Role::Moved {
-            let set: BTreeSet<Value> = vals
-                .iter()
-                .map(|v| {
-                    if v.1 {
-                        Err(Flag::new(Code::ChangedValue, "callback changed"))
-                    } else {
-                        resolver.callback(*field, v.0)
-                    }
-                })
-                .collect::<Verdict<_>>()?;
-            match set.into_iter().collect::<Vec<_>>().as_slice() {
-                [Value::Null] => "NULL".to_string(),
-                [Value::Text(t)] => t.clone(),
-                _ => {
-                    return Err(Flag::new(
-                        Code::AmbiguousValue,
-                        format!(
-                            "`.{}` has several values at the {what}",
-                            rule.fields[*field].name
-                        ),
-                    ));
-                }
-            }
-        } else {
-            resolver.argument(*field, &vals, &what, expr.start)?
-        };
-        let node = body
-            .descendant_for_byte_range(expr.start, expr.end)
-            .unwrap();
-        let needs_parens = !matches!(
-            node.parent().map(|p| p.kind()),
-            Some("argument_list" | "init_declarator" | "initializer_list" | "return_statement")
-        ) && !is_primary(&v);
-        read_plans.push((
-            expr.clone(),
-            if needs_parens { format!("({v})") } else { v },
-        ));
-    }
+    let p = Proof {
+        w: *w,
+        groups,
+        configs,
+        facts: &facts,
+        observed,
+        resolver: Resolver {
+            ctx,
+            defs: &facts.defs,
+            insert_at: insertion_point(src, f),
+            scopes,
+        },
+        order: field_order(members, stores, &moved),
+        moved,
+    };
+    let (mut call_plans, combos) = call_plans(&p)?;
+    let read_plans = read_plans(&p)?;
     // Ops structs: one per distinct callback set, or a switched local.
-    let order = field_order(members, stores, &moved);
+    let Proof {
+        configs,
+        observed,
+        resolver,
+        moved,
+        order,
+        ..
+    } = &p;
     let base = base_name(rule, &walk.name, fname);
     let mut plan = WalkPlan {
         function: f,
@@ -208,7 +130,7 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
                 .iter()
                 .map(|(&k, s)| (k, s.iter().next().unwrap()))
                 .collect();
-            let members = guarded_members(ctx, groups, &configs, &one, &moved, &order)?;
+            let members = guarded_members(ctx, groups, configs, &one, moved, order)?;
             let spec = Spec {
                 wrap: wrap_at(cp.node.start_byte())?,
                 members,
@@ -260,7 +182,7 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
                 let Some(st) = obs.points.get(&point) else {
                     continue;
                 };
-                let out = resolver.combos(st, &moved)?;
+                let out = resolver.combos(st, moved)?;
                 let live_here = out.iter().any(|c| observed_combos[k].contains(c));
                 live |= live_here;
                 match out.len() {
@@ -279,7 +201,7 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
             }
             let assigned = if live {
                 let view: BTreeMap<usize, &Vec<Value>> = one.iter().map(|(k, v)| (*k, v)).collect();
-                let members = guarded_members(ctx, groups, &configs, &view, &moved, &order)?;
+                let members = guarded_members(ctx, groups, configs, &view, moved, order)?;
                 Some(spec_of(
                     &mut plan,
                     Spec {
@@ -765,6 +687,167 @@ fn assigned<'t>(src: &[u8], n: Node<'t>) -> Option<(Node<'t>, usize)> {
             .child_by_field_name("declarator")
             .map(|l| (l, n.end_byte() - 1)),
         _ => None,
+    }
+}
+
+/// What the dataflow proved for one walk: the plan's ops structs, call arguments and read
+/// replacements are built from it alone.
+struct Proof<'a, 't> {
+    w: WalkCtx<'a, 't>,
+    /// The conditionals that matter to the walk.
+    groups: &'a [usize],
+    /// One arm choice per group in `groups`, for every configuration.
+    configs: Vec<Vec<usize>>,
+    facts: &'a WalkFacts<'t>,
+    /// Per configuration: what reaches each call, read and store point.
+    observed: Vec<Observed>,
+    resolver: Resolver<'a, 't>,
+    /// The fields that move into the ops struct, in the rule's order.
+    moved: Vec<usize>,
+    /// Member order of the generated structs.
+    order: Vec<usize>,
+}
+
+/// Per configuration (by index), the callback sets that reach one call.
+type Combos = BTreeMap<usize, BTreeSet<Vec<Value>>>;
+
+/// Per call: argument field values (one text over every configuration) and callback sets.
+fn call_plans<'t>(p: &Proof<'_, 't>) -> Verdict<(Vec<CallPlan<'t>>, Vec<Combos>)> {
+    let mut call_plans = Vec::new();
+    let mut combos = Vec::new();
+    for &c in p.w.mine {
+        let (plan, per_cfg) = call_plan(p, c)?;
+        call_plans.push(plan);
+        combos.push(per_cfg);
+    }
+    Ok((call_plans, combos))
+}
+
+/// One call's plan before its ops struct is chosen; a call no configuration reaches has no
+/// callbacks to give it.
+fn call_plan<'t>(p: &Proof<'_, 't>, c: usize) -> Verdict<(CallPlan<'t>, Combos)> {
+    let call = &p.w.calls[c];
+    let line = line_of(p.w.ctx.src, call.node.start_byte());
+    let mut per_cfg = BTreeMap::new();
+    let mut all: State = State::new();
+    for (k, obs) in p.observed.iter().enumerate() {
+        if let Some(st) = obs.calls.get(&c) {
+            let set = p.resolver.combos(st, &p.moved)?;
+            per_cfg.insert(k, set);
+            all.extend(st.iter().cloned());
+        }
+    }
+    if per_cfg.is_empty() {
+        return Err(Flag::new(Code::Unsupported, "the call is unreachable").at(line));
+    }
+    let plan = CallPlan {
+        node: call.node,
+        entry: call.entry,
+        ops: OpsRef::Local,
+        fields: call_fields(p, c, &all)?,
+    };
+    Ok((plan, per_cfg))
+}
+
+/// The new entry point's field arguments: one text that holds on every path in every
+/// configuration, or a flag that names the conditional the value depends on.
+fn call_fields(p: &Proof, c: usize, all: &State) -> Verdict<HashMap<usize, String>> {
+    let call = &p.w.calls[c];
+    let entry = &p.w.ctx.rule.entries[call.entry];
+    let mut fields = HashMap::new();
+    for a in &entry.new_args {
+        if let NewArg::Field(fi) = *a {
+            let vals: BTreeSet<(u32, bool)> = all.iter().map(|t| t[fi]).collect();
+            let at = call.node.start_byte();
+            let v = p
+                .resolver
+                .argument(fi, &vals, "at the call", at)
+                .map_err(|flag| match flag.code {
+                    Code::AmbiguousValue => {
+                        let per: Vec<Option<&State>> =
+                            p.observed.iter().map(|o| o.calls.get(&c)).collect();
+                        by_config(&p.resolver, p.groups, &p.configs, &per, fi, at).unwrap_or(flag)
+                    }
+                    _ => flag,
+                })?;
+            fields.insert(fi, v);
+        }
+    }
+    Ok(fields)
+}
+
+/// Reads elsewhere in the function become the value they would have read.
+fn read_plans(p: &Proof) -> Verdict<Vec<(Range<usize>, String)>> {
+    p.facts
+        .reads
+        .iter()
+        .enumerate()
+        .map(|(k, (field, expr))| read_plan(p, k, *field, expr))
+        .collect()
+}
+
+/// One read's replacement, in parentheses unless it stands alone where it goes.
+fn read_plan(
+    p: &Proof,
+    k: usize,
+    field: usize,
+    expr: &Range<usize>,
+) -> Verdict<(Range<usize>, String)> {
+    let (rule, src) = (p.w.ctx.rule, p.w.ctx.src);
+    let mut vals: BTreeSet<(u32, bool)> = BTreeSet::new();
+    for obs in &p.observed {
+        if let Some(st) = obs.reads.get(&k) {
+            vals.extend(st.iter().map(|t| t[field]));
+        }
+    }
+    let what = format!("read at line {}", line_of(src, expr.start));
+    let v = if rule.fields[field].role == Role::Moved {
+        read_callback(p, field, &vals, &what)?
+    } else {
+        p.resolver.argument(field, &vals, &what, expr.start)?
+    };
+    let node =
+        p.w.body
+            .descendant_for_byte_range(expr.start, expr.end)
+            .unwrap();
+    let needs_parens = !matches!(
+        node.parent().map(|p| p.kind()),
+        Some("argument_list" | "init_declarator" | "initializer_list" | "return_statement")
+    ) && !is_primary(&v);
+    Ok((
+        expr.clone(),
+        if needs_parens { format!("({v})") } else { v },
+    ))
+}
+
+/// A read callback becomes its one value (NULL or a function) if every path agrees on it.
+fn read_callback(
+    p: &Proof,
+    field: usize,
+    vals: &BTreeSet<(u32, bool)>,
+    what: &str,
+) -> Verdict<String> {
+    let rule = p.w.ctx.rule;
+    let set: BTreeSet<Value> = vals
+        .iter()
+        .map(|v| {
+            if v.1 {
+                Err(Flag::new(Code::ChangedValue, "callback changed"))
+            } else {
+                p.resolver.callback(field, v.0)
+            }
+        })
+        .collect::<Verdict<_>>()?;
+    match set.into_iter().collect::<Vec<_>>().as_slice() {
+        [Value::Null] => Ok("NULL".to_string()),
+        [Value::Text(t)] => Ok(t.clone()),
+        _ => Err(Flag::new(
+            Code::AmbiguousValue,
+            format!(
+                "`.{}` has several values at the {what}",
+                rule.fields[field].name
+            ),
+        )),
     }
 }
 
