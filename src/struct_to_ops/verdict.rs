@@ -41,21 +41,11 @@ pub(super) struct WalkCtx<'a, 't> {
 /// The verdict for one walk: a plan that says what to delete, replace and generate, `None` for
 /// a walk that is not old-API code, or the flag that stops it.
 pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'t>>> {
-    let WalkCtx {
-        ctx,
-        f,
-        fname,
-        body,
-        walk,
-        mine,
-        ..
-    } = *w;
-    let (rule, src) = (ctx.rule, ctx.src);
+    let (ctx, src) = (w.ctx, w.ctx.src);
     one_walk_per_name(w)?;
-    let scopes = Scopes::of(src, f);
-    let idents = own_idents(src, body, walk, &scopes);
+    let scopes = Scopes::of(src, w.f);
+    let idents = own_idents(src, w.body, w.walk, &scopes);
     let relevance = relevance(w, &idents)?;
-    let groups = &relevance.relevant[..];
     if sets_new_field(w, &idents) {
         return Ok(None);
     }
@@ -63,19 +53,13 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
     let Some(facts) = definitions(w, &uses)? else {
         return Ok(None);
     };
-    if mine.is_empty() {
+    if w.mine.is_empty() {
         return uncalled(w, &facts);
     }
-    let WalkFacts {
-        defs,
-        members,
-        stores,
-        zeros,
-        ..
-    } = &facts;
+    let groups = &relevance.relevant[..];
     let configs = configurations(ctx, groups);
     let observed = observe(w, groups, &configs, &facts)?;
-    let moved: Vec<usize> = rule.moved().collect();
+    let moved: Vec<usize> = ctx.rule.moved().collect();
     let p = Proof {
         w: *w,
         groups,
@@ -85,180 +69,16 @@ pub(super) fn walk_verdict<'t>(w: &WalkCtx<'_, 't>) -> Verdict<Option<WalkPlan<'
         resolver: Resolver {
             ctx,
             defs: &facts.defs,
-            insert_at: insertion_point(src, f),
+            insert_at: insertion_point(src, w.f),
             scopes,
         },
-        order: field_order(members, stores, &moved),
+        order: field_order(&facts.members, &facts.stores, &moved),
         moved,
     };
-    let (mut call_plans, combos) = call_plans(&p)?;
+    let (call_plans, combos) = call_plans(&p)?;
     let read_plans = read_plans(&p)?;
-    // Ops structs: one per distinct callback set, or a switched local.
-    let Proof {
-        configs,
-        observed,
-        resolver,
-        moved,
-        order,
-        ..
-    } = &p;
-    let base = base_name(rule, &walk.name, fname);
-    let mut plan = WalkPlan {
-        function: f,
-        base,
-        specs: Vec::new(),
-        deletes: Vec::new(),
-        assigns: Vec::new(),
-        local: None,
-        decl: walk.decl.byte_range(),
-        calls: Vec::new(),
-        reads: read_plans,
-        above: Vec::new(),
-    };
-    let switching = combos.iter().any(|per| per.values().any(|s| s.len() > 1));
-    let spec_of = |plan: &mut WalkPlan, s: Spec| match plan.specs.iter().position(|x| *x == s) {
-        Some(i) => i,
-        None => {
-            plan.specs.push(s);
-            plan.specs.len() - 1
-        }
-    };
-    let wrap_at = |offset: usize| wraps(ctx, groups, offset);
-    if !switching {
-        for (cp, per) in call_plans.iter_mut().zip(&combos) {
-            let one: BTreeMap<usize, &Vec<Value>> = per
-                .iter()
-                .map(|(&k, s)| (k, s.iter().next().unwrap()))
-                .collect();
-            let members = guarded_members(ctx, groups, configs, &one, moved, order)?;
-            let spec = Spec {
-                wrap: wrap_at(cp.node.start_byte())?,
-                members,
-            };
-            cp.ops = OpsRef::Spec(spec_of(&mut plan, spec));
-        }
-        plan.deletes.push(walk.decl.byte_range());
-        plan.deletes.extend(zeros.iter().cloned());
-        plan.deletes.extend(stores.iter().map(|s| s.2.clone()));
-    } else {
-        // Callbacks chosen at run time: a `const struct OPS *` local replaces the walk, and
-        // each point where the callback set changes assigns the matching ops struct. A point
-        // whose set never reaches a call is dropped; one that leads to several sets (the set
-        // depends on the path taken to it) cannot be expressed.
-        let observed_combos: Vec<BTreeSet<Vec<Value>>> = (0..configs.len())
-            .map(|k| {
-                combos
-                    .iter()
-                    .filter_map(|per| per.get(&k))
-                    .flatten()
-                    .cloned()
-                    .collect()
-            })
-            .collect();
-        let local = local_name(src, body, &walk.name).ok_or_else(|| {
-            Flag::new(Code::Unsupported, "no free name for the ops pointer local")
-        })?;
-        let mut decl_spec = None;
-        let points: Vec<(usize, Option<Range<usize>>)> = std::iter::once((0, None))
-            .chain(
-                zeros
-                    .iter()
-                    .enumerate()
-                    .map(|(k, z)| (1 + k, Some(z.clone()))),
-            )
-            .chain(
-                stores
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| moved.contains(&s.0))
-                    .map(|(k, s)| (1 + zeros.len() + k, Some(s.2.clone()))),
-            )
-            .collect();
-        for (point, stmt) in points {
-            let at = stmt.as_ref().map_or(walk.decl.start_byte(), |s| s.start);
-            let mut one: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
-            let mut live = false;
-            for (k, obs) in observed.iter().enumerate() {
-                let Some(st) = obs.points.get(&point) else {
-                    continue;
-                };
-                let out = resolver.combos(st, moved)?;
-                let live_here = out.iter().any(|c| observed_combos[k].contains(c));
-                live |= live_here;
-                match out.len() {
-                    1 => {
-                        one.insert(k, out.into_iter().next().unwrap());
-                    }
-                    _ if live_here => {
-                        return Err(Flag::new(
-                            Code::Unsupported,
-                            "callbacks differ here depending on the path taken",
-                        )
-                        .at(line_of(src, at)));
-                    }
-                    _ => {}
-                }
-            }
-            let assigned = if live {
-                let view: BTreeMap<usize, &Vec<Value>> = one.iter().map(|(k, v)| (*k, v)).collect();
-                let members = guarded_members(ctx, groups, configs, &view, moved, order)?;
-                Some(spec_of(
-                    &mut plan,
-                    Spec {
-                        wrap: wrap_at(at)?,
-                        members,
-                    },
-                ))
-            } else {
-                None
-            };
-            match (stmt, assigned) {
-                (None, a) => decl_spec = a,
-                (Some(s), Some(i)) => plan.assigns.push((s, i)),
-                (Some(s), None) => plan.deletes.push(s),
-            }
-        }
-        for (_, _, stmt) in stores.iter().filter(|s| !moved.contains(&s.0)) {
-            plan.deletes.push(stmt.clone());
-        }
-        plan.local = Some((local, decl_spec));
-    }
-    // Deleting the only statement of an if/else/loop would change what follows it.
-    for d in &plan.deletes {
-        if let Some(n) = body.descendant_for_byte_range(d.start, d.end)
-            && matches!(
-                n.parent().map(|p| p.kind()),
-                Some(
-                    "if_statement"
-                        | "else_clause"
-                        | "while_statement"
-                        | "for_statement"
-                        | "do_statement"
-                        | "labeled_statement"
-                )
-            )
-        {
-            return Err(Flag::new(
-                Code::Unsupported,
-                "the store is the whole body of a control statement",
-            )
-            .at(line_of(src, d.start)));
-        }
-    }
-    plan.calls = call_plans;
-    let loose: Vec<usize> = relevance
-        .free
-        .iter()
-        .chain(&relevance.splitting)
-        .copied()
-        .collect();
-    guards::untouched(ctx, &loose, &edited_ranges(&plan))?;
-    let store_values: Vec<super::comments::Store> = stores
-        .iter()
-        .map(|(fi, d, stmt)| (*fi, defs[(d - FIRST_DEF) as usize].node, stmt.clone()))
-        .collect();
-    super::comments::place(ctx, walk, &store_values, zeros, &mut plan)?;
-    Ok(Some(plan))
+    let plan = build_plan(&p, call_plans, &combos, read_plans)?;
+    finish(w, &relevance, &facts, plan).map(Some)
 }
 
 /// Two walks of one name in one block (under #if/#else arms) cannot be told apart by scope;
@@ -849,6 +669,228 @@ fn read_callback(
             ),
         )),
     }
+}
+
+/// Ops structs: one per distinct callback set, or a switched local when the set a call sees
+/// depends on the path taken to it.
+fn build_plan<'t>(
+    p: &Proof<'_, 't>,
+    mut calls: Vec<CallPlan<'t>>,
+    combos: &[Combos],
+    reads: Vec<(Range<usize>, String)>,
+) -> Verdict<WalkPlan<'t>> {
+    let w = &p.w;
+    let mut plan = WalkPlan {
+        function: w.f,
+        base: base_name(w.ctx.rule, &w.walk.name, w.fname),
+        specs: Vec::new(),
+        deletes: Vec::new(),
+        assigns: Vec::new(),
+        local: None,
+        decl: w.walk.decl.byte_range(),
+        calls: Vec::new(),
+        reads,
+        above: Vec::new(),
+    };
+    let switching = combos.iter().any(|per| per.values().any(|s| s.len() > 1));
+    if switching {
+        switched_specs(p, combos, &mut plan)?;
+    } else {
+        fixed_specs(p, &mut calls, combos, &mut plan)?;
+    }
+    lone_body_deleted(w, &plan)?;
+    plan.calls = calls;
+    Ok(plan)
+}
+
+/// The index of `s` among the plan's specs, added if new: calls that see the same callbacks
+/// share one ops struct.
+fn spec_index(plan: &mut WalkPlan, s: Spec) -> usize {
+    match plan.specs.iter().position(|x| *x == s) {
+        Some(i) => i,
+        None => {
+            plan.specs.push(s);
+            plan.specs.len() - 1
+        }
+    }
+}
+
+/// Callbacks fixed per call: each call takes the ops struct of the one set that reaches it,
+/// and the walk's declaration, zeroings and stores go.
+fn fixed_specs(
+    p: &Proof,
+    calls: &mut [CallPlan],
+    combos: &[Combos],
+    plan: &mut WalkPlan,
+) -> Verdict<()> {
+    let ctx = p.w.ctx;
+    for (cp, per) in calls.iter_mut().zip(combos) {
+        let one: BTreeMap<usize, &Vec<Value>> = per
+            .iter()
+            .map(|(&k, s)| (k, s.iter().next().unwrap()))
+            .collect();
+        let members = guarded_members(ctx, p.groups, &p.configs, &one, &p.moved, &p.order)?;
+        let spec = Spec {
+            wrap: wraps(ctx, p.groups, cp.node.start_byte())?,
+            members,
+        };
+        cp.ops = OpsRef::Spec(spec_index(plan, spec));
+    }
+    plan.deletes.push(p.w.walk.decl.byte_range());
+    plan.deletes.extend(p.facts.zeros.iter().cloned());
+    plan.deletes
+        .extend(p.facts.stores.iter().map(|s| s.2.clone()));
+    Ok(())
+}
+
+/// Callbacks chosen at run time: a `const struct OPS *` local replaces the walk, and each
+/// point where the callback set changes assigns the matching ops struct. A point whose set
+/// never reaches a call is dropped; one that leads to several sets (the set depends on the
+/// path taken to it) cannot be expressed.
+fn switched_specs(p: &Proof, combos: &[Combos], plan: &mut WalkPlan) -> Verdict<()> {
+    let w = &p.w;
+    // Per configuration: every callback set that reaches some call.
+    let reaching: Vec<BTreeSet<Vec<Value>>> = (0..p.configs.len())
+        .map(|k| {
+            combos
+                .iter()
+                .filter_map(|per| per.get(&k))
+                .flatten()
+                .cloned()
+                .collect()
+        })
+        .collect();
+    let local = local_name(w.ctx.src, w.body, &w.walk.name)
+        .ok_or_else(|| Flag::new(Code::Unsupported, "no free name for the ops pointer local"))?;
+    let mut decl_spec = None;
+    for (point, stmt) in store_points(p) {
+        let at = stmt.as_ref().map_or(w.walk.decl.start_byte(), |s| s.start);
+        let assigned = point_spec(p, &reaching, point, at, plan)?;
+        match (stmt, assigned) {
+            (None, a) => decl_spec = a,
+            (Some(s), Some(i)) => plan.assigns.push((s, i)),
+            (Some(s), None) => plan.deletes.push(s),
+        }
+    }
+    for (_, _, stmt) in p.facts.stores.iter().filter(|s| !p.moved.contains(&s.0)) {
+        plan.deletes.push(stmt.clone());
+    }
+    plan.local = Some((local, decl_spec));
+    Ok(())
+}
+
+/// The points where the callback set may change, numbered as the dataflow numbers them: 0 is
+/// the declaration, then zeroings, then stores (of callbacks only), with their statements.
+fn store_points(p: &Proof) -> Vec<(usize, Option<Range<usize>>)> {
+    let (zeros, stores) = (&p.facts.zeros, &p.facts.stores);
+    std::iter::once((0, None))
+        .chain(
+            zeros
+                .iter()
+                .enumerate()
+                .map(|(k, z)| (1 + k, Some(z.clone()))),
+        )
+        .chain(
+            stores
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| p.moved.contains(&s.0))
+                .map(|(k, s)| (1 + zeros.len() + k, Some(s.2.clone()))),
+        )
+        .collect()
+}
+
+/// The spec a point assigns, or `None` when its callback set reaches no call.
+fn point_spec(
+    p: &Proof,
+    reaching: &[BTreeSet<Vec<Value>>],
+    point: usize,
+    at: usize,
+    plan: &mut WalkPlan,
+) -> Verdict<Option<usize>> {
+    let mut one: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
+    let mut live = false;
+    for (k, obs) in p.observed.iter().enumerate() {
+        let Some(st) = obs.points.get(&point) else {
+            continue;
+        };
+        let out = p.resolver.combos(st, &p.moved)?;
+        let live_here = out.iter().any(|c| reaching[k].contains(c));
+        live |= live_here;
+        match out.len() {
+            1 => {
+                one.insert(k, out.into_iter().next().unwrap());
+            }
+            _ if live_here => {
+                return Err(Flag::new(
+                    Code::Unsupported,
+                    "callbacks differ here depending on the path taken",
+                )
+                .at(line_of(p.w.ctx.src, at)));
+            }
+            _ => {}
+        }
+    }
+    if !live {
+        return Ok(None);
+    }
+    let view: BTreeMap<usize, &Vec<Value>> = one.iter().map(|(k, v)| (*k, v)).collect();
+    let members = guarded_members(p.w.ctx, p.groups, &p.configs, &view, &p.moved, &p.order)?;
+    let spec = Spec {
+        wrap: wraps(p.w.ctx, p.groups, at)?,
+        members,
+    };
+    Ok(Some(spec_index(plan, spec)))
+}
+
+/// Deleting the only statement of an if/else/loop would change what follows it.
+fn lone_body_deleted(w: &WalkCtx, plan: &WalkPlan) -> Verdict<()> {
+    for d in &plan.deletes {
+        if let Some(n) = w.body.descendant_for_byte_range(d.start, d.end)
+            && matches!(
+                n.parent().map(|p| p.kind()),
+                Some(
+                    "if_statement"
+                        | "else_clause"
+                        | "while_statement"
+                        | "for_statement"
+                        | "do_statement"
+                        | "labeled_statement"
+                )
+            )
+        {
+            return Err(Flag::new(
+                Code::Unsupported,
+                "the store is the whole body of a control statement",
+            )
+            .at(line_of(w.ctx.src, d.start)));
+        }
+    }
+    Ok(())
+}
+
+/// Last checks on the finished plan: it may not touch the directive lines of conditionals the
+/// analysis did not enumerate, and the comments of the code it removes must find a place.
+fn finish<'t>(
+    w: &WalkCtx<'_, 't>,
+    relevance: &guards::Relevance,
+    facts: &WalkFacts<'t>,
+    mut plan: WalkPlan<'t>,
+) -> Verdict<WalkPlan<'t>> {
+    let loose: Vec<usize> = relevance
+        .free
+        .iter()
+        .chain(&relevance.splitting)
+        .copied()
+        .collect();
+    guards::untouched(w.ctx, &loose, &edited_ranges(&plan))?;
+    let store_values: Vec<super::comments::Store> = facts
+        .stores
+        .iter()
+        .map(|(fi, d, stmt)| (*fi, facts.defs[(d - FIRST_DEF) as usize].node, stmt.clone()))
+        .collect();
+    super::comments::place(w.ctx, w.walk, &store_values, &facts.zeros, &mut plan)?;
+    Ok(plan)
 }
 
 /// An argument field with one value per configuration, decided by one conditional: the call
