@@ -1,6 +1,6 @@
-//! Per-function analysis: parse-trust and guard checks, walk discovery, use classification,
-//! reaching definitions per configuration, and the verdict for each walk: a [`WalkPlan`] that
-//! says what to delete, replace and generate, or a flag with the reason.
+//! Per-function analysis: parse-trust and guard checks, walk discovery and the calls each walk
+//! owns; `verdict` then judges each walk: a [`WalkPlan`] that says what to delete, replace and
+//! generate, or a flag with the reason. The plan's types live here.
 
 use std::collections::HashMap;
 use std::ops::Range;
