@@ -1,6 +1,6 @@
 //! Per-function analysis: parse-trust and guard checks, walk discovery and the calls each walk
-//! owns; `verdict` then judges each walk: a [`WalkPlan`] that says what to delete, replace and
-//! generate, or a flag with the reason. The plan's types live here.
+//! owns; `walk_verdict` then judges each walk: a [`WalkPlan`] that says what to delete,
+//! replace and generate, or a flag with the reason. The plan's types live here.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -11,7 +11,7 @@ use super::compat;
 use super::find::{self, Call, Walk, unparen, visit};
 use super::model::{Code, Flag, Outcome, Site, Verdict};
 use super::values::*;
-use super::verdict::{WalkCtx, walk_verdict};
+use super::walk_verdict::{WalkCtx, walk_verdict};
 use crate::parse::{Parsed, line_of, line_start, text};
 use crate::rule::Rule;
 

@@ -234,6 +234,8 @@ pub(super) fn field_order(
     out
 }
 
+/// `{base}` of the ops struct's name: the walk's own name, or for a generic walk name the
+/// function's, so that the generic walks of two functions get structs of different names.
 fn base_name(rule: &Rule, walk: &str, function: &str) -> String {
     if rule.generic_walk_names.iter().any(|g| g == walk) {
         let suffix = &rule.generic_walk_names[0];
@@ -247,6 +249,8 @@ fn base_name(rule: &Rule, walk: &str, function: &str) -> String {
     }
 }
 
+/// A name for the ops pointer local that the function does not use yet: the new local may
+/// shadow nothing and be shadowed by nothing.
 fn local_name(src: &[u8], body: Node, walk: &str) -> Option<String> {
     let used: BTreeSet<&[u8]> = crate::parse::lex::words(src, body.byte_range())
         .map(|w| &src[w])

@@ -209,6 +209,7 @@ fn assigned<'t>(src: &[u8], n: Node<'t>) -> Option<(Node<'t>, usize)> {
     }
 }
 
+/// Does the directive line `r` start with `kw` after its `#`? C allows spaces between them.
 fn text_starts(src: &[u8], r: Range<usize>, kw: &[u8]) -> bool {
     let t = &src[r];
     let t = t[1..].trim_ascii_start();
