@@ -1,7 +1,8 @@
 //! The struct-to-ops transformation: a struct of callbacks and data filled by the caller becomes
-//! a static const ops struct plus call arguments. `analyse` proves each walk's rewrite from the
-//! statements of its function (use classification, reaching definitions per preprocessor
-//! configuration); `plan` turns proofs into byte edits; `check` re-reads the result.
+//! a static const ops struct plus call arguments. `analyse` finds each function's walks and
+//! `walk_verdict` proves each walk's rewrite from the statements of its function (use
+//! classification, reaching definitions per preprocessor configuration); `plan` turns proofs
+//! into byte edits; `check` re-reads the result.
 
 mod analyse;
 mod comments;
@@ -15,6 +16,7 @@ pub mod model;
 mod plan;
 mod provider;
 mod values;
+mod walk_verdict;
 
 use tree_sitter::Node;
 
