@@ -159,6 +159,12 @@ pub fn self_check(src: &[u8], parsed: &Parsed, edits: &EditSet) -> Result<(), St
     };
     let parsed = narrowed.as_ref().unwrap_or(parsed);
     let before = errors(parsed.tree.root_node());
+    // Edited items the parser cannot read cleanly: tree-sitter's error recovery may reach
+    // past them, so the whole file is re-read, as for a kind that parses it whole.
+    if parsed.partial() && before > 0 {
+        let whole = parse::parse_with(src, timeout, &parsed.macros).map_err(fail)?;
+        return self_check(src, &whole, edits);
+    }
     let Some(after) = parse::parse_changed(&new, parsed, &changes, timeout).map_err(fail)? else {
         return Err("the rewrite changed text outside the items it read".into());
     };
