@@ -1,0 +1,64 @@
+//! Any bytes as a kernel C file through the v5.6 rules (proc_ops, pte_hole_depth), which read
+//! only the items their proof needs: (a) no panic (libFuzzer reports it), (b) a second run over
+//! the output changes nothing, (c) the output has no more tree-sitter ERROR/MISSING nodes than
+//! the input, (d) every comment of the input is still in the output.
+
+#![no_main]
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+
+fn rules() -> &'static [kcodemod::rule::Rule] {
+    static RULES: OnceLock<Vec<kcodemod::rule::Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        kcodemod::rule::bundled()
+            .expect("bundled rules")
+            .into_iter()
+            .filter(|r| r.id == "proc_ops" || r.id == "pte_hole_depth")
+            .collect()
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    // Kernel files are far smaller than what libFuzzer may grow; keep each run quick.
+    if data.len() > 64 * 1024 {
+        return;
+    }
+    let path = Path::new("fs/fuzz.c");
+    for rule in rules() {
+        let (out, _) = kcodemod::fixture::run_one(rule, path, data);
+        if out == data {
+            continue;
+        }
+        let (again, _) = kcodemod::fixture::run_one(rule, path, &out);
+        assert!(
+            again == out,
+            "{}: a second run changes the output:\n--- first output ---\n{}\n--- second ---\n{}",
+            rule.id,
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&again)
+        );
+        let (before, after) = (
+            kcodemod::fixture::parse_errors(data),
+            kcodemod::fixture::parse_errors(&out),
+        );
+        assert!(
+            after <= before,
+            "{}: the rewrite adds parse errors ({before} -> {after}):\n{}",
+            rule.id,
+            String::from_utf8_lossy(&out)
+        );
+        let lost = kcodemod::fixture::lost_comments(rule, data, &out);
+        assert!(
+            lost.is_empty(),
+            "{}: the rewrite loses comments {:?}:\n{}",
+            rule.id,
+            lost.iter()
+                .map(|c| String::from_utf8_lossy(c))
+                .collect::<Vec<_>>(),
+            String::from_utf8_lossy(&out)
+        );
+    }
+});
