@@ -204,22 +204,7 @@ fn jobs(asked: Option<usize>, err: &mut dyn Write) -> io::Result<usize> {
 fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Config> {
     let rules = target_rules(a, err)?;
     let (tree, paths) = pipeline::resolve(&a.tree, &a.paths)?;
-    let mut tree_has_new = Vec::new();
-    for r in &rules {
-        let new = target::tree_has_new_api(&tree, r)
-            .filter(|_| matches!(r.kind, rule::Kind::StructRetype(_)));
-        if let Some(why) = &new
-            && !c.quiet
-        {
-            writeln!(
-                err,
-                "kcodemod: rule {}: this tree's {why}: a registration whose struct the file \
-                 does not define is taken to be of the new type",
-                r.id
-            )?;
-        }
-        tree_has_new.push(new.is_some());
-    }
+    let tree_has_new = tree_has_new(&tree, &rules, c.quiet, err)?;
     Ok(pipeline::Config {
         tree_has_new,
         macros: std::sync::Arc::new(parse::Macros::learn(&tree)),
@@ -236,6 +221,34 @@ fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Conf
             .as_deref()
             .map(|t| std::sync::Arc::new(includes::Target::new(t))),
     })
+}
+
+/// Per rule: does the tree's own header already hold a struct-retype rule's new API? Then the
+/// tree builds only where registrations pass the new type (told once on stderr).
+fn tree_has_new(
+    tree: &std::path::Path,
+    rules: &[rule::Rule],
+    quiet: bool,
+    err: &mut dyn Write,
+) -> Result<Vec<bool>> {
+    let mut out = Vec::with_capacity(rules.len());
+    for r in rules {
+        let new = matches!(r.kind, rule::Kind::StructRetype(_))
+            .then(|| target::tree_has_new_api(tree, r))
+            .flatten();
+        if let Some(why) = &new
+            && !quiet
+        {
+            writeln!(
+                err,
+                "kcodemod: rule {}: this tree's {why}: a registration whose struct the file \
+                 does not define is taken to be of the new type",
+                r.id
+            )?;
+        }
+        out.push(new.is_some());
+    }
+    Ok(out)
 }
 
 /// A run that read no C file checked nothing: say so (exit code 2), rather than pass.

@@ -181,9 +181,9 @@ pub fn self_check(src: &[u8], parsed: &Parsed, edits: &EditSet) -> Result<(), St
 }
 
 /// The plain reading of a rewrite (only conditional lines blanked) has no more parse errors
-/// than the original's. A whole parse is re-read incrementally from the view's tree (around
-/// the lines where the plain text differs from the view), confirmed by fresh parses when
-/// worse; a partial one is parsed fresh on its items.
+/// than the original's. It is re-read incrementally from the view's tree (around the lines
+/// where the plain text differs from the view; a partial tree on its items), and a worse
+/// result is confirmed by fresh parses.
 pub fn plain_reading(
     src: &[u8],
     new: &[u8],

@@ -177,35 +177,31 @@ pub fn parse_with(
 /// Parse `src`, an edited version of the text `before` was parsed from (`changes` say where,
 /// as [`crate::edit::EditSet::changes`] gives them), reusing `before`'s tree: see [`reparse`].
 /// The view keeps offsets, so the changes of the text are the changes of the view. A partial
-/// `before` gives a fresh parse of the same items, moved by the changes (`None` when a change
-/// lies outside them).
+/// `before` is re-read on the same items, moved by the changes (`None` when a change lies
+/// outside them).
 pub fn parse_changed(
     src: &[u8],
     before: &Parsed,
     changes: &[Change],
     timeout: Duration,
 ) -> Result<Option<Parsed>, ParseFailure> {
-    let p = Prepared::new(src, &before.macros);
-    match &before.ranges {
+    let moved = match &before.ranges {
         Some(r) => match items::shifted(r, changes) {
-            Some(moved) => {
-                let tree = reparse(
-                    &before.tree,
-                    &before.view,
-                    &p.view,
-                    changes,
-                    Some(&moved),
-                    timeout,
-                )?;
-                Ok(Some(p.with_tree(tree, Some(moved))))
-            }
-            None => Ok(None),
+            Some(m) => Some(m),
+            None => return Ok(None),
         },
-        None => {
-            let tree = reparse(&before.tree, &before.view, &p.view, changes, None, timeout)?;
-            Ok(Some(p.with_tree(tree, None)))
-        }
-    }
+        None => None,
+    };
+    let p = Prepared::new(src, &before.macros);
+    let tree = reparse(
+        &before.tree,
+        &before.view,
+        &p.view,
+        changes,
+        moved.as_deref(),
+        timeout,
+    )?;
+    Ok(Some(p.with_tree(tree, moved)))
 }
 
 thread_local! {
