@@ -278,11 +278,12 @@ fn a_callers_only_series_without_its_api_is_incomplete() {
 
 /// Items read alone are checked alone, unless the parser cannot read them cleanly: then its
 /// error recovery may reach past them, and the whole file is re-read before and after the
-/// rewrite (found by the fuzz target new_kinds: this rename made a whole reading worse).
+/// rewrite (found by the fuzz target new_kinds: this rename made a whole reading worse; read
+/// as items alone it converted).
 #[test]
 fn a_rewrite_of_items_the_parser_cannot_read_is_checked_on_the_whole_file() {
     let dir = tempfile::tempdir().unwrap();
-    let src = "r*u, \n{\n[0;\n}\n\nstatic struct file_operations ring\n= {.read =proc_create(\"\"4,L, &ring)}";
+    let src = "r*u, \n{\n[0;\n}\n\nstatic struct file_operations ring\n= {.read =proc_create(\"\", 0, L, &ring)}";
     std::fs::write(dir.path().join("x.c"), src).unwrap();
     let o = kcodemod(&["diff", "--rule", "proc_ops", dir.path().to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);

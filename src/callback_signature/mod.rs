@@ -127,7 +127,9 @@ fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str) -> Planned
     for (n, u) in &uses {
         let line = line_of(src, n.start_byte());
         // Code the parser could not read is never rewritten: what it really says is unknown.
-        if std::iter::successors(Some(*n), |x| x.parent()).any(|x| x.is_error()) {
+        // That includes a list the edit goes into (a missing comma makes two arguments one).
+        let list_unread = matches!(u, Use::Params(l) | Use::Call(l) if l.has_error());
+        if list_unread || std::iter::successors(Some(*n), |x| x.parent()).any(|x| x.is_error()) {
             return Err((
                 Some(line),
                 Flag::new(

@@ -69,21 +69,26 @@ pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed, new_tree: bool) -> FileR
     let mut out = FileResult::default();
     let names = registered(k, src, root);
     tree::visit(root, &mut |n| {
-        if let Some(Err(arg)) = entry_arg(k, src, n)
-            && !new_tree
-        {
-            out.sites.push(Site::caller(
-                line_of(src, arg.start_byte()),
-                &String::from_utf8_lossy(text(src, arg)),
-                Outcome::Flagged(Flag::new(
-                    Code::NoDefinition,
-                    format!(
-                        "the struct {} argument is not the address of a struct this file defines",
-                        k.old
-                    ),
-                )),
-            ));
-        }
+        let Some(Err(arg)) = entry_arg(k, src, n) else {
+            return;
+        };
+        let line = line_of(src, arg.start_byte());
+        let (shown, flag) = if arg.kind() == "argument_list" {
+            let f = n.child_by_field_name("function").unwrap_or(n);
+            let why = "the parser could not read this registration's arguments";
+            (text(src, f), Flag::new(Code::ParseError, why.to_string()))
+        } else if new_tree {
+            return;
+        } else {
+            let why = format!(
+                "the struct {} argument is not the address of a struct this file defines",
+                k.old
+            );
+            (text(src, arg), Flag::new(Code::NoDefinition, why))
+        };
+        let shown = String::from_utf8_lossy(shown);
+        out.sites
+            .push(Site::caller(line, &shown, Outcome::Flagged(flag)));
     });
     let mut edits = Vec::new();
     // Two structs of one file that the template names alike keep their names.
@@ -122,7 +127,8 @@ pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed, new_tree: bool) -> FileR
 }
 
 /// The entry-point argument at `n`, if `n` is an entry call: `Ok(name)` for `&name`,
-/// `Err(arg)` for anything else but NULL.
+/// `Err(arg)` for anything else but NULL, and `Err(arguments)` when the parser could not read
+/// the argument list.
 fn entry_arg<'t>(k: &Retype, src: &[u8], n: Node<'t>) -> Option<Result<Node<'t>, Node<'t>>> {
     if n.kind() != "call_expression" {
         return None;
@@ -133,6 +139,10 @@ fn entry_arg<'t>(k: &Retype, src: &[u8], n: Node<'t>) -> Option<Result<Node<'t>,
         .iter()
         .find(|(e, _)| f.kind() == "identifier" && text(src, f) == e.as_bytes())?;
     let args = n.child_by_field_name("arguments")?;
+    // Arguments the parser could not read (a missing comma) cannot be counted: not a proof.
+    if args.has_error() {
+        return Some(Err(args));
+    }
     let mut c = args.walk();
     let a: Vec<Node> = args
         .named_children(&mut c)
