@@ -86,12 +86,26 @@ fn pair<'t>(k: &Retype, src: &[u8], n: Node<'t>) -> Result<Pair<'t>, (Node<'t>, 
             ),
         ));
     };
+    if n.has_error() {
+        return Err(unsupported("a member the parser could not read"));
+    }
+    // A dropped member goes with its line: a comment inside it would go too.
+    if new.is_none() && has_comment(n) {
+        let why = "a comment inside a dropped member has no place to go";
+        return Err((n, Flag::new(Code::Comment, why.to_string())));
+    }
     Ok(Pair {
         node: n,
         field,
         eq,
         new: new.clone(),
     })
+}
+
+fn has_comment(n: Node) -> bool {
+    let mut found = false;
+    crate::tree::visit(n, &mut |x| found |= x.kind() == "comment");
+    found
 }
 
 /// What to delete for a dropped member: its whole line when it stands alone on it (with its
