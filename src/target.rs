@@ -59,7 +59,8 @@ pub fn tree_has_new_api(tree: &Path, rule: &Rule) -> Option<String> {
 /// test, or the tree has the API.
 pub fn api_lacking(tree: &Path, rule: &Rule) -> Option<String> {
     let spec = rule.target.as_ref()?;
-    (!judge(tree, spec).0).then(|| format!("`{}` ({})", spec.has.join("`, `"), spec.header))
+    (tree_has_new_api(tree, rule).is_none())
+        .then(|| format!("`{}` ({})", spec.has.join("`, `"), spec.header))
 }
 
 /// The same for a series applied after `base_patch` (when given): the INCOMPLETE sentence

@@ -66,7 +66,11 @@ fuzz_target!(|data: &[u8]| {
         .files
         .iter()
         .map(|(p, b)| {
-            let b = if *p == d.header { data.to_vec() } else { b.clone() };
+            let b = if *p == d.header {
+                data.to_vec()
+            } else {
+                b.clone()
+            };
             (p.clone(), b)
         })
         .collect();

@@ -65,9 +65,7 @@ impl Items {
 
     /// The items holding the offsets, sorted, touching ones joined.
     pub fn cover(&self, offsets: impl IntoIterator<Item = usize>) -> Vec<Range<usize>> {
-        let mut rs: Vec<Range<usize>> = offsets.into_iter().map(|o| self.around(o)).collect();
-        rs.sort_by_key(|r| r.start);
-        join(rs)
+        join(offsets.into_iter().map(|o| self.around(o)).collect())
     }
 }
 
@@ -91,7 +89,6 @@ pub fn parse_for(
     let names: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
     let mut wanted = ranges.clone();
     wanted.extend(all.cover(word_offsets(src, &parsed.lexed, &names)));
-    wanted.sort_by_key(|r| r.start);
     let wanted = join(wanted);
     if wanted != ranges {
         parsed.tree = parse_ranges(&parsed.view, Some(&wanted), timeout)?;
@@ -100,10 +97,11 @@ pub fn parse_for(
     Ok(parsed)
 }
 
-/// Sorted ranges with touching or overlapping ones joined.
-pub fn join(sorted: Vec<Range<usize>>) -> Vec<Range<usize>> {
-    let mut out: Vec<Range<usize>> = Vec::with_capacity(sorted.len());
-    for r in sorted {
+/// Ranges sorted, touching or overlapping ones joined.
+pub fn join(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
         match out.last_mut() {
             Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
             _ => out.push(r),
