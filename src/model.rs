@@ -138,3 +138,25 @@ impl Site {
         }
     }
 }
+
+/// What one kind made of one file: its sites and one edit set (applied by the pipeline).
+#[derive(Debug, Default)]
+pub struct FileResult {
+    pub sites: Vec<Site>,
+    pub edits: crate::edit::EditSet,
+    /// Candidate functions (holding a site) whose parse had errors the view could not explain.
+    pub parse_error_functions: usize,
+    /// What the file says about which members are callbacks, for the run to check that every
+    /// file agrees with the struct's definition.
+    pub callbacks: Callbacks,
+}
+
+/// Which members of the old struct a file takes to be callbacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Callbacks {
+    /// Members the rule does not list that this file treated as callbacks (from how it uses
+    /// them): a run whose definition of the struct says otherwise must not keep them.
+    pub assumed: Vec<String>,
+    /// When this file converted the struct's definition: every member that moved.
+    pub defined: Option<Vec<String>>,
+}

@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::parse;
-use crate::rule::{Kind, Rule};
-use crate::struct_to_ops::{self, Outcome, Site};
+use crate::rule::Rule;
+use crate::model::{Callbacks, Outcome, Site};
 use crate::walk::{self, Prefilter, Problem};
 
 pub struct Config {
@@ -90,7 +90,7 @@ pub struct FileResult {
     pub unwritten: Option<String>,
     /// Per rule, which members of the old struct the file took to be callbacks (when it says
     /// anything about them): the run checks them against the struct's definition.
-    pub callbacks: Vec<(usize, struct_to_ops::Callbacks)>,
+    pub callbacks: Vec<(usize, Callbacks)>,
 }
 
 impl FileResult {
@@ -357,7 +357,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             }
         };
         res.parse_error_functions += out.parse_error_functions;
-        if out.callbacks != struct_to_ops::Callbacks::default() {
+        if out.callbacks != Callbacks::default() {
             res.callbacks.push((r, out.callbacks));
         }
         res.sites
@@ -380,31 +380,21 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
     res
 }
 
-/// One rule over one text: each kind parses what its proof needs (the new kinds only some
-/// items, struct-to-ops the whole file).
+/// One rule over one text: the rule's kind parses what its proof needs and migrates.
 fn migrate_one(
     cfg: &Config,
     path: &Path,
     r: usize,
     src: &[u8],
-) -> Result<struct_to_ops::FileResult, parse::ParseFailure> {
+) -> Result<crate::model::FileResult, parse::ParseFailure> {
     let rule = &cfg.rules[r];
-    Ok(match &rule.kind {
-        Kind::StructToOps => {
-            let origin = struct_to_ops::headers::Origin {
-                tree: &cfg.tree,
-                file: path,
-                macros: &cfg.macros,
-            };
-            let parsed = parse::parse_with(src, cfg.parse_timeout, &cfg.macros)?;
-            struct_to_ops::migrate(rule, src, &parsed, cfg.api, Some(origin))
-        }
-        Kind::StructRetype(k) => {
-            let new_tree = cfg.tree_has_new.get(r).copied().unwrap_or(false);
-            crate::struct_retype::run(k, src, cfg.parse_timeout, &cfg.macros, new_tree)?
-        }
-        Kind::CallbackSignature(k) => {
-            crate::callback_signature::run(k, src, cfg.parse_timeout, &cfg.macros)?
-        }
-    })
+    let cx = crate::kinds::FileCtx {
+        tree: &cfg.tree,
+        path,
+        macros: &cfg.macros,
+        timeout: cfg.parse_timeout,
+        api: cfg.api,
+        tree_has_new: cfg.tree_has_new.get(r).copied().unwrap_or(false),
+    };
+    rule.kind.migrate(rule, &cx, src)
 }

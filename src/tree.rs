@@ -269,7 +269,7 @@ pub fn commit(
     src: &[u8],
     parsed: &Parsed,
     edits: Vec<Edit>,
-    out: &mut crate::struct_to_ops::FileResult,
+    out: &mut crate::model::FileResult,
 ) {
     if edits.is_empty() {
         return;

@@ -4,7 +4,7 @@
 
 use crate::pipeline::{Config, FileResult, Found, RunResult, migrate_file};
 use crate::rule::Rule;
-use crate::struct_to_ops::{Code, Flag, Outcome};
+use crate::model::{Code, Flag, Outcome};
 
 /// Why each rule's API definition cannot be converted in this run: `(rule, "file:line", why)`.
 /// A part of it was flagged; or parts were converted (a prototype, the implementation) while

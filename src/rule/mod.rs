@@ -1,10 +1,13 @@
 //! Rule files: the raw TOML shape (serde) is validated once into a compiled [`Rule`] that the
 //! engine uses. A bad rule file fails here with `file:line: what`, before any source is read.
 
-mod kinds;
-mod raw;
+pub mod raw;
 
-pub use kinds::{Kind, NewParam, Retype, Signature, normalize_type};
+pub use crate::kinds::callback_signature::rule::{NewParam, Signature};
+pub use crate::kinds::struct_retype::rule::Retype;
+
+/// A rule's kind: its engine, with the kind's compiled data (see [`crate::kinds`]).
+pub type Kind = std::sync::Arc<dyn crate::kinds::RuleKind>;
 
 use std::path::{Path, PathBuf};
 
@@ -168,6 +171,36 @@ impl Rule {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read rule file", path.display()))?;
         Rule::parse(path, &text)
+    }
+}
+
+/// A parameter's type as compared: words joined by one space, no space before `*`, without
+/// the unused-parameter attributes.
+pub fn normalize_type(t: &str) -> String {
+    let mut out = String::new();
+    let attribute = |w: &&str| matches!(*w, "__always_unused" | "__maybe_unused");
+    for w in t.split_whitespace().filter(|w| !attribute(w)) {
+        if !out.is_empty() && !out.ends_with('*') && !w.starts_with('*') {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out.replace(" *", "*")
+}
+
+impl Rule {
+    /// What a callers-only patch of this rule does, for its subject after the prefix
+    /// (`convert callers to struct mm_walk_ops`).
+    pub fn callers_change(&self) -> String {
+        self.kind.callers_change(self)
+    }
+    /// The subject of an arch group's patch after its prefix (`convert to struct mm_walk_ops`).
+    pub fn arch_change(&self) -> String {
+        self.kind.arch_change(self)
+    }
+    /// What the conversion does, in one sentence for a patch body.
+    pub fn mechanics(&self) -> String {
+        self.kind.mechanics(self)
     }
 }
 

@@ -5,6 +5,7 @@
 //! set to the pipeline.
 
 mod members;
+pub mod rule;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +16,8 @@ use crate::edit::Edit;
 use crate::model::{Code, Flag, Outcome, Site};
 use crate::parse::items;
 use crate::parse::{Macros, ParseFailure, Parsed, line_of, text};
-use crate::rule::Retype;
-use crate::struct_to_ops::FileResult;
+use crate::rule::{Retype, Rule};
+use crate::model::FileResult;
 use crate::tree::{self, declared_name};
 
 /// One occurrence of a registered struct's name, as the proof sees it.
@@ -49,6 +50,38 @@ pub fn run(
         names.into_iter().map(|(n, _)| n).collect()
     })?;
     Ok(migrate(k, src, &parsed, new_tree))
+}
+
+impl crate::kinds::RuleKind for Retype {
+    fn name(&self) -> &'static str {
+        "struct-retype"
+    }
+    fn migrate(
+        &self,
+        _: &Rule,
+        cx: &crate::kinds::FileCtx,
+        src: &[u8],
+    ) -> Result<FileResult, ParseFailure> {
+        run(self, src, cx.timeout, cx.macros, cx.tree_has_new)
+    }
+    fn callers_change(&self, _: &Rule) -> String {
+        format!("convert to struct {}", self.new)
+    }
+    fn mechanics(&self, _: &Rule) -> String {
+        let entries: Vec<String> = self.entries.iter().map(|(e, _)| format!("{e}()")).collect();
+        format!(
+            "each struct {} whose address goes only to {} becomes a struct {}, its members renamed as the new type names them.",
+            self.old,
+            entries.join(", "),
+            self.new
+        )
+    }
+    fn reads_tree_api(&self) -> bool {
+        true
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 /// The names whose address goes to an entry point (with where), in file order.

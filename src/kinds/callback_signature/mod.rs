@@ -3,6 +3,8 @@
 //! the file and their direct calls follow. A function also used anywhere the old signature is
 //! required is flagged. Hands sites and one edit set to the pipeline.
 
+pub mod rule;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,8 +14,8 @@ use crate::edit::Edit;
 use crate::model::{Code, Flag, Outcome, Site};
 use crate::parse::items;
 use crate::parse::{Macros, ParseFailure, Parsed, line_of, text};
-use crate::rule::{NewParam, Signature, normalize_type};
-use crate::struct_to_ops::FileResult;
+use crate::rule::{NewParam, Rule, Signature, normalize_type};
+use crate::model::FileResult;
 use crate::tree::{self, declared_name, function_declarator, insert_after, insert_before};
 
 /// How one occurrence of a callback's name is used.
@@ -42,6 +44,40 @@ pub fn run(
         names.into_iter().map(|(n, _)| n.into_bytes()).collect()
     })?;
     Ok(migrate(sig, src, &parsed))
+}
+
+impl crate::kinds::RuleKind for Signature {
+    fn name(&self) -> &'static str {
+        "callback-signature"
+    }
+    fn migrate(
+        &self,
+        _: &Rule,
+        cx: &crate::kinds::FileCtx,
+        src: &[u8],
+    ) -> Result<FileResult, ParseFailure> {
+        run(self, src, cx.timeout, cx.macros)
+    }
+    fn callers_change(&self, _: &Rule) -> String {
+        let added: Vec<&str> = self
+            .new
+            .iter()
+            .filter_map(|p| match p {
+                NewParam::Added { decl, .. } => decl.split_whitespace().last(),
+                NewParam::Old(_) => None,
+            })
+            .collect();
+        format!(".{} callbacks take {}", self.member, added.join(", "))
+    }
+    fn mechanics(&self, _: &Rule) -> String {
+        format!(
+            "each function stored as .{} in a struct {} takes the new parameters, and so do its prototypes and direct calls.",
+            self.member, self.strukt
+        )
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 /// The functions stored in the member (with where), in file order.

@@ -15,6 +15,7 @@ mod members;
 pub mod model;
 mod plan;
 mod provider;
+pub mod rule;
 mod values;
 mod walk_verdict;
 
@@ -23,28 +24,49 @@ use tree_sitter::Node;
 use crate::edit::EditSet;
 use crate::parse::{self, Parsed, line_of};
 use crate::rule::Rule;
+pub use crate::model::{Callbacks, FileResult};
 pub use model::{Code, Flag, Outcome, Site};
 
-/// What the transformation made of one file.
-#[derive(Debug, Default)]
-pub struct FileResult {
-    pub sites: Vec<Site>,
-    pub edits: EditSet,
-    /// Candidate functions (holding a site) whose parse had errors the view could not explain.
-    pub parse_error_functions: usize,
-    /// What the file says about which members are callbacks, for the run to check that every
-    /// file agrees with the struct's definition.
-    pub callbacks: Callbacks,
-}
+/// The struct-to-ops kind (its data lives in the `Rule`'s own fields).
+#[derive(Debug)]
+pub struct StructToOps;
 
-/// Which members of the old struct a file takes to be callbacks.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Callbacks {
-    /// Members the rule does not list that this file treated as callbacks (from how it uses
-    /// them): a run whose definition of the struct says otherwise must not keep them.
-    pub assumed: Vec<String>,
-    /// When this file converted the struct's definition: every member that moved.
-    pub defined: Option<Vec<String>>,
+impl crate::kinds::RuleKind for StructToOps {
+    fn name(&self) -> &'static str {
+        "struct-to-ops"
+    }
+    fn migrate(
+        &self,
+        rule: &Rule,
+        cx: &crate::kinds::FileCtx,
+        src: &[u8],
+    ) -> Result<FileResult, parse::ParseFailure> {
+        let origin = headers::Origin {
+            tree: cx.tree,
+            file: cx.path,
+            macros: cx.macros,
+        };
+        let parsed = parse::parse_with(src, cx.timeout, cx.macros)?;
+        Ok(migrate(rule, src, &parsed, cx.api, Some(origin)))
+    }
+    fn callers_only(&self) -> bool {
+        false
+    }
+    fn callers_change(&self, rule: &Rule) -> String {
+        format!("convert callers to struct {}", rule.ops_struct)
+    }
+    fn arch_change(&self, rule: &Rule) -> String {
+        format!("convert to struct {}", rule.ops_struct)
+    }
+    fn mechanics(&self, rule: &Rule) -> String {
+        format!(
+            "each walk's callbacks become a static const struct {} next to the function that uses them, and the values its data fields held at each call become arguments.",
+            rule.ops_struct
+        )
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 /// Run the transformation over one parsed file. `origin` (the tree and the file's path) lets

@@ -1,0 +1,85 @@
+//! Rule kinds as plug-ins. A kind is one directory below this one and one line in [`KINDS`]:
+//! the tag rule files name it by, and the function that compiles such a file into a
+//! [`Rule`] carrying the kind's engine (a [`RuleKind`]). Nothing outside this directory knows a
+//! kind by name: the pipeline, the reports and the series ask the trait.
+
+pub mod callback_signature;
+pub mod struct_retype;
+pub mod struct_to_ops;
+
+use std::any::Any;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::model::FileResult;
+use crate::parse::{Macros, ParseFailure};
+use crate::rule::Rule;
+use crate::rule::raw::Loader;
+
+/// One registered kind: its `kind = "..."` tag and its rule-file compiler.
+pub struct Registered {
+    pub tag: &'static str,
+    pub compile: fn(&Loader) -> anyhow::Result<Rule>,
+}
+
+/// The registry: one line per kind.
+pub const KINDS: &[Registered] = &[
+    Registered {
+        tag: "struct-to-ops",
+        compile: struct_to_ops::rule::compile,
+    },
+    Registered {
+        tag: "struct-retype",
+        compile: struct_retype::rule::compile,
+    },
+    Registered {
+        tag: "callback-signature",
+        compile: callback_signature::rule::compile,
+    },
+];
+
+/// What a kind's engine is given for one file, besides its text.
+pub struct FileCtx<'a> {
+    /// The canonical tree, and the file's path in it.
+    pub tree: &'a Path,
+    pub path: &'a Path,
+    /// Kernel macros for the parse view.
+    pub macros: &'a Arc<Macros>,
+    pub timeout: Duration,
+    /// Convert the API definitions too (false: callers only, for `--target` and
+    /// `--base-patch`).
+    pub api: bool,
+    /// The tree's own headers already hold this rule's new API (see
+    /// [`RuleKind::reads_tree_api`]).
+    pub tree_has_new: bool,
+}
+
+/// The contract every kind implements: migrate one file (sites and one edit set, re-read by
+/// [`crate::tree::commit`] before they are kept), and say in words what it does for reports
+/// and patch subjects.
+pub trait RuleKind: std::fmt::Debug + Send + Sync {
+    /// The tag rule files name the kind by.
+    fn name(&self) -> &'static str;
+    /// Migrate one text (each kind parses what its proof needs).
+    fn migrate(&self, rule: &Rule, cx: &FileCtx, src: &[u8]) -> Result<FileResult, ParseFailure>;
+    /// Does this kind convert callers only (its API side is never written by it)?
+    fn callers_only(&self) -> bool {
+        true
+    }
+    /// What a callers-only patch does, for its subject after the prefix.
+    fn callers_change(&self, rule: &Rule) -> String;
+    /// The subject of an arch group's patch after its prefix.
+    fn arch_change(&self, rule: &Rule) -> String {
+        self.callers_change(rule)
+    }
+    /// What the conversion does, in one sentence for a patch body.
+    fn mechanics(&self, rule: &Rule) -> String;
+    /// Should the run test the tree's own headers for the new API before it starts (see
+    /// [`crate::target::tree_has_new_api`])?
+    fn reads_tree_api(&self) -> bool {
+        false
+    }
+    /// The concrete kind, for tests and kind-specific tools.
+    fn as_any(&self) -> &dyn Any;
+}

@@ -1,0 +1,300 @@
+//! The struct-to-ops rule file: the old struct, the ops struct, each field's role and each
+//! entry point's old and new argument lists, validated into the `Rule` fields this kind reads.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use anyhow::Result;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::StructToOps;
+use crate::rule::raw::{Head, Loader, RawTarget, is_ident};
+use crate::rule::{Entry, Field, NewArg, Role, Rule};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    /// Run when no `--rule` is given (false: only when named).
+    #[serde(default = "crate::rule::raw::yes")]
+    default: bool,
+    #[allow(dead_code)]
+    kind: String,
+    summary: String,
+    prefilter: Spanned<Vec<String>>,
+    subject: String,
+    old: RawOld,
+    new: RawNew,
+    field: Vec<Spanned<RawField>>,
+    entry: Vec<Spanned<RawEntry>>,
+    target: Option<Spanned<RawTarget>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOld {
+    #[serde(rename = "struct")]
+    strukt: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNew {
+    ops_struct: Spanned<String>,
+    fields: Vec<String>,
+    ops_name: Spanned<String>,
+    #[serde(default)]
+    generic_walk_names: Vec<String>,
+    /// Name of the ops parameter in the new entry-point prototypes.
+    #[serde(default = "default_ops_param")]
+    ops_param: String,
+    /// Kernel-doc line for the ops parameter and the `ops` member.
+    #[serde(default = "default_ops_doc")]
+    ops_doc: String,
+    /// Kernel-doc title of the old struct once its callbacks have moved out.
+    walk_doc: Option<String>,
+}
+
+fn default_ops_param() -> String {
+    "ops".into()
+}
+
+fn default_ops_doc() -> String {
+    "operations to call during the walk".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    name: String,
+    role: String,
+    default: Option<String>,
+    /// Kernel-doc text for the field when it becomes a parameter.
+    doc: Option<String>,
+    /// The field's declaration (`struct mm_struct *mm`), for new prototypes in files that do
+    /// not define the struct.
+    decl: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    name: String,
+    old: Vec<String>,
+    new: Vec<String>,
+    /// Argument fields the new entry point derives itself, with the expression it uses
+    /// (`mm = "vma->vm_mm"`).
+    #[serde(default)]
+    implied: std::collections::BTreeMap<String, String>,
+}
+
+/// Compile a struct-to-ops rule file.
+pub fn compile(l: &Loader) -> Result<Rule> {
+    let at = |span: Range<usize>, msg: String| l.at(span, msg);
+    let raw: RawRule = l.read()?;
+    let head = Head {
+        id: raw.id.clone(),
+        default: raw.default,
+        summary: raw.summary.clone(),
+        subject: raw.subject.clone(),
+        prefilter: raw.prefilter.clone(),
+        target: raw.target,
+    };
+    let base = l.finish(head, Arc::new(StructToOps))?;
+    for (what, s) in [
+        ("old.struct", &raw.old.strukt),
+        ("new.ops_struct", &raw.new.ops_struct),
+    ] {
+        if !is_ident(s.get_ref()) {
+            return Err(at(
+                s.span(),
+                format!("{what} `{}` is not a C identifier", s.get_ref()),
+            ));
+        }
+    }
+    if !raw.new.ops_name.get_ref().contains("{base}") {
+        return Err(at(
+            raw.new.ops_name.span(),
+            "ops_name must contain {base}".into(),
+        ));
+    }
+    let mut fields: Vec<Field> = Vec::new();
+    for f in &raw.field {
+        let r = f.get_ref();
+        let role = match r.role.as_str() {
+            "moved" => Role::Moved,
+            "argument" => Role::Argument,
+            "dropped" => Role::Dropped,
+            other => {
+                return Err(at(
+                    f.span(),
+                    format!(
+                        "field `{}`: unknown role `{other}` (moved, argument, dropped)",
+                        r.name
+                    ),
+                ));
+            }
+        };
+        if !is_ident(&r.name) {
+            return Err(at(
+                f.span(),
+                format!("field name `{}` is not a C identifier", r.name),
+            ));
+        }
+        if fields.iter().any(|o| o.name == r.name) {
+            return Err(at(f.span(), format!("field `{}` is listed twice", r.name)));
+        }
+        if r.default.is_some() && role != Role::Argument {
+            return Err(at(
+                f.span(),
+                format!("field `{}`: only argument fields take a default", r.name),
+            ));
+        }
+        fields.push(Field {
+            name: r.name.clone(),
+            role,
+            default: r.default.clone(),
+            doc: r.doc.clone(),
+            decl: r.decl.clone(),
+        });
+    }
+    if !fields.iter().any(|f| f.role == Role::Moved) {
+        return Err(at(
+            raw.id.span(),
+            "a struct-to-ops rule needs at least one moved field".into(),
+        ));
+    }
+    let mut entries: Vec<Entry> = Vec::new();
+    for e in &raw.entry {
+        entries.push(
+            compile_entry(e.get_ref(), &fields)
+                .map_err(|m| at(e.span(), format!("entry `{}`: {m}", e.get_ref().name)))?,
+        );
+        if entries[..entries.len() - 1]
+            .iter()
+            .any(|o| o.name == e.get_ref().name)
+        {
+            return Err(at(
+                e.span(),
+                format!("entry `{}` is listed twice", e.get_ref().name),
+            ));
+        }
+    }
+    if entries.is_empty() {
+        return Err(at(
+            raw.id.span(),
+            "a rule needs at least one [[entry]]".into(),
+        ));
+    }
+    Ok(Rule {
+        old_struct: raw.old.strukt.into_inner(),
+        ops_struct: raw.new.ops_struct.into_inner(),
+        new_fields: raw.new.fields,
+        ops_name: raw.new.ops_name.into_inner(),
+        generic_walk_names: raw.new.generic_walk_names,
+        ops_param: raw.new.ops_param,
+        ops_doc: raw.new.ops_doc,
+        walk_doc: raw.new.walk_doc,
+        fields,
+        entries,
+        ..base
+    })
+}
+
+fn compile_entry(e: &RawEntry, fields: &[Field]) -> std::result::Result<Entry, String> {
+    if !is_ident(&e.name) {
+        return Err("name is not a C identifier".into());
+    }
+    let walks: Vec<usize> = e
+        .old
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| *a == "$walk")
+        .map(|(i, _)| i)
+        .collect();
+    if walks.len() != 1 {
+        return Err("`old` must name `$walk` exactly once".into());
+    }
+    for (i, a) in e.old.iter().enumerate() {
+        if a != "$walk" && !is_ident(a) {
+            return Err(format!("old argument `{a}` is not a name or `$walk`"));
+        }
+        if e.old[..i].contains(a) {
+            return Err(format!("old argument `{a}` is listed twice"));
+        }
+    }
+    let mut new_args = Vec::new();
+    let mut used_old = vec![false; e.old.len()];
+    used_old[walks[0]] = true;
+    let mut passed = Vec::new();
+    for a in &e.new {
+        let arg = if a == "$ops" {
+            NewArg::Ops
+        } else if let Some(f) = a.strip_prefix('.') {
+            let i = fields
+                .iter()
+                .position(|x| x.name == f)
+                .ok_or_else(|| format!("new argument `{a}` names no field"))?;
+            if fields[i].role != Role::Argument {
+                return Err(format!("new argument `{a}` is not an argument field"));
+            }
+            passed.push(i);
+            NewArg::Field(i)
+        } else {
+            let i = e
+                .old
+                .iter()
+                .position(|o| o == a)
+                .filter(|&i| i != walks[0])
+                .ok_or_else(|| {
+                    format!("new argument `{a}` is not an old argument, `$ops` or `.field`")
+                })?;
+            used_old[i] = true;
+            NewArg::Old(i)
+        };
+        if new_args.contains(&arg) {
+            return Err(format!("new argument `{a}` is listed twice"));
+        }
+        new_args.push(arg);
+    }
+    if !new_args.contains(&NewArg::Ops) {
+        return Err("`new` must pass `$ops`".into());
+    }
+    if let Some(i) = used_old.iter().position(|u| !u) {
+        return Err(format!("old argument `{}` is dropped by `new`", e.old[i]));
+    }
+    if e.new.len() == e.old.len() {
+        return Err("old and new argument lists have the same length, so old calls cannot be told from new ones".into());
+    }
+    let mut implied = Vec::new();
+    for (name, expr) in &e.implied {
+        let i = fields
+            .iter()
+            .position(|x| &x.name == name)
+            .ok_or_else(|| format!("implied `{name}` names no field"))?;
+        if fields[i].role != Role::Argument || passed.contains(&i) {
+            return Err(format!(
+                "implied `{name}` must be an argument field the new call does not pass"
+            ));
+        }
+        implied.push((i, expr.clone()));
+    }
+    for (i, f) in fields.iter().enumerate() {
+        if f.role == Role::Argument && !passed.contains(&i) && !implied.iter().any(|x| x.0 == i) {
+            return Err(format!(
+                "argument field `{}` is neither passed nor implied",
+                f.name
+            ));
+        }
+    }
+    Ok(Entry {
+        name: e.name.clone(),
+        old_arity: e.old.len(),
+        walk_index: walks[0],
+        new_args,
+        implied,
+        old_names: e.old.clone(),
+        new_names: e.new.clone(),
+    })
+}
