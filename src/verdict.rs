@@ -16,6 +16,7 @@ fn broken_definitions(rules: &[Rule], files: &[FileResult]) -> Vec<(usize, Strin
             .iter()
             .flat_map(|f| f.sites.iter().map(move |s| (f, s)))
             .filter(|(_, s)| s.site.definition && s.rule < rules.len())
+            .filter(|(_, s)| rules[s.rule].kind.all_or_nothing())
     };
     for (f, s) in parts() {
         // A part blocked in its own file by the struct beside it is a consequence: the struct's

@@ -2,7 +2,10 @@
 //! the tag rule files name it by, and the function that compiles such a file into a
 //! [`Rule`] carrying the kind's engine (a [`RuleKind`]). Nothing outside this directory knows a
 //! kind by name: the pipeline, the reports and the series ask the trait.
+//!
+//! How to add a kind: `docs/kinds.md`.
 
+pub mod call_rewrite;
 pub mod callback_signature;
 pub mod struct_retype;
 pub mod struct_to_ops;
@@ -36,6 +39,10 @@ pub const KINDS: &[Registered] = &[
     Registered {
         tag: "callback-signature",
         compile: callback_signature::rule::compile,
+    },
+    Registered {
+        tag: "call-rewrite",
+        compile: call_rewrite::rule::compile,
     },
 ];
 
@@ -75,6 +82,11 @@ pub trait RuleKind: std::fmt::Debug + Send + Sync {
     }
     /// What the conversion does, in one sentence for a patch body.
     fn mechanics(&self, rule: &Rule) -> String;
+    /// Do its callers convert only together with its API definition (a flagged or missing
+    /// definition blocks every caller in the run)?
+    fn all_or_nothing(&self) -> bool {
+        false
+    }
     /// Should the run test the tree's own headers for the new API before it starts (see
     /// [`crate::target::tree_has_new_api`])?
     fn reads_tree_api(&self) -> bool {

@@ -31,6 +31,14 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "rules/proc_ops.toml",
         include_str!("../../rules/proc_ops.toml"),
     ),
+    (
+        "rules/ioremap_nocache.toml",
+        include_str!("../../rules/ioremap_nocache.toml"),
+    ),
+    (
+        "rules/mmap_lock.toml",
+        include_str!("../../rules/mmap_lock.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

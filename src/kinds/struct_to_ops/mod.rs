@@ -52,6 +52,9 @@ impl crate::kinds::RuleKind for StructToOps {
     fn callers_only(&self) -> bool {
         false
     }
+    fn all_or_nothing(&self) -> bool {
+        true
+    }
     fn callers_change(&self, rule: &Rule) -> String {
         format!("convert callers to struct {}", rule.ops_struct)
     }

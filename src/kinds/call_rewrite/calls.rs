@@ -1,0 +1,220 @@
+//! The matching calls: found in one walk of the tree (outermost first, the first rewrite that
+//! matches wins), then each one judged (context, comments, dropped or repeated arguments,
+//! recursion, parse errors) and converted or flagged.
+
+use tree_sitter::Node;
+
+use super::pattern::Bound;
+use super::{CallRewrite, When, holder, in_error, shadowed};
+use crate::edit::Edit;
+use crate::model::{Code, FileResult, Flag, Outcome, Site};
+use crate::parse::{Parsed, line_of, text};
+use crate::tree::{column, indent_to};
+
+/// One match of a rewrite's pattern.
+pub struct Match<'t> {
+    pub rewrite: usize,
+    pub node: Node<'t>,
+    pub binds: Vec<Bound<'t>>,
+    /// Offsets of the watched words inside it.
+    pub watched: Vec<usize>,
+}
+
+/// Every match in `root`, outermost first; nothing inside a match is matched again.
+pub fn find<'t>(k: &CallRewrite, src: &[u8], root: Node<'t>) -> Vec<Match<'t>> {
+    let mut out: Vec<Match<'t>> = Vec::new();
+    crate::tree::visit(root, &mut |n| {
+        if !matches!(n.kind(), "call_expression" | "expression_statement") {
+            return;
+        }
+        if out.iter().any(|m| m.node.byte_range().contains(&n.start_byte())) {
+            return;
+        }
+        for (i, r) in k.rewrites.iter().enumerate() {
+            let fits = (n.kind() == "expression_statement") == r.from.statement;
+            if let Some(binds) = fits.then(|| r.from.matches(n, src)).flatten() {
+                let mut watched = Vec::new();
+                crate::tree::visit(n, &mut |x| {
+                    if k.watched(src, x) {
+                        watched.push(x.start_byte());
+                    }
+                });
+                out.push(Match {
+                    rewrite: i,
+                    node: n,
+                    binds,
+                    watched,
+                });
+                break;
+            }
+        }
+    });
+    out
+}
+
+/// The text matches are judged in: the file, or a macro body parsed on its own, with its
+/// comments.
+pub struct Text<'a> {
+    pub src: &'a [u8],
+    pub comments: Vec<std::ops::Range<usize>>,
+}
+
+impl<'a> Text<'a> {
+    pub fn of(src: &'a [u8], parsed: &Parsed) -> Text<'a> {
+        Text {
+            src,
+            comments: parsed.lexed.all_comments(src),
+        }
+    }
+    fn comment_in(&self, r: &std::ops::Range<usize>) -> Option<&std::ops::Range<usize>> {
+        self.comments.iter().find(|c| r.contains(&c.start))
+    }
+}
+
+/// Convert one match, or flag it with why.
+pub fn judge(k: &CallRewrite, t: &Text, m: &Match, out: &mut FileResult, edits: &mut Vec<Edit>) {
+    let src = t.src;
+    let r = &k.rewrites[m.rewrite];
+    let line = line_of(src, m.node.start_byte());
+    let function = holder(src, m.node);
+    if let Some(callee) = r.from.callee()
+        && k.names.iter().any(|n| n == callee)
+        && shadowed(src, m.node, callee.as_bytes())
+    {
+        return; // a local of that name: not the watched function
+    }
+    let outcome = match verdict(k, t, m, &function) {
+        Ok(e) => {
+            edits.push(e);
+            Outcome::Converted
+        }
+        Err(f) => Outcome::Flagged(f),
+    };
+    out.sites.push(Site::caller(line, &function, outcome));
+}
+
+/// The edit that converts `m`, inside `function` (a function's or a macro's name).
+pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<Edit, Flag> {
+    let src = t.src;
+    let r = &k.rewrites[m.rewrite];
+    let shown = String::from_utf8_lossy(text(src, m.node)).into_owned();
+    let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    if in_error(m.node) || m.node.has_error() {
+        return Err(Flag::new(
+            Code::ParseError,
+            format!("the parser could not read the code around `{shown}`"),
+        ));
+    }
+    if let Some(g) = &r.calls
+        && g == function
+    {
+        return Err(Flag::new(
+            Code::Unsupported,
+            format!("`{shown}` is inside {g}() itself: rewritten, {g}() would call itself"),
+        ));
+    }
+    context(r.when, m.node, &shown)?;
+    let bound: Vec<std::ops::Range<usize>> = m.binds.iter().map(|b| b.range.clone()).collect();
+    // A watched word inside an argument is a second site the rewrite would carry along.
+    if m.watched.iter().any(|w| bound.iter().any(|b| b.contains(w))) {
+        return Err(Flag::new(
+            Code::Unsupported,
+            format!("`{shown}` holds another use of {} in its arguments", k.words().join(", ")),
+        ));
+    }
+    let comment = t
+        .comments
+        .iter()
+        .find(|c| m.node.byte_range().contains(&c.start) && !bound.iter().any(|b| b.contains(&c.start)));
+    if comment.is_some() {
+        return Err(Flag::new(
+            Code::Comment,
+            format!("`{shown}` holds a comment the rewrite has no place for"),
+        ));
+    }
+    for (i, v) in r.from.vars().iter().enumerate() {
+        let b = &m.binds[i];
+        let uses = r.to.uses(v);
+        if uses == 0 && (effects(b.node) || t.comment_in(&b.range).is_some()) {
+            return Err(Flag::new(
+                Code::Unsupported,
+                format!("`{shown}`: the rewrite drops `{}`, which has side effects or a comment", String::from_utf8_lossy(&src[b.range.clone()])),
+            ));
+        }
+        if uses > 1 && effects(b.node) {
+            return Err(Flag::new(
+                Code::Unsupported,
+                format!("`{shown}`: the rewrite would evaluate `{}` twice", String::from_utf8_lossy(&src[b.range.clone()])),
+            ));
+        }
+    }
+    let new = r.to.render(&r.from, &m.binds, src);
+    Ok(Edit::replace(m.node.byte_range(), realign(src, m.node, new)))
+}
+
+/// The rule's `when`: is the call's value used where it stands?
+fn context(when: When, n: Node, shown: &str) -> Result<(), Flag> {
+    let unused = n.parent().is_some_and(|p| p.kind() == "expression_statement")
+        || n.kind() == "expression_statement";
+    let why = match (when, unused) {
+        (When::Unused, false) => "its value is used, and the rule rewrites it only where it is not",
+        (When::Used, true) => "its value is not used, and the rule rewrites it only where it is",
+        _ => return Ok(()),
+    };
+    Err(Flag::new(Code::Unsupported, format!("`{shown}`: {why}")))
+}
+
+/// Could evaluating `n` change anything (a call, an assignment, `++`/`--`)?
+fn effects(n: Node) -> bool {
+    let mut found = false;
+    crate::tree::visit(n, &mut |x| {
+        found |= matches!(
+            x.kind(),
+            "call_expression" | "assignment_expression" | "update_expression" | "comma_expression"
+        );
+    });
+    found
+}
+
+/// Continuation lines aligned after the old call's parenthesis move with it.
+fn realign(src: &[u8], node: Node, new: Vec<u8>) -> Vec<u8> {
+    if !new.contains(&b'\n') {
+        return new;
+    }
+    let call = if node.kind() == "expression_statement" {
+        node.named_child(0).unwrap_or(node)
+    } else {
+        node
+    };
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return new;
+    };
+    let Some(paren) = new.iter().position(|b| *b == b'(') else {
+        return new;
+    };
+    let old_col = column(src, args.start_byte()) + 1;
+    let new_col = column(src, node.start_byte()) + paren + 1;
+    if old_col == new_col {
+        return new;
+    }
+    let mut out = Vec::with_capacity(new.len());
+    for (i, line) in new.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+            let ws = line.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+            if width(&line[..ws]) == old_col {
+                out.extend_from_slice(indent_to(new_col).as_bytes());
+                out.extend_from_slice(&line[ws..]);
+                continue;
+            }
+        }
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// Display width of leading white space.
+fn width(ws: &[u8]) -> usize {
+    ws.iter()
+        .fold(0, |c, &b| if b == b'\t' { (c / 8 + 1) * 8 } else { c + 1 })
+}

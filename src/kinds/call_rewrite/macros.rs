@@ -1,0 +1,293 @@
+//! Watched words in preprocessor directives. A `#define` of a watched name is the API side.
+//! A macro whose body is just an old name that a rename replaces (`#define ioremap_wc
+//! ioremap_nocache`) takes the new name. Any other body is parsed on its own and converted when
+//! every watched word in it is inside a match that converts (flagged otherwise); a macro
+//! parameter of a watched name is not a use. `#undef` and a conditional that tests a watched
+//! name follow the API side: removed with what they guard when nothing else is left there.
+
+use std::ops::Range;
+
+use super::calls::{self, Text};
+use super::uses::with_blank_line;
+use super::{Api, CallRewrite, definition, whole_lines};
+use crate::edit::Edit;
+use crate::model::{Code, FileResult, Flag, Outcome, Site};
+use crate::parse::lex::{self, words};
+use crate::parse::{Parsed, line_of};
+
+/// One directive holding a watched word: its range and its words (comments left out).
+struct Directive {
+    range: Range<usize>,
+    words: Vec<Range<usize>>,
+}
+
+impl Directive {
+    fn keyword<'a>(&self, src: &'a [u8]) -> &'a [u8] {
+        self.words.first().map_or(&[][..], |w| &src[w.clone()])
+    }
+}
+
+pub fn judge(
+    k: &CallRewrite,
+    src: &[u8],
+    parsed: &Parsed,
+    api: bool,
+    out: &mut FileResult,
+    edits: &mut Vec<Edit>,
+) {
+    let comments = parsed.lexed.all_comments(src);
+    let watched = |w: &Range<usize>| k.words().iter().any(|x| x.as_bytes() == &src[w.clone()]);
+    let mut conditions = Vec::new();
+    for range in parsed.lexed.directives() {
+        let words: Vec<Range<usize>> = words(src, range.clone())
+            .filter(|w| !comments.iter().any(|c| c.contains(&w.start)))
+            .collect();
+        if !words.iter().any(watched) {
+            continue;
+        }
+        let d = Directive { range, words };
+        match d.keyword(src) {
+            b"define" => define(k, src, parsed, &d, api, out, edits),
+            b"undef" | b"ifdef" | b"ifndef" | b"if" | b"elif" => conditions.push(d),
+            _ => {} // #include, #error, #pragma: text, not code
+        }
+    }
+    // After the definitions: a conditional goes when what it guards is gone.
+    for d in conditions {
+        condition(k, src, parsed, &d, api, out, edits);
+    }
+}
+
+/// The API side's verdict for a directive that defines or tests a watched name.
+fn api_site(
+    k: &CallRewrite,
+    src: &[u8],
+    d: &Directive,
+    name: &str,
+    remove: Option<Range<usize>>,
+    out: &mut FileResult,
+    edits: &mut Vec<Edit>,
+) {
+    let line = line_of(src, d.range.start);
+    let flag = |why: String| definition(line, name, Outcome::Flagged(Flag::new(Code::Blocked, why)));
+    match (k.api, remove) {
+        (Api::Keep, _) => {}
+        (Api::Remove, Some(r)) => {
+            edits.push(Edit::delete(r));
+            out.sites.push(definition(line, name, Outcome::Converted));
+        }
+        (Api::Remove, None) => out.sites.push(flag(format!(
+            "`{}` uses {name} in a way the rule cannot remove",
+            squeeze(&src[d.range.clone()])
+        ))),
+        (Api::Flag, _) => out.sites.push(flag(format!(
+            "`{}`: the rule leaves the API side to a person",
+            squeeze(&src[d.range.clone()])
+        ))),
+    }
+}
+
+fn define(
+    k: &CallRewrite,
+    src: &[u8],
+    parsed: &Parsed,
+    d: &Directive,
+    api: bool,
+    out: &mut FileResult,
+    edits: &mut Vec<Edit>,
+) {
+    let Some(name) = d.words.get(1).cloned() else {
+        return;
+    };
+    let shown = String::from_utf8_lossy(&src[name.clone()]).into_owned();
+    let params_end = match src.get(name.end) {
+        Some(b'(') => src[name.end..d.range.end]
+            .iter()
+            .position(|b| *b == b')')
+            .map(|i| name.end + i + 1),
+        _ => Some(name.end),
+    };
+    let Some(body_start) = params_end else {
+        return;
+    };
+    if k.names.contains(&shown) {
+        if api {
+            let remove = whole_lines(src, d.range.clone()).map(|r| with_blank_line(src, r));
+            api_site(k, src, d, &shown, remove, out, edits);
+        }
+        return;
+    }
+    let params: Vec<&[u8]> = d
+        .words
+        .iter()
+        .filter(|w| w.start > name.end && w.end <= body_start)
+        .map(|w| &src[w.clone()])
+        .collect();
+    let body = body_start..d.range.end;
+    let used: Vec<&Range<usize>> = d
+        .words
+        .iter()
+        .filter(|w| w.start >= body.start && k.words().iter().any(|x| x.as_bytes() == &src[(*w).clone()]))
+        .filter(|w| !params.contains(&&src[(*w).clone()]))
+        .collect();
+    if used.is_empty() {
+        return; // a macro parameter of that name
+    }
+    let line = line_of(src, d.range.start);
+    let outcome = match alias(k, src, &body, &shown).unwrap_or_else(|| in_body(k, src, &body, &used, &shown)) {
+        Ok(e) => {
+            edits.extend(e);
+            Outcome::Converted
+        }
+        Err(f) => Outcome::Flagged(f),
+    };
+    let _ = parsed;
+    out.sites.push(Site::caller(line, &shown, outcome));
+}
+
+/// `#define X f` where a rename replaces `f` by `g`: `X` now names `g` (unless `X` is `g`).
+fn alias(k: &CallRewrite, src: &[u8], body: &Range<usize>, name: &str) -> Option<Result<Vec<Edit>, Flag>> {
+    let text = src[body.clone()].trim_ascii();
+    let at = body.start + src[body.clone()].iter().position(|b| !b.is_ascii_whitespace())?;
+    let (_, g) = k
+        .rewrites
+        .iter()
+        .filter_map(|r| r.rename.as_ref())
+        .find(|(f, _)| f.as_bytes() == text)?;
+    if g == name {
+        return Some(Err(Flag::new(
+            Code::Unsupported,
+            format!("`#define {name} {}`: renamed, {name} would name itself", squeeze(text)),
+        )));
+    }
+    Some(Ok(vec![Edit::replace(at..at + text.len(), g.clone())]))
+}
+
+/// A macro body parsed as code on its own: every watched word must be inside a match that
+/// converts.
+fn in_body(
+    k: &CallRewrite,
+    src: &[u8],
+    body: &Range<usize>,
+    used: &[&Range<usize>],
+    name: &str,
+) -> Result<Vec<Edit>, Flag> {
+    const HEAD: &[u8] = b"void __kcm_macro(void)\n{\n";
+    let mut buf = HEAD.to_vec();
+    let mut text = src[body.clone()].to_vec();
+    // Line continuations read as white space, so offsets stay the same.
+    for i in 0..text.len() {
+        if text[i] == b'\\' && matches!(text.get(i + 1), Some(b'\n' | b'\r')) {
+            text[i] = b' ';
+        }
+    }
+    buf.extend_from_slice(&text);
+    buf.extend_from_slice(b"\n;}\n");
+    let shift = |at: usize| at - HEAD.len() + body.start;
+    let flag = |why: &str| {
+        Err(Flag::new(
+            Code::Unsupported,
+            format!("the body of macro {name} {why}, which the rule does not rewrite"),
+        ))
+    };
+    let Ok(tree) = crate::parse::parse_bytes(&buf, std::time::Duration::from_secs(5)) else {
+        return flag("cannot be read as code");
+    };
+    let root = tree.root_node();
+    let matches = calls::find(k, &buf, root);
+    let covered = |w: &&&Range<usize>| {
+        matches
+            .iter()
+            .any(|m| m.watched.iter().any(|x| shift(*x) == w.start))
+    };
+    if !used.iter().all(|w| covered(&w)) {
+        return flag("uses a watched name or member other than in a call the rule rewrites");
+    }
+    let t = Text {
+        comments: lex::lex(&buf).all_comments(&buf),
+        src: &buf,
+    };
+    let mut edits = Vec::new();
+    for m in &matches {
+        if root.has_error() && crate::tree::errors(m.node) > 0 {
+            return flag("cannot be read as code");
+        }
+        let e = calls::verdict(k, &t, m, name)?;
+        edits.push(Edit::replace(shift(e.range.start)..shift(e.range.end), e.text));
+    }
+    Ok(edits)
+}
+
+/// `#undef NAME`, `#ifdef NAME`, `#ifndef NAME`, `#if defined(NAME)` for a watched name.
+fn condition(
+    k: &CallRewrite,
+    src: &[u8],
+    parsed: &Parsed,
+    d: &Directive,
+    api: bool,
+    out: &mut FileResult,
+    edits: &mut Vec<Edit>,
+) {
+    let names: Vec<String> = d.words[1..]
+        .iter()
+        .map(|w| String::from_utf8_lossy(&src[w.clone()]).into_owned())
+        .filter(|w| w != "defined")
+        .collect();
+    let Some(name) = names.iter().find(|n| k.names.contains(n)).cloned() else {
+        return; // a member named in a condition: not code
+    };
+    if !api {
+        return;
+    }
+    let lines = whole_lines(src, d.range.clone());
+    let remove = match d.keyword(src) {
+        b"undef" => lines,
+        b"ifdef" | b"ifndef" | b"if" if names.len() == 1 => {
+            emptied_group(src, parsed, d, edits).or(None)
+        }
+        _ => None,
+    };
+    api_site(k, src, d, &name, remove, out, edits);
+}
+
+/// A conditional group opened by `d`, of one arm, whose body the edits so far delete
+/// entirely: the `#endif` goes too (pushed here; the caller deletes the opening line).
+fn emptied_group(
+    src: &[u8],
+    parsed: &Parsed,
+    d: &Directive,
+    edits: &mut Vec<Edit>,
+) -> Option<Range<usize>> {
+    let g = parsed
+        .directives
+        .groups
+        .iter()
+        .find(|g| g.arms.first().is_some_and(|a| a.line.start <= d.range.start && d.range.start < a.line.end))?;
+    if g.arms.len() != 1 {
+        return None;
+    }
+    let body = g.arms[0].body.clone();
+    let mut left = src[body.clone()].to_vec();
+    for e in edits.iter().filter(|e| e.text.is_empty()) {
+        for at in e.range.clone() {
+            if body.contains(&at) {
+                left[at - body.start] = b' ';
+            }
+        }
+    }
+    if !left.iter().all(|b| b.is_ascii_whitespace()) {
+        return None;
+    }
+    let open = whole_lines(src, d.range.clone())?;
+    let end = whole_lines(src, g.end.clone())?;
+    // Whatever the deletions inside left over (blank lines) goes with the group.
+    edits.retain(|e| !(e.text.is_empty() && open.start <= e.range.start && e.range.end <= end.end));
+    Some(with_blank_line(src, open.start..end.end))
+}
+
+fn squeeze(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,258 @@
+//! The call-rewrite kind: calls (or statements) matching a rule's `from` patterns become its
+//! `to` templates, metavariables keeping their bytes as written. Every other use of a watched
+//! name or member in the code is a flagged site, and the tree's own definitions of the watched
+//! names (the API side) are removed, kept or flagged as the rule says. Parses only the items
+//! that name a watched word; hands sites and one edit set to the pipeline.
+
+mod calls;
+mod macros;
+pub mod pattern;
+pub mod rule;
+mod uses;
+
+use std::ops::Range;
+
+use tree_sitter::Node;
+
+use crate::edit::Edit;
+use crate::kinds::{FileCtx, RuleKind};
+use crate::model::{Code, FileResult, Flag, Outcome, Site};
+use crate::parse::{ParseFailure, Parsed, Prepared, items, lex, line_of, text};
+use crate::rule::Rule;
+pub use rule::{Api, Rewrite, When};
+
+/// A compiled call-rewrite rule.
+#[derive(Debug, Clone)]
+pub struct CallRewrite {
+    pub rewrites: Vec<Rewrite>,
+    /// Function names whose every other use is a site.
+    pub names: Vec<String>,
+    /// Struct members whose every other use is a site.
+    pub members: Vec<String>,
+    /// What becomes of the tree's own definitions of `names`.
+    pub api: Api,
+}
+
+impl RuleKind for CallRewrite {
+    fn name(&self) -> &'static str {
+        "call-rewrite"
+    }
+    fn migrate(&self, _: &Rule, cx: &FileCtx, src: &[u8]) -> Result<FileResult, ParseFailure> {
+        let words = self.words();
+        let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        // The items that name a watched word in code; a file whose directives name one (a
+        // `#define` the rule rewrites or removes, an `#ifndef` around it) is read whole, so
+        // that the self-check reads every line an edit touches.
+        let prep = Prepared::new(src, cx.macros);
+        let in_directive = prep
+            .lexed
+            .directives()
+            .any(|r| lex::words(src, r).any(|w| words.contains(&&src[w])));
+        let ranges = match items::Items::split(src, &prep.lexed) {
+            Some(all) if !in_directive => {
+                Some(all.cover(items::word_offsets(src, &prep.lexed, &words)))
+            }
+            _ => None,
+        };
+        let partial = ranges.is_some();
+        let parsed = prep.parse(ranges, cx.timeout)?;
+        let out = self.migrate_parsed(src, &parsed, cx.api);
+        // Removing a definition takes the lines around it (its kernel-doc, a blank line),
+        // which may lie outside the items read: such a file is read again, whole.
+        if partial && out.sites.iter().any(|s| s.definition) {
+            let whole = crate::parse::parse_with(src, cx.timeout, cx.macros)?;
+            return Ok(self.migrate_parsed(src, &whole, cx.api));
+        }
+        Ok(out)
+    }
+    fn callers_only(&self) -> bool {
+        self.api != Api::Remove
+    }
+    fn callers_change(&self, _: &Rule) -> String {
+        let mut pairs: Vec<String> = Vec::new();
+        for r in &self.rewrites {
+            let (Some(f), Some(g)) = (r.from.callee(), r.to.callee()) else {
+                continue;
+            };
+            let p = format!("{f}() with {g}()");
+            if !pairs.contains(&p) {
+                pairs.push(p);
+            }
+        }
+        match pairs.len() {
+            0 => "rewrite calls".into(),
+            1 | 2 => format!("replace {}", pairs.join(" and ")),
+            n => format!("replace {} and {} more", pairs[0], n - 1),
+        }
+    }
+    fn mechanics(&self, _: &Rule) -> String {
+        let api = match self.api {
+            Api::Remove => " The old functions' own definitions, prototypes and exports are removed.",
+            Api::Keep | Api::Flag => "",
+        };
+        format!(
+            "each call that matches one of the rule's patterns is rewritten to its new form, its arguments kept as written; every other use of {} is left for review.{api}",
+            self.words().join(", ")
+        )
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// One watched occurrence the engine has accounted for (matched, judged or defined).
+type Seen = Vec<usize>;
+
+impl CallRewrite {
+    /// The watched names and members.
+    pub fn words(&self) -> Vec<&str> {
+        self.names
+            .iter()
+            .chain(&self.members)
+            .map(String::as_str)
+            .collect()
+    }
+
+    fn watched(&self, src: &[u8], n: Node) -> bool {
+        match n.kind() {
+            "identifier" => self.names.iter().any(|w| w.as_bytes() == text(src, n)),
+            "field_identifier" => self.members.iter().any(|w| w.as_bytes() == text(src, n)),
+            _ => false,
+        }
+    }
+
+    /// Migrate one parsed text: rewrite the matching calls, judge every other watched use,
+    /// handle the API side, then let the self-check keep or refuse the edits.
+    pub fn migrate_parsed(&self, src: &[u8], parsed: &Parsed, api: bool) -> FileResult {
+        let mut out = FileResult::default();
+        let mut edits: Vec<Edit> = Vec::new();
+        let mut seen: Seen = Vec::new();
+        let root = parsed.tree.root_node();
+        let matches = calls::find(self, src, root);
+        let t = calls::Text::of(src, parsed);
+        for m in &matches {
+            seen.extend(m.watched.iter().copied());
+            calls::judge(self, &t, m, &mut out, &mut edits);
+        }
+        let inside = |at: usize| matches.iter().any(|m| m.node.byte_range().contains(&at));
+        let mut others = Vec::new();
+        crate::tree::visit(root, &mut |n| {
+            if self.watched(src, n) && !inside(n.start_byte()) && !parsed.in_a_directive(n.start_byte())
+            {
+                others.push(n);
+            }
+        });
+        for n in others {
+            seen.push(n.start_byte());
+            uses::judge(self, src, parsed, n, api, &mut out, &mut edits);
+        }
+        macros::judge(self, src, parsed, api, &mut out, &mut edits);
+        self.unseen(src, parsed, &seen, &mut out);
+        out.sites
+            .sort_by(|a, b| (a.line, &a.function).cmp(&(b.line, &b.function)));
+        crate::tree::commit(src, parsed, edits, &mut out);
+        out
+    }
+
+    /// Watched words in the code that the tree did not show as an identifier or member (the
+    /// parser misread the text around them): each is a site nobody could judge.
+    fn unseen(&self, src: &[u8], parsed: &Parsed, seen: &Seen, out: &mut FileResult) {
+        let words = self.words();
+        for w in parsed.lexed.code_word_ranges(src) {
+            let word = &src[w.clone()];
+            if !words.iter().any(|x| x.as_bytes() == word) || seen.contains(&w.start) {
+                continue;
+            }
+            let why = format!(
+                "`{}` stands where the parser could not read the code",
+                String::from_utf8_lossy(word)
+            );
+            out.sites.push(Site::caller(
+                line_of(src, w.start),
+                "(unknown)",
+                Outcome::Flagged(Flag::new(Code::ParseError, why)),
+            ));
+        }
+    }
+}
+
+/// The name of the function (or file-scope declaration) holding `n`, as reports name sites.
+fn holder(src: &[u8], n: Node) -> String {
+    let mut cur = Some(n);
+    let mut top = n;
+    while let Some(x) = cur {
+        if x.kind() == "function_definition"
+            && let Some(id) = x
+                .child_by_field_name("declarator")
+                .and_then(crate::tree::declared_name)
+        {
+            return String::from_utf8_lossy(text(src, id)).into_owned();
+        }
+        if x.kind() != "translation_unit" {
+            top = x;
+        }
+        cur = x.parent();
+    }
+    if top.kind() == "declaration"
+        && let Some(id) = top
+            .child_by_field_name("declarator")
+            .and_then(crate::tree::declared_name)
+    {
+        return String::from_utf8_lossy(text(src, id)).into_owned();
+    }
+    "(file scope)".into()
+}
+
+/// The `function_definition` holding `n`, if any.
+fn enclosing_function(n: Node) -> Option<Node> {
+    std::iter::successors(n.parent(), |x| x.parent()).find(|x| x.kind() == "function_definition")
+}
+
+/// Does the function holding `n` declare `name` itself (a parameter or a local), so that the
+/// name there is not the watched function?
+fn shadowed(src: &[u8], n: Node, name: &[u8]) -> bool {
+    let Some(f) = enclosing_function(n) else {
+        return false;
+    };
+    let mut found = false;
+    crate::tree::visit(f, &mut |x| {
+        if found || !matches!(x.kind(), "parameter_declaration" | "declaration") {
+            return;
+        }
+        if x.kind() == "declaration" && x.parent().is_some_and(|p| p.id() == f.id()) {
+            return;
+        }
+        let mut c = x.walk();
+        found = x
+            .children_by_field_name("declarator", &mut c)
+            .filter_map(crate::tree::declared_name)
+            .any(|id| text(src, id) == name);
+    });
+    found
+}
+
+/// Is any node from `n` up to the root an ERROR node?
+fn in_error(n: Node) -> bool {
+    std::iter::successors(Some(n), |x| x.parent()).any(|x| x.is_error() || x.is_missing())
+}
+
+/// The whole lines `r` stands on (with their line break), when nothing else shares them.
+fn whole_lines(src: &[u8], r: Range<usize>) -> Option<Range<usize>> {
+    let start = crate::parse::line_start(src, r.start);
+    let end = crate::parse::line_end(src, r.end.saturating_sub(1).max(r.start));
+    let blank = |b: &[u8]| b.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r'));
+    if !blank(&src[start..r.start]) || !blank(&src[r.end.min(end)..end]) {
+        return None;
+    }
+    Some(start..(end + 1).min(src.len()))
+}
+
+/// A site of the API side (a definition of a watched name).
+fn definition(line: usize, name: &str, outcome: Outcome) -> Site {
+    Site {
+        line,
+        function: name.to_string(),
+        outcome,
+        definition: true,
+    }
+}

@@ -1,0 +1,505 @@
+//! Patterns and templates of the call-rewrite kind. A pattern is C text with `$name`
+//! metavariables, parsed once by tree-sitter into a small tree; it matches a source node of
+//! the same shape (comments skipped), each metavariable binding one expression. A template is
+//! the `to` text: its holes take the bound expressions' bytes as written.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use tree_sitter::Node;
+
+use crate::parse::text;
+
+const PREFIX: &str = "__kcm_mv_";
+
+/// One node of a compiled pattern.
+#[derive(Debug, Clone)]
+enum PNode {
+    /// Metavariable number `n` (index into [`Pattern::vars`]).
+    Var(usize),
+    /// A token: its kind and text.
+    Leaf { kind: String, text: Vec<u8> },
+    Node { kind: String, children: Vec<PNode> },
+}
+
+/// A compiled `from` pattern.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// It ends in `;`: it matches an expression statement, not an expression.
+    pub statement: bool,
+    root: PNode,
+    vars: Vec<String>,
+    /// The identifiers and members it names (not its metavariables).
+    words: Vec<String>,
+    callee: Option<String>,
+    plain: bool,
+}
+
+/// A compiled `to` template.
+#[derive(Debug, Clone)]
+pub struct Template {
+    text: String,
+    holes: Vec<Hole>,
+    vars: Vec<String>,
+    callee: Option<String>,
+    plain: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Hole {
+    at: Range<usize>,
+    var: String,
+    /// The hole is a whole argument or the whole template: any expression fits unparenthesized.
+    whole: bool,
+}
+
+/// What a metavariable bound: the node, and the bytes it stands for (a whole argument's
+/// slot, with the comments beside it).
+#[derive(Debug, Clone)]
+pub struct Bound<'t> {
+    pub node: Node<'t>,
+    pub range: Range<usize>,
+}
+
+/// `$name` → a placeholder identifier, and the names in order of first use.
+fn substitute(src: &str) -> Result<(String, Vec<String>), String> {
+    let mut out = String::new();
+    let mut vars: Vec<String> = Vec::new();
+    let mut rest = src;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let n = after
+            .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+            .unwrap_or(after.len());
+        let name = &after[..n];
+        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err("`$` must be followed by a metavariable name".into());
+        }
+        if !vars.iter().any(|v| v == name) {
+            vars.push(name.to_string());
+        }
+        out.push_str(PREFIX);
+        out.push_str(name);
+        rest = &after[n..];
+    }
+    out.push_str(rest);
+    Ok((out, vars))
+}
+
+/// `text` (placeholders substituted) parsed as the body of a function.
+struct Parsed {
+    tree: tree_sitter::Tree,
+    /// The wrapper's text, which the tree's offsets index.
+    bytes: Vec<u8>,
+    /// Where `text` starts in it.
+    offset: usize,
+}
+
+fn parse_one(text: &str, statement: bool) -> Result<Parsed, String> {
+    const HEAD: &str = "void __kcm_pattern(void)\n{\n";
+    let semi = if statement { "" } else { ";" };
+    let bytes = format!("{HEAD}{text}{semi}\n}}\n").into_bytes();
+    let tree = crate::parse::parse_bytes(&bytes, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    if tree.root_node().has_error() {
+        return Err("not a C expression the parser can read".into());
+    }
+    Ok(Parsed {
+        tree,
+        bytes,
+        offset: HEAD.len(),
+    })
+}
+
+/// The expression (or statement) node parsed from the wrapper.
+fn the_node(tree: &tree_sitter::Tree, statement: bool) -> Result<Node<'_>, String> {
+    let f = tree.root_node().named_child(0).ok_or("empty pattern")?;
+    let body = f.child_by_field_name("body").ok_or("not an expression")?;
+    let mut c = body.walk();
+    let stmts: Vec<Node> = body.named_children(&mut c).collect();
+    let [stmt] = stmts.as_slice() else {
+        return Err("must be one expression (or one statement ending in `;`)".into());
+    };
+    if stmt.kind() != "expression_statement" {
+        return Err("must be an expression".into());
+    }
+    if statement {
+        return Ok(*stmt);
+    }
+    stmt.named_child(0).ok_or_else(|| "empty expression".into())
+}
+
+fn var_of<'a>(n: Node, src: &'a [u8]) -> Option<&'a str> {
+    let t = std::str::from_utf8(text(src, n)).ok()?;
+    (n.kind() == "identifier").then(|| t.strip_prefix(PREFIX))?
+}
+
+/// The function a call node calls, when it is a plain name, and whether every argument is a
+/// metavariable.
+fn call_shape(n: Node, src: &[u8]) -> (Option<String>, bool) {
+    let n = if n.kind() == "expression_statement" {
+        match n.named_child(0) {
+            Some(x) => x,
+            None => return (None, false),
+        }
+    } else {
+        n
+    };
+    if n.kind() != "call_expression" {
+        return (None, false);
+    }
+    let f = n.child_by_field_name("function");
+    let callee = f
+        .filter(|f| f.kind() == "identifier" && var_of(*f, src).is_none())
+        .map(|f| String::from_utf8_lossy(text(src, f)).into_owned());
+    let plain = n.child_by_field_name("arguments").is_some_and(|a| {
+        let mut c = a.walk();
+        a.named_children(&mut c).all(|x| var_of(x, src).is_some())
+    });
+    (callee, plain)
+}
+
+impl Pattern {
+    pub fn parse(src: &str) -> Result<Pattern, String> {
+        let trimmed = src.trim();
+        let statement = trimmed.ends_with(';');
+        let (text, vars) = substitute(trimmed)?;
+        let parsed = parse_one(&text, statement)?;
+        let node = the_node(&parsed.tree, statement)?;
+        let src_b = parsed.bytes.as_slice();
+        let mut words = Vec::new();
+        let root = compile_node(node, src_b, &vars, &mut words);
+        let (callee, plain) = call_shape(node, src_b);
+        Ok(Pattern {
+            statement,
+            root,
+            vars,
+            words,
+            callee,
+            plain,
+        })
+    }
+
+    pub fn vars(&self) -> &[String] {
+        &self.vars
+    }
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+    /// The function the pattern calls, when a plain name.
+    pub fn callee(&self) -> Option<&str> {
+        self.callee.as_deref()
+    }
+    /// `f($a, $b, ...)`: a call whose every argument is a metavariable.
+    pub fn is_plain_call(&self) -> bool {
+        self.plain && !self.statement
+    }
+
+    /// Does `n` match? The bindings, one per metavariable, in [`Pattern::vars`] order.
+    pub fn matches<'t>(&self, n: Node<'t>, src: &[u8]) -> Option<Vec<Bound<'t>>> {
+        let mut binds: Vec<Option<Node<'t>>> = vec![None; self.vars.len()];
+        if !match_node(&self.root, n, src, &mut binds) {
+            return None;
+        }
+        Some(
+            binds
+                .into_iter()
+                .map(|b| {
+                    let node = b.expect("every metavariable is bound by a match");
+                    Bound {
+                        node,
+                        range: slot(node, src),
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+fn compile_node(n: Node, src: &[u8], vars: &[String], words: &mut Vec<String>) -> PNode {
+    if let Some(v) = var_of(n, src) {
+        let i = vars.iter().position(|x| x == v).expect("substituted");
+        return PNode::Var(i);
+    }
+    if n.child_count() == 0 {
+        if matches!(n.kind(), "identifier" | "field_identifier") {
+            let w = String::from_utf8_lossy(text(src, n)).into_owned();
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+        return PNode::Leaf {
+            kind: n.kind().to_string(),
+            text: text(src, n).to_vec(),
+        };
+    }
+    let mut c = n.walk();
+    let children = n
+        .children(&mut c)
+        .map(|x| compile_node(x, src, vars, words))
+        .collect();
+    PNode::Node {
+        kind: n.kind().to_string(),
+        children,
+    }
+}
+
+/// Text with whitespace and comments removed, for comparing two bindings of one name.
+fn squeezed(n: Node, src: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    crate::tree::visit(n, &mut |x| {
+        if x.child_count() == 0 && x.kind() != "comment" {
+            out.extend_from_slice(text(src, x));
+            out.push(b' ');
+        }
+    });
+    out
+}
+
+fn match_node<'t>(p: &PNode, n: Node<'t>, src: &[u8], binds: &mut [Option<Node<'t>>]) -> bool {
+    match p {
+        PNode::Var(i) => {
+            if !n.is_named() || n.kind() == "comment" || n.is_error() || n.is_missing() {
+                return false;
+            }
+            match binds[*i] {
+                Some(prev) => squeezed(prev, src) == squeezed(n, src),
+                None => {
+                    binds[*i] = Some(n);
+                    true
+                }
+            }
+        }
+        PNode::Leaf { kind, text: t } => {
+            n.kind() == kind && n.child_count() == 0 && text(src, n) == t.as_slice()
+        }
+        PNode::Node { kind, children } => {
+            if n.kind() != kind || n.is_missing() {
+                return false;
+            }
+            let mut c = n.walk();
+            let kids: Vec<Node<'t>> = n.children(&mut c).filter(|x| x.kind() != "comment").collect();
+            kids.len() == children.len()
+                && children
+                    .iter()
+                    .zip(kids)
+                    .all(|(p, k)| match_node(p, k, src, binds))
+        }
+    }
+}
+
+/// The bytes a bound node stands for: a whole argument's slot between its separators (the
+/// comments beside it kept), trimmed of white space; otherwise the node itself.
+fn slot(n: Node, src: &[u8]) -> Range<usize> {
+    let _ = src;
+    if n.parent().is_none_or(|p| p.kind() != "argument_list") {
+        return n.byte_range();
+    }
+    let mut start = n.start_byte();
+    let mut end = n.end_byte();
+    let mut prev = n.prev_sibling();
+    while let Some(p) = prev.filter(|p| p.kind() == "comment") {
+        start = p.start_byte();
+        prev = p.prev_sibling();
+    }
+    let mut next = n.next_sibling();
+    while let Some(x) = next.filter(|x| x.kind() == "comment") {
+        end = x.end_byte();
+        next = x.next_sibling();
+    }
+    start..end
+}
+
+impl Template {
+    pub fn parse(src: &str, statement: bool) -> Result<Template, String> {
+        let trimmed = src.trim();
+        if trimmed.ends_with(';') != statement {
+            return Err(if statement {
+                "the pattern is a statement (ends in `;`): so must its replacement be".into()
+            } else {
+                "the pattern is an expression: its replacement must not end in `;`".into()
+            });
+        }
+        let (text, vars) = substitute(trimmed)?;
+        let parsed = parse_one(&text, statement)?;
+        let node = the_node(&parsed.tree, statement)?;
+        let (bytes, offset) = (parsed.bytes.as_slice(), parsed.offset);
+        let mut holes = Vec::new();
+        crate::tree::visit(node, &mut |x| {
+            if let Some(v) = var_of(x, bytes) {
+                let whole = x.id() == node.id()
+                    || x.parent()
+                        .is_some_and(|p| matches!(p.kind(), "argument_list" | "expression_statement"));
+                holes.push(Hole {
+                    at: x.start_byte() - offset..x.end_byte() - offset,
+                    var: v.to_string(),
+                    whole,
+                });
+            }
+        });
+        let (callee, plain) = call_shape(node, bytes);
+        Ok(Template {
+            text,
+            holes,
+            vars,
+            callee,
+            plain,
+        })
+    }
+
+    pub fn vars(&self) -> &[String] {
+        &self.vars
+    }
+    pub fn callee(&self) -> Option<&str> {
+        self.callee.as_deref()
+    }
+    pub fn is_plain_call(&self) -> bool {
+        self.plain
+    }
+    /// How often the template uses metavariable `v`.
+    pub fn uses(&self, v: &str) -> usize {
+        self.holes.iter().filter(|h| h.var == v).count()
+    }
+
+    /// The replacement text: each hole takes its binding's bytes, parenthesized where the hole
+    /// is an operand and the binding is not a primary expression, unparenthesized where a
+    /// whole argument is a parenthesized name.
+    pub fn render(&self, pattern: &Pattern, binds: &[Bound], src: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for h in &self.holes {
+            out.extend_from_slice(&self.text.as_bytes()[at..h.at.start]);
+            let i = pattern.vars.iter().position(|v| *v == h.var).expect("checked");
+            let b = &binds[i];
+            let mut bytes = &src[b.range.clone()];
+            if h.whole {
+                if let Some(inner) = parenthesized_name(b.node) {
+                    bytes = text(src, inner);
+                }
+                out.extend_from_slice(bytes);
+            } else if primary(b.node) {
+                out.extend_from_slice(bytes);
+            } else {
+                out.push(b'(');
+                out.extend_from_slice(bytes);
+                out.push(b')');
+            }
+            at = h.at.end;
+        }
+        out.extend_from_slice(&self.text.as_bytes()[at..]);
+        out
+    }
+}
+
+/// `(name)` with nothing else inside: the name.
+fn parenthesized_name(n: Node) -> Option<Node> {
+    if n.kind() != "parenthesized_expression" || n.named_child_count() != 1 {
+        return None;
+    }
+    n.named_child(0).filter(|x| x.kind() == "identifier")
+}
+
+/// An expression that needs no parentheses as an operand of a unary or postfix operator.
+fn primary(n: Node) -> bool {
+    matches!(
+        n.kind(),
+        "identifier"
+            | "field_expression"
+            | "call_expression"
+            | "subscript_expression"
+            | "parenthesized_expression"
+            | "number_literal"
+            | "string_literal"
+            | "char_literal"
+            | "concatenated_string"
+            | "true"
+            | "false"
+            | "null"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_call<'t>(tree: &'t tree_sitter::Tree) -> Node<'t> {
+        let mut found = None;
+        crate::tree::visit(tree.root_node(), &mut |n| {
+            if found.is_none() && n.kind() == "call_expression" {
+                found = Some(n);
+            }
+        });
+        found.unwrap()
+    }
+
+    fn rewrite(from: &str, to: &str, code: &str) -> Option<String> {
+        let p = Pattern::parse(from).unwrap();
+        let t = Template::parse(to, p.statement).unwrap();
+        let src = format!("void f(void)\n{{\n\t{code};\n}}\n");
+        let tree = crate::parse::parse_bytes(src.as_bytes(), Duration::from_secs(5)).unwrap();
+        let call = first_call(&tree);
+        let b = p.matches(call, src.as_bytes())?;
+        Some(String::from_utf8(t.render(&p, &b, src.as_bytes())).unwrap())
+    }
+
+    #[test]
+    fn a_member_shape_binds_the_object_and_keeps_its_bytes() {
+        let (f, t) = ("down_read(&$mm->mmap_sem)", "mmap_read_lock($mm)");
+        assert_eq!(rewrite(f, t, "down_read(&mm->mmap_sem)").unwrap(), "mmap_read_lock(mm)");
+        assert_eq!(
+            rewrite(f, t, "down_read(&current->mm->mmap_sem)").unwrap(),
+            "mmap_read_lock(current->mm)"
+        );
+        assert_eq!(
+            rewrite(f, t, "down_read(&(mm)->mmap_sem)").unwrap(),
+            "mmap_read_lock(mm)"
+        );
+        assert_eq!(rewrite(f, t, "down_read(&sem)"), None);
+        assert_eq!(rewrite(f, t, "down_read(&mm->other)"), None);
+        assert_eq!(rewrite(f, t, "up_read(&mm->mmap_sem)"), None);
+    }
+
+    #[test]
+    fn arguments_reorder_drop_and_insert_with_their_comments() {
+        assert_eq!(
+            rewrite("f($a, $b)", "g($b, 0, $a)", "f(x /* base */, y + 1)").unwrap(),
+            "g(y + 1, 0, x /* base */)"
+        );
+        assert_eq!(
+            rewrite("f($a, $b)", "g($a)", "f(p->q, 2)").unwrap(),
+            "g(p->q)"
+        );
+    }
+
+    #[test]
+    fn an_operand_hole_parenthesizes_what_is_not_primary() {
+        let (f, t) = ("lock($m)", "lock2(&$m)");
+        assert_eq!(rewrite(f, t, "lock(a ? b : c)").unwrap(), "lock2(&(a ? b : c))");
+        assert_eq!(rewrite(f, t, "lock(x.y)").unwrap(), "lock2(&x.y)");
+    }
+
+    #[test]
+    fn one_name_bound_twice_must_bind_the_same_expression() {
+        assert!(rewrite("f($a, $a)", "g($a)", "f(x, x)").is_some());
+        assert!(rewrite("f($a, $a)", "g($a)", "f(x, y)").is_none());
+    }
+
+    #[test]
+    fn bad_patterns_say_why() {
+        assert!(Pattern::parse("f($a").is_err());
+        assert!(Pattern::parse("f($)").is_err());
+        assert!(Template::parse("g($a);", false).is_err());
+    }
+
+    #[test]
+    fn a_plain_call_is_told_from_a_reshaped_one() {
+        let p = Pattern::parse("ioremap_nocache($a, $b)").unwrap();
+        assert!(p.is_plain_call());
+        assert_eq!(p.callee(), Some("ioremap_nocache"));
+        assert!(!Pattern::parse("down_read(&$mm->mmap_sem)").unwrap().is_plain_call());
+        assert_eq!(
+            Pattern::parse("down_read(&$mm->mmap_sem)").unwrap().words(),
+            ["down_read", "mmap_sem"]
+        );
+    }
+}
