@@ -234,7 +234,9 @@ fn tree_has_new(
 ) -> Result<Vec<bool>> {
     let mut out = Vec::with_capacity(rules.len());
     for r in rules {
-        let new = r.kind.reads_tree_api()
+        let new = r
+            .kind
+            .reads_tree_api()
             .then(|| target::tree_has_new_api(tree, r))
             .flatten();
         if let Some(why) = &new

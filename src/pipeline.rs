@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::model::{Callbacks, Outcome, Site};
 use crate::parse;
 use crate::rule::Rule;
-use crate::model::{Callbacks, Outcome, Site};
 use crate::walk::{self, Prefilter, Problem};
 
 pub struct Config {

@@ -265,12 +265,7 @@ pub fn crlf_edits(src: &[u8], edits: Vec<Edit>) -> Vec<Edit> {
 
 /// The last step of a kind's file: the edits (CRLF kept) are re-read by the self-check and
 /// kept, or, when it fails, every converted site is reported as left alone with why.
-pub fn commit(
-    src: &[u8],
-    parsed: &Parsed,
-    edits: Vec<Edit>,
-    out: &mut crate::model::FileResult,
-) {
+pub fn commit(src: &[u8], parsed: &Parsed, edits: Vec<Edit>, out: &mut crate::model::FileResult) {
     if edits.is_empty() {
         return;
     }

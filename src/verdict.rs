@@ -2,9 +2,9 @@
 //! could not be converted converts nothing (all or nothing), and a migration that leaves sites
 //! on the old API is INCOMPLETE.
 
+use crate::model::{Code, Flag, Outcome};
 use crate::pipeline::{Config, FileResult, Found, RunResult, migrate_file};
 use crate::rule::Rule;
-use crate::model::{Code, Flag, Outcome};
 
 /// Why each rule's API definition cannot be converted in this run: `(rule, "file:line", why)`.
 /// A part of it was flagged; or parts were converted (a prototype, the implementation) while

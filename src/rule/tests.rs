@@ -100,13 +100,21 @@ const PTE_HOLE: &str = include_str!("../../rules/pte_hole_depth.toml");
 #[test]
 fn new_kinds_compile_into_their_configs() {
     let r = Rule::parse(Path::new("rules/proc_ops.toml"), PROC_OPS).unwrap();
-    let k: &Retype = r.kind.as_any().downcast_ref().expect("a struct-retype rule");
+    let k: &Retype = r
+        .kind
+        .as_any()
+        .downcast_ref()
+        .expect("a struct-retype rule");
     assert!(!r.default);
     assert_eq!(k.rename("proc_cpuinfo_operations"), "cpuinfo_proc_ops");
     assert_eq!(k.rename("rt_cache_seq_fops"), "rt_cache_proc_ops");
     assert!(k.entries.contains(&("svc_proc_register".to_string(), 2)));
     let r = Rule::parse(Path::new("rules/pte_hole_depth.toml"), PTE_HOLE).unwrap();
-    let k: &Signature = r.kind.as_any().downcast_ref().expect("a callback-signature rule");
+    let k: &Signature = r
+        .kind
+        .as_any()
+        .downcast_ref()
+        .expect("a callback-signature rule");
     assert_eq!(k.old[2], "struct mm_walk*");
     assert_eq!(
         k.new[2],

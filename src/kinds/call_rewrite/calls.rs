@@ -27,7 +27,10 @@ pub fn find<'t>(k: &CallRewrite, src: &[u8], root: Node<'t>) -> Vec<Match<'t>> {
         if !matches!(n.kind(), "call_expression" | "expression_statement") {
             return;
         }
-        if out.iter().any(|m| m.node.byte_range().contains(&n.start_byte())) {
+        if out
+            .iter()
+            .any(|m| m.node.byte_range().contains(&n.start_byte()))
+        {
             return;
         }
         for (i, r) in k.rewrites.iter().enumerate() {
@@ -116,16 +119,21 @@ pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<E
     context(r.when, m.node, &shown)?;
     let bound: Vec<std::ops::Range<usize>> = m.binds.iter().map(|b| b.range.clone()).collect();
     // A watched word inside an argument is a second site the rewrite would carry along.
-    if m.watched.iter().any(|w| bound.iter().any(|b| b.contains(w))) {
+    if m.watched
+        .iter()
+        .any(|w| bound.iter().any(|b| b.contains(w)))
+    {
         return Err(Flag::new(
             Code::Unsupported,
-            format!("`{shown}` holds another use of {} in its arguments", k.words().join(", ")),
+            format!(
+                "`{shown}` holds another use of {} in its arguments",
+                k.words().join(", ")
+            ),
         ));
     }
-    let comment = t
-        .comments
-        .iter()
-        .find(|c| m.node.byte_range().contains(&c.start) && !bound.iter().any(|b| b.contains(&c.start)));
+    let comment = t.comments.iter().find(|c| {
+        m.node.byte_range().contains(&c.start) && !bound.iter().any(|b| b.contains(&c.start))
+    });
     if comment.is_some() {
         return Err(Flag::new(
             Code::Comment,
@@ -138,23 +146,59 @@ pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<E
         if uses == 0 && (effects(b.node) || t.comment_in(&b.range).is_some()) {
             return Err(Flag::new(
                 Code::Unsupported,
-                format!("`{shown}`: the rewrite drops `{}`, which has side effects or a comment", String::from_utf8_lossy(&src[b.range.clone()])),
+                format!(
+                    "`{shown}`: the rewrite drops `{}`, which has side effects or a comment",
+                    String::from_utf8_lossy(&src[b.range.clone()])
+                ),
             ));
         }
         if uses > 1 && effects(b.node) {
             return Err(Flag::new(
                 Code::Unsupported,
-                format!("`{shown}`: the rewrite would evaluate `{}` twice", String::from_utf8_lossy(&src[b.range.clone()])),
+                format!(
+                    "`{shown}`: the rewrite would evaluate `{}` twice",
+                    String::from_utf8_lossy(&src[b.range.clone()])
+                ),
             ));
         }
     }
+    if r.rename.is_some() && m.node.kind() == "call_expression" {
+        return Ok(renamed(
+            src,
+            m.node,
+            r.to.callee().expect("a rename calls a name"),
+        ));
+    }
     let new = r.to.render(&r.from, &m.binds, src);
-    Ok(Edit::replace(m.node.byte_range(), realign(src, m.node, new)))
+    Ok(Edit::replace(
+        m.node.byte_range(),
+        realign(src, m.node, new),
+    ))
+}
+
+/// A plain rename: the call keeps its arguments and line breaks as written; only the name
+/// changes, and continuation lines aligned after the parenthesis move with it.
+fn renamed(src: &[u8], call: Node, new_name: &str) -> Edit {
+    let f = call.child_by_field_name("function").expect("a call");
+    let mut text = new_name.as_bytes().to_vec();
+    let args = &src[f.end_byte()..call.end_byte()];
+    let shift = |new: Vec<u8>| -> Vec<u8> {
+        let Some(list) = call.child_by_field_name("arguments") else {
+            return new;
+        };
+        let old_col = column(src, list.start_byte()) + 1;
+        let new_col = old_col + new_name.len() - f.byte_range().len();
+        realign_lines(new, old_col, new_col)
+    };
+    text.extend_from_slice(args);
+    Edit::replace(f.start_byte()..call.end_byte(), shift(text))
 }
 
 /// The rule's `when`: is the call's value used where it stands?
 fn context(when: When, n: Node, shown: &str) -> Result<(), Flag> {
-    let unused = n.parent().is_some_and(|p| p.kind() == "expression_statement")
+    let unused = n
+        .parent()
+        .is_some_and(|p| p.kind() == "expression_statement")
         || n.kind() == "expression_statement";
     let why = match (when, unused) {
         (When::Unused, false) => "its value is used, and the rule rewrites it only where it is not",
@@ -194,14 +238,22 @@ fn realign(src: &[u8], node: Node, new: Vec<u8>) -> Vec<u8> {
     };
     let old_col = column(src, args.start_byte()) + 1;
     let new_col = column(src, node.start_byte()) + paren + 1;
-    if old_col == new_col {
+    realign_lines(new, old_col, new_col)
+}
+
+/// Lines after the first whose indentation is `old_col` get `new_col`.
+fn realign_lines(new: Vec<u8>, old_col: usize, new_col: usize) -> Vec<u8> {
+    if old_col == new_col || !new.contains(&b'\n') {
         return new;
     }
     let mut out = Vec::with_capacity(new.len());
     for (i, line) in new.split(|b| *b == b'\n').enumerate() {
         if i > 0 {
             out.push(b'\n');
-            let ws = line.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+            let ws = line
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
             if width(&line[..ws]) == old_col {
                 out.extend_from_slice(indent_to(new_col).as_bytes());
                 out.extend_from_slice(&line[ws..]);

@@ -69,7 +69,8 @@ fn api_site(
     edits: &mut Vec<Edit>,
 ) {
     let line = line_of(src, d.range.start);
-    let flag = |why: String| definition(line, name, Outcome::Flagged(Flag::new(Code::Blocked, why)));
+    let flag =
+        |why: String| definition(line, name, Outcome::Flagged(Flag::new(Code::Blocked, why)));
     match (k.api, remove) {
         (Api::Keep, _) => {}
         (Api::Remove, Some(r)) => {
@@ -124,17 +125,22 @@ fn define(
         .map(|w| &src[w.clone()])
         .collect();
     let body = body_start..d.range.end;
+    let body_words: Vec<&Range<usize>> = d.words.iter().filter(|w| w.start >= body.start).collect();
     let used: Vec<&Range<usize>> = d
         .words
         .iter()
-        .filter(|w| w.start >= body.start && k.words().iter().any(|x| x.as_bytes() == &src[(*w).clone()]))
+        .filter(|w| {
+            w.start >= body.start && k.words().iter().any(|x| x.as_bytes() == &src[(*w).clone()])
+        })
         .filter(|w| !params.contains(&&src[(*w).clone()]))
         .collect();
     if used.is_empty() {
         return; // a macro parameter of that name
     }
     let line = line_of(src, d.range.start);
-    let outcome = match alias(k, src, &body, &shown).unwrap_or_else(|| in_body(k, src, &body, &used, &shown)) {
+    let outcome = match alias(k, src, &body, &body_words, &shown)
+        .unwrap_or_else(|| in_body(k, src, &body, &used, &shown))
+    {
         Ok(e) => {
             edits.extend(e);
             Outcome::Converted
@@ -146,21 +152,51 @@ fn define(
 }
 
 /// `#define X f` where a rename replaces `f` by `g`: `X` now names `g` (unless `X` is `g`).
-fn alias(k: &CallRewrite, src: &[u8], body: &Range<usize>, name: &str) -> Option<Result<Vec<Edit>, Flag>> {
-    let text = src[body.clone()].trim_ascii();
-    let at = body.start + src[body.clone()].iter().position(|b| !b.is_ascii_whitespace())?;
+/// `words` are the body's words (comments left out); nothing but white space and comments may
+/// stand beside `f`.
+fn alias(
+    k: &CallRewrite,
+    src: &[u8],
+    body: &Range<usize>,
+    words: &[&Range<usize>],
+    name: &str,
+) -> Option<Result<Vec<Edit>, Flag>> {
+    let [w] = words else {
+        return None;
+    };
+    let code_len: usize = src[body.clone()]
+        .iter()
+        .filter(|b| !b.is_ascii_whitespace() && **b != b'\\')
+        .count();
+    let comments: usize = lex::lex(&src[body.clone()])
+        .all_comments(&src[body.clone()])
+        .iter()
+        .map(|c| {
+            src[body.start + c.start..body.start + c.end]
+                .iter()
+                .filter(|b| !b.is_ascii_whitespace())
+                .count()
+        })
+        .sum();
+    if code_len - comments != w.len() {
+        return None;
+    }
+    let word = &src[(*w).clone()];
     let (_, g) = k
         .rewrites
         .iter()
         .filter_map(|r| r.rename.as_ref())
-        .find(|(f, _)| f.as_bytes() == text)?;
+        .find(|(f, _)| f.as_bytes() == word)?;
     if g == name {
         return Some(Err(Flag::new(
             Code::Unsupported,
-            format!("`#define {name} {}`: renamed, {name} would name itself", squeeze(text)),
+            format!(
+                "`#define {name} {}`: renamed, {name} would name itself",
+                squeeze(word)
+            ),
         )));
     }
-    Some(Ok(vec![Edit::replace(at..at + text.len(), g.clone())]))
+    Some(Ok(vec![Edit::replace((*w).clone(), g.clone())]))
 }
 
 /// A macro body parsed as code on its own: every watched word must be inside a match that
@@ -213,7 +249,10 @@ fn in_body(
             return flag("cannot be read as code");
         }
         let e = calls::verdict(k, &t, m, name)?;
-        edits.push(Edit::replace(shift(e.range.start)..shift(e.range.end), e.text));
+        edits.push(Edit::replace(
+            shift(e.range.start)..shift(e.range.end),
+            e.text,
+        ));
     }
     Ok(edits)
 }
@@ -258,11 +297,11 @@ fn emptied_group(
     d: &Directive,
     edits: &mut Vec<Edit>,
 ) -> Option<Range<usize>> {
-    let g = parsed
-        .directives
-        .groups
-        .iter()
-        .find(|g| g.arms.first().is_some_and(|a| a.line.start <= d.range.start && d.range.start < a.line.end))?;
+    let g = parsed.directives.groups.iter().find(|g| {
+        g.arms
+            .first()
+            .is_some_and(|a| a.line.start <= d.range.start && d.range.start < a.line.end)
+    })?;
     if g.arms.len() != 1 {
         return None;
     }

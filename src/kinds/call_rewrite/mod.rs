@@ -87,7 +87,9 @@ impl RuleKind for CallRewrite {
     }
     fn mechanics(&self, _: &Rule) -> String {
         let api = match self.api {
-            Api::Remove => " The old functions' own definitions, prototypes and exports are removed.",
+            Api::Remove => {
+                " The old functions' own definitions, prototypes and exports are removed."
+            }
             Api::Keep | Api::Flag => "",
         };
         format!(
@@ -136,10 +138,17 @@ impl CallRewrite {
         }
         let inside = |at: usize| matches.iter().any(|m| m.node.byte_range().contains(&at));
         let mut others = Vec::new();
+        let words = self.words();
         crate::tree::visit(root, &mut |n| {
-            if self.watched(src, n) && !inside(n.start_byte()) && !parsed.in_a_directive(n.start_byte())
-            {
-                others.push(n);
+            let named = n.child_count() == 0 && words.iter().any(|w| w.as_bytes() == text(src, n));
+            if !named || inside(n.start_byte()) || parsed.in_a_directive(n.start_byte()) {
+                return;
+            }
+            // A watched word of another sort (a member of the name, a variable of the
+            // member's name, a label) is accounted for, not a site.
+            match self.watched(src, n) {
+                true => others.push(n),
+                false => seen.push(n.start_byte()),
             }
         });
         for n in others {

@@ -18,8 +18,14 @@ enum PNode {
     /// Metavariable number `n` (index into [`Pattern::vars`]).
     Var(usize),
     /// A token: its kind and text.
-    Leaf { kind: String, text: Vec<u8> },
-    Node { kind: String, children: Vec<PNode> },
+    Leaf {
+        kind: String,
+        text: Vec<u8>,
+    },
+    Node {
+        kind: String,
+        children: Vec<PNode>,
+    },
 }
 
 /// A compiled `from` pattern.
@@ -100,7 +106,8 @@ fn parse_one(text: &str, statement: bool) -> Result<Parsed, String> {
     const HEAD: &str = "void __kcm_pattern(void)\n{\n";
     let semi = if statement { "" } else { ";" };
     let bytes = format!("{HEAD}{text}{semi}\n}}\n").into_bytes();
-    let tree = crate::parse::parse_bytes(&bytes, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    let tree =
+        crate::parse::parse_bytes(&bytes, Duration::from_secs(5)).map_err(|e| e.to_string())?;
     if tree.root_node().has_error() {
         return Err("not a C expression the parser can read".into());
     }
@@ -278,7 +285,10 @@ fn match_node<'t>(p: &PNode, n: Node<'t>, src: &[u8], binds: &mut [Option<Node<'
                 return false;
             }
             let mut c = n.walk();
-            let kids: Vec<Node<'t>> = n.children(&mut c).filter(|x| x.kind() != "comment").collect();
+            let kids: Vec<Node<'t>> = n
+                .children(&mut c)
+                .filter(|x| x.kind() != "comment")
+                .collect();
             kids.len() == children.len()
                 && children
                     .iter()
@@ -328,8 +338,9 @@ impl Template {
         crate::tree::visit(node, &mut |x| {
             if let Some(v) = var_of(x, bytes) {
                 let whole = x.id() == node.id()
-                    || x.parent()
-                        .is_some_and(|p| matches!(p.kind(), "argument_list" | "expression_statement"));
+                    || x.parent().is_some_and(|p| {
+                        matches!(p.kind(), "argument_list" | "expression_statement")
+                    });
                 holes.push(Hole {
                     at: x.start_byte() - offset..x.end_byte() - offset,
                     var: v.to_string(),
@@ -369,7 +380,11 @@ impl Template {
         let mut at = 0;
         for h in &self.holes {
             out.extend_from_slice(&self.text.as_bytes()[at..h.at.start]);
-            let i = pattern.vars.iter().position(|v| *v == h.var).expect("checked");
+            let i = pattern
+                .vars
+                .iter()
+                .position(|v| *v == h.var)
+                .expect("checked");
             let b = &binds[i];
             let mut bytes = &src[b.range.clone()];
             if h.whole {
@@ -445,7 +460,10 @@ mod tests {
     #[test]
     fn a_member_shape_binds_the_object_and_keeps_its_bytes() {
         let (f, t) = ("down_read(&$mm->mmap_sem)", "mmap_read_lock($mm)");
-        assert_eq!(rewrite(f, t, "down_read(&mm->mmap_sem)").unwrap(), "mmap_read_lock(mm)");
+        assert_eq!(
+            rewrite(f, t, "down_read(&mm->mmap_sem)").unwrap(),
+            "mmap_read_lock(mm)"
+        );
         assert_eq!(
             rewrite(f, t, "down_read(&current->mm->mmap_sem)").unwrap(),
             "mmap_read_lock(current->mm)"
@@ -474,7 +492,10 @@ mod tests {
     #[test]
     fn an_operand_hole_parenthesizes_what_is_not_primary() {
         let (f, t) = ("lock($m)", "lock2(&$m)");
-        assert_eq!(rewrite(f, t, "lock(a ? b : c)").unwrap(), "lock2(&(a ? b : c))");
+        assert_eq!(
+            rewrite(f, t, "lock(a ? b : c)").unwrap(),
+            "lock2(&(a ? b : c))"
+        );
         assert_eq!(rewrite(f, t, "lock(x.y)").unwrap(), "lock2(&x.y)");
     }
 
@@ -496,7 +517,11 @@ mod tests {
         let p = Pattern::parse("ioremap_nocache($a, $b)").unwrap();
         assert!(p.is_plain_call());
         assert_eq!(p.callee(), Some("ioremap_nocache"));
-        assert!(!Pattern::parse("down_read(&$mm->mmap_sem)").unwrap().is_plain_call());
+        assert!(
+            !Pattern::parse("down_read(&$mm->mmap_sem)")
+                .unwrap()
+                .is_plain_call()
+        );
         assert_eq!(
             Pattern::parse("down_read(&$mm->mmap_sem)").unwrap().words(),
             ["down_read", "mmap_sem"]

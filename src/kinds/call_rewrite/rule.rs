@@ -130,7 +130,10 @@ pub fn compile(l: &Loader) -> Result<Rule> {
     let raw: RawRule = l.read()?;
     let id_span = raw.id.span();
     if raw.rewrite.is_empty() {
-        return Err(l.at(id_span, "a call-rewrite rule needs at least one [[rewrite]]"));
+        return Err(l.at(
+            id_span,
+            "a call-rewrite rule needs at least one [[rewrite]]",
+        ));
     }
     let rewrites = raw
         .rewrite
@@ -150,7 +153,10 @@ pub fn compile(l: &Loader) -> Result<Rule> {
     }
     for w in names.iter().chain(&raw.watch.members) {
         if !is_ident(w) {
-            return Err(l.at(id_span.clone(), format!("watch `{w}` is not a C identifier")));
+            return Err(l.at(
+                id_span.clone(),
+                format!("watch `{w}` is not a C identifier"),
+            ));
         }
     }
     let watched: Vec<&String> = names.iter().chain(&raw.watch.members).collect();

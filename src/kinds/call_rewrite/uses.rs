@@ -49,7 +49,10 @@ fn what(src: &[u8], n: Node, word: &str) -> String {
             return format!("`.{word}` is set in an initializer, which the rule does not rewrite");
         };
         let shown = squeeze(text(src, e));
-        let up = e.parent().filter(|p| p.kind() == "pointer_expression").unwrap_or(e);
+        let up = e
+            .parent()
+            .filter(|p| p.kind() == "pointer_expression")
+            .unwrap_or(e);
         return match up.parent().map(|p| (p.kind(), p)) {
             Some(("argument_list", list)) => {
                 let callee = list
@@ -157,7 +160,8 @@ fn api_side(
     }
     let (Def::Item(d) | Def::Shared(d)) = def;
     let line = line_of(src, d.start_byte());
-    let flag = |why: String| definition(line, word, Outcome::Flagged(Flag::new(Code::Blocked, why)));
+    let flag =
+        |why: String| definition(line, word, Outcome::Flagged(Flag::new(Code::Blocked, why)));
     if k.api == Api::Flag {
         out.sites.push(flag(format!(
             "a definition of {word}: the rule leaves the API side to a person"
@@ -171,8 +175,7 @@ fn api_side(
     match removal {
         Some(r) => {
             edits.push(Edit::delete(r));
-            out.sites
-                .push(definition(line, word, Outcome::Converted));
+            out.sites.push(definition(line, word, Outcome::Converted));
         }
         None => out.sites.push(flag(format!(
             "this definition of {word} shares its lines with other code: it cannot be removed whole"

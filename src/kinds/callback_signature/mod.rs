@@ -11,11 +11,11 @@ use std::time::Duration;
 use tree_sitter::Node;
 
 use crate::edit::Edit;
+use crate::model::FileResult;
 use crate::model::{Code, Flag, Outcome, Site};
 use crate::parse::items;
 use crate::parse::{Macros, ParseFailure, Parsed, line_of, text};
 use crate::rule::{NewParam, Rule, Signature, normalize_type};
-use crate::model::FileResult;
 use crate::tree::{self, declared_name, function_declarator, insert_after, insert_before};
 
 /// How one occurrence of a callback's name is used.

@@ -8,9 +8,9 @@ use anyhow::Result;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::rule::raw::{Head, Loader, RawTarget, is_ident};
 use crate::rule::Rule;
 use crate::rule::normalize_type;
+use crate::rule::raw::{Head, Loader, RawTarget, is_ident};
 
 /// Functions stored in one member of one struct type change their parameter list.
 #[derive(Debug, Clone)]
@@ -63,9 +63,7 @@ struct RawSignature {
     value: std::collections::BTreeMap<String, String>,
 }
 
-fn compile_signature(
-    raw: &Spanned<RawSignature>,
-) -> Result<Signature, (Range<usize>, String)> {
+fn compile_signature(raw: &Spanned<RawSignature>) -> Result<Signature, (Range<usize>, String)> {
     let span = raw.span();
     let r = raw.get_ref();
     let err = |m: String| Err((span.clone(), m));

@@ -13,11 +13,11 @@ use std::time::Duration;
 use tree_sitter::Node;
 
 use crate::edit::Edit;
+use crate::model::FileResult;
 use crate::model::{Code, Flag, Outcome, Site};
 use crate::parse::items;
 use crate::parse::{Macros, ParseFailure, Parsed, line_of, text};
 use crate::rule::{Retype, Rule};
-use crate::model::FileResult;
 use crate::tree::{self, declared_name};
 
 /// One occurrence of a registered struct's name, as the proof sees it.

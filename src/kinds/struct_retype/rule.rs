@@ -8,8 +8,8 @@ use anyhow::Result;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::rule::raw::{Head, Loader, RawTarget, is_ident};
 use crate::rule::Rule;
+use crate::rule::raw::{Head, Loader, RawTarget, is_ident};
 
 /// A struct of one type, proven to flow only into listed entry points, becomes another type.
 #[derive(Debug, Clone)]

@@ -22,9 +22,9 @@ mod walk_verdict;
 use tree_sitter::Node;
 
 use crate::edit::EditSet;
+pub use crate::model::{Callbacks, FileResult};
 use crate::parse::{self, Parsed, line_of};
 use crate::rule::Rule;
-pub use crate::model::{Callbacks, FileResult};
 pub use model::{Code, Flag, Outcome, Site};
 
 /// The struct-to-ops kind (its data lives in the `Rule`'s own fields).
