@@ -230,6 +230,11 @@ pub fn lost_comments(rule: &Rule, src: &[u8], out: &[u8]) -> Vec<Vec<u8>> {
 /// Does `src` define the old struct (with a body) or an entry point (with a body)? Then the
 /// definition side of the rule rewrites it as a whole, kernel-doc included.
 pub fn defines_api(rule: &Rule, src: &[u8]) -> bool {
+    use crate::kinds::call_rewrite::{Api, CallRewrite};
+    if let Some(k) = rule.kind.as_any().downcast_ref::<CallRewrite>() {
+        // Removing an old function removes its kernel-doc, and its `#ifndef` with its comment.
+        return k.api == Api::Remove && k.defines_api(src);
+    }
     let mut p = tree_sitter::Parser::new();
     p.set_language(&tree_sitter_c::LANGUAGE.into())
         .expect("tree-sitter-c matches tree-sitter");

@@ -11,7 +11,7 @@ const GOOD: &str = include_str!("../../rules/mm_walk_ops.toml");
 #[test]
 fn bundled_rules_compile() {
     let rules = bundled().unwrap();
-    assert_eq!(rules.len(), 4);
+    assert_eq!(rules.len(), 6);
     let mm = &rules[0];
     assert_eq!(mm.id, "mm_walk_ops");
     let e = mm.entry("walk_page_range").unwrap();

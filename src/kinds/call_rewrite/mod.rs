@@ -115,6 +115,20 @@ impl CallRewrite {
             .collect()
     }
 
+    /// Does `src` define a watched name at file scope (a line at column 0 that names it as a
+    /// function, a `#define` of it, an export)? Such a file is the API side.
+    pub fn defines_api(&self, src: &[u8]) -> bool {
+        src.split(|b| *b == b'\n').any(|line| {
+            let code = !line.first().is_some_and(|b| b.is_ascii_whitespace());
+            self.names.iter().any(|n| {
+                let call = format!("{n}(");
+                let define = format!("#define {n}");
+                let l = String::from_utf8_lossy(line);
+                (code && l.contains(&call)) || l.trim_start().starts_with(&define)
+            })
+        })
+    }
+
     fn watched(&self, src: &[u8], n: Node) -> bool {
         match n.kind() {
             "identifier" => self.names.iter().any(|w| w.as_bytes() == text(src, n)),
@@ -157,6 +171,7 @@ impl CallRewrite {
         }
         macros::judge(self, src, parsed, api, &mut out, &mut edits);
         self.unseen(src, parsed, &seen, &mut out);
+        let edits = uses::merge_removals(src, edits);
         out.sites
             .sort_by(|a, b| (a.line, &a.function).cmp(&(b.line, &b.function)));
         crate::tree::commit(src, parsed, edits, &mut out);

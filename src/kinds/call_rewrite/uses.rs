@@ -230,3 +230,22 @@ pub fn with_blank_line(src: &[u8], lines: Range<usize>) -> Range<usize> {
         _ => lines,
     }
 }
+
+/// Removals that touch (a definition and its `EXPORT_SYMBOL`) become one, which then takes one
+/// of the blank lines around it, so that two are never left together.
+pub fn merge_removals(src: &[u8], mut edits: Vec<Edit>) -> Vec<Edit> {
+    edits.sort_by_key(|e| e.range.start);
+    let mut out: Vec<Edit> = Vec::with_capacity(edits.len());
+    for e in edits {
+        match out.last_mut() {
+            Some(last)
+                if last.text.is_empty() && e.text.is_empty() && e.range.start <= last.range.end =>
+            {
+                let merged = last.range.start..last.range.end.max(e.range.end);
+                last.range = with_blank_line(src, merged);
+            }
+            _ => out.push(e),
+        }
+    }
+    out
+}
