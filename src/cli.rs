@@ -17,8 +17,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///        argument leads outside TREE or does not exist; a bad rule file or bad arguments;
 ///        `apply` found a file it cannot write (then nothing is written, unless --keep-going).
 ///        2 wins over 1.
-///   130  interrupted by SIGINT or SIGTERM: files already written are complete, the rest
-///        untouched, both listed.
+///   130  interrupted by SIGINT or SIGTERM: `apply` renames nothing unless every new text was
+///        written (a rerun finishes an apply killed outright); the files are listed.
 /// Per-file problems are reported as `path: why` on stderr (paths relative to TREE) and the
 /// run goes on; the exit code says they happened.
 #[derive(Parser, Debug)]
@@ -35,10 +35,11 @@ pub enum Command {
     /// Exit codes: 0 done; 2 a path could not be read, a file holding a rule's literal was left
     /// unchecked, no C file was read, or a bad argument; 130 interrupted.
     Diff(RunArgs),
-    /// Rewrite files in place (atomically, one file at a time).
+    /// Rewrite files in place, all or nothing.
     ///
-    /// Every file to write is checked for writability first: if one cannot be written, nothing
-    /// is (unless --keep-going). Exit codes: 0 done; 2 a path could not be read or written, a
+    /// Every file to write is checked for writability first, and every new text is written to
+    /// a temporary file beside its file before the first is renamed over it: if one cannot be
+    /// written (a full disk), nothing is (unless --keep-going). Owner, group and mode are kept. Exit codes: 0 done; 2 a path could not be read or written, a
     /// file holding a rule's literal was left unchecked, no C file was read, or a bad argument;
     /// 130 interrupted (the files written and not written are listed).
     Apply(ApplyArgs),

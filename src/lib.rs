@@ -35,7 +35,7 @@ use cli::{Cli, Command, Common, RunArgs};
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
-/// SIGINT/SIGTERM during `apply`: the files already written are complete, the rest untouched.
+/// SIGINT/SIGTERM: `apply` renamed nothing (its new texts are written all before any rename).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
 static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
