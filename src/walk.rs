@@ -149,6 +149,22 @@ fn wanted(path: &Path) -> bool {
 
 /// Walk `roots` (files or directories); each candidate goes to `found` as soon as it is read,
 /// so that parsing overlaps the rest of the walk. Problems come back in path order.
+/// The roots, each file walked once: a root named twice (`mm/mincore.c ./mm/mincore.c`, the
+/// same once resolved) or inside a directory root (`mm mm/mincore.c`) is dropped.
+fn merged(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let is_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    let mut out: Vec<PathBuf> = Vec::new();
+    for r in roots {
+        let inside = roots
+            .iter()
+            .any(|o| o != r && r.starts_with(o) && is_dir(o));
+        if !inside && !out.contains(r) {
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
 pub fn list(
     roots: &[PathBuf],
     prefilter: &Prefilter,
@@ -156,6 +172,7 @@ pub fn list(
     found: &(dyn Fn(Candidate) + Sync),
 ) -> Listing {
     let out = Mutex::new(Listing::default());
+    let roots = &merged(roots);
     let Some((first, rest)) = roots.split_first() else {
         return Listing::default();
     };
