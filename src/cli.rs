@@ -121,8 +121,9 @@ pub struct SeriesArgs {
     /// `none`: one bisectable patch; `arch`: the API patch plus one patch per arch group.
     #[arg(long, value_enum, default_value_t = crate::emit::series::Split::None)]
     pub split: crate::emit::series::Split,
-    /// `Name <mail>` for From: and Signed-off-by: (default: git config in TREE).
-    #[arg(long, value_name = "IDENT")]
+    /// `Name <mail>` for From: and Signed-off-by: (default: git config in TREE). Control
+    /// characters, or a value without `<address>`, are refused.
+    #[arg(long, value_name = "IDENT", value_parser = crate::emit::mail::ident)]
     pub signoff: Option<String>,
     /// A patch that already makes the API change: it becomes patch 1, and only callers are
     /// converted.
@@ -147,13 +148,15 @@ pub struct SeriesArgs {
     #[arg(short = 'v', long = "reroll-count", value_name = "N")]
     pub reroll: Option<u32>,
     /// The subject tag instead of `PATCH`, e.g. `RFC PATCH`.
-    #[arg(long, value_name = "PREFIX", default_value = "PATCH")]
+    #[arg(long, value_name = "PREFIX", default_value = "PATCH",
+          value_parser = crate::emit::mail::header_text)]
     pub subject_prefix: String,
-    /// Add a To: recipient to every message (repeatable), before those MAINTAINERS names.
-    #[arg(long, value_name = "ADDRESS")]
+    /// Add a To: recipient to every message (repeatable), before those MAINTAINERS names: an
+    /// address or `Name <address>`.
+    #[arg(long, value_name = "ADDRESS", value_parser = crate::emit::mail::recipient)]
     pub to: Vec<String>,
     /// Add a Cc: recipient to every message (repeatable).
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", value_parser = crate::emit::mail::recipient)]
     pub cc: Vec<String>,
     /// A build of the --target kernel already prepared (`make O=DIR modules_prepare`): a
     /// module's check/module.sh builds against it for x86_64 instead of preparing its own

@@ -270,7 +270,11 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
     let author = match a.signoff.clone() {
         Some(s) => s,
         None => git_ident(&a.run.tree)
-            .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))?,
+            .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))
+            .and_then(|i| {
+                emit::mail::ident(&i)
+                    .map_err(|e| anyhow::anyhow!("git user.name/user.email {i:?}: {e}"))
+            })?,
     };
     // Dates are checked before any work: a bad one would be written into every patch.
     let date = match (&a.date, std::env::var("SOURCE_DATE_EPOCH").ok()) {
@@ -289,6 +293,7 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         let (g, v) = p
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--prefix {p}: expected GROUP=PREFIX"))?;
+        emit::mail::header_text(v).map_err(|e| anyhow::anyhow!("--prefix {p:?}: {e}"))?;
         prefixes.insert(g.to_string(), v.to_string());
     }
     let mut defconfigs = std::collections::BTreeMap::new();
