@@ -58,7 +58,8 @@ pub enum Command {
         #[arg(long = "rule", value_name = "RULE")]
         rules: Vec<String>,
     },
-    /// Run rules' fixtures: Pass / Missing / Noisy / Wrong per case.
+    /// Run rules' fixtures: Pass / Missing / Noisy / Wrong per case. Exit codes: 0 all pass;
+    /// 1 a case fails; 2 a rule has no case at all (nothing was tested), or a bad argument.
     Test {
         /// Rule ids (default: every bundled rule).
         rules: Vec<String>,

@@ -104,11 +104,22 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
             } else {
                 rule::select(&rules)?
             };
+            let mut untested = 0;
             for r in all {
                 let dir = fixtures_dir(&r, fixtures.as_deref())?;
-                for case in
-                    fixture::cases(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
-                {
+                let cases =
+                    fixture::cases(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+                // A rule without a case tested nothing: that is not a pass.
+                if cases.is_empty() {
+                    untested += 1;
+                    writeln!(
+                        err,
+                        "kcodemod: {}: no fixture case (NAME.c) in {}: nothing was tested",
+                        r.id,
+                        dir.display()
+                    )?;
+                }
+                for case in cases {
                     let v = fixture::check(&r, &case)?;
                     if v != fixture::Verdict::Pass {
                         failed += 1;
@@ -116,7 +127,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
                     writeln!(out, "{}/{}: {v}", r.id, case.name)?;
                 }
             }
-            Ok(if failed > 0 { EXIT_FINDINGS } else { EXIT_OK })
+            Ok(if untested > 0 {
+                EXIT_ERROR
+            } else if failed > 0 {
+                EXIT_FINDINGS
+            } else {
+                EXIT_OK
+            })
         }
     }
 }
