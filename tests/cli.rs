@@ -368,6 +368,25 @@ fn apply_slowly(tree: &Path, ms: u64) -> std::process::Child {
         .unwrap()
 }
 
+/// Wait until `apply` in `tree` has staged its first new text (a temporary file beside it):
+/// the signal then lands while the texts are written, however long the walk took.
+fn until_staging(tree: &Path) {
+    let staged = |d: &Path| {
+        walk(d).iter().any(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".kcodemod-"))
+        })
+    };
+    let start = std::time::Instant::now();
+    while !staged(tree) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "apply never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// SIGINT while `apply` writes its new texts to temporary files: nothing is renamed, every
 /// file is as it was, no temporary file is left, and the lists say so (all or nothing: the
 /// renames come only after every text is written).
@@ -376,7 +395,7 @@ fn sigint_during_apply_writes_nothing() {
     let t = tree(false);
     let before = snapshot(t.path());
     let child = apply_slowly(t.path(), 150);
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    until_staging(t.path());
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -442,7 +461,7 @@ fn sigint_during_apply_json_counts_only_what_was_written() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    until_staging(t.path());
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -497,7 +516,7 @@ fn a_file_changed_after_it_was_read_is_not_written() {
     let last = files.last().unwrap().clone();
     let child = apply_slowly(t.path(), 100);
     // Someone edits the last file while the run is still writing the earlier ones.
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    until_staging(t.path());
     let mut edited = std::fs::read(&last).unwrap();
     edited.extend_from_slice(b"/* edited meanwhile */\n");
     std::fs::write(&last, &edited).unwrap();
