@@ -183,3 +183,39 @@ fn series_into_a_reused_directory_swaps_at_the_end() {
     let beside = std::fs::read_dir(outer.path()).unwrap().count();
     assert_eq!(beside, 1);
 }
+
+/// `series -o .` from inside an earlier series' directory: the directory stays (the shell is
+/// in it), its entries are replaced, and nothing of the earlier series is left.
+#[test]
+fn series_into_the_current_directory_replaces_its_entries() {
+    let outer = tempfile::tempdir().unwrap();
+    let out = outer.path().join("series");
+    std::fs::create_dir(&out).unwrap();
+    let here = |disk: Option<u64>| {
+        let mut c = common::bin();
+        c.current_dir(&out)
+            .arg("series")
+            .arg(common::demo_path())
+            .args(["-o", "."])
+            .args(["--signoff", "A U Thor <author@example.org>"])
+            .args(["--no-checkpatch", "--date", "2024-01-01T00:00:00Z"]);
+        if let Some(n) = disk {
+            c.env("KCODEMOD_TEST_DISK_FULL_AFTER_BYTES", n.to_string());
+        }
+        c.output().unwrap()
+    };
+    let o = here(None);
+    assert!(o.status.code().is_some_and(|c| c < 2), "{}", stderr(&o));
+    let inode = std::fs::metadata(&out).unwrap().ino();
+    std::fs::write(out.join("patches/0099-stale.patch"), "stale\n").unwrap();
+    let earlier = snapshot(&out);
+    let o = here(Some(2000));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(snapshot(&out), earlier, "{}", stderr(&o));
+    let o = here(None);
+    assert!(o.status.code().is_some_and(|c| c < 2), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(&out).unwrap().ino(), inode);
+    assert!(!out.join("patches/0099-stale.patch").exists());
+    assert!(out.join("report.txt").is_file());
+    assert_eq!(std::fs::read_dir(outer.path()).unwrap().count(), 1);
+}

@@ -100,9 +100,11 @@ pub struct Written {
 /// nothing of the new one.
 pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Result<Written> {
     check_output_dir(&opts.out)?;
-    let building = beside(&opts.out, "new")?;
+    // The directory itself, where it exists: `-o .`, or a link to it, is replaced where it is.
+    let out = opts.out.canonicalize().unwrap_or_else(|_| opts.out.clone());
+    let building = beside(&out, "new")?;
     let written = write_into(tree, rules, run, opts, &building).and_then(|w| {
-        swap_in(&building, &opts.out)?;
+        swap_in(&building, &out)?;
         Ok(w)
     });
     if written.is_err() {
@@ -149,6 +151,11 @@ fn swap_in(building: &Path, out: &Path) -> Result<()> {
     if std::fs::symlink_metadata(out).is_err() {
         return std::fs::rename(building, out).map_err(moved);
     }
+    // The shell's current directory must stay a directory that exists: its entries are
+    // swapped instead of itself.
+    if std::env::current_dir().is_ok_and(|d| d == out) {
+        return swap_entries(building, out).map_err(moved);
+    }
     use rustix::fs::{CWD, RenameFlags, renameat_with};
     match renameat_with(CWD, building, CWD, out, RenameFlags::EXCHANGE) {
         Ok(()) => {}
@@ -165,6 +172,35 @@ fn swap_in(building: &Path, out: &Path) -> Result<()> {
     // `building` now holds the earlier series.
     std::fs::remove_dir_all(building)
         .with_context(|| format!("{}: cannot remove the earlier series", building.display()))
+}
+
+/// Swap the entries of `building` into `out` one by one (each rename atomic); the earlier
+/// series' entries, those replaced and those the new one has not, go into `building`, which is
+/// then removed.
+fn swap_entries(building: &Path, out: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    let new: Vec<std::ffi::OsString> = std::fs::read_dir(building)?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<_>>()?;
+    for name in &new {
+        let (from, to) = (building.join(name), out.join(name));
+        if std::fs::symlink_metadata(&to).is_err() {
+            std::fs::rename(&from, &to)?;
+        } else if renameat_with(CWD, &from, CWD, &to, RenameFlags::EXCHANGE).is_err() {
+            // A filesystem without the exchange: the earlier entry moves aside first.
+            let mut aside = std::ffi::OsString::from(".old-");
+            aside.push(name);
+            std::fs::rename(&to, building.join(aside))?;
+            std::fs::rename(&from, &to)?;
+        }
+    }
+    for name in OUTPUTS.iter().filter(|n| !new.iter().any(|m| m == **n)) {
+        match std::fs::rename(out.join(name), building.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    std::fs::remove_dir_all(building)
 }
 
 fn write_into(
