@@ -74,7 +74,7 @@ fn disagreeing_callbacks(
             .filter(|(_, r2, _)| *r2 == r)
             .filter_map(|(f, _, c)| c.defined.as_ref().map(|d| (f, d)))
             .collect();
-        let (at, defs): (String, Vec<&Vec<String>>) = match defs.first() {
+        let (at, defs, holder): (String, Vec<&Vec<String>>, String) = match defs.first() {
             Some((def, _)) => {
                 let line = def
                     .sites
@@ -84,10 +84,16 @@ fn disagreeing_callbacks(
                 (
                     format!("{}:{line}", def.rel),
                     defs.iter().map(|(_, d)| *d).collect(),
+                    the_struct.clone(),
                 )
             }
+            // The tree's header is converted already: its ops struct holds the callbacks.
             None => match &already {
-                Some((at, members)) => (at.clone(), vec![members]),
+                Some((at, members)) => (
+                    at.clone(),
+                    vec![members],
+                    format!("struct {} (already in the tree)", rule.ops_struct),
+                ),
                 None => continue,
             },
         };
@@ -102,7 +108,7 @@ fn disagreeing_callbacks(
                 r,
                 at,
                 format!(
-                    "{} treats `.{m}` as a callback, but {the_struct} has no such callback",
+                    "{} treats `.{m}` as a callback, but {holder} has no such callback",
                     f.rel
                 ),
             ));

@@ -139,3 +139,63 @@ fn an_interrupted_apply_of_a_fixture_tree_is_finished_by_a_rerun() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// mm/mincore.c of the demo with a `.pgd_entry` callback that no struct mm_walk has.
+fn with_unknown_callback(tree: &Path) {
+    let p = tree.join("mm/mincore.c");
+    let s = std::fs::read_to_string(&p).unwrap();
+    let s = s
+        .replacen(
+            "static int mincore_pte_hole(",
+            "static int mincore_pgd_entry(pgd_t *pgd, unsigned long addr,\n\
+             \t\t\t     unsigned long next, struct mm_walk *walk)\n{\n\treturn 0;\n}\n\n\
+             static int mincore_pte_hole(",
+            1,
+        )
+        .replacen(
+            "\t\t.pte_hole = mincore_pte_hole,\n\t\t.mm = mm,\n",
+            "\t\t.pte_hole = mincore_pte_hole,\n\t\t.pgd_entry = mincore_pgd_entry,\n\t\t.mm = mm,\n",
+            1,
+        );
+    assert!(
+        s.contains(".pgd_entry = mincore_pgd_entry"),
+        "the demo changed"
+    );
+    std::fs::write(p, s).unwrap();
+}
+
+/// A run over a tree whose API header is converted already checks the callbacks files take
+/// to be members against the ops struct there, as it checks them against a definition it
+/// converts itself: a member neither has blocks the migration, in both cases.
+#[test]
+fn a_resumed_run_checks_callbacks_against_the_ops_struct_in_the_tree() {
+    let clean = tempfile::tempdir().unwrap();
+    copy_tree(&demo_path(), clean.path());
+    apply(clean.path());
+    for resumed in [false, true] {
+        let t = tempfile::tempdir().unwrap();
+        copy_tree(&demo_path(), t.path());
+        if resumed {
+            let h = "include/linux/mm.h";
+            std::fs::copy(clean.path().join(h), t.path().join(h)).unwrap();
+        }
+        with_unknown_callback(t.path());
+        let before = read_tree(t.path());
+        let o = bin().arg("apply").arg(t.path()).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        let holder = if resumed {
+            "struct mm_walk_ops (already in the tree)"
+        } else {
+            "struct mm_walk"
+        };
+        let why = format!(
+            "mm/mincore.c treats `.pgd_entry` as a callback, but {holder} has no such callback"
+        );
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("mm/pagewalk.c:") && l.contains(&why)),
+            "resumed {resumed}: {err}"
+        );
+        assert_eq!(read_tree(t.path()), before, "resumed {resumed}: {err}");
+    }
+}
