@@ -17,8 +17,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///        argument leads outside TREE or does not exist; a bad rule file or bad arguments;
 ///        `apply` found a file it cannot write (then nothing is written, unless --keep-going).
 ///        2 wins over 1.
-///   130  interrupted by SIGINT or SIGTERM: files already written are complete, the rest
-///        untouched, both listed.
+///   130  interrupted by SIGINT or SIGTERM: `apply` renames nothing unless every new text was
+///        written (a rerun finishes an apply killed outright); the files are listed.
 /// Per-file problems are reported as `path: why` on stderr (paths relative to TREE) and the
 /// run goes on; the exit code says they happened.
 #[derive(Parser, Debug)]
@@ -35,10 +35,11 @@ pub enum Command {
     /// Exit codes: 0 done; 2 a path could not be read, a file holding a rule's literal was left
     /// unchecked, no C file was read, or a bad argument; 130 interrupted.
     Diff(RunArgs),
-    /// Rewrite files in place (atomically, one file at a time).
+    /// Rewrite files in place, all or nothing.
     ///
-    /// Every file to write is checked for writability first: if one cannot be written, nothing
-    /// is (unless --keep-going). Exit codes: 0 done; 2 a path could not be read or written, a
+    /// Every file to write is checked for writability first, and every new text is written to
+    /// a temporary file beside its file before the first is renamed over it: if one cannot be
+    /// written (a full disk), nothing is (unless --keep-going). Owner, group and mode are kept. Exit codes: 0 done; 2 a path could not be read or written, a
     /// file holding a rule's literal was left unchecked, no C file was read, or a bad argument;
     /// 130 interrupted (the files written and not written are listed).
     Apply(ApplyArgs),
@@ -57,7 +58,8 @@ pub enum Command {
         #[arg(long = "rule", value_name = "RULE")]
         rules: Vec<String>,
     },
-    /// Run rules' fixtures: Pass / Missing / Noisy / Wrong per case.
+    /// Run rules' fixtures: Pass / Missing / Noisy / Wrong per case. Exit codes: 0 all pass;
+    /// 1 a case fails; 2 a rule has no case at all (nothing was tested), or a bad argument.
     Test {
         /// Rule ids (default: every bundled rule).
         rules: Vec<String>,
@@ -120,8 +122,9 @@ pub struct SeriesArgs {
     /// `none`: one bisectable patch; `arch`: the API patch plus one patch per arch group.
     #[arg(long, value_enum, default_value_t = crate::emit::series::Split::None)]
     pub split: crate::emit::series::Split,
-    /// `Name <mail>` for From: and Signed-off-by: (default: git config in TREE).
-    #[arg(long, value_name = "IDENT")]
+    /// `Name <mail>` for From: and Signed-off-by: (default: git config in TREE). Control
+    /// characters, or a value without `<address>`, are refused.
+    #[arg(long, value_name = "IDENT", value_parser = crate::emit::mail::ident)]
     pub signoff: Option<String>,
     /// A patch that already makes the API change: it becomes patch 1, and only callers are
     /// converted.
@@ -146,13 +149,15 @@ pub struct SeriesArgs {
     #[arg(short = 'v', long = "reroll-count", value_name = "N")]
     pub reroll: Option<u32>,
     /// The subject tag instead of `PATCH`, e.g. `RFC PATCH`.
-    #[arg(long, value_name = "PREFIX", default_value = "PATCH")]
+    #[arg(long, value_name = "PREFIX", default_value = "PATCH",
+          value_parser = crate::emit::mail::header_text)]
     pub subject_prefix: String,
-    /// Add a To: recipient to every message (repeatable), before those MAINTAINERS names.
-    #[arg(long, value_name = "ADDRESS")]
+    /// Add a To: recipient to every message (repeatable), before those MAINTAINERS names: an
+    /// address or `Name <address>`.
+    #[arg(long, value_name = "ADDRESS", value_parser = crate::emit::mail::recipient)]
     pub to: Vec<String>,
     /// Add a Cc: recipient to every message (repeatable).
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", value_parser = crate::emit::mail::recipient)]
     pub cc: Vec<String>,
     /// A build of the --target kernel already prepared (`make O=DIR modules_prepare`): a
     /// module's check/module.sh builds against it for x86_64 instead of preparing its own

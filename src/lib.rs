@@ -36,7 +36,7 @@ use cli::{Cli, Command, Common, RunArgs};
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
-/// SIGINT/SIGTERM during `apply`: the files already written are complete, the rest untouched.
+/// SIGINT/SIGTERM: `apply` renamed nothing (its new texts are written all before any rename).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
 static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -105,11 +105,22 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
             } else {
                 rule::select(&rules)?
             };
+            let mut untested = 0;
             for r in all {
                 let dir = fixtures_dir(&r, fixtures.as_deref())?;
-                for case in
-                    fixture::cases(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
-                {
+                let cases =
+                    fixture::cases(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+                // A rule without a case tested nothing: that is not a pass.
+                if cases.is_empty() {
+                    untested += 1;
+                    writeln!(
+                        err,
+                        "kcodemod: {}: no fixture case (NAME.c) in {}: nothing was tested",
+                        r.id,
+                        dir.display()
+                    )?;
+                }
+                for case in cases {
                     let v = fixture::check(&r, &case)?;
                     if v != fixture::Verdict::Pass {
                         failed += 1;
@@ -117,7 +128,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
                     writeln!(out, "{}/{}: {v}", r.id, case.name)?;
                 }
             }
-            Ok(if failed > 0 { EXIT_FINDINGS } else { EXIT_OK })
+            Ok(if untested > 0 {
+                EXIT_ERROR
+            } else if failed > 0 {
+                EXIT_FINDINGS
+            } else {
+                EXIT_OK
+            })
         }
     }
 }
@@ -273,7 +290,11 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
     let author = match a.signoff.clone() {
         Some(s) => s,
         None => git_ident(&a.run.tree)
-            .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))?,
+            .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))
+            .and_then(|i| {
+                emit::mail::ident(&i)
+                    .map_err(|e| anyhow::anyhow!("git user.name/user.email {i:?}: {e}"))
+            })?,
     };
     // Dates are checked before any work: a bad one would be written into every patch.
     let date = match (&a.date, std::env::var("SOURCE_DATE_EPOCH").ok()) {
@@ -292,6 +313,7 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         let (g, v) = p
             .split_once('=')
             .ok_or_else(|| anyhow::anyhow!("--prefix {p}: expected GROUP=PREFIX"))?;
+        emit::mail::header_text(v).map_err(|e| anyhow::anyhow!("--prefix {p:?}: {e}"))?;
         prefixes.insert(g.to_string(), v.to_string());
     }
     let mut defconfigs = std::collections::BTreeMap::new();

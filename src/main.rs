@@ -16,7 +16,7 @@ fn main() {
         Ok(code) => code,
         Err(e) if kcodemod::is_broken_pipe(&e) => 0,
         Err(e) => {
-            eprintln!("kcodemod: {e:#}");
+            say(&format!("kcodemod: {e:#}"));
             kcodemod::EXIT_ERROR
         }
     };
@@ -24,8 +24,15 @@ fn main() {
     if let Err(e) = out.flush()
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("kcodemod: {e}");
+        say(&format!("kcodemod: {e}"));
         std::process::exit(kcodemod::EXIT_ERROR);
     }
     std::process::exit(code);
+}
+
+/// A last line on stderr, if stderr takes it: a full or closed stderr must not turn an error
+/// into a panic (`eprintln!` panics when the write fails); the exit code still tells.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

@@ -262,6 +262,9 @@ pub fn run(cfg: &Config, counters: &Counters) -> RunResult {
     );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs.max(1))
+        // The analysis walks syntax trees recursively, up to parse::MAX_DEPTH levels deep:
+        // room for that even in a debug build (reserved address space, not memory).
+        .stack_size(64 << 20)
         .build()
         .expect("thread pool");
     let results = std::sync::Mutex::new(Vec::new());

@@ -37,7 +37,8 @@ fn broken_definitions(rules: &[Rule], files: &[FileResult]) -> Vec<(usize, Strin
     for (f, s) in parts() {
         let r = s.rule;
         let the_struct = format!("struct {}", rules[r].old_struct);
-        let struct_converted = parts().any(|(_, t)| t.rule == r && t.site.function == the_struct);
+        let struct_converted = parts().any(|(_, t)| t.rule == r && t.site.function == the_struct)
+            || defined_ops(&rules[r], files).is_some();
         if !struct_converted && !out.iter().any(|b| b.0 == r) {
             out.push((
                 r,
@@ -69,35 +70,100 @@ fn disagreeing_callbacks(
     };
     for (r, rule) in rules.iter().enumerate() {
         let the_struct = format!("struct {}", rule.old_struct);
+        let already = defined_ops(rule, files);
         let defs: Vec<(&FileResult, &Vec<String>)> = said()
             .filter(|(_, r2, _)| *r2 == r)
             .filter_map(|(f, _, c)| c.defined.as_ref().map(|d| (f, d)))
             .collect();
-        let Some((def, _)) = defs.first() else {
-            continue;
+        let (at, defs, holder): (String, Vec<&Vec<String>>, String) = match defs.first() {
+            Some((def, _)) => {
+                let line = def
+                    .sites
+                    .iter()
+                    .find(|s| s.rule == r && s.site.function == the_struct)
+                    .map_or(0, |s| s.site.line);
+                (
+                    format!("{}:{line}", def.rel),
+                    defs.iter().map(|(_, d)| *d).collect(),
+                    the_struct.clone(),
+                )
+            }
+            // The tree's header is converted already: its ops struct holds the callbacks.
+            None => match &already {
+                Some((at, members)) => (
+                    at.clone(),
+                    vec![members],
+                    format!("struct {} (already in the tree)", rule.ops_struct),
+                ),
+                None => continue,
+            },
         };
         let odd = said().filter(|(_, r2, _)| *r2 == r).find_map(|(f, _, c)| {
             c.assumed
                 .iter()
-                .find(|m| !defs.iter().any(|(_, d)| d.contains(m)))
+                .find(|m| !defs.iter().any(|d| d.contains(m)))
                 .map(|m| (f, m))
         });
         if let Some((f, m)) = odd.filter(|_| !out.iter().any(|b| b.0 == r)) {
-            let line = def
-                .sites
-                .iter()
-                .find(|s| s.rule == r && s.site.function == the_struct)
-                .map_or(0, |s| s.site.line);
             out.push((
                 r,
-                format!("{}:{line}", def.rel),
+                at,
                 format!(
-                    "{} treats `.{m}` as a callback, but {the_struct} has no such callback",
+                    "{} treats `.{m}` as a callback, but {holder} has no such callback",
                     f.rel
                 ),
             ));
         }
     }
+}
+
+/// The new ops struct as the run's files already define it (`struct OPS {` in a file as it was
+/// read), with the callbacks it holds: `("file:line", members)`. A tree whose API header is
+/// already converted (an `apply` interrupted after writing it, or a tree that has the new API
+/// and old callers) has its definition: the implementation and the callers convert against
+/// it, and what they take to be callbacks is checked against its members.
+fn defined_ops(rule: &Rule, files: &[FileResult]) -> Option<(String, Vec<String>)> {
+    let ops = format!("struct {}", rule.ops_struct);
+    files.iter().find_map(|f| {
+        let o = &f.original;
+        let end =
+            words(o, ops.as_bytes()).find(|&end| o[end..].trim_ascii_start().starts_with(b"{"))?;
+        let open = end + o[end..].iter().position(|&b| b == b'{')?;
+        let body = &o[open..open + balanced(&o[open..])?];
+        let line = 1 + memchr::memchr_iter(b'\n', &o[..end]).count();
+        Some((format!("{}:{line}", f.rel), function_pointers(body)))
+    })
+}
+
+/// Length of the `{ ... }` block `text` opens with, braces counted.
+fn balanced(text: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, &b) in text.iter().enumerate() {
+        match b {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The names of the function-pointer members of a struct body: `(*name)`.
+fn function_pointers(body: &[u8]) -> Vec<String> {
+    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    memchr::memmem::find_iter(body, b"(*")
+        .filter_map(|at| {
+            let rest = body[at + 2..].trim_ascii_start();
+            let n = rest.iter().take_while(|b| ident(b)).count();
+            (n > 0 && rest[n..].trim_ascii_start().starts_with(b")"))
+                .then(|| String::from_utf8_lossy(&rest[..n]).into_owned())
+        })
+        .collect()
 }
 
 /// All or nothing per migration. The API definition (struct, prototypes, implementation) and its

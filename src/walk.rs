@@ -143,12 +143,52 @@ fn inside(path: &Path, roots: &[PathBuf]) -> bool {
     std::fs::canonicalize(path).is_ok_and(|target| roots.iter().any(|r| target.starts_with(r)))
 }
 
+/// A `.c`/`.h` link whose target lies outside the tree is not followed (the file is not ours
+/// to edit), but when the target holds a rule's literal it is code the run did not check:
+/// unchecked (exit 2), not a silent pass. Returns the report line and whether it is unchecked.
+fn link_out(
+    path: &Path,
+    target: &std::fs::Metadata,
+    prefilter: &Prefilter,
+) -> (Problem, std::io::Result<bool>) {
+    let p = |why: &str| Problem {
+        path: path.to_path_buf(),
+        why: why.into(),
+    };
+    // Only a regular file is read: a link to a device or a FIFO could block or never end.
+    if !target.is_file() {
+        return (p("symlink out of the tree, not followed"), Ok(false));
+    }
+    let holds = std::fs::File::open(path).and_then(|mut f| prefilter.any_in_stream(&[], &mut f));
+    let why = match holds {
+        Ok(true) => "symlink out of the tree, not followed: its target holds a rule's literal",
+        _ => "symlink out of the tree, not followed",
+    };
+    (p(why), holds)
+}
+
 fn wanted(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("c" | "h"))
 }
 
 /// Walk `roots` (files or directories); each candidate goes to `found` as soon as it is read,
 /// so that parsing overlaps the rest of the walk. Problems come back in path order.
+/// The roots, each file walked once: a root named twice (`mm/mincore.c ./mm/mincore.c`, the
+/// same once resolved) or inside a directory root (`mm mm/mincore.c`) is dropped.
+fn merged(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let is_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    let mut out: Vec<PathBuf> = Vec::new();
+    for r in roots {
+        let inside = roots
+            .iter()
+            .any(|o| o != r && r.starts_with(o) && is_dir(o));
+        if !inside && !out.contains(r) {
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
 pub fn list(
     roots: &[PathBuf],
     prefilter: &Prefilter,
@@ -156,6 +196,7 @@ pub fn list(
     found: &(dyn Fn(Candidate) + Sync),
 ) -> Listing {
     let out = Mutex::new(Listing::default());
+    let roots = &merged(roots);
     let Some((first, rest)) = roots.split_first() else {
         return Listing::default();
     };
@@ -223,11 +264,17 @@ pub fn list(
                         }),
                         // A link inside the tree names a file the walk reads anyway; one that
                         // leaves the tree is not ours to edit.
-                        Ok(_) if !inside(path, canonical_roots) => {
-                            out.lock().unwrap().skipped.push(Problem {
-                                path: path.to_path_buf(),
-                                why: "symlink out of the tree, not followed".into(),
-                            })
+                        Ok(m) if !inside(path, canonical_roots) => {
+                            let (p, unchecked) = link_out(path, &m, prefilter);
+                            let mut l = out.lock().unwrap();
+                            match unchecked {
+                                Ok(true) => l.unchecked.push(p),
+                                Ok(false) => l.skipped.push(p),
+                                Err(e) => l.problems.push(Problem {
+                                    path: path.to_path_buf(),
+                                    why: format!("cannot read its target: {e}"),
+                                }),
+                            }
                         }
                         Ok(_) => {}
                     }

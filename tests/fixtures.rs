@@ -124,3 +124,43 @@ fn a_wrong_expectation_is_caught() {
         verdicts[2]
     );
 }
+
+/// Issue 21: `kcodemod test` over a rule with no case tested nothing: exit 2 with a message,
+/// not a pass. With one case it runs (must not fire).
+#[test]
+fn a_rule_without_cases_is_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("mm_walk_ops");
+    std::fs::create_dir(&cases).unwrap();
+    std::fs::write(cases.join("README"), "not a case\n").unwrap();
+    let test = || {
+        common::bin()
+            .args(["test", "mm_walk_ops", "--fixtures"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let o = test();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("mm_walk_ops: no fixture case (NAME.c) in")
+            && err.contains("nothing was tested"),
+        "{err}"
+    );
+    let src = fixtures_dir().join("mm_walk_ops");
+    for f in ["a_initializer.c", "a_initializer.expected.c"] {
+        std::fs::copy(src.join(f), cases.join(f)).unwrap();
+    }
+    let o = test();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "mm_walk_ops/a_initializer: Pass\n"
+    );
+}

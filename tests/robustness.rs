@@ -419,13 +419,34 @@ fn tree_with_outside_link() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
     (outer, outside, a)
 }
 
+/// Issue 21: the link is not followed, but its target holds old-API code the run did not
+/// check: unchecked, exit 2 (it used to pass with exit 0). A link out of the tree to a file
+/// without a rule's literal is only skipped (must not fire).
 #[test]
 fn symlink_out_of_the_tree_is_not_followed() {
     let (outer, outside, a) = tree_with_outside_link();
     let tree = outer.path().join("tree");
+    write(outer.path(), "outside/plain.c", b"int plain;\n");
+    symlink("../../outside/plain.c", tree.join("mm/plain.c")).unwrap();
+    symlink("/dev/zero", tree.join("mm/zero.c")).unwrap();
+    let o = run("check", &tree, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "mm/link_out.c: unchecked: symlink out of the tree, not followed: its target holds a rule's literal"
+        ),
+        "{err}"
+    );
+    for skipped in ["mm/plain.c", "mm/zero.c"] {
+        assert!(
+            err.contains(&format!("{skipped}: skipped: symlink out of the tree")),
+            "{err}"
+        );
+    }
     let o = run("apply", &tree, &[]);
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(
         fs::read(&outside).unwrap(),
         a,

@@ -16,7 +16,16 @@ pub struct Date {
     pub offset_min: i32,
 }
 
+/// Why a date is refused though it reads.
+const OUT_OF_RANGE: &str = "out of range: a patch's date lies in the years 1970 to 9999";
+
 impl Date {
+    /// Within 1970-01-01 and 9999-12-31 (UTC): what a Date: header and git take (a larger
+    /// year has more than four digits; git's own dates start at the epoch).
+    fn in_range(&self) -> bool {
+        (0..=253_402_300_799).contains(&self.unix)
+    }
+
     pub fn utc(unix: i64) -> Date {
         Date {
             unix,
@@ -36,6 +45,7 @@ impl Date {
             rfc2822(t)
         };
         match parsed {
+            Some(d) if !d.in_range() => bail!("{s:?}: {OUT_OF_RANGE}"),
             Some(d) => Ok(d),
             None => bail!(
                 "{s:?}: not a date (give RFC 2822 like \"Thu, 26 Nov 2026 14:00:00 +0000\", ISO 8601 like 2026-11-26T14:00:00Z, or @SECONDS)"
@@ -46,7 +56,7 @@ impl Date {
     /// `SOURCE_DATE_EPOCH`: whole seconds since the epoch, nothing else.
     pub fn from_epoch_var(s: &str) -> Result<Date> {
         match s.trim().parse::<i64>() {
-            Ok(secs) if secs >= 0 => Ok(Date::utc(secs)),
+            Ok(secs) if secs >= 0 && Date::utc(secs).in_range() => Ok(Date::utc(secs)),
             _ => bail!("SOURCE_DATE_EPOCH={s:?}: not a number of seconds since 1970"),
         }
     }
@@ -188,6 +198,56 @@ fn iso8601(s: &str) -> Option<Date> {
     )
 }
 
+/// A value that goes into a mail header as given (`--to`, `--cc`, `--subject-prefix`,
+/// `--prefix`): no control characters. A newline would end the header and start another one
+/// (`Bcc:` injection); a tab or a NUL is not header text either.
+pub fn header_text(s: &str) -> Result<String, String> {
+    match s.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!(
+            "holds the control character {c:?}: a mail header value cannot"
+        )),
+        None => Ok(s.to_string()),
+    }
+}
+
+/// `--signoff` (and the git identity it defaults to): `Name <local@domain>`, as From: and
+/// Signed-off-by: need it (`git am` refuses a patch without an author address).
+pub fn ident(s: &str) -> Result<String, String> {
+    header_text(s)?;
+    let bad = || "not `Name <address>` (e.g. \"A U Thor <author@example.org>\")".to_string();
+    let (name, rest) = s.trim().split_once('<').ok_or_else(bad)?;
+    let address = rest.strip_suffix('>').ok_or_else(bad)?;
+    let name = name.trim();
+    if name.is_empty() || name.contains('>') || !is_address(address) {
+        return Err(bad());
+    }
+    Ok(format!("{name} <{address}>"))
+}
+
+/// `--to`/`--cc`: an address, or `Name <address>`.
+pub fn recipient(s: &str) -> Result<String, String> {
+    header_text(s)?;
+    if s.contains('<') {
+        return ident(s);
+    }
+    match is_address(s.trim()) {
+        true => Ok(s.trim().to_string()),
+        false => Err("not an address or `Name <address>`".into()),
+    }
+}
+
+/// `local@domain`, without spaces or characters that end an address in a header.
+fn is_address(a: &str) -> bool {
+    let Some((local, domain)) = a.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !a
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;()\"".contains(c))
+}
+
 /// A header value with non-ASCII text as RFC 2047 `Q` encoded-words (as `git format-patch`
 /// writes them); ASCII passes unchanged.
 pub fn encode_words(text: &str) -> String {
@@ -230,14 +290,39 @@ pub fn encode_address(addr: &str) -> String {
     if name.is_empty() {
         return format!("<{rest}");
     }
-    let name = if !name.is_ascii() {
-        encode_words(name)
-    } else if name.contains(['.', ',', '@', ':', ';', '(', ')']) && !name.starts_with('"') {
-        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    // A quoted name (MAINTAINERS quotes every name outside [A-Za-z0-9_ -]) is encoded or
+    // quoted from its text: an encoded-word holds no literal quote marks (RFC 2047 5(3)).
+    let text = unquoted(name);
+    let name = if !text.is_ascii() {
+        encode_words(&text)
+    } else if text.contains([
+        '.', ',', '@', ':', ';', '(', ')', '"', '\\', '<', '>', '[', ']',
+    ]) {
+        format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
     } else {
-        name.to_string()
+        text
     };
     format!("{name} <{rest}")
+}
+
+/// The text of a display name: a quoted-string's quotes and backslash escapes removed.
+fn unquoted(name: &str) -> String {
+    let Some(inner) = name
+        .strip_prefix('"')
+        .and_then(|n| n.strip_suffix('"'))
+        .filter(|_| name.len() >= 2)
+    else {
+        return name.to_string();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -287,9 +372,53 @@ mod tests {
         ] {
             assert!(Date::parse(s).is_err(), "{s}");
         }
+        for s in [
+            "@99999999999999",
+            "@-1",
+            "1969-12-31T23:59:59Z",
+            "Fri, 31 Dec 1969 23:59:59 +0000",
+        ] {
+            let e = Date::parse(s).unwrap_err().to_string();
+            assert!(e.contains("years 1970 to 9999"), "{s}: {e}");
+        }
+        assert_eq!(
+            Date::parse("@253402300799").unwrap().rfc2822(),
+            "Fri, 31 Dec 9999 23:59:59 +0000"
+        );
+        assert!(Date::from_epoch_var("253402300800").is_err());
         assert!(Date::from_epoch_var("banana").is_err());
         assert!(Date::from_epoch_var("-5").is_err());
         assert_eq!(Date::from_epoch_var("0").unwrap(), Date::utc(0));
+    }
+
+    #[test]
+    fn header_values_are_refused_with_control_characters_or_without_an_address() {
+        for bad in [
+            "A <a@x.org>\nBcc: victim@y.org",
+            "A <a@x.org>\r",
+            "A\t<a@x.org>",
+            "not an address",
+            "A <not an address>",
+            "<a@x.org>",
+            "A <a@x.org",
+            "A <@x.org>",
+        ] {
+            assert!(ident(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            ident(" A U Thor  <a@x.org> ").unwrap(),
+            "A U Thor <a@x.org>"
+        );
+        assert_eq!(
+            ident("Jérôme Glisse <j@x.com>").unwrap(),
+            "Jérôme Glisse <j@x.com>"
+        );
+        assert!(recipient("a@x.org\nBcc: v@y.org").is_err());
+        assert!(recipient("nobody").is_err());
+        assert_eq!(recipient("a@x.org").unwrap(), "a@x.org");
+        assert_eq!(recipient("Zoë <z@x.org>").unwrap(), "Zoë <z@x.org>");
+        assert!(header_text("RFC\nBcc: v@y.org").is_err());
+        assert_eq!(header_text("RFC PATCH").unwrap(), "RFC PATCH");
     }
 
     #[test]
@@ -304,6 +433,15 @@ mod tests {
         );
         assert_eq!(encode_address("J. Doe <j@x.org>"), "\"J. Doe\" <j@x.org>");
         assert_eq!(encode_address("list@x.org"), "list@x.org");
+        // As MAINTAINERS gives it (quoted): no quote marks inside the encoded-word.
+        assert_eq!(
+            encode_address("\"Jérôme Glisse\" <jglisse@x.com>"),
+            "=?UTF-8?q?J=C3=A9r=C3=B4me_Glisse?= <jglisse@x.com>"
+        );
+        assert_eq!(
+            encode_address("\"O\\\"Neil, Ann\" <a@x.org>"),
+            "\"O\\\"Neil, Ann\" <a@x.org>"
+        );
         let long = encode_words(&"é".repeat(40));
         assert!(long.lines().all(|l| l.len() <= 76), "{long}");
         assert!(long.lines().count() > 1);

@@ -135,7 +135,7 @@ pub(super) fn stage_patches(
             let Some((before, after)) = f.stage(r) else {
                 continue;
             };
-            diff.extend(report::bytes_diff(&f.rel, before, after));
+            diff.extend(report::path_diff(&report::raw_rel(f), before, after));
             files.push(i);
         }
         if files.is_empty() {

@@ -95,7 +95,121 @@ pub struct Written {
     pub incomplete: Option<String>,
 }
 
+/// Write the series to `opts.out`, all or nothing: it is built in a directory beside OUTDIR and
+/// swapped in at the end, so that a failure (a full disk) leaves an earlier series whole and
+/// nothing of the new one.
 pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Result<Written> {
+    check_output_dir(&opts.out)?;
+    // The directory itself, where it exists: `-o .`, or a link to it, is replaced where it is.
+    let out = opts.out.canonicalize().unwrap_or_else(|_| opts.out.clone());
+    let building = beside(&out, "new")?;
+    let written = write_into(tree, rules, run, opts, &building).and_then(|w| {
+        swap_in(&building, &out)?;
+        Ok(w)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&building);
+    }
+    written
+}
+
+/// `.NAME.kcodemod-WHAT-PID` beside `out` (created, empty), its parents created.
+fn beside(out: &Path, what: &str) -> Result<PathBuf> {
+    let name = out
+        .file_name()
+        .with_context(|| format!("{}: not a directory name", out.display()))?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("{}: cannot create", parent.display()))?;
+    // Absolute: checkpatch reads the patches from inside the tree.
+    let parent = parent
+        .canonicalize()
+        .with_context(|| format!("{}: cannot read", parent.display()))?;
+    let mut dot = std::ffi::OsString::from(".");
+    dot.push(name);
+    dot.push(format!(".kcodemod-{what}-{}", std::process::id()));
+    let path = parent.join(dot);
+    // Left by an earlier run of this process id that was killed: ours by its name.
+    let _ = std::fs::remove_dir_all(&path);
+    std::fs::create_dir(&path).with_context(|| format!("{}: cannot create", path.display()))?;
+    Ok(path)
+}
+
+/// Put the finished series `building` where `out` is: an atomic exchange with an earlier
+/// output (whose remains are then removed), else a rename.
+fn swap_in(building: &Path, out: &Path) -> Result<()> {
+    let moved = |e: std::io::Error| {
+        anyhow::Error::new(e).context(format!(
+            "{}: cannot move the new series into place (it is whole in {})",
+            out.display(),
+            building.display()
+        ))
+    };
+    if std::fs::symlink_metadata(out).is_err() {
+        return std::fs::rename(building, out).map_err(moved);
+    }
+    // The shell's current directory must stay a directory that exists: its entries are
+    // swapped instead of itself.
+    if std::env::current_dir().is_ok_and(|d| d == out) {
+        return swap_entries(building, out).map_err(moved);
+    }
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, building, CWD, out, RenameFlags::EXCHANGE) {
+        Ok(()) => {}
+        // A filesystem without the exchange: the earlier output moves aside first.
+        Err(_) => {
+            let old = beside(out, "old")?;
+            std::fs::remove_dir(&old).map_err(moved)?;
+            std::fs::rename(out, &old).map_err(moved)?;
+            std::fs::rename(building, out).map_err(moved)?;
+            let _ = std::fs::remove_dir_all(&old);
+            return Ok(());
+        }
+    }
+    // `building` now holds the earlier series.
+    std::fs::remove_dir_all(building)
+        .with_context(|| format!("{}: cannot remove the earlier series", building.display()))
+}
+
+/// Swap the entries of `building` into `out` one by one (each rename atomic); the earlier
+/// series' entries, those replaced and those the new one has not, go into `building`, which is
+/// then removed.
+fn swap_entries(building: &Path, out: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    let new: Vec<std::ffi::OsString> = std::fs::read_dir(building)?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<_>>()?;
+    for name in &new {
+        let (from, to) = (building.join(name), out.join(name));
+        if std::fs::symlink_metadata(&to).is_err() {
+            std::fs::rename(&from, &to)?;
+        } else if renameat_with(CWD, &from, CWD, &to, RenameFlags::EXCHANGE).is_err() {
+            // A filesystem without the exchange: the earlier entry moves aside first.
+            let mut aside = std::ffi::OsString::from(".old-");
+            aside.push(name);
+            std::fs::rename(&to, building.join(aside))?;
+            std::fs::rename(&from, &to)?;
+        }
+    }
+    for name in OUTPUTS.iter().filter(|n| !new.iter().any(|m| m == **n)) {
+        match std::fs::rename(out.join(name), building.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    std::fs::remove_dir_all(building)
+}
+
+fn write_into(
+    tree: &Path,
+    rules: &[Rule],
+    run: &RunResult,
+    opts: &Options,
+    out: &Path,
+) -> Result<Written> {
     // A series is one migration: its subjects, bodies and cover letter speak of one rule.
     let mut fired: Vec<usize> = run
         .sites()
@@ -117,7 +231,6 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     }
     let rule = &rules[fired.first().copied().unwrap_or(0)];
     let changed: Vec<&FileResult> = run.files.iter().filter(|f| f.new.is_some()).collect();
-    let out = &opts.out;
     own_output_dir(out)?;
     for d in ["diffs", "patches", "check"] {
         std::fs::create_dir_all(out.join(d))
@@ -302,7 +415,8 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     let reproduce = Reproduce {
         builds: &builds,
         base: base.as_deref(),
-        patches: out.join("patches"),
+        // Where the patches will be, once the series is in place.
+        patches: opts.out.join("patches"),
         quick: opts.quick,
     };
     write_reports(
@@ -484,7 +598,9 @@ fn own_output_dir(out: &Path) -> Result<()> {
 }
 
 pub(super) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("{}: cannot write", path.display()))
+    crate::write::disk_take(bytes.len())
+        .and_then(|()| std::fs::write(path, bytes))
+        .with_context(|| format!("{}: cannot write", path.display()))
 }
 
 fn make_executable(path: &Path) -> Result<()> {

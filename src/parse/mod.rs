@@ -155,6 +155,10 @@ pub enum ParseFailure {
     Timeout(Duration),
     #[error("tree-sitter could not parse the file")]
     Failed,
+    /// The syntax tree nests deeper than [`MAX_DEPTH`]: the analysis walks trees recursively,
+    /// and a file nested so deep (no kernel source is) is left unchecked rather than crash.
+    #[error("nested more than {MAX_DEPTH} levels deep: not analysed")]
+    TooDeep,
     /// SIGINT/SIGTERM arrived: the parse was abandoned, the run is ending.
     #[error("parse abandoned: interrupted")]
     Interrupted,
@@ -261,10 +265,37 @@ fn parse_bytes_from(
         r
     });
     match tree {
+        Some(t) if deeper_than(&t, MAX_DEPTH) => Err(ParseFailure::TooDeep),
         Some(t) => Ok(t),
         None if crate::interrupted() => Err(ParseFailure::Interrupted),
         None if start.elapsed() > timeout => Err(ParseFailure::Timeout(timeout)),
         None => Err(ParseFailure::Failed),
+    }
+}
+
+/// How deep a syntax tree may nest. Kernel code stays far below (a long `else if` chain takes
+/// two levels per arm); the analysis's recursive walks over a tree this deep stay well within
+/// a worker's stack.
+pub const MAX_DEPTH: usize = 1000;
+
+/// Does the tree nest deeper than `max`? (Walked without recursion, stopping there.)
+fn deeper_than(tree: &Tree, max: usize) -> bool {
+    let mut c = tree.walk();
+    let mut depth = 0usize;
+    loop {
+        if c.goto_first_child() {
+            depth += 1;
+            if depth > max {
+                return true;
+            }
+            continue;
+        }
+        while !c.goto_next_sibling() {
+            if !c.goto_parent() {
+                return false;
+            }
+            depth -= 1;
+        }
     }
 }
 

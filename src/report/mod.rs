@@ -13,20 +13,84 @@ use crate::struct_to_ops::Outcome;
 /// The unified diff of one file, `a/` and `b/` prefixed, as `git apply` takes it.
 pub fn file_diff(f: &FileResult) -> Vec<u8> {
     match &f.new {
-        Some(new) => bytes_diff(&f.rel, &f.original, new),
+        Some(new) => path_diff(&raw_rel(f), &f.original, new),
         None => Vec::new(),
     }
 }
 
+/// The file's path relative to the tree as bytes, as the file system has it (`rel` is for
+/// reading: a name that is not UTF-8 shows U+FFFD there).
+pub fn raw_rel(f: &FileResult) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let n = f.rel.split('/').count();
+    let parts: Vec<&[u8]> = f.path.iter().map(|c| c.as_bytes()).collect();
+    parts[parts.len().saturating_sub(n)..].join(&b'/')
+}
+
+/// `prefix` and `path` as git writes them in a diff header: as they are, or, when the path
+/// holds a `"`, a `\\`, a control or a non-ASCII byte, quoted as one C-style string with
+/// `\t`-style and octal escapes (`"a/foo\tbar.c"`), as git does with core.quotePath on (its
+/// default); `git apply` reads it back.
+pub fn git_quoted(prefix: &str, path: &[u8]) -> Vec<u8> {
+    let needs = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f;
+    let mut out = Vec::with_capacity(prefix.len() + path.len() + 2);
+    if !path.iter().any(|&b| needs(b)) {
+        out.extend_from_slice(prefix.as_bytes());
+        out.extend_from_slice(path);
+        return out;
+    }
+    out.push(b'"');
+    for &b in prefix.as_bytes().iter().chain(path) {
+        let named = match b {
+            0x07 => Some(b'a'),
+            0x08 => Some(b'b'),
+            b'\t' => Some(b't'),
+            b'\n' => Some(b'n'),
+            0x0b => Some(b'v'),
+            0x0c => Some(b'f'),
+            b'\r' => Some(b'r'),
+            b'"' | b'\\' => Some(b),
+            _ => None,
+        };
+        match named {
+            Some(c) => out.extend_from_slice(&[b'\\', c]),
+            None if needs(b) => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+            None => out.push(b),
+        }
+    }
+    out.push(b'"');
+    out
+}
+
 /// The unified diff of `rel` from `old` to `new` (a stage of a series of migrations).
 pub fn bytes_diff(rel: &str, old: &[u8], new: &[u8]) -> Vec<u8> {
+    path_diff(rel.as_bytes(), old, new)
+}
+
+/// The unified diff of the file at `rel` (bytes, as the file system has the name).
+pub fn path_diff(rel: &[u8], old: &[u8], new: &[u8]) -> Vec<u8> {
     let diff = similar::TextDiff::configure()
         .algorithm(similar::Algorithm::Patience)
         .diff_lines(old, new);
+    let (a, b) = (git_quoted("a/", rel), git_quoted("b/", rel));
+    // git ends a ---/+++ name holding a space with a tab, so that it reads where it ends.
+    let tab: &[u8] = if a.contains(&b' ') { b"\t" } else { b"" };
     let mut out = Vec::new();
-    out.extend_from_slice(
-        format!("diff --git a/{0} b/{0}\n--- a/{0}\n+++ b/{0}\n", rel).as_bytes(),
-    );
+    for part in [
+        &b"diff --git "[..],
+        &a,
+        b" ",
+        &b,
+        b"\n--- ",
+        &a,
+        tab,
+        b"\n+++ ",
+        &b,
+        tab,
+        b"\n",
+    ] {
+        out.extend_from_slice(part);
+    }
     // similar's own writer re-encodes lines as UTF-8 text; kernel files are bytes, so the
     // hunks are written here from the diff's operations, line bytes as they are.
     for group in diff.grouped_ops(3) {
