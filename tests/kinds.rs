@@ -117,7 +117,10 @@ fn reading_some_items_gives_what_reading_the_whole_file_gives() {
             let src = std::fs::read(&path).unwrap();
             let whole = kcodemod::parse::parse_with(&src, t, &macros).unwrap();
             let any = rule.kind.as_any();
-            let (part, all) = match (any.downcast_ref::<Retype>(), any.downcast_ref::<Signature>()) {
+            let (part, all) = match (
+                any.downcast_ref::<Retype>(),
+                any.downcast_ref::<Signature>(),
+            ) {
                 (Some(k), _) => (
                     kcodemod::struct_retype::run(k, &src, t, &macros, false).unwrap(),
                     kcodemod::struct_retype::migrate(k, &src, &whole, false),
