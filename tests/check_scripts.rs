@@ -82,6 +82,7 @@ fn check(out: &Path, script: &str, args: &[&str], tree: &Path) -> (i32, String) 
         .env_remove("CC")
         .env_remove("KCFLAGS")
         .env_remove("KCODEMOD_BASE")
+        .env_remove("KCODEMOD_ALLOW_EDITS")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .output()
@@ -163,7 +164,7 @@ fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
         &tree.path().join("mm/pagewalk.c"),
         &unused_variable("demo_new", "fresh"),
     );
-    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
     assert_eq!(rc, 1, "{text}");
     let pagewalk = verdict_of(&text, "FAIL mm/pagewalk.o");
     let new_at = pagewalk
@@ -180,7 +181,12 @@ fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
 
     // all.sh hands --base on to the group scripts.
     let head = git(tree.path(), &["rev-parse", "HEAD"]);
-    let (rc, text) = check(out.path(), "all", &["--base", "HEAD"], tree.path());
+    let (rc, text) = check(
+        out.path(),
+        "all",
+        &["--base", "HEAD", "--allow-edits"],
+        tree.path(),
+    );
     assert_eq!(rc, 1, "{text}");
     assert!(
         text.contains(&format!("generic: baseline: base {}", head.trim())),
@@ -188,6 +194,95 @@ fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
     );
     // (The other groups need the cross compilers: PASS under CI, SKIP without them.)
     assert!(text.contains("FAIL  generic"), "{text}");
+}
+
+#[test]
+fn a_tree_that_does_not_carry_the_series_is_refused() {
+    let tree = repo(|_| {});
+    let out = tempfile::tempdir().unwrap();
+    series(tree.path(), out.path());
+    // The untouched tree: refused before anything is built, naming the first file.
+    let (rc, text) = check(out.path(), "all", &[], tree.path());
+    assert_eq!(rc, 2, "{text}");
+    let summary = text
+        .lines()
+        .find(|l| l.starts_with("REFUSED  openrisc: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        summary.contains(
+            " does not carry the series: arch/openrisc/kernel/dma.c is as before the series;"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("==== powerpc") && !text.contains("PASS"),
+        "{text}"
+    );
+    assert!(!out.path().join("build/openrisc").exists(), "{text}");
+    let (rc, text) = check(
+        out.path(),
+        "s390",
+        &["--quick", "--no-baseline"],
+        tree.path(),
+    );
+    assert_eq!(rc, 2, "{text}");
+    assert!(text.contains("s390: REFUSED: "), "{text}");
+
+    // The series applied, one of its files edited after it: refused, that file named.
+    let patches: Vec<PathBuf> = {
+        let mut p: Vec<PathBuf> = std::fs::read_dir(out.path().join("patches"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| !p.to_str().unwrap().contains("0000-cover-letter"))
+            .collect();
+        p.sort();
+        p
+    };
+    let mut args = vec!["am", "-q"];
+    args.extend(patches.iter().map(|p| p.to_str().unwrap()));
+    git(tree.path(), &args);
+    convert_madvise_by_hand(tree.path());
+    append(&tree.path().join("mm/pagewalk.c"), "/* later */\n");
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 2, "{text}");
+    let refused = text
+        .lines()
+        .find(|l| l.starts_with("generic: REFUSED: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        refused.contains(
+            "does not carry the series: mm/pagewalk.c differs from the series' version (sha256 "
+        ),
+        "{refused}"
+    );
+    // madvise.c, where the series leaves a site for conversion by hand, may differ.
+    assert!(
+        text.contains(
+            "generic: mm/madvise.c differs from the series' version: taken as converted by hand"
+        ),
+        "{text}"
+    );
+    // --allow-edits checks it as it is, saying so.
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("generic: warning: mm/pagewalk.c differs from the series' version (sha256 ")
+            && text.contains(": checked as it is (--allow-edits)"),
+        "{text}"
+    );
+    // A file of the series that is gone.
+    std::fs::remove_file(tree.path().join("mm/mincore.c")).unwrap();
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 2, "{text}");
+    assert!(text.contains("mm/mincore.c does not exist;"), "{text}");
+    // With the file back as the series gives it, the tree passes.
+    git(
+        tree.path(),
+        &["checkout", "--", "mm/mincore.c", "mm/pagewalk.c"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(text.contains("generic: PASS"), "{text}");
 }
 
 #[test]
@@ -526,7 +621,7 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
 
     // The dropped #ifdef: =y still builds, =n fails, and names the undeclared callback.
     drop_ifdef_around_ops_member(tree.path());
-    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
     assert_eq!(rc, 1, "{text}");
     assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
     let fail = verdict_of(&text, "FAIL fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]");
@@ -565,7 +660,12 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
     );
 
     // --quick skips the guard builds: the same break goes unseen.
-    let (rc, text) = check(out.path(), "generic", &["--quick"], tree.path());
+    let (rc, text) = check(
+        out.path(),
+        "generic",
+        &["--quick", "--allow-edits"],
+        tree.path(),
+    );
     assert_eq!(rc, 0, "{text}");
     assert!(
         text.contains("generic: --quick: the 2 builds with a guard switched off are skipped"),
@@ -587,7 +687,7 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
          exec bash \"$real\" \"$@\"\n",
     )
     .unwrap();
-    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
     assert_eq!(rc, 0, "{text}");
     assert!(
         text.contains("generic: CONFIG_HUGETLB_PAGE cannot be switched off (CONFIG_HUGETLB_PAGE=y after -d HUGETLB_PAGE and olddefconfig: Kconfig keeps it on, selected or implied by something enabled): fs/proc/task_mmu.o mm/pagewalk.o built with it on only"),
@@ -614,7 +714,7 @@ fn a_guard_the_object_itself_needs_is_named_not_failed() {
     )
     .unwrap();
     drop_ifdef_around_ops_member(tree.path());
-    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
     assert!(
         text.contains("generic: CONFIG_HUGETLB_PAGE cannot be switched off for fs/proc/task_mmu.o: the object itself needs it (off with it: CONFIG_MMU)"),
         "{text}"
