@@ -150,6 +150,11 @@ fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
     assert_eq!(rc, 0, "{text}");
     let mincore = verdict_of(&text, "OK mm/mincore.o");
+    // -Werror stops it on both sides; without it, it compiles: verified.
+    assert_eq!(
+        mincore[0], "OK mm/mincore.o (built without -Werror: its warnings are all pre-existing)",
+        "{text}"
+    );
     assert!(
         mincore.iter().any(|l| l.contains("pre-existing"))
             && mincore
@@ -283,6 +288,60 @@ fn a_tree_that_does_not_carry_the_series_is_refused() {
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
     assert_eq!(rc, 0, "{text}");
     assert!(text.contains("generic: PASS"), "{text}");
+}
+
+#[test]
+fn an_object_never_compiled_on_the_series_side_is_not_verified() {
+    // A break the base already has in a file the series touches (not at a flagged site), and
+    // an object the Makefile answers without producing it (as Kbuild does for an object the
+    // configuration does not select).
+    let tree = repo(|t| {
+        append(
+            &t.join("mm/mincore.c"),
+            "\nint demo_broken(void)\n{\n\treturn vendor_undeclared;\n}\n",
+        );
+        append(
+            &t.join("Makefile"),
+            "\nmm/memcontrol.o: FORCE\n\t@echo '  not selected: $@'\n",
+        );
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 4, "{text}");
+    let mincore = verdict_of(&text, "NOT VERIFIED mm/mincore.o");
+    assert!(
+        mincore[0].starts_with(
+            "NOT VERIFIED mm/mincore.o: fails at the base too, with the same diagnostics: "
+        ) && mincore
+            .iter()
+            .any(|l| l.contains("mm/mincore.c:") && l.contains("'vendor_undeclared' undeclared")),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "NOT VERIFIED mm/memcontrol.o: make succeeded but produced no mm/memcontrol.o"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(", 0 failed, 2 not verified"), "{text}");
+    assert!(
+        text.contains(
+            "generic: NOT VERIFIED: 2 builds never compiled on the series side: mm/memcontrol.o mm/mincore.o"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("PASS"), "{text}");
+    // all.sh: not PASS, its own exit code (the other groups PASS, or SKIP without their
+    // cross compilers).
+    let (rc, text) = check(out.path(), "all", &[], tree.path());
+    assert_eq!(rc, 4, "{text}");
+    assert!(text.contains("NOT VERIFIED  generic: 2 builds"), "{text}");
 }
 
 #[test]
