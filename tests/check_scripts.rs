@@ -402,6 +402,77 @@ fn a_base_that_cannot_be_prepared_is_untestable_not_failed() {
     assert_eq!(rc, 0, "{text}");
 }
 
+#[test]
+fn a_header_warning_the_base_has_is_pre_existing_not_untestable() {
+    // As Kbuild's prepare compiles kernel/bounds.c with KCFLAGS, and a shared header warns
+    // with a newer compiler (log2.h's noreturn-vs-const on 4.4 and 4.9).
+    let tree = repo(|t| {
+        let mk = t.join("Makefile");
+        let s = std::fs::read_to_string(&mk).unwrap();
+        let old = "\t$(CC) $(KBUILD_CFLAGS) -Werror -x c -c -o /dev/null /dev/null\n";
+        assert!(s.contains(old), "the demo's prepare changed");
+        std::fs::write(
+            &mk,
+            s.replace(
+                old,
+                "\t$(CC) $(KBUILD_CFLAGS) $(KCFLAGS) -c -o /dev/null $(srctree)/kernel/bounds.c\n",
+            ),
+        )
+        .unwrap();
+        std::fs::create_dir_all(t.join("kernel")).unwrap();
+        std::fs::write(
+            t.join("kernel/bounds.c"),
+            "// SPDX-License-Identifier: GPL-2.0\n#include <linux/kernel.h>\n\nint bounds;\n",
+        )
+        .unwrap();
+        append(
+            &t.join("include/linux/kernel.h"),
+            "\nstatic inline int demo_ilog2(void)\n{\n\tint stale;\n\n\treturn 0;\n}\n",
+        );
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(!text.contains("UNTESTABLE"), "{text}");
+    let pagewalk = verdict_of(&text, "OK mm/pagewalk.o");
+    assert!(
+        pagewalk.iter().any(|l| l.contains("pre-existing"))
+            && pagewalk
+                .iter()
+                .any(|l| l.contains("include/linux/kernel.h:") && l.contains("'stale'")),
+        "{text}"
+    );
+    assert!(text.contains("generic: PASS"), "{text}");
+    // A warning the series brings to the header still fails (with -Werror on the objects).
+    append(
+        &tree.path().join("include/linux/kernel.h"),
+        "\nstatic inline int demo_new(void)\n{\n\tint fresh;\n\n\treturn 0;\n}\n",
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 1, "{text}");
+    let pagewalk = verdict_of(&text, "FAIL mm/pagewalk.o");
+    assert!(
+        pagewalk
+            .iter()
+            .any(|l| l.contains("include/linux/kernel.h:") && l.contains("'fresh'")),
+        "{text}"
+    );
+    // The reproduce lines prepare without -Werror, as the script did.
+    let commands = reproduce_commands(&pagewalk);
+    let prepare = commands
+        .lines()
+        .find(|l| l.ends_with(" prepare"))
+        .unwrap_or_else(|| panic!("{commands}"));
+    assert!(!prepare.contains("-Werror"), "{prepare}");
+    assert!(commands.contains("KCFLAGS=-Werror "), "{commands}");
+}
+
 /// A file with only a site the rule must flag (the walk escapes to a helper), under a
 /// Kconfig symbol the demo's defconfig does not set.
 const HMM_OLD: &str = "// SPDX-License-Identifier: GPL-2.0
@@ -645,7 +716,7 @@ fn reproduce_commands(verdict: &[&str]) -> String {
         .unwrap_or_else(|| panic!("no reproduce lines: {verdict:#?}"));
     verdict[at + 1..]
         .iter()
-        .map(|l| l.strip_prefix("    ").expect("a command line"))
+        .map_while(|l| l.strip_prefix("    "))
         .collect::<Vec<_>>()
         .join("\n")
 }
