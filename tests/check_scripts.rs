@@ -73,6 +73,17 @@ fn series_applied(tree: &Path, out: &Path) {
 
 /// Run `check/<script>.sh [args] TREE BUILD_DIR`; (exit code, stdout + stderr).
 fn check(out: &Path, script: &str, args: &[&str], tree: &Path) -> (i32, String) {
+    check_env(out, script, args, tree, &[])
+}
+
+/// `check` with these environment variables set.
+fn check_env(
+    out: &Path,
+    script: &str,
+    args: &[&str],
+    tree: &Path,
+    env: &[(&str, &str)],
+) -> (i32, String) {
     let o: Output = Command::new("bash")
         .arg(out.join(format!("check/{script}.sh")))
         .args(args)
@@ -80,11 +91,13 @@ fn check(out: &Path, script: &str, args: &[&str], tree: &Path) -> (i32, String) 
         .arg(out.join("build"))
         .env_remove("CROSS_COMPILE")
         .env_remove("CC")
+        .env_remove("HOSTCC")
         .env_remove("KCFLAGS")
         .env_remove("KCODEMOD_BASE")
         .env_remove("KCODEMOD_ALLOW_EDITS")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let text = format!(
@@ -318,9 +331,12 @@ fn an_object_never_compiled_on_the_series_side_is_not_verified() {
     assert!(
         mincore[0].starts_with(
             "NOT VERIFIED mm/mincore.o: fails at the base too, with the same diagnostics: "
-        ) && mincore
-            .iter()
-            .any(|l| l.contains("mm/mincore.c:") && l.contains("'vendor_undeclared' undeclared")),
+        ) && mincore[0].contains("mm/mincore.c:")
+            && mincore[0]
+                .ends_with("error: 'vendor_undeclared' undeclared (first use in this function)")
+            && mincore.iter().any(
+                |l| l.contains("mm/mincore.c:") && l.contains("'vendor_undeclared' undeclared")
+            ),
         "{text}"
     );
     assert!(
@@ -471,6 +487,224 @@ fn a_header_warning_the_base_has_is_pre_existing_not_untestable() {
         .unwrap_or_else(|| panic!("{commands}"));
     assert!(!prepare.contains("-Werror"), "{prepare}");
     assert!(commands.contains("KCFLAGS=-Werror "), "{commands}");
+}
+
+/// The demo's top Makefile with `old` replaced by `new` (the demo's own text must be there).
+fn edit_makefile(tree: &Path, old: &str, new: &str) {
+    let mk = tree.join("Makefile");
+    let s = std::fs::read_to_string(&mk).unwrap();
+    assert!(s.contains(old), "the demo's Makefile changed: {old}");
+    std::fs::write(&mk, s.replace(old, new)).unwrap();
+}
+
+const DEMO_CC: &str = "CC\t= $(CROSS_COMPILE)gcc\n";
+const DEMO_PREPARE: &str = "\t$(CC) $(KBUILD_CFLAGS) -Werror -x c -c -o /dev/null /dev/null\n";
+
+/// A vendor-style break planted in the base (and so in the tree): the series applied, madvise
+/// converted by hand; the group check's output, which must be UNTESTABLE.
+fn untestable_with(plant: impl FnOnce(&Path)) -> (tempfile::TempDir, tempfile::TempDir, String) {
+    let tree = repo(plant);
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 3, "{text}");
+    (tree, out, text)
+}
+
+/// The `<group>: UNTESTABLE: ...` line and the `<group>: cause: ...` line after it.
+fn untestable_lines(text: &str) -> (&str, &str) {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.starts_with("generic: UNTESTABLE: "));
+    let line = lines.next().unwrap_or_else(|| panic!("{text}"));
+    let cause = lines.next().unwrap_or_default();
+    assert!(cause.starts_with("generic: cause: "), "{text}");
+    (line, cause)
+}
+
+#[test]
+fn a_dangling_symlink_is_named_as_the_cause() {
+    let (_tree, _out, text) = untestable_with(|t| {
+        // A vendor tree's link into the Android source tree it was taken out of.
+        std::os::unix::fs::symlink(
+            "../../../vendor/qcom/build/gen-headers.sh",
+            t.join("scripts/gen-headers.sh"),
+        )
+        .unwrap();
+        edit_makefile(
+            t,
+            DEMO_PREPARE,
+            &format!("\tbash $(srctree)/scripts/gen-headers.sh\n{DEMO_PREPARE}"),
+        );
+    });
+    let (line, cause) = untestable_lines(&text);
+    // The shell's line, not make's `*** [Makefile:N: prepare] Error 127`.
+    assert!(
+        line.starts_with("generic: UNTESTABLE: the base cannot be prepared: bash: ")
+            && line.ends_with("/scripts/gen-headers.sh: No such file or directory"),
+        "{text}"
+    );
+    assert!(
+        cause.contains("/scripts/gen-headers.sh is a dangling symlink (to ../../../vendor/qcom/build/gen-headers.sh): ")
+            && cause.contains("copy the file in its place or remove the link"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_interpreter_is_named_as_the_cause() {
+    let (tree, out, text) = untestable_with(|t| {
+        // A vendor compiler wrapper whose interpreter is not installed.
+        let w = t.join("scripts/gcc-wrapper.py");
+        std::fs::write(
+            &w,
+            "#!/nonexistent/usr/bin/python2\nimport sys\nprint \"error, forbidden warning:\", sys.argv[1]\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&w, std::fs::Permissions::from_mode(0o755)).unwrap();
+        edit_makefile(
+            t,
+            DEMO_CC,
+            "CC\t= $(srctree)/scripts/gcc-wrapper.py $(CROSS_COMPILE)gcc\n",
+        );
+    });
+    let (line, cause) = untestable_lines(&text);
+    assert!(
+        line.starts_with("generic: UNTESTABLE: the base cannot be prepared: ")
+            && line.contains("/scripts/gcc-wrapper.py")
+            && !line.contains("Error 127")
+            && !line.contains("forbidden warning"),
+        "{text}"
+    );
+    assert!(
+        cause.contains("/scripts/gcc-wrapper.py needs the interpreter /nonexistent/usr/bin/python2 (its #! line), which is not installed")
+            && cause.contains("bypass the wrapper with CC=gcc"),
+        "{text}"
+    );
+    // The compiler the Makefile uses is printed, not the one asked for.
+    assert!(
+        text.contains("generic: compilers the tree's Makefile uses: CC=")
+            && text.contains("/scripts/gcc-wrapper.py gcc HOSTCC="),
+        "{text}"
+    );
+    // The way around works.
+    let (rc, text) = check_env(out.path(), "generic", &[], tree.path(), &[("CC", "gcc")]);
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("generic: compilers the tree's Makefile uses: CC=gcc HOSTCC="),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_compiler_is_named_as_the_cause() {
+    let clang = "/nonexistent/prebuilts/clang/host/linux-x86/clang-r353983c/bin/clang";
+    let (tree, out, text) = untestable_with(|t| {
+        edit_makefile(t, DEMO_CC, &format!("CC\t= {clang}\n"));
+    });
+    let (line, cause) = untestable_lines(&text);
+    // (make runs it itself, or through the shell: either names the compiler.)
+    assert!(
+        line.starts_with("generic: UNTESTABLE: the base cannot be prepared: ")
+            && line.contains(&format!("{clang}: "))
+            && !line.contains("Error 127"),
+        "{text}"
+    );
+    assert!(
+        cause.starts_with(
+            "generic: cause: the tree's Makefile names a prebuilt clang that is not here"
+        ) && cause.contains("CC=gcc (or CC=clang) overrides it"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "generic: compilers the tree's Makefile uses: CC={clang} HOSTCC="
+        )),
+        "{text}"
+    );
+    let (rc, text) = check(out.path(), "all", &[], tree.path());
+    assert_eq!(rc, 3, "{text}");
+    assert!(
+        text.lines().any(
+            |l| l.starts_with("UNTESTABLE  generic: the base cannot be prepared: ")
+                && l.contains("(cause: the tree's Makefile names a prebuilt clang")
+        ),
+        "{text}"
+    );
+    let (rc, text) = check_env(out.path(), "generic", &[], tree.path(), &[("CC", "gcc")]);
+    assert_eq!(rc, 0, "{text}");
+}
+
+#[test]
+fn hostcc_is_passed_to_make_like_cc() {
+    let tree = repo(|t| {
+        // As Kbuild builds its host tools (fixdep) during prepare.
+        edit_makefile(
+            t,
+            DEMO_PREPARE,
+            &format!("{DEMO_PREPARE}\t$(HOSTCC) -x c -c -o /dev/null /dev/null\n"),
+        );
+        edit_makefile(t, DEMO_CC, &format!("{DEMO_CC}HOSTCC\t= gcc\n"));
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    let bin = tempfile::tempdir().unwrap();
+    let hostcc = bin.path().join("my-hostcc");
+    let used = bin.path().join("used");
+    std::fs::write(
+        &hostcc,
+        format!(
+            "#!/bin/sh\necho \"$@\" >>{}\nexec gcc \"$@\"\n",
+            used.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hostcc, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (rc, text) = check_env(
+        out.path(),
+        "generic",
+        &[],
+        tree.path(),
+        &[("HOSTCC", hostcc.to_str().unwrap())],
+    );
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains(&format!(
+            "generic: compilers the tree's Makefile uses: CC=gcc HOSTCC={}\n",
+            hostcc.display()
+        )),
+        "{text}"
+    );
+    // Both sides' prepare ran it (and the script's own probe of the host compiler).
+    let runs = std::fs::read_to_string(&used).unwrap();
+    assert_eq!(
+        runs.lines()
+            .filter(|l| *l == "-x c -c -o /dev/null /dev/null")
+            .count(),
+        2,
+        "{runs}"
+    );
+    // A HOSTCC that does not exist is refused like a missing CC.
+    let (rc, text) = check_env(
+        out.path(),
+        "generic",
+        &[],
+        tree.path(),
+        &[("HOSTCC", "/nonexistent/hostcc")],
+    );
+    assert_eq!(rc, 2, "{text}");
+    assert!(
+        text.contains("generic: host compiler HOSTCC='/nonexistent/hostcc' not found"),
+        "{text}"
+    );
 }
 
 /// A file with only a site the rule must flag (the walk escapes to a helper), under a
