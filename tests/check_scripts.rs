@@ -707,6 +707,53 @@ fn hostcc_is_passed_to_make_like_cc() {
     );
 }
 
+#[test]
+fn host_tool_diagnostics_are_listed_once_per_build_apart_from_objects() {
+    // A host tool that warns (as scripts/extract-cert.c does against OpenSSL 3), built before
+    // every object the way Kbuild makes sure its host programs are up to date.
+    let tree = repo(|t| {
+        std::fs::write(
+            t.join("scripts/hostprog.c"),
+            "// SPDX-License-Identifier: GPL-2.0\nint main(void)\n{\n\tint unused;\n\n\treturn 0;\n}\n",
+        )
+        .unwrap();
+        edit_makefile(t, DEMO_CC, &format!("{DEMO_CC}HOSTCC\t= gcc\n"));
+        edit_makefile(
+            t,
+            "\t@mkdir -p $(dir $(objtree)/$@)\n",
+            "\t@mkdir -p $(dir $(objtree)/$@)\n\t$(HOSTCC) -Wall -c -o /dev/null $(srctree)/scripts/hostprog.c\n",
+        );
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let listed = |text: &str| {
+        text.lines()
+            .filter(|l| l.contains("scripts/hostprog.c:") && l.contains("unused variable 'unused'"))
+            .count()
+    };
+    for args in [&[][..], &["--no-baseline"][..]] {
+        let (rc, text) = check(out.path(), "generic", args, tree.path());
+        assert_eq!(rc, 0, "{args:?}: {text}");
+        assert_eq!(listed(&text), 1, "{args:?}: {text}");
+        assert!(
+            text.contains(
+                "generic: host tools (scripts/, tools/): 1 diagnostics, not counted against the objects:\n    "
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("pre-existing (the base has them too)"),
+            "{text}"
+        );
+        assert!(text.contains("OK mm/pagewalk.o\n"), "{text}");
+    }
+}
+
 /// A file with only a site the rule must flag (the walk escapes to a helper), under a
 /// Kconfig symbol the demo's defconfig does not set.
 const HMM_OLD: &str = "// SPDX-License-Identifier: GPL-2.0
