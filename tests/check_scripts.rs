@@ -176,6 +176,17 @@ fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
         "{text}"
     );
     assert!(text.contains("generic: PASS"), "{text}");
+    // The base was built for mincore.o alone: the other objects compiled clean.
+    assert!(
+        text.contains(", built for 1 objects with a diagnostic;"),
+        "{text}"
+    );
+    let base_logs: Vec<String> = std::fs::read_dir(out.path().join("build/generic-base"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".o.log"))
+        .collect();
+    assert_eq!(base_logs, ["kcodemod-mm_mincore.o.log"], "{text}");
 
     // A new warning after the series fails its object, naming it; the old one stays old.
     append(
@@ -399,7 +410,22 @@ fn a_base_that_cannot_be_prepared_is_untestable_not_failed() {
         &["commit", "-qam", "convert by hand, drop the vendor flags"],
     );
 
+    // Every object compiles clean on the series side: the base is never needed, nor checked
+    // out.
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("base ") && text.contains(", built for 0 objects with a diagnostic;"),
+        "{text}"
+    );
+    assert!(!out.path().join("build/base-src").exists(), "{text}");
+
+    // An object with a diagnostic needs the base, which cannot be prepared: no verdict.
+    append(
+        &tree.path().join("mm/mincore.c"),
+        &unused_variable("demo_new", "fresh"),
+    );
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
     assert_eq!(rc, 3, "{text}");
     let line = text
         .lines()
@@ -407,15 +433,12 @@ fn a_base_that_cannot_be_prepared_is_untestable_not_failed() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(line.contains("kryo"), "{line}");
     assert!(!text.contains("FAIL"), "{text}");
-    let (rc, text) = check(out.path(), "all", &[], tree.path());
+    let (rc, text) = check(out.path(), "all", &["--allow-edits"], tree.path());
     assert_eq!(rc, 3, "{text}");
     assert!(
         text.contains("UNTESTABLE  generic: the base cannot be prepared"),
         "{text}"
     );
-    // The same tree without the baseline builds: it was never the series' fault.
-    let (rc, text) = check(out.path(), "generic", &["--no-baseline"], tree.path());
-    assert_eq!(rc, 0, "{text}");
 }
 
 #[test]
@@ -683,13 +706,14 @@ fn hostcc_is_passed_to_make_like_cc() {
         )),
         "{text}"
     );
-    // Both sides' prepare ran it (and the script's own probe of the host compiler).
+    // The series side's prepare ran it (and the script's own probe of the host compiler);
+    // the base was not needed.
     let runs = std::fs::read_to_string(&used).unwrap();
     assert_eq!(
         runs.lines()
             .filter(|l| *l == "-x c -c -o /dev/null /dev/null")
             .count(),
-        2,
+        1,
         "{runs}"
     );
     // A HOSTCC that does not exist is refused like a missing CC.
