@@ -1152,6 +1152,46 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
 }
 
 #[test]
+fn a_guard_build_starts_from_the_prepared_main_build() {
+    let (tree, out) = guarded_tree();
+    // As Kbuild builds its host tools once per build directory, during prepare.
+    edit_makefile(
+        tree.path(),
+        DEMO_PREPARE,
+        &format!(
+            "{DEMO_PREPARE}\t@test -f $(objtree)/scripts/fixdep || {{ echo '  HOSTCC  scripts/fixdep'; \
+             mkdir -p $(objtree)/scripts; touch $(objtree)/scripts/fixdep; }}\n"
+        ),
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("OK fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]\n"),
+        "{text}"
+    );
+    let prepare_log = |dir: &str| {
+        std::fs::read_to_string(
+            out.path()
+                .join("build")
+                .join(dir)
+                .join("kcodemod-prepare.log"),
+        )
+        .unwrap()
+    };
+    assert!(prepare_log("generic").contains("HOSTCC  scripts/fixdep"));
+    // The guard build was copied from the main one: its prepare did not build the tool again,
+    // and its configuration is its own.
+    let guard = prepare_log("generic-no-HUGETLB_PAGE");
+    assert!(!guard.contains("HOSTCC  scripts/fixdep"), "{guard}");
+    let config =
+        std::fs::read_to_string(out.path().join("build/generic-no-HUGETLB_PAGE/.config")).unwrap();
+    assert!(
+        config.contains("# CONFIG_HUGETLB_PAGE is not set") && config.contains("CONFIG_MMU=y"),
+        "{config}"
+    );
+}
+
+#[test]
 fn a_guard_the_object_itself_needs_is_named_not_failed() {
     let (tree, out) = guarded_tree();
     // As olddefconfig drops the object's own CONFIG_MMU with CONFIG_HUGETLB_PAGE (a symbol
