@@ -73,6 +73,17 @@ fn series_applied(tree: &Path, out: &Path) {
 
 /// Run `check/<script>.sh [args] TREE BUILD_DIR`; (exit code, stdout + stderr).
 fn check(out: &Path, script: &str, args: &[&str], tree: &Path) -> (i32, String) {
+    check_env(out, script, args, tree, &[])
+}
+
+/// `check` with these environment variables set.
+fn check_env(
+    out: &Path,
+    script: &str,
+    args: &[&str],
+    tree: &Path,
+    env: &[(&str, &str)],
+) -> (i32, String) {
     let o: Output = Command::new("bash")
         .arg(out.join(format!("check/{script}.sh")))
         .args(args)
@@ -80,10 +91,13 @@ fn check(out: &Path, script: &str, args: &[&str], tree: &Path) -> (i32, String) 
         .arg(out.join("build"))
         .env_remove("CROSS_COMPILE")
         .env_remove("CC")
+        .env_remove("HOSTCC")
         .env_remove("KCFLAGS")
         .env_remove("KCODEMOD_BASE")
+        .env_remove("KCODEMOD_ALLOW_EDITS")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let text = format!(
@@ -149,6 +163,11 @@ fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
     assert_eq!(rc, 0, "{text}");
     let mincore = verdict_of(&text, "OK mm/mincore.o");
+    // -Werror stops it on both sides; without it, it compiles: verified.
+    assert_eq!(
+        mincore[0], "OK mm/mincore.o (built without -Werror: its warnings are all pre-existing)",
+        "{text}"
+    );
     assert!(
         mincore.iter().any(|l| l.contains("pre-existing"))
             && mincore
@@ -157,13 +176,24 @@ fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
         "{text}"
     );
     assert!(text.contains("generic: PASS"), "{text}");
+    // The base was built for mincore.o alone: the other objects compiled clean.
+    assert!(
+        text.contains(", built for 1 objects with a diagnostic;"),
+        "{text}"
+    );
+    let base_logs: Vec<String> = std::fs::read_dir(out.path().join("build/generic-base"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".o.log"))
+        .collect();
+    assert_eq!(base_logs, ["kcodemod-mm_mincore.o.log"], "{text}");
 
     // A new warning after the series fails its object, naming it; the old one stays old.
     append(
         &tree.path().join("mm/pagewalk.c"),
         &unused_variable("demo_new", "fresh"),
     );
-    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
     assert_eq!(rc, 1, "{text}");
     let pagewalk = verdict_of(&text, "FAIL mm/pagewalk.o");
     let new_at = pagewalk
@@ -180,7 +210,12 @@ fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
 
     // all.sh hands --base on to the group scripts.
     let head = git(tree.path(), &["rev-parse", "HEAD"]);
-    let (rc, text) = check(out.path(), "all", &["--base", "HEAD"], tree.path());
+    let (rc, text) = check(
+        out.path(),
+        "all",
+        &["--base", "HEAD", "--allow-edits"],
+        tree.path(),
+    );
     assert_eq!(rc, 1, "{text}");
     assert!(
         text.contains(&format!("generic: baseline: base {}", head.trim())),
@@ -188,6 +223,152 @@ fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
     );
     // (The other groups need the cross compilers: PASS under CI, SKIP without them.)
     assert!(text.contains("FAIL  generic"), "{text}");
+}
+
+#[test]
+fn a_tree_that_does_not_carry_the_series_is_refused() {
+    let tree = repo(|_| {});
+    let out = tempfile::tempdir().unwrap();
+    series(tree.path(), out.path());
+    // The untouched tree: refused before anything is built, naming the first file.
+    let (rc, text) = check(out.path(), "all", &[], tree.path());
+    assert_eq!(rc, 2, "{text}");
+    let summary = text
+        .lines()
+        .find(|l| l.starts_with("REFUSED  openrisc: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        summary.contains(
+            " does not carry the series: arch/openrisc/kernel/dma.c is as before the series;"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("==== powerpc") && !text.contains("PASS"),
+        "{text}"
+    );
+    assert!(!out.path().join("build/openrisc").exists(), "{text}");
+    let (rc, text) = check(
+        out.path(),
+        "s390",
+        &["--quick", "--no-baseline"],
+        tree.path(),
+    );
+    assert_eq!(rc, 2, "{text}");
+    assert!(text.contains("s390: REFUSED: "), "{text}");
+
+    // The series applied, one of its files edited after it: refused, that file named.
+    let patches: Vec<PathBuf> = {
+        let mut p: Vec<PathBuf> = std::fs::read_dir(out.path().join("patches"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| !p.to_str().unwrap().contains("0000-cover-letter"))
+            .collect();
+        p.sort();
+        p
+    };
+    let mut args = vec!["am", "-q"];
+    args.extend(patches.iter().map(|p| p.to_str().unwrap()));
+    git(tree.path(), &args);
+    convert_madvise_by_hand(tree.path());
+    append(&tree.path().join("mm/pagewalk.c"), "/* later */\n");
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 2, "{text}");
+    let refused = text
+        .lines()
+        .find(|l| l.starts_with("generic: REFUSED: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        refused.contains(
+            "does not carry the series: mm/pagewalk.c differs from the series' version (sha256 "
+        ),
+        "{refused}"
+    );
+    // madvise.c, where the series leaves a site for conversion by hand, may differ.
+    assert!(
+        text.contains(
+            "generic: mm/madvise.c differs from the series' version: taken as converted by hand"
+        ),
+        "{text}"
+    );
+    // --allow-edits checks it as it is, saying so.
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("generic: warning: mm/pagewalk.c differs from the series' version (sha256 ")
+            && text.contains(": checked as it is (--allow-edits)"),
+        "{text}"
+    );
+    // A file of the series that is gone.
+    std::fs::remove_file(tree.path().join("mm/mincore.c")).unwrap();
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 2, "{text}");
+    assert!(text.contains("mm/mincore.c does not exist;"), "{text}");
+    // With the file back as the series gives it, the tree passes.
+    git(
+        tree.path(),
+        &["checkout", "--", "mm/mincore.c", "mm/pagewalk.c"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(text.contains("generic: PASS"), "{text}");
+}
+
+#[test]
+fn an_object_never_compiled_on_the_series_side_is_not_verified() {
+    // A break the base already has in a file the series touches (not at a flagged site), and
+    // an object the Makefile answers without producing it (as Kbuild does for an object the
+    // configuration does not select).
+    let tree = repo(|t| {
+        append(
+            &t.join("mm/mincore.c"),
+            "\nint demo_broken(void)\n{\n\treturn vendor_undeclared;\n}\n",
+        );
+        append(
+            &t.join("Makefile"),
+            "\nmm/memcontrol.o: FORCE\n\t@echo '  not selected: $@'\n",
+        );
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 4, "{text}");
+    let mincore = verdict_of(&text, "NOT VERIFIED mm/mincore.o");
+    assert!(
+        mincore[0].starts_with(
+            "NOT VERIFIED mm/mincore.o: fails at the base too, with the same diagnostics: "
+        ) && mincore[0].contains("mm/mincore.c:")
+            && mincore[0]
+                .ends_with("error: 'vendor_undeclared' undeclared (first use in this function)")
+            && mincore.iter().any(
+                |l| l.contains("mm/mincore.c:") && l.contains("'vendor_undeclared' undeclared")
+            ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "NOT VERIFIED mm/memcontrol.o: make succeeded but produced no mm/memcontrol.o"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(", 0 failed, 2 not verified"), "{text}");
+    assert!(
+        text.contains(
+            "generic: NOT VERIFIED: 2 builds never compiled on the series side: mm/memcontrol.o mm/mincore.o"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("PASS"), "{text}");
+    // all.sh: not PASS, its own exit code (the other groups PASS, or SKIP without their
+    // cross compilers).
+    let (rc, text) = check(out.path(), "all", &[], tree.path());
+    assert_eq!(rc, 4, "{text}");
+    assert!(text.contains("NOT VERIFIED  generic: 2 builds"), "{text}");
 }
 
 #[test]
@@ -229,7 +410,22 @@ fn a_base_that_cannot_be_prepared_is_untestable_not_failed() {
         &["commit", "-qam", "convert by hand, drop the vendor flags"],
     );
 
+    // Every object compiles clean on the series side: the base is never needed, nor checked
+    // out.
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("base ") && text.contains(", built for 0 objects with a diagnostic;"),
+        "{text}"
+    );
+    assert!(!out.path().join("build/base-src").exists(), "{text}");
+
+    // An object with a diagnostic needs the base, which cannot be prepared: no verdict.
+    append(
+        &tree.path().join("mm/mincore.c"),
+        &unused_variable("demo_new", "fresh"),
+    );
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
     assert_eq!(rc, 3, "{text}");
     let line = text
         .lines()
@@ -237,15 +433,369 @@ fn a_base_that_cannot_be_prepared_is_untestable_not_failed() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(line.contains("kryo"), "{line}");
     assert!(!text.contains("FAIL"), "{text}");
-    let (rc, text) = check(out.path(), "all", &[], tree.path());
+    let (rc, text) = check(out.path(), "all", &["--allow-edits"], tree.path());
     assert_eq!(rc, 3, "{text}");
     assert!(
         text.contains("UNTESTABLE  generic: the base cannot be prepared"),
         "{text}"
     );
-    // The same tree without the baseline builds: it was never the series' fault.
-    let (rc, text) = check(out.path(), "generic", &["--no-baseline"], tree.path());
+}
+
+#[test]
+fn a_header_warning_the_base_has_is_pre_existing_not_untestable() {
+    // As Kbuild's prepare compiles kernel/bounds.c with KCFLAGS, and a shared header warns
+    // with a newer compiler (log2.h's noreturn-vs-const on 4.4 and 4.9).
+    let tree = repo(|t| {
+        let mk = t.join("Makefile");
+        let s = std::fs::read_to_string(&mk).unwrap();
+        let old = "\t$(CC) $(KBUILD_CFLAGS) -Werror -x c -c -o /dev/null /dev/null\n";
+        assert!(s.contains(old), "the demo's prepare changed");
+        std::fs::write(
+            &mk,
+            s.replace(
+                old,
+                "\t$(CC) $(KBUILD_CFLAGS) $(KCFLAGS) -c -o /dev/null $(srctree)/kernel/bounds.c\n",
+            ),
+        )
+        .unwrap();
+        std::fs::create_dir_all(t.join("kernel")).unwrap();
+        std::fs::write(
+            t.join("kernel/bounds.c"),
+            "// SPDX-License-Identifier: GPL-2.0\n#include <linux/kernel.h>\n\nint bounds;\n",
+        )
+        .unwrap();
+        append(
+            &t.join("include/linux/kernel.h"),
+            "\nstatic inline int demo_ilog2(void)\n{\n\tint stale;\n\n\treturn 0;\n}\n",
+        );
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
     assert_eq!(rc, 0, "{text}");
+    assert!(!text.contains("UNTESTABLE"), "{text}");
+    let pagewalk = verdict_of(&text, "OK mm/pagewalk.o");
+    assert!(
+        pagewalk.iter().any(|l| l.contains("pre-existing"))
+            && pagewalk
+                .iter()
+                .any(|l| l.contains("include/linux/kernel.h:") && l.contains("'stale'")),
+        "{text}"
+    );
+    assert!(text.contains("generic: PASS"), "{text}");
+    // A warning the series brings to the header still fails (with -Werror on the objects).
+    append(
+        &tree.path().join("include/linux/kernel.h"),
+        "\nstatic inline int demo_new(void)\n{\n\tint fresh;\n\n\treturn 0;\n}\n",
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 1, "{text}");
+    let pagewalk = verdict_of(&text, "FAIL mm/pagewalk.o");
+    assert!(
+        pagewalk
+            .iter()
+            .any(|l| l.contains("include/linux/kernel.h:") && l.contains("'fresh'")),
+        "{text}"
+    );
+    // The reproduce lines prepare without -Werror, as the script did.
+    let commands = reproduce_commands(&pagewalk);
+    let prepare = commands
+        .lines()
+        .find(|l| l.ends_with(" prepare"))
+        .unwrap_or_else(|| panic!("{commands}"));
+    assert!(!prepare.contains("-Werror"), "{prepare}");
+    assert!(commands.contains("KCFLAGS=-Werror "), "{commands}");
+}
+
+/// The demo's top Makefile with `old` replaced by `new` (the demo's own text must be there).
+fn edit_makefile(tree: &Path, old: &str, new: &str) {
+    let mk = tree.join("Makefile");
+    let s = std::fs::read_to_string(&mk).unwrap();
+    assert!(s.contains(old), "the demo's Makefile changed: {old}");
+    std::fs::write(&mk, s.replace(old, new)).unwrap();
+}
+
+const DEMO_CC: &str = "CC\t= $(CROSS_COMPILE)gcc\n";
+const DEMO_PREPARE: &str = "\t$(CC) $(KBUILD_CFLAGS) -Werror -x c -c -o /dev/null /dev/null\n";
+
+/// A vendor-style break planted in the base (and so in the tree): the series applied, madvise
+/// converted by hand; the group check's output, which must be UNTESTABLE.
+fn untestable_with(plant: impl FnOnce(&Path)) -> (tempfile::TempDir, tempfile::TempDir, String) {
+    let tree = repo(plant);
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 3, "{text}");
+    (tree, out, text)
+}
+
+/// The `<group>: UNTESTABLE: ...` line and the `<group>: cause: ...` line after it.
+fn untestable_lines(text: &str) -> (&str, &str) {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.starts_with("generic: UNTESTABLE: "));
+    let line = lines.next().unwrap_or_else(|| panic!("{text}"));
+    let cause = lines.next().unwrap_or_default();
+    assert!(cause.starts_with("generic: cause: "), "{text}");
+    (line, cause)
+}
+
+#[test]
+fn a_dangling_symlink_is_named_as_the_cause() {
+    let (_tree, _out, text) = untestable_with(|t| {
+        // A vendor tree's link into the Android source tree it was taken out of.
+        std::os::unix::fs::symlink(
+            "../../../vendor/qcom/build/gen-headers.sh",
+            t.join("scripts/gen-headers.sh"),
+        )
+        .unwrap();
+        edit_makefile(
+            t,
+            DEMO_PREPARE,
+            &format!("\tbash $(srctree)/scripts/gen-headers.sh\n{DEMO_PREPARE}"),
+        );
+    });
+    let (line, cause) = untestable_lines(&text);
+    // The shell's line, not make's `*** [Makefile:N: prepare] Error 127`.
+    assert!(
+        line.starts_with("generic: UNTESTABLE: the base cannot be prepared: bash: ")
+            && line.ends_with("/scripts/gen-headers.sh: No such file or directory"),
+        "{text}"
+    );
+    assert!(
+        cause.contains("/scripts/gen-headers.sh is a dangling symlink (to ../../../vendor/qcom/build/gen-headers.sh): ")
+            && cause.contains("copy the file in its place or remove the link"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_interpreter_is_named_as_the_cause() {
+    let (tree, out, text) = untestable_with(|t| {
+        // A vendor compiler wrapper whose interpreter is not installed.
+        let w = t.join("scripts/gcc-wrapper.py");
+        std::fs::write(
+            &w,
+            "#!/nonexistent/usr/bin/python2\nimport sys\nprint \"error, forbidden warning:\", sys.argv[1]\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&w, std::fs::Permissions::from_mode(0o755)).unwrap();
+        edit_makefile(
+            t,
+            DEMO_CC,
+            "CC\t= $(srctree)/scripts/gcc-wrapper.py $(CROSS_COMPILE)gcc\n",
+        );
+    });
+    let (line, cause) = untestable_lines(&text);
+    assert!(
+        line.starts_with("generic: UNTESTABLE: the base cannot be prepared: ")
+            && line.contains("/scripts/gcc-wrapper.py")
+            && !line.contains("Error 127")
+            && !line.contains("forbidden warning"),
+        "{text}"
+    );
+    assert!(
+        cause.contains("/scripts/gcc-wrapper.py needs the interpreter /nonexistent/usr/bin/python2 (its #! line), which is not installed")
+            && cause.contains("bypass the wrapper with CC=gcc"),
+        "{text}"
+    );
+    // The compiler the Makefile uses is printed, not the one asked for.
+    assert!(
+        text.contains("generic: compilers the tree's Makefile uses: CC=")
+            && text.contains("/scripts/gcc-wrapper.py gcc HOSTCC="),
+        "{text}"
+    );
+    // The way around works.
+    let (rc, text) = check_env(out.path(), "generic", &[], tree.path(), &[("CC", "gcc")]);
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("generic: compilers the tree's Makefile uses: CC=gcc HOSTCC="),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_compiler_is_named_as_the_cause() {
+    let clang = "/nonexistent/prebuilts/clang/host/linux-x86/clang-r353983c/bin/clang";
+    let (tree, out, text) = untestable_with(|t| {
+        edit_makefile(t, DEMO_CC, &format!("CC\t= {clang}\n"));
+    });
+    let (line, cause) = untestable_lines(&text);
+    // (make runs it itself, or through the shell: either names the compiler.)
+    assert!(
+        line.starts_with("generic: UNTESTABLE: the base cannot be prepared: ")
+            && line.contains(&format!("{clang}: "))
+            && !line.contains("Error 127"),
+        "{text}"
+    );
+    assert!(
+        cause.starts_with(
+            "generic: cause: the tree's Makefile names a prebuilt clang that is not here"
+        ) && cause.contains("CC=gcc (or CC=clang) overrides it"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "generic: compilers the tree's Makefile uses: CC={clang} HOSTCC="
+        )),
+        "{text}"
+    );
+    let (rc, text) = check(out.path(), "all", &[], tree.path());
+    assert_eq!(rc, 3, "{text}");
+    assert!(
+        text.lines().any(
+            |l| l.starts_with("UNTESTABLE  generic: the base cannot be prepared: ")
+                && l.contains("(cause: the tree's Makefile names a prebuilt clang")
+        ),
+        "{text}"
+    );
+    let (rc, text) = check_env(out.path(), "generic", &[], tree.path(), &[("CC", "gcc")]);
+    assert_eq!(rc, 0, "{text}");
+}
+
+#[test]
+fn hostcc_is_passed_to_make_like_cc() {
+    let tree = repo(|t| {
+        // As Kbuild builds its host tools (fixdep) during prepare.
+        edit_makefile(
+            t,
+            DEMO_PREPARE,
+            &format!("{DEMO_PREPARE}\t$(HOSTCC) -x c -c -o /dev/null /dev/null\n"),
+        );
+        edit_makefile(t, DEMO_CC, &format!("{DEMO_CC}HOSTCC\t= gcc\n"));
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    let bin = tempfile::tempdir().unwrap();
+    let hostcc = bin.path().join("my-hostcc");
+    let used = bin.path().join("used");
+    std::fs::write(
+        &hostcc,
+        format!(
+            "#!/bin/sh\necho \"$@\" >>{}\nexec gcc \"$@\"\n",
+            used.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hostcc, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (rc, text) = check_env(
+        out.path(),
+        "generic",
+        &[],
+        tree.path(),
+        &[("HOSTCC", hostcc.to_str().unwrap())],
+    );
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains(&format!(
+            "generic: compilers the tree's Makefile uses: CC=gcc HOSTCC={}\n",
+            hostcc.display()
+        )),
+        "{text}"
+    );
+    // The series side's prepare ran it (and the script's own probe of the host compiler);
+    // the base was not needed.
+    let runs = std::fs::read_to_string(&used).unwrap();
+    assert_eq!(
+        runs.lines()
+            .filter(|l| *l == "-x c -c -o /dev/null /dev/null")
+            .count(),
+        1,
+        "{runs}"
+    );
+    // A HOSTCC that does not exist is refused like a missing CC.
+    let (rc, text) = check_env(
+        out.path(),
+        "generic",
+        &[],
+        tree.path(),
+        &[("HOSTCC", "/nonexistent/hostcc")],
+    );
+    assert_eq!(rc, 2, "{text}");
+    assert!(
+        text.contains("generic: host compiler HOSTCC='/nonexistent/hostcc' not found"),
+        "{text}"
+    );
+}
+
+#[test]
+fn host_tool_diagnostics_are_listed_once_per_build_apart_from_objects() {
+    // A host tool that warns (as scripts/extract-cert.c does against OpenSSL 3), built before
+    // every object the way Kbuild makes sure its host programs are up to date.
+    let tree = repo(|t| {
+        std::fs::write(
+            t.join("scripts/hostprog.c"),
+            "// SPDX-License-Identifier: GPL-2.0\nint main(void)\n{\n\tint unused;\n\n\treturn 0;\n}\n",
+        )
+        .unwrap();
+        edit_makefile(t, DEMO_CC, &format!("{DEMO_CC}HOSTCC\t= gcc\n"));
+        edit_makefile(
+            t,
+            "\t@mkdir -p $(dir $(objtree)/$@)\n",
+            "\t@mkdir -p $(dir $(objtree)/$@)\n\t$(HOSTCC) -Wall -c -o /dev/null $(srctree)/scripts/hostprog.c\n\
+             \techo '#warning syscall clone3 not implemented' | $(CC) -x c -c -o /dev/null -\n",
+        );
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let listed = |text: &str, what: &str| text.lines().filter(|l| l.contains(what)).count();
+    for args in [&[][..], &["--no-baseline"][..]] {
+        let (rc, text) = check(out.path(), "generic", args, tree.path());
+        assert_eq!(rc, 0, "{args:?}: {text}");
+        assert_eq!(
+            listed(
+                &text,
+                "scripts/hostprog.c:4:13: warning: unused variable 'unused'"
+            ),
+            1,
+            "{args:?}: {text}"
+        );
+        // As checksyscalls.sh warns before every object on openrisc.
+        assert_eq!(
+            listed(
+                &text,
+                "<stdin>:1:2: warning: #warning syscall clone3 not implemented"
+            ),
+            1,
+            "{args:?}: {text}"
+        );
+        assert!(
+            text.contains(
+                "generic: host tools and Kbuild checks (scripts/, tools/, <stdin>): 2 diagnostics, not counted against the objects:\n    "
+            ),
+            "{text}"
+        );
+        // No object needed the base: they have no diagnostics of their own.
+        if args.is_empty() {
+            assert!(
+                text.contains(", built for 0 objects with a diagnostic;"),
+                "{text}"
+            );
+        }
+        assert!(
+            !text.contains("pre-existing (the base has them too)"),
+            "{text}"
+        );
+        assert!(text.contains("OK mm/pagewalk.o\n"), "{text}");
+    }
 }
 
 /// A file with only a site the rule must flag (the walk escapes to a helper), under a
@@ -491,7 +1041,7 @@ fn reproduce_commands(verdict: &[&str]) -> String {
         .unwrap_or_else(|| panic!("no reproduce lines: {verdict:#?}"));
     verdict[at + 1..]
         .iter()
-        .map(|l| l.strip_prefix("    ").expect("a command line"))
+        .map_while(|l| l.strip_prefix("    "))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -526,7 +1076,7 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
 
     // The dropped #ifdef: =y still builds, =n fails, and names the undeclared callback.
     drop_ifdef_around_ops_member(tree.path());
-    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
     assert_eq!(rc, 1, "{text}");
     assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
     let fail = verdict_of(&text, "FAIL fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]");
@@ -565,7 +1115,12 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
     );
 
     // --quick skips the guard builds: the same break goes unseen.
-    let (rc, text) = check(out.path(), "generic", &["--quick"], tree.path());
+    let (rc, text) = check(
+        out.path(),
+        "generic",
+        &["--quick", "--allow-edits"],
+        tree.path(),
+    );
     assert_eq!(rc, 0, "{text}");
     assert!(
         text.contains("generic: --quick: the 2 builds with a guard switched off are skipped"),
@@ -587,13 +1142,53 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
          exec bash \"$real\" \"$@\"\n",
     )
     .unwrap();
-    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
     assert_eq!(rc, 0, "{text}");
     assert!(
         text.contains("generic: CONFIG_HUGETLB_PAGE cannot be switched off (CONFIG_HUGETLB_PAGE=y after -d HUGETLB_PAGE and olddefconfig: Kconfig keeps it on, selected or implied by something enabled): fs/proc/task_mmu.o mm/pagewalk.o built with it on only"),
         "{text}"
     );
     assert!(text.contains("1 guards cannot be switched off"), "{text}");
+}
+
+#[test]
+fn a_guard_build_starts_from_the_prepared_main_build() {
+    let (tree, out) = guarded_tree();
+    // As Kbuild builds its host tools once per build directory, during prepare.
+    edit_makefile(
+        tree.path(),
+        DEMO_PREPARE,
+        &format!(
+            "{DEMO_PREPARE}\t@test -f $(objtree)/scripts/fixdep || {{ echo '  HOSTCC  scripts/fixdep'; \
+             mkdir -p $(objtree)/scripts; touch $(objtree)/scripts/fixdep; }}\n"
+        ),
+    );
+    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    assert!(
+        text.contains("OK fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]\n"),
+        "{text}"
+    );
+    let prepare_log = |dir: &str| {
+        std::fs::read_to_string(
+            out.path()
+                .join("build")
+                .join(dir)
+                .join("kcodemod-prepare.log"),
+        )
+        .unwrap()
+    };
+    assert!(prepare_log("generic").contains("HOSTCC  scripts/fixdep"));
+    // The guard build was copied from the main one: its prepare did not build the tool again,
+    // and its configuration is its own.
+    let guard = prepare_log("generic-no-HUGETLB_PAGE");
+    assert!(!guard.contains("HOSTCC  scripts/fixdep"), "{guard}");
+    let config =
+        std::fs::read_to_string(out.path().join("build/generic-no-HUGETLB_PAGE/.config")).unwrap();
+    assert!(
+        config.contains("# CONFIG_HUGETLB_PAGE is not set") && config.contains("CONFIG_MMU=y"),
+        "{config}"
+    );
 }
 
 #[test]
@@ -614,7 +1209,7 @@ fn a_guard_the_object_itself_needs_is_named_not_failed() {
     )
     .unwrap();
     drop_ifdef_around_ops_member(tree.path());
-    let (rc, text) = check(out.path(), "generic", &[], tree.path());
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
     assert!(
         text.contains("generic: CONFIG_HUGETLB_PAGE cannot be switched off for fs/proc/task_mmu.o: the object itself needs it (off with it: CONFIG_MMU)"),
         "{text}"

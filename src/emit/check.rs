@@ -6,7 +6,50 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
+use sha2::{Digest, Sha256};
+
 use super::kbuild::{ObjectNeeds, Toolchain, is_symbol, push_new_key};
+use crate::model::Outcome;
+use crate::pipeline::FileResult;
+
+/// A file the series changes, as the check scripts verify it in TREE before building: the
+/// tree must carry the series, or its verdict would be about some other code.
+pub struct Touched {
+    pub path: String,
+    /// SHA-256 of the file before the series (empty: the series creates it).
+    pub before: String,
+    /// SHA-256 of the file after the series.
+    pub after: String,
+    /// The series leaves sites in it for conversion by hand: edits after the series are
+    /// expected there (any content but the one before the series).
+    pub by_hand: bool,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The files the series changes, with the hashes the scripts compare TREE against.
+pub fn touched_files(changed: &[&FileResult]) -> Vec<Touched> {
+    changed
+        .iter()
+        .filter_map(|f| {
+            let new = f.new.as_ref()?;
+            Some(Touched {
+                path: f.rel.clone(),
+                before: sha256_hex(&f.original),
+                after: sha256_hex(new),
+                by_hand: f
+                    .sites
+                    .iter()
+                    .any(|s| matches!(s.site.outcome, Outcome::Flagged(_))),
+            })
+        })
+        .collect()
+}
 
 /// The commit `tree` is at when it is the top of a git work tree: the base the series applies
 /// to (what `git format-patch --base` writes as `base-commit:`), built beside it by the checks.
@@ -90,6 +133,7 @@ pub fn group_script(
     tc: &Toolchain,
     objects: &[ObjectNeeds],
     base: Option<&str>,
+    touched: &[Touched],
 ) -> String {
     let objs: Vec<&ObjectNeeds> = objects.iter().filter(|o| !o.object.is_empty()).collect();
     let GroupConfig {
@@ -131,6 +175,23 @@ pub fn group_script(
         "# The commit the series applies to (series found TREE at it), for the baseline build."
     );
     let _ = writeln!(w, "RECORDED_BASE={}", sh_quote(base.unwrap_or("")));
+    let _ = writeln!(
+        w,
+        "\n# The files the series changes (`SHA256-AFTER SHA256-BEFORE BY-HAND PATH`): TREE must\n# carry the series. BY-HAND 1: sites are left in it for conversion by hand."
+    );
+    bash_array(
+        w,
+        "TOUCHED",
+        touched.iter().map(|t| {
+            sh_quote(&format!(
+                "{} {} {} {}",
+                t.after,
+                if t.before.is_empty() { "-" } else { &t.before },
+                u8::from(t.by_hand),
+                t.path
+            ))
+        }),
+    );
     let _ = writeln!(w, "\n# Objects to build (one make invocation each).");
     bash_array(w, "OBJECTS", objs.iter().map(|o| sh_quote(&o.object)));
     let _ = writeln!(
@@ -312,14 +373,20 @@ mod tests {
             unreachable: vec!["FOO".into()],
             ..ObjectNeeds::default()
         };
-        let s = group_script("openrisc", &tc, &[o], None);
+        let s = group_script("openrisc", &tc, &[o], None, &[]);
         assert!(s.starts_with("#!/usr/bin/env bash\n"));
         assert!(s.contains("set -euo pipefail"));
         assert!(s.contains("CROSS_DEFAULTS=('or1k-elf-' 'or1k-linux-')"));
         assert!(s.contains("EXTRA_KCFLAGS=-Wno-error=cpp"));
         assert!(s.contains("\tMMU\t# arch/openrisc/kernel/dma.o: why not\n"));
         assert!(s.contains("\tarch/openrisc/kernel/dma.o\n"));
-        let x = group_script("generic", &toolchain("generic").unwrap(), &[], Some("abc"));
+        let x = group_script(
+            "generic",
+            &toolchain("generic").unwrap(),
+            &[],
+            Some("abc"),
+            &[],
+        );
         assert!(x.contains("X86_OBJTOOL_WORKAROUND=1") && x.contains("EXTRA_KCFLAGS=''"));
         let a = all_script(&["generic".into(), "s390".into()]);
         assert!(a.contains("CHECK_GROUPS=(generic s390)"));
@@ -331,7 +398,7 @@ mod tests {
         let tc = toolchain("s390").unwrap();
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in [
-            ("s390.sh", group_script("s390", &tc, &[], None)),
+            ("s390.sh", group_script("s390", &tc, &[], None, &[])),
             ("all.sh", all_script(&["s390".into()])),
         ] {
             let p = dir.path().join(name);
@@ -349,9 +416,8 @@ mod tests {
             .output()
             .expect("bash runs");
         assert!(out.status.success());
-        assert!(
-            String::from_utf8_lossy(&out.stdout)
-                .contains("usage: s390.sh [--base REV | --no-baseline] [--quick] TREE [BUILD_DIR]")
-        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(
+            "usage: s390.sh [--base REV | --no-baseline] [--quick] [--allow-edits] TREE [BUILD_DIR]"
+        ));
     }
 }

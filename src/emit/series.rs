@@ -380,9 +380,10 @@ fn write_into(
         write_module_check(tree, opts, base.as_deref(), out)?;
         scripted.push("module".to_string());
     }
+    let touched = check::touched_files(&changed);
     for (g, tc, objects) in resolved.into_iter().flatten().filter(|_| !module) {
         builds.extend(plan::builds(&g, &tc, &objects));
-        let script = check::group_script(&g, &tc, &objects, base.as_deref());
+        let script = check::group_script(&g, &tc, &objects, base.as_deref(), &touched);
         let path = out.join("check").join(format!("{g}.sh"));
         write_file(&path, script.as_bytes())?;
         make_executable(&path)?;
