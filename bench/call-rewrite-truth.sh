@@ -78,6 +78,11 @@
 # `resource_size()`), mmap_lock 487 / 28 / 22 missed (upstream's read->write locks, killable
 # locks, other mm expressions, asserts; the 22 uses sed does not touch), near the issue's
 # Coccinelle 466/3/0 and ast-grep 493/29/0.
+# Competent Coccinelle / ast-grep rules (kept outside the repo), scored by this script:
+# ioremap_nocache 466/2/0 and 465/2/1 (ast-grep leaves the VGA_MAP_MEM macro body); mmap_lock
+# 492/34/11 and 500/34/3 (their member rename turns rwsem_is_locked() and friends into
+# `&mm->mmap_lock` where upstream wrote mmap_assert_locked(); Coccinelle skips functions it
+# cannot parse). The issue's: 466/3/0, 465/3/1; 486/29/7, 493/29/0.
 set -euo pipefail
 
 rule=${1:?usage: call-rewrite-truth.sh RULE OLD_TREE NEW_TREE [KCODEMOD]}
