@@ -38,6 +38,10 @@ pub struct Relevance {
     /// Conditionals that split a statement and keep the nesting (free or relevant): their
     /// directive lines must stay out of the bytes the rewrite changes.
     pub splitting: Vec<usize>,
+    /// Relevant conditionals whose arms each open (or close) a block, which the tree holds
+    /// for the first arm only: the dataflow of another arm's configuration cannot be read
+    /// from it, flagged.
+    pub one_arm: Vec<usize>,
 }
 
 /// Split `groups` (inside `body`) into those that may change `walk`'s verdict and the rest.
@@ -93,13 +97,21 @@ pub fn relevance(
         free: Vec::new(),
         reshaping: Vec::new(),
         splitting: Vec::new(),
+        one_arm: Vec::new(),
     };
     for (g, is_relevant) in relevant
         .into_iter()
         .map(|g| (g, true))
         .chain(free.into_iter().map(|g| (g, false)))
     {
-        if split(ctx, body, &[g]).is_some() {
+        // The view reads such a conditional with its first arm: every arm's tree is checked
+        // to nest the code around it alike, and one that matters to the walk is flagged.
+        let one_arm = ctx.parsed.one_arm.contains(&g);
+        if one_arm && is_relevant {
+            r.one_arm.push(g);
+            continue;
+        }
+        if one_arm || split(ctx, body, &[g]).is_some() {
             let keeps = *ctx
                 .nesting_kept
                 .borrow_mut()
@@ -152,16 +164,7 @@ fn keeps_structure(ctx: &FileCtx, body: Node, g: usize) -> bool {
         .chain((!grp.has_else()).then_some(None))
         .collect();
     kept.into_iter().all(|keep| {
-        let mut view = ctx.parsed.view.clone();
-        for (i, a) in arms.iter().enumerate() {
-            if Some(i) != keep {
-                for b in &mut view[a.clone()] {
-                    if *b != b'\n' && *b != b'\r' {
-                        *b = b' ';
-                    }
-                }
-            }
-        }
+        let view = ctx.parsed.view_keeping(ctx.src, g, keep);
         let Ok(tree) = crate::parse::parse_bytes(&view, std::time::Duration::from_secs(2)) else {
             return false;
         };
@@ -233,6 +236,17 @@ fn enclosing_ifs(n: Node, body: Node) -> Vec<usize> {
 /// The relevant conditionals must sit between whole statements or initializer members (each
 /// configuration's control flow is read from one tree), and be few enough to enumerate.
 pub fn check(ctx: &FileCtx, r: &Relevance) -> Verdict<()> {
+    if let Some(&g) = r.one_arm.first() {
+        let line = ctx.parsed.directives.groups[g].arms[0].line.clone();
+        return Err(Flag::new(
+            Code::Guard,
+            format!(
+                "the arms of `{}` each open or close a block, and one holds what reaches the call",
+                src_line(ctx.src, line.clone())
+            ),
+        )
+        .at(line_of(ctx.src, line.start)));
+    }
     if let Some(&g) = r.reshaping.first() {
         let line = ctx.parsed.directives.groups[g].arms[0].line.clone();
         return Err(Flag::new(

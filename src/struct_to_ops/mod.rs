@@ -56,6 +56,8 @@ pub fn migrate(
     api: bool,
     origin: Option<headers::Origin>,
 ) -> FileResult {
+    let balanced = read_balanced(src, parsed);
+    let parsed = balanced.as_ref().unwrap_or(parsed);
     let root = parsed.tree.root_node();
     let file_functions = find::file_functions(src, root);
     let included = headers::Included::new(origin, src);
@@ -201,6 +203,21 @@ pub fn migrate(
     out
 }
 
+/// The file read again with the conditionals whose arms each leave the braces unbalanced
+/// kept to their first arm ([`parse::arms`]), when it has any: otherwise tree-sitter invents a
+/// brace and misreads every function after them. `None`: the reading given is the one to use.
+fn read_balanced(src: &[u8], parsed: &Parsed) -> Option<Parsed> {
+    if parsed.balanced
+        || parse::arms::one_arm_groups(src, &parsed.lexed, &parsed.directives).is_empty()
+    {
+        return None;
+    }
+    let timeout = std::time::Duration::from_secs(10);
+    parse::Prepared::balanced(src, &parsed.macros)
+        .parse(parsed.ranges.clone(), timeout)
+        .ok()
+}
+
 /// Does the file end its lines with CRLF? Then generated lines do too.
 fn crlf(src: &[u8]) -> bool {
     let lf = memchr::memchr_iter(b'\n', src).count();
@@ -306,7 +323,7 @@ fn check(
         .ok_or("the rewrite changed text outside the parsed items")?;
     let before_errors = errors(before.tree.root_node());
     if errors(after.tree.root_node()) > before_errors {
-        let fresh = parse::parse_with(&new, timeout, &before.macros).map_err(fail)?;
+        let fresh = parse::parse_like(&new, timeout, before).map_err(fail)?;
         if errors(fresh.tree.root_node()) > before_errors {
             return Err("the rewritten file has new parse errors".into());
         }
