@@ -101,6 +101,14 @@ pub struct Wrap {
     pub open: String,
     pub arm: Option<String>,
     pub end: String,
+    /// The lines of the arms between the first and this one (for this arm's own condition).
+    pub between: Vec<String>,
+    /// The conditional (index into the file's directives) and the arm's index in it.
+    pub group: usize,
+    pub index: usize,
+    /// Set when one struct serves several arms of the conditional (none covering every
+    /// configuration): their indices, and the one line that opens them all.
+    pub serves: Option<(Vec<usize>, String)>,
 }
 
 /// The contents of one ops struct to generate (before naming). The struct is wrapped in the

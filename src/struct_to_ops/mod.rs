@@ -17,6 +17,7 @@ mod plan;
 mod provider;
 mod values;
 mod walk_verdict;
+mod wraps;
 
 use tree_sitter::Node;
 

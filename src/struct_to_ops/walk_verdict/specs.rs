@@ -278,6 +278,13 @@ fn wraps(ctx: &FileCtx, groups: &[usize], offset: usize) -> Verdict<Vec<Wrap>> {
                 None
             },
             end: line(grp.end.clone())?,
+            between: grp.arms[1..a.max(1)]
+                .iter()
+                .map(|x| line(x.line.clone()))
+                .collect::<Verdict<_>>()?,
+            group: g,
+            index: a,
+            serves: None,
         });
     }
     Ok(out)
