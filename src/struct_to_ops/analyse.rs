@@ -134,6 +134,20 @@ pub struct CallPlan<'t> {
     pub ops: OpsRef,
     /// Argument texts for `NewArg::Field` positions, by field index.
     pub fields: HashMap<usize, String>,
+    /// Argument fields with several values at this call: it passes their local
+    /// ([`ArgLocal`]).
+    pub local_fields: Vec<usize>,
+}
+
+/// An argument field that reaches some call with several values: a local of the field's
+/// type takes its place, declared where the walk was and assigned where it was stored.
+#[derive(Debug)]
+pub struct ArgLocal {
+    /// `void *private = vma;` or `void *private;`.
+    pub decl: String,
+    /// The `walk.field` of the stores that reach such a call: each becomes the local's name.
+    pub stores: Vec<Range<usize>>,
+    pub name: String,
 }
 
 #[derive(Debug)]
@@ -153,6 +167,8 @@ pub struct WalkPlan<'t> {
     pub reads: Vec<(Range<usize>, String)>,
     /// Comments that go on their own lines above a rewritten call: (line start, text).
     pub above: Vec<(usize, Vec<u8>)>,
+    /// Locals for argument fields with several values at a call.
+    pub arg_locals: Vec<ArgLocal>,
 }
 
 pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnResult<'t> {
@@ -407,6 +423,11 @@ pub(super) fn edited_ranges(plan: &WalkPlan) -> Vec<Range<usize>> {
         .cloned()
         .chain(plan.assigns.iter().map(|a| a.0.clone()))
         .chain(plan.reads.iter().map(|r| r.0.clone()))
+        .chain(
+            plan.arg_locals
+                .iter()
+                .flat_map(|l| l.stores.iter().cloned()),
+        )
         .chain(lists)
         .chain(std::iter::once(plan.decl.clone()))
         .collect()

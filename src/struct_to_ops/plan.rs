@@ -35,7 +35,7 @@ pub fn edits(
         let spec_names = namer.name(plan, &mut edits);
         call_edits(rule, src, plan, &spec_names, &mut edits)?;
         read_edits(src, parsed, plan, &mut edits);
-        local_edits(rule, plan, &spec_names, &mut edits);
+        local_edits(rule, src, plan, &spec_names, &mut edits);
         deletes.extend(plan.deletes.iter().cloned());
         edits.extend(
             plan.above
@@ -223,25 +223,42 @@ fn read_edits(src: &[u8], parsed: &Parsed, plan: &WalkPlan, edits: &mut Vec<Edit
     }
 }
 
-/// Switching mode: the walk's declaration becomes the ops pointer local, and each store point
-/// assigns it.
-fn local_edits(rule: &Rule, plan: &WalkPlan, spec_names: &[String], edits: &mut Vec<Edit>) {
-    let Some((local, init)) = &plan.local else {
-        return;
-    };
-    let init = init
-        .map(|i| format!(" = &{}", spec_names[i]))
-        .unwrap_or_default();
-    edits.push(Edit::replace(
-        plan.decl.clone(),
-        format!("const struct {} *{local}{init};", rule.ops_struct),
-    ));
-    for (stmt, i) in &plan.assigns {
-        edits.push(Edit::replace(
-            stmt.clone(),
-            format!("{local} = &{};", spec_names[*i]),
-        ));
+/// The walk's declaration becomes the ops pointer local (switching mode) and the locals of
+/// argument fields with several values; each store point assigns its local.
+fn local_edits(
+    rule: &Rule,
+    src: &[u8],
+    plan: &WalkPlan,
+    spec_names: &[String],
+    edits: &mut Vec<Edit>,
+) {
+    let mut decls: Vec<String> = Vec::new();
+    if let Some((local, init)) = &plan.local {
+        let init = init
+            .map(|i| format!(" = &{}", spec_names[i]))
+            .unwrap_or_default();
+        decls.push(format!("const struct {} *{local}{init};", rule.ops_struct));
+        for (stmt, i) in &plan.assigns {
+            edits.push(Edit::replace(
+                stmt.clone(),
+                format!("{local} = &{};", spec_names[*i]),
+            ));
+        }
     }
+    for l in &plan.arg_locals {
+        decls.push(l.decl.clone());
+        edits.extend(
+            l.stores
+                .iter()
+                .map(|r| Edit::replace(r.clone(), l.name.clone())),
+        );
+    }
+    if decls.is_empty() {
+        return;
+    }
+    let indent = &src[line_start(src, plan.decl.start)..plan.decl.start];
+    let sep = format!("\n{}", String::from_utf8_lossy(indent));
+    edits.push(Edit::replace(plan.decl.clone(), decls.join(&sep)));
 }
 
 /// Is there a comment in `list` outside its arguments (which a re-layout copies)?

@@ -20,6 +20,7 @@ use crate::parse::{line_of, text};
 use crate::rule::Rule;
 
 mod arguments;
+mod locals;
 mod reaching;
 mod specs;
 

@@ -35,6 +35,7 @@ pub(super) fn build_plan<'t>(
         calls: Vec::new(),
         reads,
         above: Vec::new(),
+        arg_locals: Vec::new(),
     };
     let switching = combos.iter().any(|per| per.values().any(|s| s.len() > 1));
     if switching {
@@ -42,8 +43,9 @@ pub(super) fn build_plan<'t>(
     } else {
         fixed_specs(p, &mut calls, combos, &mut plan)?;
     }
-    lone_body_deleted(w, &plan)?;
     plan.calls = calls;
+    super::locals::argument_locals(p, &mut plan)?;
+    lone_body_deleted(w, &plan)?;
     Ok(plan)
 }
 
