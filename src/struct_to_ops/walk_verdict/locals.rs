@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::Proof;
 use crate::struct_to_ops::analyse::{ArgLocal, WalkPlan};
-use crate::struct_to_ops::flow::{DEFAULT, FIRST_DEF};
+use crate::struct_to_ops::flow::DEFAULT;
 use crate::struct_to_ops::model::{Code, Flag, Verdict};
 
 /// The local's name for field `fi`: the field's own name, or the walk's name joined to it,
@@ -94,7 +94,7 @@ fn argument_local(p: &Proof, plan: &mut WalkPlan, fi: usize) -> Verdict<ArgLocal
 }
 
 /// The definitions of field `fi` reaching the calls that pass it as a local, in every
-/// configuration.
+/// configuration (an undefined or clobbered value among them stops the local).
 fn reaching(p: &Proof, plan: &WalkPlan, fi: usize) -> BTreeSet<u32> {
     let calls: Vec<usize> = plan
         .calls
@@ -107,7 +107,6 @@ fn reaching(p: &Proof, plan: &WalkPlan, fi: usize) -> BTreeSet<u32> {
         .flat_map(|o| calls.iter().filter_map(|c| o.calls.get(c)))
         .flatten()
         .map(|t| t[fi].0)
-        .filter(|d| *d == DEFAULT || *d >= FIRST_DEF)
         .collect()
 }
 
