@@ -22,6 +22,9 @@ pub const MAX_GROUPS: usize = 6;
 /// Words that mark a place control is transferred to (jumps and labels are read from the tree).
 const TARGETS: &[&[u8]] = &[b"case", b"default"];
 
+/// Jump statements, for code the tree does not hold.
+const JUMPS: &[&[u8]] = &[b"goto", b"return", b"break", b"continue"];
+
 /// A jump statement, with the start of every `if` around it (inside the body).
 struct Jump {
     at: usize,
@@ -45,13 +48,14 @@ pub struct Relevance {
 }
 
 /// Split `groups` (inside `body`) into those that may change `walk`'s verdict and the rest.
-/// `uses` are the offsets of the walk's own uses, `decl` its declaration.
+/// `uses` are the offsets of the walk's own uses, `decl` its declaration, `walk` its name.
 pub fn relevance(
     ctx: &FileCtx,
     body: Node,
     groups: &[usize],
     decl: &Range<usize>,
     uses: &[usize],
+    walk: &str,
 ) -> Relevance {
     let (src, dirs) = (ctx.src, &ctx.parsed.directives);
     let mut labels = Vec::new();
@@ -107,7 +111,7 @@ pub fn relevance(
         // The view reads such a conditional with its first arm: every arm's tree is checked
         // to nest the code around it alike, and one that matters to the walk is flagged.
         let one_arm = ctx.parsed.one_arm.contains(&g);
-        if one_arm && is_relevant {
+        if one_arm && (is_relevant || hidden_matters(ctx, g, walk)) {
             r.one_arm.push(g);
             continue;
         }
@@ -131,6 +135,35 @@ pub fn relevance(
     }
     r.relevant.sort();
     r
+}
+
+/// Could the arms the view leaves out of conditional `g` (it reads only the first: see
+/// `parse::arms`) matter to the walk? The tree does not hold them, so they are read as words:
+/// the walk's name, an entry point, a jump or a place jumped to (`case`, `default`, any `:`).
+fn hidden_matters(ctx: &FileCtx, g: usize, walk: &str) -> bool {
+    let src = ctx.src;
+    let arms = &ctx.parsed.directives.groups[g].arms[1..];
+    let code = ctx.parsed.lexed.code(src.len());
+    arms.iter().any(|arm| {
+        let inside = |r: &Range<usize>| arm.body.start <= r.start && r.end <= arm.body.end;
+        let words = ctx
+            .parsed
+            .lexed
+            .code_word_ranges(src)
+            .iter()
+            .filter(|w| inside(w));
+        let colon = code.iter().any(|gap| {
+            let (s, e) = (gap.start.max(arm.body.start), gap.end.min(arm.body.end));
+            s < e && src[s..e].contains(&b':')
+        });
+        colon
+            || words.map(|w| &src[w.clone()]).any(|w| {
+                w == walk.as_bytes()
+                    || TARGETS.contains(&w)
+                    || JUMPS.contains(&w)
+                    || ctx.rule.entries.iter().any(|e| e.name.as_bytes() == w)
+            })
+    })
 }
 
 /// Does every configuration of conditional `g` nest the statements outside its arms as the

@@ -82,6 +82,8 @@ pub fn migrate(
     let calls = find::entry_calls(rule, src, root, &skip);
     out.sites
         .extend(unreadable_sites(rule, src, root, &functions, &calls, &skip));
+    out.sites
+        .extend(hidden_sites(rule, src, parsed, &functions, &skip));
     let ctx = analyse::FileCtx {
         rule,
         src,
@@ -176,6 +178,55 @@ fn unreadable_sites(
         .into_iter()
         .map(|at| flagged(at, "entry point inside code the parser could not read"));
     outside.chain(stray).collect()
+}
+
+/// An entry point or the old struct named in an arm the reading leaves out (a conditional
+/// whose arms each open a block is read with its first arm: see [`parse::arms`]): what the
+/// tree does not hold cannot be converted, flagged where it is.
+fn hidden_sites(
+    rule: &Rule,
+    src: &[u8],
+    parsed: &Parsed,
+    functions: &[Node],
+    skip: &[usize],
+) -> Vec<Site> {
+    let dirs = &parsed.directives;
+    let hidden = parse::arms::later_arms(dirs, &parsed.one_arm);
+    let named = |w: &[u8]| {
+        w == rule.old_struct.as_bytes()
+            || rule
+                .entries
+                .iter()
+                .enumerate()
+                .any(|(i, e)| !skip.contains(&i) && e.name.as_bytes() == w)
+    };
+    parsed
+        .lexed
+        .code_word_ranges(src)
+        .iter()
+        .filter(|w| hidden.iter().any(|a| a.contains(&w.start)) && named(&src[(*w).clone()]))
+        .map(|w| {
+            let function = functions
+                .iter()
+                .find(|f| f.byte_range().contains(&w.start))
+                .and_then(|f| f.child_by_field_name("declarator"))
+                .and_then(|d| find::function_name(src, d))
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_default();
+            Site {
+                line: line_of(src, w.start),
+                function,
+                outcome: Outcome::Flagged(Flag::new(
+                    Code::Guard,
+                    format!(
+                        "`{}` in a later arm of a conditional whose arms each open a block, read with its first arm only",
+                        String::from_utf8_lossy(&src[w.clone()])
+                    ),
+                )),
+                definition: false,
+            }
+        })
+        .collect()
 }
 
 /// The file's edits (the callers' plans and the definition side's), checked: none inside a
