@@ -261,6 +261,44 @@ fn negated(word: &[u8], cond: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::{directives, lex};
+
+    fn wrap(src: &[u8], dirs: &Directives, g: usize, index: usize) -> Wrap {
+        let line = |r: std::ops::Range<usize>| String::from_utf8(src[r].to_vec()).unwrap();
+        let grp = &dirs.groups[g];
+        Wrap {
+            open: line(grp.arms[0].line.clone()),
+            arm: (index > 0).then(|| line(grp.arms[index].line.clone())),
+            end: line(grp.end.clone()),
+            between: grp.arms[1..index.max(1)]
+                .iter()
+                .map(|a| line(a.line.clone()))
+                .collect(),
+            group: g,
+            index,
+            serves: None,
+        }
+    }
+
+    #[test]
+    fn arms_covering_every_configuration_share_one_struct_outside_them() {
+        let src = b"#ifdef A\nx\n#else\ny\n#endif\n#if B\nz\n#elif C\nw\n#endif\n";
+        let dirs = directives::read(src, &lex::lex(src));
+        let (a0, a1) = (vec![wrap(src, &dirs, 0, 0)], vec![wrap(src, &dirs, 0, 1)]);
+        let (b0, b1) = (vec![wrap(src, &dirs, 1, 0)], vec![wrap(src, &dirs, 1, 1)]);
+        // #ifdef A and its #else: every configuration, no conditional.
+        let used: BTreeSet<Vec<Wrap>> = [a0.clone(), a1.clone()].into();
+        let to = shared(src, &dirs, &used);
+        assert!(to[&a0].is_empty() && to[&a1].is_empty());
+        // One arm alone keeps its conditional.
+        let used: BTreeSet<Vec<Wrap>> = [a1.clone()].into();
+        assert_eq!(opening(&shared(src, &dirs, &used)[&a1][0]), "#ifndef A\n");
+        // #if B / #elif C without #else: one struct under either condition.
+        let used: BTreeSet<Vec<Wrap>> = [b0.clone(), b1.clone()].into();
+        let to = shared(src, &dirs, &used);
+        assert_eq!(to[&b0], to[&b1]);
+        assert_eq!(opening(&to[&b0][0]), "#if B || C\n");
+    }
 
     #[test]
     fn a_later_arm_opens_with_its_own_condition() {
