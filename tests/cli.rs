@@ -275,7 +275,7 @@ fn json_lines_report_every_site_and_a_summary() {
     );
     let flagged = sites
         .iter()
-        .find(|s| s["file"] == "mm/x4_ambiguous_private.c")
+        .find(|s| s["file"] == "mm/x16_ambiguous_read.c")
         .unwrap();
     assert_eq!(flagged["status"], "flagged");
     assert_eq!(flagged["code"], "ambiguous-value");
@@ -297,7 +297,7 @@ fn diagnostics_name_file_line_function_and_reason() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.lines()
-            .any(|l| l.starts_with("mm/x4_ambiguous_private.c:")
+            .any(|l| l.starts_with("mm/x16_ambiguous_read.c:")
                 && l.contains(": count_dirty: ")
                 && l.contains("[ambiguous-value]")),
         "{err}"

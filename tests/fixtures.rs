@@ -90,8 +90,8 @@ fn a_wrong_expectation_is_caught() {
     for f in [
         "a_initializer.c",
         "a_initializer.expected.c",
-        "x4_ambiguous_private.c",
-        "x4_ambiguous_private.diag",
+        "x16_ambiguous_read.c",
+        "x16_ambiguous_read.diag",
         "n2_similar_struct.c",
     ] {
         std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
@@ -102,7 +102,7 @@ fn a_wrong_expectation_is_caught() {
         .replace("= {\n", "= { /* changed */\n");
     std::fs::write(&exp, text).unwrap();
     std::fs::write(
-        dir.path().join("x4_ambiguous_private.diag"),
+        dir.path().join("x16_ambiguous_read.diag"),
         "1: nowhere: escape\n",
     )
     .unwrap();

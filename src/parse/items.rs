@@ -232,6 +232,8 @@ impl Parsed {
             tree,
             directives: self.directives.clone(),
             ranges,
+            one_arm: self.one_arm.clone(),
+            balanced: self.balanced,
         })
     }
 

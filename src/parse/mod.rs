@@ -2,6 +2,7 @@
 //! lines blanked and iterator macros read as loops, same length and same offsets as the
 //! original, parsed once with tree-sitter-c. Every node offset is therefore an original offset.
 
+pub mod arms;
 pub mod directives;
 pub mod items;
 pub mod lex;
@@ -103,6 +104,11 @@ pub struct Parsed {
     pub directives: Directives,
     /// The items the tree holds, when only some were parsed ([`items`]); `None`: all of it.
     pub ranges: Option<Vec<std::ops::Range<usize>>>,
+    /// Conditionals the view reads with their first arm only ([`arms`]; empty unless built
+    /// with [`Prepared::balanced`]).
+    pub one_arm: Vec<usize>,
+    /// Built with [`Prepared::balanced`]: a re-read of an edited text is built so too.
+    pub balanced: bool,
 }
 
 /// A file lexed and viewed, not parsed yet: a kind that needs only some items chooses them
@@ -112,18 +118,41 @@ pub struct Prepared {
     pub lexed: lex::Lexed,
     pub view: Vec<u8>,
     pub directives: Directives,
+    pub one_arm: Vec<usize>,
+    pub balanced: bool,
 }
 
 impl Prepared {
     pub fn new(src: &[u8], macros: &std::sync::Arc<Macros>) -> Prepared {
+        Prepared::build(src, macros, false)
+    }
+
+    /// [`Prepared::new`], but a conditional whose arms each leave the braces unbalanced by
+    /// the same amount is read with its first arm only ([`arms`]): the block structure every
+    /// configuration has, instead of a tree broken from there on. The analysis that reads
+    /// such a view must judge those conditionals' other arms itself.
+    pub fn balanced(src: &[u8], macros: &std::sync::Arc<Macros>) -> Prepared {
+        Prepared::build(src, macros, true)
+    }
+
+    fn build(src: &[u8], macros: &std::sync::Arc<Macros>, balanced: bool) -> Prepared {
         let lexed = lex::lex(src);
         let directives = directives::read(src, &lexed);
-        let view = view(src, &lexed, &directives, macros);
+        let mut view = view(src, &lexed, &directives, macros);
+        let one_arm = match balanced {
+            true => arms::one_arm_groups(src, &lexed, &directives),
+            false => Vec::new(),
+        };
+        for arm in arms::later_arms(&directives, &one_arm) {
+            blank(&mut view, arm);
+        }
         Prepared {
             macros: macros.clone(),
             lexed,
             view,
             directives,
+            one_arm,
+            balanced,
         }
     }
 
@@ -145,6 +174,8 @@ impl Prepared {
             tree,
             directives: self.directives,
             ranges,
+            one_arm: self.one_arm,
+            balanced: self.balanced,
         }
     }
 }
@@ -178,6 +209,11 @@ pub fn parse_with(
     Prepared::new(src, macros).parse(None, timeout)
 }
 
+/// A fresh whole parse of `src` built as `like` was (its macros, balanced or not).
+pub fn parse_like(src: &[u8], timeout: Duration, like: &Parsed) -> Result<Parsed, ParseFailure> {
+    Prepared::build(src, &like.macros, like.balanced).parse(None, timeout)
+}
+
 /// Parse `src`, an edited version of the text `before` was parsed from (`changes` say where,
 /// as [`crate::edit::EditSet::changes`] gives them), reusing `before`'s tree: see [`reparse`].
 /// The view keeps offsets, so the changes of the text are the changes of the view. A partial
@@ -196,7 +232,7 @@ pub fn parse_changed(
         },
         None => None,
     };
-    let p = Prepared::new(src, &before.macros);
+    let p = Prepared::build(src, &before.macros, before.balanced);
     let tree = reparse(
         &before.tree,
         &before.view,
@@ -445,6 +481,31 @@ impl<'a> Points<'a> {
     }
 }
 
+impl Parsed {
+    /// The view with conditional `g` read in one configuration: arm `keep` kept (`None`: no
+    /// arm at all), its other arms blanked, every other conditional as this view reads it. A
+    /// conditional this view reads with its first arm only gets its arms back from `src`.
+    pub fn view_keeping(&self, src: &[u8], g: usize, keep: Option<usize>) -> Vec<u8> {
+        let mut v = match self.one_arm.contains(&g) {
+            false => self.view.clone(),
+            true => {
+                let others: Vec<usize> = self.one_arm.iter().copied().filter(|o| *o != g).collect();
+                let mut v = view(src, &self.lexed, &self.directives, &self.macros);
+                for arm in arms::later_arms(&self.directives, &others) {
+                    blank(&mut v, arm);
+                }
+                v
+            }
+        };
+        for (i, a) in self.directives.groups[g].arms.iter().enumerate() {
+            if Some(i) != keep {
+                blank(&mut v, a.body.clone());
+            }
+        }
+        v
+    }
+}
+
 fn blank(view: &mut [u8], range: std::ops::Range<usize>) {
     for b in &mut view[range] {
         if *b != b'\n' && *b != b'\r' {
@@ -687,6 +748,32 @@ mod tests {
             assert_eq!(inc.root_node().to_sexp(), fresh);
             assert_eq!(inc.root_node().end_byte(), new.len());
         }
+    }
+
+    #[test]
+    fn a_balanced_view_reads_one_arm_of_a_conditional_that_opens_a_block() {
+        let src = b"void f(void)\n{\n#ifdef A\n\tif (a || b) {\n#else\n\tif (a) {\n#endif\n\t\tg();\n\t}\n}\n\nvoid h(void)\n{\n}\n";
+        let m = std::sync::Arc::new(Macros::builtin());
+        let t = Duration::from_secs(5);
+        // The plain view (every other kind's) is unchanged, and broken from there on.
+        let plain = Prepared::new(src, &m).parse(None, t).unwrap();
+        assert!(plain.one_arm.is_empty() && !plain.balanced);
+        assert!(plain.tree.root_node().has_error());
+        let p = Prepared::balanced(src, &m).parse(None, t).unwrap();
+        assert_eq!((p.one_arm.as_slice(), p.view.len()), (&[0][..], src.len()));
+        assert!(
+            !p.tree.root_node().has_error(),
+            "{}",
+            p.tree.root_node().to_sexp()
+        );
+        let text = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
+        assert!(text(&p.view).contains("if (a || b) {") && !text(&p.view).contains("if (a) {"));
+        // The other arm, for the analysis to check.
+        let other = text(&p.view_keeping(src, 0, Some(1)));
+        assert!(other.contains("if (a) {") && !other.contains("a || b"));
+        // An edited text is read the same way.
+        let again = parse_like(src, t, &p).unwrap();
+        assert_eq!(again.view, p.view);
     }
 
     #[test]

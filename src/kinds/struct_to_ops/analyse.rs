@@ -101,6 +101,14 @@ pub struct Wrap {
     pub open: String,
     pub arm: Option<String>,
     pub end: String,
+    /// The lines of the arms between the first and this one (for this arm's own condition).
+    pub between: Vec<String>,
+    /// The conditional (index into the file's directives) and the arm's index in it.
+    pub group: usize,
+    pub index: usize,
+    /// Set when one struct serves several arms of the conditional (none covering every
+    /// configuration): their indices, and the one line that opens them all.
+    pub serves: Option<(Vec<usize>, String)>,
 }
 
 /// The contents of one ops struct to generate (before naming). The struct is wrapped in the
@@ -126,6 +134,20 @@ pub struct CallPlan<'t> {
     pub ops: OpsRef,
     /// Argument texts for `NewArg::Field` positions, by field index.
     pub fields: HashMap<usize, String>,
+    /// Argument fields with several values at this call: it passes their local
+    /// ([`ArgLocal`]).
+    pub local_fields: Vec<usize>,
+}
+
+/// An argument field that reaches some call with several values: a local of the field's
+/// type takes its place, declared where the walk was and assigned where it was stored.
+#[derive(Debug)]
+pub struct ArgLocal {
+    /// `void *private = vma;` or `void *private;`.
+    pub decl: String,
+    /// The `walk.field` of the stores that reach such a call: each becomes the local's name.
+    pub stores: Vec<Range<usize>>,
+    pub name: String,
 }
 
 #[derive(Debug)]
@@ -145,10 +167,14 @@ pub struct WalkPlan<'t> {
     pub reads: Vec<(Range<usize>, String)>,
     /// Comments that go on their own lines above a rewritten call: (line start, text).
     pub above: Vec<(usize, Vec<u8>)>,
+    /// Locals for argument fields with several values at a call.
+    pub arg_locals: Vec<ArgLocal>,
 }
 
+/// One function's sites and plans: each entry-point call whose walk is not a local of the
+/// function is flagged (or a compat site), and each local walk is judged with its calls.
 pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnResult<'t> {
-    let (rule, src) = (ctx.rule, ctx.src);
+    let src = ctx.src;
     let name = f
         .child_by_field_name("declarator")
         .and_then(|d| find::function_name(src, d))
@@ -162,76 +188,28 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
     let Some(body) = f.child_by_field_name("body") else {
         return res;
     };
-    let (walks, decl_flags) = find::walks(rule, src, body);
-    let site = |offset: usize, outcome: Outcome| Site {
-        line: line_of(src, offset),
-        function: name.clone(),
-        outcome,
-        definition: false,
-    };
+    let sites = Sites { src, name: &name };
+    let (walks, decl_flags) = find::walks(ctx.rule, src, body);
     for (at, flag) in decl_flags {
-        res.sites.push(site(at, Outcome::Flagged(flag)));
+        res.sites.push(sites.at(at, Outcome::Flagged(flag)));
     }
     if calls.is_empty() && walks.is_empty() {
         return res;
     }
-    // Function-wide reasons to touch nothing.
-    let walk_names: Vec<&str> = walks.iter().map(|w| w.name.as_str()).collect();
-    let whole = parse_trouble(ctx, f, &walk_names).map(|(at, why)| {
-        res.unexplained_parse_error = true;
-        Flag::new(Code::ParseError, why).at(line_of(src, at))
-    });
-    // Conditionals are judged per walk (guards.rs): most cannot change what reaches a call.
     let groups = ctx.parsed.directives.groups_within(&body.byte_range());
-    let whole = whole.or_else(|| crossing_guard(ctx, body, &groups));
-    // Calls whose walk is not a local of this function. A name declared again in an inner
-    // block means the innermost declaration, as in C.
+    let whole = whole_function_flag(ctx, f, body, &walks, &groups, &mut res);
     let scopes = Scopes::of(src, f);
-    let compat_walk: Vec<bool> = walks
-        .iter()
-        .map(|w| compat::is_compat(ctx, w, &own_idents(src, body, w, &scopes)))
-        .collect();
-    let mut owner: Vec<Option<usize>> = vec![None; calls.len()];
-    for (i, c) in calls.iter().enumerate() {
-        let arg = unparen(c.args[rule.entries[c.entry].walk_index]);
-        let local = (arg.kind() == "pointer_expression"
-            && arg.child_by_field_name("operator").map(|o| text(src, o)) == Some(b"&"))
-        .then(|| arg.child_by_field_name("argument").map(unparen))
-        .flatten()
-        .filter(|a| a.kind() == "identifier")
-        .and_then(|a| {
-            let seen = scopes.visible(text(src, a), a.start_byte());
-            walks
-                .iter()
-                .position(|w| w.name.as_bytes() == text(src, a) && Some(w.ident) == seen)
-        });
-        owner[i] = local;
-        if local.is_none() && ctx.compat.contains(c.node.start_byte()) {
-            res.sites.push(site(c.node.start_byte(), Outcome::Compat));
-        } else if local.is_none() {
-            let why = whole.clone().unwrap_or_else(|| {
-                Flag::new(
-                    Code::NotLocal,
-                    format!(
-                        "walk argument `{}` is not a local struct {}",
-                        String::from_utf8_lossy(text(src, arg)),
-                        rule.old_struct
-                    ),
-                )
-            });
-            res.sites
-                .push(site(c.node.start_byte(), Outcome::Flagged(why)));
-        }
-    }
+    let owner = call_owners(ctx, &calls, &walks, &scopes);
+    foreign_calls(ctx, &calls, &owner, &whole, &sites, &mut res);
     for (wi, walk) in walks.iter().enumerate() {
         let mine: Vec<usize> = (0..calls.len()).filter(|&i| owner[i] == Some(wi)).collect();
-        if compat_walk[wi] {
+        if compat::is_compat(ctx, walk, &own_idents(src, body, walk, &scopes)) {
             let at: Vec<usize> = match mine.is_empty() {
                 true => vec![walk.decl.start_byte()],
                 false => mine.iter().map(|&i| calls[i].node.start_byte()).collect(),
             };
             res.sites
-                .extend(at.into_iter().map(|a| site(a, Outcome::Compat)));
+                .extend(at.into_iter().map(|a| sites.at(a, Outcome::Compat)));
             continue;
         }
         let verdict = match &whole {
@@ -252,34 +230,156 @@ pub fn function<'t>(ctx: &FileCtx<'t>, f: Node<'t>, calls: Vec<Call<'t>>) -> FnR
                 None => Ok(None),
             }),
         };
+        let judged = Judged {
+            walk,
+            calls: &calls,
+            mine: &mine,
+            whole: whole.is_some(),
+        };
+        judged.record(ctx, verdict, &sites, &mut res);
+    }
+    res
+}
+
+/// Sites of one function: its name on each.
+struct Sites<'a> {
+    src: &'a [u8],
+    name: &'a str,
+}
+
+impl Sites<'_> {
+    fn at(&self, offset: usize, outcome: Outcome) -> Site {
+        Site {
+            line: line_of(self.src, offset),
+            function: self.name.to_string(),
+            outcome,
+            definition: false,
+        }
+    }
+}
+
+/// A reason to touch nothing in the function: code the parser could not read where it could
+/// hide something the analysis needs, or a conditional crossing the function's boundary.
+/// (Other conditionals are judged per walk, in guards.rs: most cannot change what reaches a
+/// call.)
+fn whole_function_flag(
+    ctx: &FileCtx,
+    f: Node,
+    body: Node,
+    walks: &[Walk],
+    groups: &[usize],
+    res: &mut FnResult,
+) -> Option<Flag> {
+    let walk_names: Vec<&str> = walks.iter().map(|w| w.name.as_str()).collect();
+    let whole = parse_trouble(ctx, f, &walk_names).map(|(at, why)| {
+        res.unexplained_parse_error = true;
+        Flag::new(Code::ParseError, why).at(line_of(ctx.src, at))
+    });
+    whole.or_else(|| crossing_guard(ctx, body, groups))
+}
+
+/// For each call, the walk (index into `walks`) it is given as `&walk`: a local of this
+/// function, the innermost declaration of the name where the call is (as in C); `None` for
+/// anything else.
+fn call_owners(
+    ctx: &FileCtx,
+    calls: &[Call],
+    walks: &[Walk],
+    scopes: &Scopes,
+) -> Vec<Option<usize>> {
+    let src = ctx.src;
+    calls
+        .iter()
+        .map(|c| {
+            let arg = unparen(c.args[ctx.rule.entries[c.entry].walk_index]);
+            (arg.kind() == "pointer_expression"
+                && arg.child_by_field_name("operator").map(|o| text(src, o)) == Some(b"&"))
+            .then(|| arg.child_by_field_name("argument").map(unparen))
+            .flatten()
+            .filter(|a| a.kind() == "identifier")
+            .and_then(|a| {
+                let seen = scopes.visible(text(src, a), a.start_byte());
+                walks
+                    .iter()
+                    .position(|w| w.name.as_bytes() == text(src, a) && Some(w.ident) == seen)
+            })
+        })
+        .collect()
+}
+
+/// Calls whose walk is no local struct of the function: a compat site in a version check's
+/// arm, else flagged (with the function-wide reason, if there is one).
+fn foreign_calls(
+    ctx: &FileCtx,
+    calls: &[Call],
+    owner: &[Option<usize>],
+    whole: &Option<Flag>,
+    sites: &Sites,
+    res: &mut FnResult,
+) {
+    let (rule, src) = (ctx.rule, ctx.src);
+    for (c, _) in calls.iter().zip(owner).filter(|(_, o)| o.is_none()) {
+        let at = c.node.start_byte();
+        if ctx.compat.contains(at) {
+            res.sites.push(sites.at(at, Outcome::Compat));
+            continue;
+        }
+        let arg = unparen(c.args[rule.entries[c.entry].walk_index]);
+        let why = whole.clone().unwrap_or_else(|| {
+            Flag::new(
+                Code::NotLocal,
+                format!(
+                    "walk argument `{}` is not a local struct {}",
+                    String::from_utf8_lossy(text(src, arg)),
+                    rule.old_struct
+                ),
+            )
+        });
+        res.sites.push(sites.at(at, Outcome::Flagged(why)));
+    }
+}
+
+/// One walk's verdict, to be recorded as sites (and its plan).
+struct Judged<'a, 't> {
+    walk: &'a Walk<'t>,
+    calls: &'a [Call<'t>],
+    mine: &'a [usize],
+    /// The function as a whole was flagged.
+    whole: bool,
+}
+
+impl<'t> Judged<'_, 't> {
+    fn record(
+        &self,
+        ctx: &FileCtx,
+        verdict: Verdict<Option<WalkPlan<'t>>>,
+        sites: &Sites,
+        res: &mut FnResult<'t>,
+    ) {
+        let call_sites = |outcome: &Outcome| -> Vec<Site> {
+            self.mine
+                .iter()
+                .map(|&i| sites.at(self.calls[i].node.start_byte(), outcome.clone()))
+                .collect()
+        };
         match verdict {
             Ok(Some(plan)) => {
-                for &i in &mine {
-                    res.sites
-                        .push(site(calls[i].node.start_byte(), Outcome::Converted));
-                }
+                res.sites.extend(call_sites(&Outcome::Converted));
                 res.plans.push(plan);
             }
             Ok(None) => {} // new-API code, or a walk with nothing of the old API: not a site
-            Err(flag) if mine.is_empty() => {
-                if whole.is_none() || walk_touches_old_api(rule, src, walk) {
+            Err(flag) if self.mine.is_empty() => {
+                if !self.whole || walk_touches_old_api(ctx.rule, ctx.src, self.walk) {
                     // Without a call, the site is where the walk goes wrong.
-                    let mut s = site(walk.decl.start_byte(), Outcome::Flagged(flag.clone()));
+                    let mut s =
+                        sites.at(self.walk.decl.start_byte(), Outcome::Flagged(flag.clone()));
                     s.line = flag.line.unwrap_or(s.line);
                     res.sites.push(s);
                 }
             }
-            Err(flag) => {
-                for &i in &mine {
-                    res.sites.push(site(
-                        calls[i].node.start_byte(),
-                        Outcome::Flagged(flag.clone()),
-                    ));
-                }
-            }
+            Err(flag) => res.sites.extend(call_sites(&Outcome::Flagged(flag))),
         }
     }
-    res
 }
 
 /// A plan may not rewrite code the parser could not read: those bytes would be lost or
@@ -399,6 +499,11 @@ pub(super) fn edited_ranges(plan: &WalkPlan) -> Vec<Range<usize>> {
         .cloned()
         .chain(plan.assigns.iter().map(|a| a.0.clone()))
         .chain(plan.reads.iter().map(|r| r.0.clone()))
+        .chain(
+            plan.arg_locals
+                .iter()
+                .flat_map(|l| l.stores.iter().cloned()),
+        )
         .chain(lists)
         .chain(std::iter::once(plan.decl.clone()))
         .collect()

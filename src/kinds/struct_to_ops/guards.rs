@@ -22,6 +22,9 @@ pub const MAX_GROUPS: usize = 6;
 /// Words that mark a place control is transferred to (jumps and labels are read from the tree).
 const TARGETS: &[&[u8]] = &[b"case", b"default"];
 
+/// Jump statements, for code the tree does not hold.
+const JUMPS: &[&[u8]] = &[b"goto", b"return", b"break", b"continue"];
+
 /// A jump statement, with the start of every `if` around it (inside the body).
 struct Jump {
     at: usize,
@@ -38,16 +41,21 @@ pub struct Relevance {
     /// Conditionals that split a statement and keep the nesting (free or relevant): their
     /// directive lines must stay out of the bytes the rewrite changes.
     pub splitting: Vec<usize>,
+    /// Relevant conditionals whose arms each open (or close) a block, which the tree holds
+    /// for the first arm only: the dataflow of another arm's configuration cannot be read
+    /// from it, flagged.
+    pub one_arm: Vec<usize>,
 }
 
 /// Split `groups` (inside `body`) into those that may change `walk`'s verdict and the rest.
-/// `uses` are the offsets of the walk's own uses, `decl` its declaration.
+/// `uses` are the offsets of the walk's own uses, `decl` its declaration, `walk` its name.
 pub fn relevance(
     ctx: &FileCtx,
     body: Node,
     groups: &[usize],
     decl: &Range<usize>,
     uses: &[usize],
+    walk: &str,
 ) -> Relevance {
     let (src, dirs) = (ctx.src, &ctx.parsed.directives);
     let mut labels = Vec::new();
@@ -93,13 +101,21 @@ pub fn relevance(
         free: Vec::new(),
         reshaping: Vec::new(),
         splitting: Vec::new(),
+        one_arm: Vec::new(),
     };
     for (g, is_relevant) in relevant
         .into_iter()
         .map(|g| (g, true))
         .chain(free.into_iter().map(|g| (g, false)))
     {
-        if split(ctx, body, &[g]).is_some() {
+        // The view reads such a conditional with its first arm: every arm's tree is checked
+        // to nest the code around it alike, and one that matters to the walk is flagged.
+        let one_arm = ctx.parsed.one_arm.contains(&g);
+        if one_arm && (is_relevant || hidden_matters(ctx, g, walk)) {
+            r.one_arm.push(g);
+            continue;
+        }
+        if one_arm || split(ctx, body, &[g]).is_some() {
             let keeps = *ctx
                 .nesting_kept
                 .borrow_mut()
@@ -119,6 +135,35 @@ pub fn relevance(
     }
     r.relevant.sort();
     r
+}
+
+/// Could the arms the view leaves out of conditional `g` (it reads only the first: see
+/// `parse::arms`) matter to the walk? The tree does not hold them, so they are read as words:
+/// the walk's name, an entry point, a jump or a place jumped to (`case`, `default`, any `:`).
+fn hidden_matters(ctx: &FileCtx, g: usize, walk: &str) -> bool {
+    let src = ctx.src;
+    let arms = &ctx.parsed.directives.groups[g].arms[1..];
+    let code = ctx.parsed.lexed.code(src.len());
+    arms.iter().any(|arm| {
+        let inside = |r: &Range<usize>| arm.body.start <= r.start && r.end <= arm.body.end;
+        let words = ctx
+            .parsed
+            .lexed
+            .code_word_ranges(src)
+            .iter()
+            .filter(|w| inside(w));
+        let colon = code.iter().any(|gap| {
+            let (s, e) = (gap.start.max(arm.body.start), gap.end.min(arm.body.end));
+            s < e && src[s..e].contains(&b':')
+        });
+        colon
+            || words.map(|w| &src[w.clone()]).any(|w| {
+                w == walk.as_bytes()
+                    || TARGETS.contains(&w)
+                    || JUMPS.contains(&w)
+                    || ctx.rule.entries.iter().any(|e| e.name.as_bytes() == w)
+            })
+    })
 }
 
 /// Does every configuration of conditional `g` nest the statements outside its arms as the
@@ -152,16 +197,7 @@ fn keeps_structure(ctx: &FileCtx, body: Node, g: usize) -> bool {
         .chain((!grp.has_else()).then_some(None))
         .collect();
     kept.into_iter().all(|keep| {
-        let mut view = ctx.parsed.view.clone();
-        for (i, a) in arms.iter().enumerate() {
-            if Some(i) != keep {
-                for b in &mut view[a.clone()] {
-                    if *b != b'\n' && *b != b'\r' {
-                        *b = b' ';
-                    }
-                }
-            }
-        }
+        let view = ctx.parsed.view_keeping(ctx.src, g, keep);
         let Ok(tree) = crate::parse::parse_bytes(&view, std::time::Duration::from_secs(2)) else {
             return false;
         };
@@ -233,6 +269,17 @@ fn enclosing_ifs(n: Node, body: Node) -> Vec<usize> {
 /// The relevant conditionals must sit between whole statements or initializer members (each
 /// configuration's control flow is read from one tree), and be few enough to enumerate.
 pub fn check(ctx: &FileCtx, r: &Relevance) -> Verdict<()> {
+    if let Some(&g) = r.one_arm.first() {
+        let line = ctx.parsed.directives.groups[g].arms[0].line.clone();
+        return Err(Flag::new(
+            Code::Guard,
+            format!(
+                "the arms of `{}` each open or close a block, and one holds what reaches the call",
+                src_line(ctx.src, line.clone())
+            ),
+        )
+        .at(line_of(ctx.src, line.start)));
+    }
     if let Some(&g) = r.reshaping.first() {
         let line = ctx.parsed.directives.groups[g].arms[0].line.clone();
         return Err(Flag::new(

@@ -18,6 +18,7 @@ mod provider;
 pub mod rule;
 mod values;
 mod walk_verdict;
+mod wraps;
 
 use tree_sitter::Node;
 
@@ -81,6 +82,8 @@ pub fn migrate(
     api: bool,
     origin: Option<headers::Origin>,
 ) -> FileResult {
+    let balanced = read_balanced(src, parsed);
+    let parsed = balanced.as_ref().unwrap_or(parsed);
     let root = parsed.tree.root_node();
     let file_functions = find::file_functions(src, root);
     let included = headers::Included::new(origin, src);
@@ -100,45 +103,12 @@ pub fn migrate(
         out.callbacks.assumed = extra.into_iter().collect();
     }
     let functions = function_nodes(root);
-    let defined = defined_functions(src, &functions);
-    // A file that defines an entry point itself (its own static helper, or the API's
-    // implementation) calls its own function: those calls are not sites.
-    let skip: Vec<usize> = rule
-        .entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| defined.iter().any(|d| d == e.name.as_bytes()))
-        .map(|(i, _)| i)
-        .collect();
+    let skip = own_entries(rule, src, &functions);
     let calls = find::entry_calls(rule, src, root, &skip);
-    let mut plans = Vec::new();
-    for call in &calls {
-        if !functions
-            .iter()
-            .any(|f| f.byte_range().contains(&call.node.start_byte()))
-        {
-            out.sites.push(Site {
-                line: line_of(src, call.node.start_byte()),
-                function: String::new(),
-                outcome: Outcome::Flagged(Flag::new(
-                    Code::ParseError,
-                    "call outside any function the parser could read",
-                )),
-                definition: false,
-            });
-        }
-    }
-    for e in stray_errors(rule, src, root, &functions, &skip) {
-        out.sites.push(Site {
-            line: line_of(src, e),
-            function: String::new(),
-            outcome: Outcome::Flagged(Flag::new(
-                Code::ParseError,
-                "entry point inside code the parser could not read",
-            )),
-            definition: false,
-        });
-    }
+    out.sites
+        .extend(unreadable_sites(rule, src, root, &functions, &calls, &skip));
+    out.sites
+        .extend(hidden_sites(rule, src, parsed, &functions, &skip));
     let ctx = analyse::FileCtx {
         rule,
         src,
@@ -148,6 +118,7 @@ pub fn migrate(
         compat: compat::VersionArms::of(rule, src, parsed),
         nesting_kept: Default::default(),
     };
+    let mut plans = Vec::new();
     for f in &functions {
         let fcalls: Vec<find::Call> = calls
             .iter()
@@ -185,37 +156,7 @@ pub fn migrate(
     if plans.is_empty() && provided.edits.is_empty() {
         return out;
     }
-    let planned = plan::edits(rule, src, parsed, &plans).and_then(|mut edits| {
-        // Caller edits are code edits: none may land inside a comment or a string. (The
-        // definition side edits kernel-doc on purpose.)
-        if let Some(e) = edits.iter().find(|e| parsed.lexed.inside_text(&e.range)) {
-            return Err(format!(
-                "an edit at bytes {}..{} would land inside a comment or string",
-                e.range.start, e.range.end
-            ));
-        }
-        edits.extend(provided.edits);
-        if crlf(src) {
-            for e in &mut edits {
-                e.text = to_crlf(&e.text);
-            }
-        }
-        EditSet::new(edits).map_err(|o| o.to_string())
-    });
-    // A file the lexer cannot delimit (a comment running off its end, #if without #endif)
-    // could hide anything from the parser's reading of it: report, change nothing.
-    let broken = if parsed.lexed.unterminated_comment {
-        Some("a comment runs off the end of the file")
-    } else if !parsed.directives.unbalanced.is_empty() {
-        Some("unbalanced #if/#else/#endif in the file")
-    } else {
-        None
-    };
-    let planned = planned.and_then(|edits| match broken {
-        Some(why) => Err(why.to_string()),
-        None => Ok(edits),
-    });
-    match planned.and_then(|edits| check(rule, src, parsed, &edits, converted).map(|()| edits)) {
+    match checked_edits(rule, src, parsed, &plans, provided.edits, converted) {
         Ok(edits) => out.edits = edits,
         Err(why) => {
             for s in &mut out.sites {
@@ -224,6 +165,146 @@ pub fn migrate(
         }
     }
     out
+}
+
+/// The rule's entry points this file defines itself (its own static helper, or the API's
+/// implementation): calls of them are calls of its own function, not sites.
+fn own_entries(rule: &Rule, src: &[u8], functions: &[Node]) -> Vec<usize> {
+    let defined = defined_functions(src, functions);
+    rule.entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| defined.iter().any(|d| d == e.name.as_bytes()))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Entry-point calls the parser could not place in a function, flagged.
+fn unreadable_sites(
+    rule: &Rule,
+    src: &[u8],
+    root: Node,
+    functions: &[Node],
+    calls: &[find::Call],
+    skip: &[usize],
+) -> Vec<Site> {
+    let flagged = |at: usize, why: &str| Site {
+        line: line_of(src, at),
+        function: String::new(),
+        outcome: Outcome::Flagged(Flag::new(Code::ParseError, why)),
+        definition: false,
+    };
+    let outside = calls
+        .iter()
+        .map(|c| c.node.start_byte())
+        .filter(|at| !functions.iter().any(|f| f.byte_range().contains(at)))
+        .map(|at| flagged(at, "call outside any function the parser could read"));
+    let stray = stray_errors(rule, src, root, functions, skip)
+        .into_iter()
+        .map(|at| flagged(at, "entry point inside code the parser could not read"));
+    outside.chain(stray).collect()
+}
+
+/// An entry point or the old struct named in an arm the reading leaves out (a conditional
+/// whose arms each open a block is read with its first arm: see [`parse::arms`]): what the
+/// tree does not hold cannot be converted, flagged where it is.
+fn hidden_sites(
+    rule: &Rule,
+    src: &[u8],
+    parsed: &Parsed,
+    functions: &[Node],
+    skip: &[usize],
+) -> Vec<Site> {
+    let dirs = &parsed.directives;
+    let hidden = parse::arms::later_arms(dirs, &parsed.one_arm);
+    let named = |w: &[u8]| {
+        w == rule.old_struct.as_bytes()
+            || rule
+                .entries
+                .iter()
+                .enumerate()
+                .any(|(i, e)| !skip.contains(&i) && e.name.as_bytes() == w)
+    };
+    parsed
+        .lexed
+        .code_word_ranges(src)
+        .iter()
+        .filter(|w| hidden.iter().any(|a| a.contains(&w.start)) && named(&src[(*w).clone()]))
+        .map(|w| {
+            let function = functions
+                .iter()
+                .find(|f| f.byte_range().contains(&w.start))
+                .and_then(|f| f.child_by_field_name("declarator"))
+                .and_then(|d| find::function_name(src, d))
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_default();
+            Site {
+                line: line_of(src, w.start),
+                function,
+                outcome: Outcome::Flagged(Flag::new(
+                    Code::Guard,
+                    format!(
+                        "`{}` in a later arm of a conditional whose arms each open a block, read with its first arm only",
+                        String::from_utf8_lossy(&src[w.clone()])
+                    ),
+                )),
+                definition: false,
+            }
+        })
+        .collect()
+}
+
+/// The file's edits (the callers' plans and the definition side's), checked: none inside a
+/// comment or string, the file well delimited, and the result re-read ([`check`]).
+fn checked_edits(
+    rule: &Rule,
+    src: &[u8],
+    parsed: &Parsed,
+    plans: &[analyse::WalkPlan],
+    provided: Vec<crate::edit::Edit>,
+    converted: usize,
+) -> Result<EditSet, String> {
+    let mut edits = plan::edits(rule, src, parsed, plans)?;
+    // Caller edits are code edits: none may land inside a comment or a string. (The
+    // definition side edits kernel-doc on purpose.)
+    if let Some(e) = edits.iter().find(|e| parsed.lexed.inside_text(&e.range)) {
+        return Err(format!(
+            "an edit at bytes {}..{} would land inside a comment or string",
+            e.range.start, e.range.end
+        ));
+    }
+    edits.extend(provided);
+    if crlf(src) {
+        for e in &mut edits {
+            e.text = to_crlf(&e.text);
+        }
+    }
+    let edits = EditSet::new(edits).map_err(|o| o.to_string())?;
+    // A file the lexer cannot delimit (a comment running off its end, #if without #endif)
+    // could hide anything from the parser's reading of it: report, change nothing.
+    if parsed.lexed.unterminated_comment {
+        return Err("a comment runs off the end of the file".into());
+    }
+    if !parsed.directives.unbalanced.is_empty() {
+        return Err("unbalanced #if/#else/#endif in the file".into());
+    }
+    check(rule, src, parsed, &edits, converted)?;
+    Ok(edits)
+}
+
+/// The file read again with the conditionals whose arms each leave the braces unbalanced
+/// kept to their first arm ([`parse::arms`]), when it has any: otherwise tree-sitter invents a
+/// brace and misreads every function after them. `None`: the reading given is the one to use.
+fn read_balanced(src: &[u8], parsed: &Parsed) -> Option<Parsed> {
+    if parsed.balanced
+        || parse::arms::one_arm_groups(src, &parsed.lexed, &parsed.directives).is_empty()
+    {
+        return None;
+    }
+    let timeout = std::time::Duration::from_secs(10);
+    parse::Prepared::balanced(src, &parsed.macros)
+        .parse(parsed.ranges.clone(), timeout)
+        .ok()
 }
 
 /// Does the file end its lines with CRLF? Then generated lines do too.
@@ -331,7 +412,7 @@ fn check(
         .ok_or("the rewrite changed text outside the parsed items")?;
     let before_errors = errors(before.tree.root_node());
     if errors(after.tree.root_node()) > before_errors {
-        let fresh = parse::parse_with(&new, timeout, &before.macros).map_err(fail)?;
+        let fresh = parse::parse_like(&new, timeout, before).map_err(fail)?;
         if errors(fresh.tree.root_node()) > before_errors {
             return Err("the rewritten file has new parse errors".into());
         }

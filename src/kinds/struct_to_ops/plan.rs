@@ -5,7 +5,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
-use super::analyse::{Init, Member, OpsRef, WalkPlan, insertion_point};
+use super::analyse::{Init, Member, OpsRef, WalkPlan, Wrap, insertion_point};
+use super::wraps;
 use crate::edit::Edit;
 use crate::parse::{Parsed, line_end, line_start};
 use crate::rule::{NewArg, Rule};
@@ -17,147 +18,24 @@ pub(super) const WIDTH: usize = 80;
 /// conditionals around the functions using them.
 type OpsKey = (Vec<u8>, Vec<(usize, usize)>);
 
+/// The members' text and the conditionals around the function: the ops structs of a file that
+/// may share a struct whatever conditionals around the calls they sit in.
+type Family = (Vec<u8>, Vec<(usize, usize)>);
+
 pub fn edits(
     rule: &Rule,
     src: &[u8],
     parsed: &Parsed,
     plans: &[WalkPlan],
 ) -> Result<Vec<Edit>, String> {
-    let taken: HashSet<&[u8]> = parsed.lexed.code_words(src).collect();
-    let mut names: HashMap<OpsKey, String> = HashMap::new();
-    let mut used: HashSet<String> = HashSet::new();
+    let mut namer = Namer::new(rule, src, parsed, plans);
     let mut edits = Vec::new();
     let mut deletes: Vec<Range<usize>> = Vec::new();
     for plan in plans {
-        let at = insertion_point(src, plan.function);
-        let guards = parsed.directives.guards_at(plan.function.start_byte());
-        let mut spec_names = Vec::new();
-        for spec in &plan.specs {
-            let body = render_members(&spec.members);
-            let key = (
-                [format!("{:?}", spec.wrap).as_bytes(), &body].concat(),
-                guards.clone(),
-            );
-            let name = match names.get(&key) {
-                Some(n) => n.clone(),
-                None => {
-                    let stem = rule.ops_name.replace("{base}", &plan.base);
-                    let name = (1..)
-                        .map(|i| {
-                            if i == 1 {
-                                stem.clone()
-                            } else {
-                                format!("{stem}_{i}")
-                            }
-                        })
-                        .find(|c| !taken.contains(c.as_bytes()) && !used.contains(c))
-                        .unwrap();
-                    used.insert(name.clone());
-                    names.insert(key, name.clone());
-                    let mut text = String::new();
-                    for w in &spec.wrap {
-                        text.push_str(&w.open);
-                        text.push('\n');
-                        if let Some(arm) = &w.arm {
-                            text.push_str(arm);
-                            text.push('\n');
-                        }
-                    }
-                    let ops = &rule.ops_struct;
-                    text.push_str(&format!("static const struct {ops} {name} = {{\n"));
-                    let mut text = text.into_bytes();
-                    text.extend_from_slice(&body);
-                    text.extend_from_slice(b"};\n");
-                    for w in spec.wrap.iter().rev() {
-                        text.extend_from_slice(w.end.as_bytes());
-                        text.push(b'\n');
-                    }
-                    text.push(b'\n');
-                    edits.push(Edit::insert(at, text));
-                    name
-                }
-            };
-            spec_names.push(name);
-        }
-        let ops_text = |r: &OpsRef| match r {
-            OpsRef::Spec(i) => format!("&{}", spec_names[*i]),
-            OpsRef::Local => plan.local.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
-        };
-        for call in &plan.calls {
-            let entry = &rule.entries[call.entry];
-            let list = call
-                .node
-                .child_by_field_name("arguments")
-                .ok_or("call without arguments")?;
-            let old = super::find::named_children(list);
-            let args: Vec<Vec<u8>> = entry
-                .new_args
-                .iter()
-                .map(|a| match a {
-                    NewArg::Old(i) => substitute(src, old[*i].byte_range(), &plan.reads),
-                    NewArg::Ops => ops_text(&call.ops).into_bytes(),
-                    NewArg::Field(f) => call.fields[f].clone().into_bytes(),
-                })
-                .collect();
-            edits.push(Edit::replace(
-                list.byte_range(),
-                layout(src, list.start_byte(), list.end_byte(), &args),
-            ));
-        }
-        // Reads inside a rewritten call's arguments were substituted there. A read that makes
-        // its line longer than 80 columns re-lays out the argument list it sits in.
-        let lists: Vec<Range<usize>> = plan
-            .calls
-            .iter()
-            .filter_map(|c| c.node.child_by_field_name("arguments"))
-            .map(|l| l.byte_range())
-            .collect();
-        let mut reflowed: Vec<Range<usize>> = Vec::new();
-        for (range, value) in &plan.reads {
-            let inside = |ls: &[Range<usize>]| {
-                ls.iter()
-                    .any(|l| l.start <= range.start && range.end <= l.end)
-            };
-            if inside(&lists) || inside(&reflowed) {
-                continue;
-            }
-            let root = parsed.tree.root_node();
-            let list = root
-                .descendant_for_byte_range(range.start, range.end)
-                .and_then(|n| n.parent())
-                .filter(|p| p.kind() == "argument_list");
-            match list {
-                // A comment between the arguments would be lost by a re-layout: then the line
-                // stays long.
-                Some(list) if too_wide(src, range, value) && !loose_comment(parsed, list) => {
-                    let args: Vec<Vec<u8>> = super::find::named_children(list)
-                        .iter()
-                        .map(|a| substitute(src, a.byte_range(), &plan.reads))
-                        .collect();
-                    edits.push(Edit::replace(
-                        list.byte_range(),
-                        layout(src, list.start_byte(), list.end_byte(), &args),
-                    ));
-                    reflowed.push(list.byte_range());
-                }
-                _ => edits.push(Edit::replace(range.clone(), value.clone())),
-            }
-        }
-        if let Some((local, init)) = &plan.local {
-            let init = init
-                .map(|i| format!(" = &{}", spec_names[i]))
-                .unwrap_or_default();
-            edits.push(Edit::replace(
-                plan.decl.clone(),
-                format!("const struct {} *{local}{init};", rule.ops_struct),
-            ));
-            for (stmt, i) in &plan.assigns {
-                edits.push(Edit::replace(
-                    stmt.clone(),
-                    format!("{local} = &{};", spec_names[*i]),
-                ));
-            }
-        }
+        let spec_names = namer.name(plan, &mut edits);
+        call_edits(rule, src, plan, &spec_names, &mut edits)?;
+        read_edits(src, parsed, plan, &mut edits);
+        local_edits(rule, src, plan, &spec_names, &mut edits);
         deletes.extend(plan.deletes.iter().cloned());
         edits.extend(
             plan.above
@@ -174,6 +52,213 @@ pub fn edits(
         .collect();
     edits.extend(delete_lines(src, parsed, &deletes, &generated));
     Ok(edits)
+}
+
+/// Names and writes the ops structs of a file: one per distinct text, in the conditionals
+/// its users share ([`wraps::shared`]).
+struct Namer<'a> {
+    rule: &'a Rule,
+    src: &'a [u8],
+    parsed: &'a Parsed,
+    taken: HashSet<&'a [u8]>,
+    names: HashMap<OpsKey, String>,
+    used: HashSet<String>,
+    /// Per family, the wrap each wrap list used is written in.
+    shared: HashMap<Family, HashMap<Vec<Wrap>, Vec<Wrap>>>,
+}
+
+impl<'a> Namer<'a> {
+    fn new(rule: &'a Rule, src: &'a [u8], parsed: &'a Parsed, plans: &[WalkPlan]) -> Self {
+        let mut used: HashMap<Family, BTreeSet<Vec<Wrap>>> = HashMap::new();
+        for plan in plans {
+            let guards = parsed.directives.guards_at(plan.function.start_byte());
+            for spec in &plan.specs {
+                let family = (render_members(&spec.members), guards.clone());
+                used.entry(family).or_default().insert(spec.wrap.clone());
+            }
+        }
+        let shared = used
+            .into_iter()
+            .map(|(f, ws)| (f, wraps::shared(src, &parsed.directives, &ws)))
+            .collect();
+        Namer {
+            rule,
+            src,
+            parsed,
+            taken: parsed.lexed.code_words(src).collect(),
+            names: HashMap::new(),
+            used: HashSet::new(),
+            shared,
+        }
+    }
+
+    /// The names of a plan's specs, by index; the structs not written yet are inserted above
+    /// the plan's function.
+    fn name(&mut self, plan: &WalkPlan, edits: &mut Vec<Edit>) -> Vec<String> {
+        let at = insertion_point(self.src, plan.function);
+        let guards = self.parsed.directives.guards_at(plan.function.start_byte());
+        let mut out = Vec::new();
+        for spec in &plan.specs {
+            let body = render_members(&spec.members);
+            let wrap = self.shared[&(body.clone(), guards.clone())][&spec.wrap].clone();
+            let (open, close) = wrap_lines(&wrap);
+            let key = (
+                [open.as_bytes(), &body, close.as_bytes()].concat(),
+                guards.clone(),
+            );
+            if let Some(n) = self.names.get(&key) {
+                out.push(n.clone());
+                continue;
+            }
+            let name = self.fresh(&plan.base);
+            self.names.insert(key, name.clone());
+            let ops = &self.rule.ops_struct;
+            let mut text = format!("{open}static const struct {ops} {name} = {{\n").into_bytes();
+            text.extend_from_slice(&body);
+            text.extend_from_slice(format!("}};\n{close}\n").as_bytes());
+            edits.push(Edit::insert(at, text));
+            out.push(name);
+        }
+        out
+    }
+
+    /// The rule's name for `base`, with `_2`, `_3`, … when the file already has it.
+    fn fresh(&mut self, base: &str) -> String {
+        let stem = self.rule.ops_name.replace("{base}", base);
+        let name = (1..)
+            .map(|i| match i {
+                1 => stem.clone(),
+                _ => format!("{stem}_{i}"),
+            })
+            .find(|c| !self.taken.contains(c.as_bytes()) && !self.used.contains(c))
+            .unwrap();
+        self.used.insert(name.clone());
+        name
+    }
+}
+
+/// The lines that open and close a struct's conditionals, outermost first.
+fn wrap_lines(wrap: &[Wrap]) -> (String, String) {
+    let open: String = wrap.iter().map(wraps::opening).collect();
+    let close: String = wrap.iter().rev().map(|w| format!("{}\n", w.end)).collect();
+    (open, close)
+}
+
+/// Each converted call's argument list, in the new order.
+fn call_edits(
+    rule: &Rule,
+    src: &[u8],
+    plan: &WalkPlan,
+    spec_names: &[String],
+    edits: &mut Vec<Edit>,
+) -> Result<(), String> {
+    let ops_text = |r: &OpsRef| match r {
+        OpsRef::Spec(i) => format!("&{}", spec_names[*i]),
+        OpsRef::Local => plan.local.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
+    };
+    for call in &plan.calls {
+        let entry = &rule.entries[call.entry];
+        let list = call
+            .node
+            .child_by_field_name("arguments")
+            .ok_or("call without arguments")?;
+        let old = super::find::named_children(list);
+        let args: Vec<Vec<u8>> = entry
+            .new_args
+            .iter()
+            .map(|a| match a {
+                NewArg::Old(i) => substitute(src, old[*i].byte_range(), &plan.reads),
+                NewArg::Ops => ops_text(&call.ops).into_bytes(),
+                NewArg::Field(f) => call.fields[f].clone().into_bytes(),
+            })
+            .collect();
+        edits.push(Edit::replace(
+            list.byte_range(),
+            layout(src, list.start_byte(), list.end_byte(), &args),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads of a field outside the rewritten calls. Those inside a rewritten call's arguments
+/// were substituted there; a read that makes its line longer than 80 columns re-lays out the
+/// argument list it sits in.
+fn read_edits(src: &[u8], parsed: &Parsed, plan: &WalkPlan, edits: &mut Vec<Edit>) {
+    let lists: Vec<Range<usize>> = plan
+        .calls
+        .iter()
+        .filter_map(|c| c.node.child_by_field_name("arguments"))
+        .map(|l| l.byte_range())
+        .collect();
+    let mut reflowed: Vec<Range<usize>> = Vec::new();
+    for (range, value) in &plan.reads {
+        let inside = |ls: &[Range<usize>]| {
+            ls.iter()
+                .any(|l| l.start <= range.start && range.end <= l.end)
+        };
+        if inside(&lists) || inside(&reflowed) {
+            continue;
+        }
+        let root = parsed.tree.root_node();
+        let list = root
+            .descendant_for_byte_range(range.start, range.end)
+            .and_then(|n| n.parent())
+            .filter(|p| p.kind() == "argument_list");
+        match list {
+            // A comment between the arguments would be lost by a re-layout: then the line
+            // stays long.
+            Some(list) if too_wide(src, range, value) && !loose_comment(parsed, list) => {
+                let args: Vec<Vec<u8>> = super::find::named_children(list)
+                    .iter()
+                    .map(|a| substitute(src, a.byte_range(), &plan.reads))
+                    .collect();
+                edits.push(Edit::replace(
+                    list.byte_range(),
+                    layout(src, list.start_byte(), list.end_byte(), &args),
+                ));
+                reflowed.push(list.byte_range());
+            }
+            _ => edits.push(Edit::replace(range.clone(), value.clone())),
+        }
+    }
+}
+
+/// The walk's declaration becomes the ops pointer local (switching mode) and the locals of
+/// argument fields with several values; each store point assigns its local.
+fn local_edits(
+    rule: &Rule,
+    src: &[u8],
+    plan: &WalkPlan,
+    spec_names: &[String],
+    edits: &mut Vec<Edit>,
+) {
+    let mut decls: Vec<String> = Vec::new();
+    if let Some((local, init)) = &plan.local {
+        let init = init
+            .map(|i| format!(" = &{}", spec_names[i]))
+            .unwrap_or_default();
+        decls.push(format!("const struct {} *{local}{init};", rule.ops_struct));
+        for (stmt, i) in &plan.assigns {
+            edits.push(Edit::replace(
+                stmt.clone(),
+                format!("{local} = &{};", spec_names[*i]),
+            ));
+        }
+    }
+    for l in &plan.arg_locals {
+        decls.push(l.decl.clone());
+        edits.extend(
+            l.stores
+                .iter()
+                .map(|r| Edit::replace(r.clone(), l.name.clone())),
+        );
+    }
+    if decls.is_empty() {
+        return;
+    }
+    let indent = &src[line_start(src, plan.decl.start)..plan.decl.start];
+    let sep = format!("\n{}", String::from_utf8_lossy(indent));
+    edits.push(Edit::replace(plan.decl.clone(), decls.join(&sep)));
 }
 
 /// Is there a comment in `list` outside its arguments (which a re-layout copies)?
@@ -267,20 +352,46 @@ pub fn render_members(spec: &[Member]) -> Vec<u8> {
     for m in spec {
         match m {
             Member::Plain(i) => render(&mut out, i),
-            Member::Guarded { arms, end } => {
-                for (directive, members) in arms {
-                    out.extend_from_slice(directive.as_bytes());
-                    out.push(b'\n');
-                    for i in members {
-                        render(&mut out, i);
+            Member::Guarded { arms, end } => match own_blocks(arms) {
+                // An arm without members is not written: each other arm gets a block of
+                // its own, opened by its own condition.
+                Some(blocks) => {
+                    for (open, members) in blocks {
+                        out.extend_from_slice(format!("{open}\n").as_bytes());
+                        for i in members {
+                            render(&mut out, i);
+                        }
+                        out.extend_from_slice(format!("{end}\n").as_bytes());
                     }
                 }
-                out.extend_from_slice(end.as_bytes());
-                out.push(b'\n');
-            }
+                None => {
+                    for (directive, members) in arms {
+                        out.extend_from_slice(format!("{directive}\n").as_bytes());
+                        for i in members {
+                            render(&mut out, i);
+                        }
+                    }
+                    out.extend_from_slice(format!("{end}\n").as_bytes());
+                }
+            },
         }
     }
     out
+}
+
+/// The arms of a guarded member that has an empty arm, each as a block with its own opening
+/// line ([`wraps::alone`]); `None` when every arm has members, or when a line cannot be
+/// rewritten (a comment on it): then the arms are written as they are.
+fn own_blocks(arms: &[(String, Vec<Init>)]) -> Option<Vec<(String, &[Init])>> {
+    if arms.iter().all(|a| !a.1.is_empty()) {
+        return None;
+    }
+    let lines: Vec<&str> = arms.iter().map(|a| a.0.as_str()).collect();
+    arms.iter()
+        .enumerate()
+        .filter(|(_, a)| !a.1.is_empty())
+        .map(|(k, a)| wraps::alone(&lines[..=k]).map(|open| (open, a.1.as_slice())))
+        .collect()
 }
 
 /// Would replacing `range` with `value` push its line past 80 columns?

@@ -45,36 +45,49 @@ fn call_plan<'t>(p: &Proof<'_, 't>, c: usize) -> Verdict<(CallPlan<'t>, Combos)>
         node: call.node,
         entry: call.entry,
         ops: OpsRef::Local,
-        fields: call_fields(p, c, &all)?,
+        fields: HashMap::new(),
+        local_fields: Vec::new(),
     };
+    let mut plan = plan;
+    (plan.fields, plan.local_fields) = call_fields(p, c, &all)?;
     Ok((plan, per_cfg))
 }
 
 /// The new entry point's field arguments: one text that holds on every path in every
-/// configuration, or a flag that names the conditional the value depends on.
-fn call_fields(p: &Proof, c: usize, all: &State) -> Verdict<HashMap<usize, String>> {
+/// configuration, or a flag that names the conditional the value depends on. A field with
+/// several values on different paths goes through a local ([`locals::local_name`]): the
+/// fields listed second.
+fn call_fields(p: &Proof, c: usize, all: &State) -> Verdict<(HashMap<usize, String>, Vec<usize>)> {
     let call = &p.w.calls[c];
     let entry = &p.w.ctx.rule.entries[call.entry];
     let mut fields = HashMap::new();
+    let mut local = Vec::new();
     for a in &entry.new_args {
         if let NewArg::Field(fi) = *a {
             let vals: BTreeSet<(u32, bool)> = all.iter().map(|t| t[fi]).collect();
             let at = call.node.start_byte();
-            let v = p
-                .resolver
-                .argument(fi, &vals, "at the call", at)
-                .map_err(|flag| match flag.code {
-                    Code::AmbiguousValue => {
-                        let per: Vec<Option<&State>> =
-                            p.observed.iter().map(|o| o.calls.get(&c)).collect();
-                        by_config(&p.resolver, p.groups, &p.configs, &per, fi, at).unwrap_or(flag)
+            let v = p.resolver.argument(fi, &vals, "at the call", at);
+            let v = match v {
+                Err(flag) if flag.code == Code::AmbiguousValue => {
+                    let per: Vec<Option<&State>> =
+                        p.observed.iter().map(|o| o.calls.get(&c)).collect();
+                    match by_config(&p.resolver, p.groups, &p.configs, &per, fi, at) {
+                        Some(guard) => Err(guard),
+                        None => match super::locals::local_name(p, fi) {
+                            Some(name) => {
+                                local.push(fi);
+                                Ok(name)
+                            }
+                            None => Err(flag),
+                        },
                     }
-                    _ => flag,
-                })?;
+                }
+                v => v,
+            }?;
             fields.insert(fi, v);
         }
     }
-    Ok(fields)
+    Ok((fields, local))
 }
 
 /// An argument field with one value per configuration, decided by one conditional: the call

@@ -20,6 +20,7 @@ use crate::parse::{line_of, text};
 use crate::rule::Rule;
 
 mod arguments;
+mod locals;
 mod reaching;
 mod specs;
 
@@ -109,7 +110,14 @@ fn one_walk_per_name(w: &WalkCtx) -> Verdict<()> {
 /// configurations; one that would reshape the code around the walk stops it.
 fn relevance(w: &WalkCtx, idents: &[Node]) -> Verdict<guards::Relevance> {
     let own: Vec<usize> = idents.iter().map(|n| n.start_byte()).collect();
-    let relevance = guards::relevance(w.ctx, w.body, w.groups, &w.walk.decl.byte_range(), &own);
+    let relevance = guards::relevance(
+        w.ctx,
+        w.body,
+        w.groups,
+        &w.walk.decl.byte_range(),
+        &own,
+        &w.walk.name,
+    );
     guards::check(w.ctx, &relevance)?;
     Ok(relevance)
 }

@@ -35,6 +35,7 @@ pub(super) fn build_plan<'t>(
         calls: Vec::new(),
         reads,
         above: Vec::new(),
+        arg_locals: Vec::new(),
     };
     let switching = combos.iter().any(|per| per.values().any(|s| s.len() > 1));
     if switching {
@@ -42,8 +43,9 @@ pub(super) fn build_plan<'t>(
     } else {
         fixed_specs(p, &mut calls, combos, &mut plan)?;
     }
-    lone_body_deleted(w, &plan)?;
     plan.calls = calls;
+    super::locals::argument_locals(p, &mut plan)?;
+    lone_body_deleted(w, &plan)?;
     Ok(plan)
 }
 
@@ -278,6 +280,13 @@ fn wraps(ctx: &FileCtx, groups: &[usize], offset: usize) -> Verdict<Vec<Wrap>> {
                 None
             },
             end: line(grp.end.clone())?,
+            between: grp.arms[1..a.max(1)]
+                .iter()
+                .map(|x| line(x.line.clone()))
+                .collect::<Verdict<_>>()?,
+            group: g,
+            index: a,
+            serves: None,
         });
     }
     Ok(out)
