@@ -102,7 +102,10 @@ pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<E
     let r = &k.rewrites[m.rewrite];
     let shown = String::from_utf8_lossy(text(src, m.node)).into_owned();
     let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
-    if in_error(m.node) || m.node.has_error() {
+    // Inside the parser's error recovery, the holding function must still be known (the
+    // recursion check below needs its name) and the statement must read on its own.
+    let recovered = in_error(m.node) && (function == "(file scope)" || !readable_alone(k, src, m));
+    if m.node.has_error() || recovered {
         return Err(Flag::new(
             Code::ParseError,
             format!("the parser could not read the code around `{shown}`"),
@@ -192,6 +195,35 @@ fn renamed(src: &[u8], call: Node, new_name: &str) -> Edit {
     };
     text.extend_from_slice(args);
     Edit::replace(f.start_byte()..call.end_byte(), shift(text))
+}
+
+/// A match the parser's error recovery holds (an unreadable line elsewhere in the function):
+/// its own statement, parsed on its own, must read cleanly and match the same rewrite at the
+/// same place. Then what the rewrite touches is proven by itself.
+fn readable_alone(k: &CallRewrite, src: &[u8], m: &Match) -> bool {
+    let stmt = std::iter::successors(Some(m.node), |x| x.parent()).find(|x| {
+        matches!(
+            x.kind(),
+            "expression_statement" | "return_statement" | "declaration"
+        )
+    });
+    let Some(stmt) = stmt.filter(|s| !s.has_error() && !s.is_error()) else {
+        return false;
+    };
+    const HEAD: &[u8] = b"void __kcm_statement(void)\n{\n";
+    let mut buf = HEAD.to_vec();
+    buf.extend_from_slice(text(src, stmt));
+    buf.extend_from_slice(b"\n}\n");
+    let Ok(tree) = crate::parse::parse_bytes(&buf, std::time::Duration::from_secs(5)) else {
+        return false;
+    };
+    if tree.root_node().has_error() {
+        return false;
+    }
+    let at = m.node.start_byte() - stmt.start_byte() + HEAD.len();
+    find(k, &buf, tree.root_node())
+        .iter()
+        .any(|x| x.rewrite == m.rewrite && x.node.start_byte() == at)
 }
 
 /// The rule's `when`: is the call's value used where it stands?

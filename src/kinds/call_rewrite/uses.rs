@@ -29,7 +29,10 @@ pub fn judge(
         return api_side(k, src, parsed, def, &word, api, out, edits);
     }
     let function = holder(src, n);
-    let flag = if in_error(n) {
+    let call_unread = n
+        .parent()
+        .is_some_and(|p| p.kind() == "call_expression" && p.has_error());
+    let flag = if in_error(n) || call_unread {
         Flag::new(
             Code::ParseError,
             format!("the parser could not read the code around `{word}`"),
