@@ -263,6 +263,85 @@ pub fn crlf_edits(src: &[u8], edits: Vec<Edit>) -> Vec<Edit> {
         .collect()
 }
 
+/// Words tree-sitter-c reads as something other than a plain name: keywords, primitive types
+/// (every `*_t` among them), and its literals.
+fn reserved(word: &[u8]) -> bool {
+    const WORDS: &[&str] = &[
+        "auto",
+        "break",
+        "case",
+        "char",
+        "const",
+        "continue",
+        "default",
+        "do",
+        "double",
+        "else",
+        "enum",
+        "extern",
+        "float",
+        "for",
+        "goto",
+        "if",
+        "inline",
+        "int",
+        "long",
+        "register",
+        "restrict",
+        "return",
+        "short",
+        "signed",
+        "sizeof",
+        "static",
+        "struct",
+        "switch",
+        "typedef",
+        "union",
+        "unsigned",
+        "void",
+        "volatile",
+        "while",
+        "bool",
+        "true",
+        "false",
+        "NULL",
+        "nullptr",
+        "asm",
+        "offsetof",
+        "alignof",
+        "thread_local",
+        "constexpr",
+        "noreturn",
+        "defined",
+    ];
+    word.starts_with(b"_") || word.ends_with(b"_t") || WORDS.iter().any(|w| w.as_bytes() == word)
+}
+
+/// Does the edit set only replace plain names in the code by plain names, and indentation by
+/// indentation? tree-sitter-c reads every plain name alike and white space not at all, so
+/// such a rewrite parses exactly as the original did: the self-check has nothing to find.
+fn renames_only(src: &[u8], parsed: &Parsed, edits: &EditSet) -> bool {
+    let name = |b: &[u8]| {
+        matches!(b.first(), Some(c) if c.is_ascii_alphabetic())
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            && !reserved(b)
+    };
+    let blank = |b: &[u8]| b.iter().all(|c| matches!(c, b' ' | b'\t'));
+    let words = parsed.lexed.code_word_ranges(src);
+    edits.edits().iter().all(|e| {
+        let old = &src[e.range.clone()];
+        let word = words
+            .binary_search_by_key(&e.range.start, |w| w.start)
+            .is_ok_and(|i| words[i] == e.range);
+        let indent = blank(old)
+            && blank(&e.text)
+            && e.range.start > 0
+            && src[e.range.start - 1] == b'\n'
+            && !parsed.lexed.inside_text(&e.range);
+        (word && name(old) && name(&e.text)) || indent
+    })
+}
+
 /// The last step of a kind's file: the edits (CRLF kept) are re-read by the self-check and
 /// kept, or, when it fails, every converted site is reported as left alone with why.
 pub fn commit(src: &[u8], parsed: &Parsed, edits: Vec<Edit>, out: &mut crate::model::FileResult) {
@@ -271,7 +350,10 @@ pub fn commit(src: &[u8], parsed: &Parsed, edits: Vec<Edit>, out: &mut crate::mo
     }
     let checked = EditSet::new(crlf_edits(src, edits))
         .map_err(|o| o.to_string())
-        .and_then(|e| self_check(src, parsed, &e).map(|()| e));
+        .and_then(|e| match renames_only(src, parsed, &e) {
+            true => Ok(e),
+            false => self_check(src, parsed, &e).map(|()| e),
+        });
     match checked {
         Ok(e) => out.edits = e,
         Err(why) => {

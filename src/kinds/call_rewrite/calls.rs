@@ -88,7 +88,7 @@ pub fn judge(k: &CallRewrite, t: &Text, m: &Match, out: &mut FileResult, edits: 
     }
     let outcome = match verdict(k, t, m, &function) {
         Ok(e) => {
-            edits.push(e);
+            edits.extend(e);
             Outcome::Converted
         }
         Err(f) => Outcome::Flagged(f),
@@ -97,7 +97,7 @@ pub fn judge(k: &CallRewrite, t: &Text, m: &Match, out: &mut FileResult, edits: 
 }
 
 /// The edit that converts `m`, inside `function` (a function's or a macro's name).
-pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<Edit, Flag> {
+pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<Vec<Edit>, Flag> {
     let src = t.src;
     let r = &k.rewrites[m.rewrite];
     let shown = String::from_utf8_lossy(text(src, m.node)).into_owned();
@@ -173,28 +173,36 @@ pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<E
         ));
     }
     let new = r.to.render(&r.from, &m.binds, src);
-    Ok(Edit::replace(
+    Ok(vec![Edit::replace(
         m.node.byte_range(),
         realign(src, m.node, new),
-    ))
+    )])
 }
 
 /// A plain rename: the call keeps its arguments and line breaks as written; only the name
 /// changes, and continuation lines aligned after the parenthesis move with it.
-fn renamed(src: &[u8], call: Node, new_name: &str) -> Edit {
+fn renamed(src: &[u8], call: Node, new_name: &str) -> Vec<Edit> {
     let f = call.child_by_field_name("function").expect("a call");
-    let mut text = new_name.as_bytes().to_vec();
-    let args = &src[f.end_byte()..call.end_byte()];
-    let shift = |new: Vec<u8>| -> Vec<u8> {
-        let Some(list) = call.child_by_field_name("arguments") else {
-            return new;
-        };
-        let old_col = column(src, list.start_byte()) + 1;
-        let new_col = old_col + new_name.len() - f.byte_range().len();
-        realign_lines(new, old_col, new_col)
+    let mut edits = vec![Edit::replace(f.byte_range(), new_name)];
+    let Some(list) = call.child_by_field_name("arguments") else {
+        return edits;
     };
-    text.extend_from_slice(args);
-    Edit::replace(f.start_byte()..call.end_byte(), shift(text))
+    let old_col = column(src, list.start_byte()) + 1;
+    let new_col = old_col + new_name.len() - f.byte_range().len();
+    if old_col == new_col {
+        return edits;
+    }
+    for nl in memchr::memchr_iter(b'\n', &src[list.byte_range()]) {
+        let start = list.start_byte() + nl + 1;
+        let ws = src[start..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        if width(&src[start..start + ws]) == old_col {
+            edits.push(Edit::replace(start..start + ws, indent_to(new_col)));
+        }
+    }
+    edits
 }
 
 /// A match the parser's error recovery holds (an unreadable line elsewhere in the function):

@@ -248,11 +248,12 @@ fn in_body(
         if root.has_error() && crate::tree::errors(m.node) > 0 {
             return flag("cannot be read as code");
         }
-        let e = calls::verdict(k, &t, m, name)?;
-        edits.push(Edit::replace(
-            shift(e.range.start)..shift(e.range.end),
-            e.text,
-        ));
+        for e in calls::verdict(k, &t, m, name)? {
+            edits.push(Edit::replace(
+                shift(e.range.start)..shift(e.range.end),
+                e.text,
+            ));
+        }
     }
     Ok(edits)
 }
