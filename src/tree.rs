@@ -363,3 +363,47 @@ pub fn commit(src: &[u8], parsed: &Parsed, edits: Vec<Edit>, out: &mut crate::mo
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::Edit;
+
+    fn only_renames(src: &str, edits: Vec<Edit>) -> bool {
+        let parsed = crate::parse::parse(src.as_bytes(), Duration::from_secs(5)).unwrap();
+        renames_only(src.as_bytes(), &parsed, &EditSet::new(edits).unwrap())
+    }
+
+    #[test]
+    fn a_plain_rename_and_its_indentation_need_no_re_read() {
+        let src = "void f(void)\n{\n\told_name(a,\n\t\t b);\n}\n";
+        let at = src.find("old_name").unwrap();
+        let indent = src.find("\t\t b").unwrap();
+        let rename = || Edit::replace(at..at + 8, "new");
+        assert!(only_renames(src, vec![rename()]));
+        assert!(only_renames(
+            src,
+            vec![rename(), Edit::replace(indent..indent + 3, "\t")]
+        ));
+    }
+
+    #[test]
+    fn anything_else_is_re_read() {
+        let src = "void f(void)\n{\n\told_name(a, b); /* x\n  y */\n}\n";
+        let at = src.find("old_name").unwrap();
+        // A keyword, a primitive type, a reserved name, more than a name: they parse otherwise.
+        for new in ["int", "size_t", "__attribute__", "sizeof", "g(x)", "a b"] {
+            assert!(
+                !only_renames(src, vec![Edit::replace(at..at + 8, new)]),
+                "{new}"
+            );
+        }
+        // Part of a name, and white space inside a comment, are not what they seem either.
+        assert!(!only_renames(src, vec![Edit::replace(at..at + 3, "new")]));
+        let inside = src.find("  y").unwrap();
+        assert!(!only_renames(
+            src,
+            vec![Edit::replace(inside..inside + 2, "\t")]
+        ));
+    }
+}
