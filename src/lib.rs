@@ -403,6 +403,9 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
     if let Some(line) = &w.incomplete {
         writeln!(err, "kcodemod: {line}")?;
     }
+    if let Some(line) = emit::series::not_built_line(&w.not_built) {
+        writeln!(err, "kcodemod: {line}")?;
+    }
     Ok(if res.errors() + res.unchecked() > 0 {
         EXIT_ERROR
     } else if w.incomplete.is_some() {

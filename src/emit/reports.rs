@@ -109,15 +109,20 @@ pub(super) fn write_reports(
     checks: &[(String, Vec<ObjectNeeds>)],
     reproduce: &Reproduce,
     out: &Path,
-    incomplete: Option<&str>,
+    heads: &[String],
     style: &checkpatch::Checked,
 ) -> Result<()> {
     let mut txt = String::new();
     let mut json = String::new();
-    if let Some(line) = incomplete {
+    // The lines a reader must see first: INCOMPLETE, NOT BUILT.
+    for line in heads {
         let _ = writeln!(txt, "{line}\n");
+        let kind = match line.starts_with("NOT BUILT") {
+            true => "not-built",
+            false => "incomplete",
+        };
         json.push_str(&serde_json::to_string(
-            &serde_json::json!({ "type": "incomplete", "message": line }),
+            &serde_json::json!({ "type": kind, "message": line }),
         )?);
         json.push('\n');
     }

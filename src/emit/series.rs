@@ -93,6 +93,9 @@ pub struct Written {
     pub groups: Vec<String>,
     /// The INCOMPLETE line, when sites are left on the old API.
     pub incomplete: Option<String>,
+    /// Arch groups the series changes that no check script builds (kcodemod knows no cross
+    /// compiler for them): their diffs are not compiled by anything it writes.
+    pub not_built: Vec<String>,
 }
 
 /// Write the series to `opts.out`, all or nothing: it is built in a directory beside OUTDIR and
@@ -390,6 +393,11 @@ fn write_into(
         scripted.push(g.clone());
         checks.push((g, objects));
     }
+    let not_built: Vec<String> = groups
+        .iter()
+        .map(|g| g.0.clone())
+        .filter(|g| !module && !scripted.contains(g))
+        .collect();
     let all = out.join("check/all.sh");
     write_file(&all, check::all_script(&scripted).as_bytes())?;
     make_executable(&all)?;
@@ -420,15 +428,9 @@ fn write_into(
         patches: opts.out.join("patches"),
         quick: opts.quick,
     };
-    write_reports(
-        rules,
-        run,
-        &checks,
-        &reproduce,
-        out,
-        incomplete.as_deref(),
-        &style,
-    )?;
+    let mut heads: Vec<String> = incomplete.iter().cloned().collect();
+    heads.extend(not_built_line(&not_built));
+    write_reports(rules, run, &checks, &reproduce, out, &heads, &style)?;
     let mut files = vec![opts.file_name(0, "cover-letter")];
     files.extend(written_names.into_iter().map(|(name, _)| name));
     Ok(Written {
@@ -437,6 +439,17 @@ fn write_into(
         checkpatch: style.summary(),
         groups: groups.into_iter().map(|g| g.0).collect(),
         incomplete,
+        not_built,
+    })
+}
+
+/// The line that says which arch groups no check script builds, when there are any.
+pub fn not_built_line(groups: &[String]) -> Option<String> {
+    (!groups.is_empty()).then(|| {
+        format!(
+            "NOT BUILT: {}: no cross compiler kcodemod knows for these ARCHs, so nothing it writes compiles their diffs (diffs/<group>.diff); build them yourself",
+            groups.join(" ")
+        )
     })
 }
 

@@ -1,0 +1,146 @@
+//! The call-rewrite kind through the binary, on a small tree across arch groups: the series
+//! applies with `git am`, its check scripts cover the arches kcodemod can build and the rest is
+//! named as not built, a second run finds nothing, and a callers-only rule whose new API the
+//! tree lacks says INCOMPLETE.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+fn kcodemod(args: &[&str]) -> Output {
+    common::bin()
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+const DRIVER: &str = "#include <linux/io.h>\n\nvoid __iomem *map_regs(resource_size_t phys)\n{\n\treturn ioremap_nocache(phys, 0x100);\n}\n";
+
+/// A tree with callers in the generic code, in s390 (built by kcodemod's check scripts) and in
+/// alpha (no cross compiler kcodemod knows), and the API's own definitions in linux/io.h.
+fn tree() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    write(
+        root,
+        "include/linux/io.h",
+        "#ifndef _LINUX_IO_H\n#define _LINUX_IO_H\n\nvoid __iomem *ioremap(resource_size_t offset, unsigned long size);\nvoid __iomem *ioremap_nocache(resource_size_t offset, unsigned long size);\n\n#endif\n",
+    );
+    write(root, "drivers/misc/regs.c", DRIVER);
+    write(root, "arch/s390/kernel/regs.c", DRIVER);
+    write(root, "arch/alpha/kernel/regs.c", DRIVER);
+    common::commit_all(root, "base");
+    t
+}
+
+#[test]
+fn a_series_across_arches_applies_and_names_what_it_does_not_build() {
+    let t = tree();
+    let out = tempfile::tempdir().unwrap();
+    let o = kcodemod(&[
+        "series",
+        "--rule",
+        "ioremap_nocache",
+        "--no-checkpatch",
+        t.path().to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+        "--signoff",
+        "A U Thor <author@example.org>",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("kcodemod: NOT BUILT: alpha: "), "{err}");
+    let report = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
+    assert!(report.starts_with("NOT BUILT: alpha: "), "{report}");
+    let json = std::fs::read_to_string(out.path().join("report.json")).unwrap();
+    assert!(json.contains("\"type\":\"not-built\""), "{json}");
+    for g in ["generic", "s390", "alpha"] {
+        assert!(out.path().join(format!("diffs/{g}.diff")).is_file(), "{g}");
+    }
+    assert!(out.path().join("check/s390.sh").is_file());
+    assert!(out.path().join("check/generic.sh").is_file());
+    assert!(!out.path().join("check/alpha.sh").exists());
+    // The series applies to its base and converts every caller and the API's definition.
+    let patches: Vec<String> = std::fs::read_dir(out.path().join("patches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.to_string_lossy().contains("cover-letter"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let mut am = vec!["am"];
+    am.extend(patches.iter().map(String::as_str));
+    common::git(t.path(), &am);
+    let header = std::fs::read_to_string(t.path().join("include/linux/io.h")).unwrap();
+    assert!(!header.contains("ioremap_nocache"), "{header}");
+    for f in ["drivers/misc/regs.c", "arch/alpha/kernel/regs.c"] {
+        let text = std::fs::read_to_string(t.path().join(f)).unwrap();
+        assert!(
+            text.contains("\treturn ioremap(phys, 0x100);\n"),
+            "{f}: {text}"
+        );
+    }
+    // A second run finds nothing left.
+    let again = kcodemod(&[
+        "check",
+        "--rule",
+        "ioremap_nocache",
+        t.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+#[test]
+fn a_series_that_builds_everywhere_names_nothing_as_not_built() {
+    let t = tree();
+    std::fs::remove_dir_all(t.path().join("arch/alpha")).unwrap();
+    common::commit_all(t.path(), "no alpha");
+    let out = tempfile::tempdir().unwrap();
+    let o = kcodemod(&[
+        "series",
+        "--rule",
+        "ioremap_nocache",
+        "--no-checkpatch",
+        t.path().to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+        "--signoff",
+        "A U Thor <author@example.org>",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("NOT BUILT"), "{err}");
+    let report = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
+    assert!(!report.contains("NOT BUILT"), "{report}");
+}
+
+#[test]
+fn a_callers_only_rule_whose_api_the_tree_lacks_is_incomplete() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "mm/count.c",
+        "int count(struct mm_struct *mm)\n{\n\tdown_read(&mm->mmap_sem);\n\tup_read(&mm->mmap_sem);\n\treturn 0;\n}\n",
+    );
+    let o = kcodemod(&["diff", "--rule", "mmap_lock", t.path().to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let diff = String::from_utf8_lossy(&o.stdout);
+    assert!(diff.contains("+\tmmap_read_lock(mm);"), "{diff}");
+    assert!(
+        err.contains("mmap_lock: the callers now use `static inline void mmap_read_lock(struct mm_struct *mm)` (include/linux/mmap_lock.h), which this tree does not have"),
+        "{err}"
+    );
+}
