@@ -18,41 +18,67 @@ pub struct Match<'t> {
     pub binds: Vec<Bound<'t>>,
     /// Offsets of the watched words inside it.
     pub watched: Vec<usize>,
+    /// Already in the new form: nothing to do, not a site.
+    pub done: bool,
 }
 
-/// Every match in `root`, outermost first; nothing inside a match is matched again.
+/// Every match in `root`, outermost first; nothing inside a match is matched again. Code
+/// already in a rewrite's new form (its `to` read as a pattern) is a match that converts to
+/// nothing (`done`), so that a second run leaves it alone.
 pub fn find<'t>(k: &CallRewrite, src: &[u8], root: Node<'t>) -> Vec<Match<'t>> {
     let mut out: Vec<Match<'t>> = Vec::new();
     crate::tree::visit(root, &mut |n| {
-        if !matches!(n.kind(), "call_expression" | "expression_statement") {
+        // A new-form match only accounts for its own words: its arguments are searched on.
+        let inside = |m: &Match| !m.done && m.node.byte_range().contains(&n.start_byte());
+        if !n.is_named() || out.iter().any(inside) {
             return;
         }
-        if out
-            .iter()
-            .any(|m| m.node.byte_range().contains(&n.start_byte()))
-        {
-            return;
+        if let Some(m) = first_match(k, src, n) {
+            out.push(m);
         }
-        for (i, r) in k.rewrites.iter().enumerate() {
-            let fits = (n.kind() == "expression_statement") == r.from.statement;
-            if let Some(binds) = fits.then(|| r.from.matches(n, src)).flatten() {
-                let mut watched = Vec::new();
-                crate::tree::visit(n, &mut |x| {
-                    if k.watched(src, x) {
-                        watched.push(x.start_byte());
-                    }
-                });
-                out.push(Match {
+    });
+    out
+}
+
+/// The first rewrite whose new form (then whose old form) `n` has.
+fn first_match<'t>(k: &CallRewrite, src: &[u8], n: Node<'t>) -> Option<Match<'t>> {
+    for (i, r) in k.rewrites.iter().enumerate() {
+        let done = r
+            .done
+            .as_ref()
+            .filter(|d| d.root_kind() == n.kind())
+            .and_then(|d| d.matches(n, src));
+        if let Some(b) = done {
+            // Only the new form's own words count as converted: a watched word inside one of
+            // its arguments is a site of its own.
+            let mut watched = watched_in(k, src, n);
+            watched.retain(|w| !b.iter().any(|b| b.range.contains(w)));
+            if !watched.is_empty() {
+                let (binds, done) = (Vec::new(), true);
+                return Some(Match {
                     rewrite: i,
                     node: n,
                     binds,
                     watched,
+                    done,
                 });
-                break;
             }
         }
-    });
-    out
+        if r.from.root_kind() != n.kind() {
+            continue;
+        }
+        if let Some(binds) = r.from.matches(n, src) {
+            let watched = watched_in(k, src, n);
+            return Some(Match {
+                rewrite: i,
+                node: n,
+                binds,
+                watched,
+                done: false,
+            });
+        }
+    }
+    None
 }
 
 /// The text matches are judged in: the file, or a macro body parsed on its own, with its
@@ -74,8 +100,22 @@ impl<'a> Text<'a> {
     }
 }
 
+/// The offsets of the watched words under `n`.
+fn watched_in(k: &CallRewrite, src: &[u8], n: Node) -> Vec<usize> {
+    let mut out = Vec::new();
+    crate::tree::visit(n, &mut |x| {
+        if k.watched(src, x) {
+            out.push(x.start_byte());
+        }
+    });
+    out
+}
+
 /// Convert one match, or flag it with why.
 pub fn judge(k: &CallRewrite, t: &Text, m: &Match, out: &mut FileResult, edits: &mut Vec<Edit>) {
+    if m.done {
+        return;
+    }
     let src = t.src;
     let r = &k.rewrites[m.rewrite];
     let line = line_of(src, m.node.start_byte());
@@ -98,6 +138,9 @@ pub fn judge(k: &CallRewrite, t: &Text, m: &Match, out: &mut FileResult, edits: 
 
 /// The edit that converts `m`, inside `function` (a function's or a macro's name).
 pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<Vec<Edit>, Flag> {
+    if m.done {
+        return Ok(Vec::new());
+    }
     let src = t.src;
     let r = &k.rewrites[m.rewrite];
     let shown = String::from_utf8_lossy(text(src, m.node)).into_owned();

@@ -10,6 +10,9 @@ pub mod pattern;
 pub mod rule;
 mod uses;
 
+#[cfg(test)]
+mod tests;
+
 use std::ops::Range;
 
 use tree_sitter::Node;
@@ -150,7 +153,12 @@ impl CallRewrite {
             seen.extend(m.watched.iter().copied());
             calls::judge(self, &t, m, &mut out, &mut edits);
         }
-        let inside = |at: usize| matches.iter().any(|m| m.node.byte_range().contains(&at));
+        let inside = |at: usize| {
+            matches.iter().any(|m| match m.done {
+                true => m.watched.contains(&at),
+                false => m.node.byte_range().contains(&at),
+            })
+        };
         let mut others = Vec::new();
         let words = self.words();
         crate::tree::visit(root, &mut |n| {

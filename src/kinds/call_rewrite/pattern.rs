@@ -173,6 +173,9 @@ impl Pattern {
         let (text, vars) = substitute(trimmed)?;
         let parsed = parse_one(&text, statement)?;
         let node = the_node(&parsed.tree, statement)?;
+        if var_of(node, &parsed.bytes).is_some() {
+            return Err("a lone metavariable matches everything: name a shape".into());
+        }
         let src_b = parsed.bytes.as_slice();
         let mut words = Vec::new();
         let root = compile_node(node, src_b, &vars, &mut words);
@@ -189,6 +192,13 @@ impl Pattern {
 
     pub fn vars(&self) -> &[String] {
         &self.vars
+    }
+    /// The kind of node the pattern matches (`call_expression`, `field_expression`, ...).
+    pub fn root_kind(&self) -> &str {
+        match &self.root {
+            PNode::Node { kind, .. } | PNode::Leaf { kind, .. } => kind,
+            PNode::Var(_) => "",
+        }
     }
     pub fn words(&self) -> &[String] {
         &self.words

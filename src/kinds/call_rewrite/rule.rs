@@ -26,6 +26,7 @@ struct RawRule {
     /// Derived from the watched names and members when absent.
     prefilter: Option<Spanned<Vec<String>>>,
     subject: String,
+    #[serde(default)]
     rewrite: Vec<Spanned<RawRewrite>>,
     #[serde(default)]
     watch: RawWatch,
@@ -98,6 +99,9 @@ pub struct Rewrite {
     pub rename: Option<(String, String)>,
     /// The function `to` calls (`g`), to refuse a rewrite inside `g`'s own definition.
     pub calls: Option<String>,
+    /// `to` read as a pattern: code of this shape is already converted (when the new form
+    /// still names a watched word, as `access_ok($addr, $size)` does).
+    pub done: Option<Pattern>,
 }
 
 fn compile_rewrite(l: &Loader, r: &Spanned<RawRewrite>) -> Result<Rewrite> {
@@ -116,12 +120,14 @@ fn compile_rewrite(l: &Loader, r: &Spanned<RawRewrite>) -> Result<Rewrite> {
         _ => None,
     };
     let calls = to.callee().map(str::to_string);
+    let done = Pattern::parse(&raw.to).ok();
     Ok(Rewrite {
         from,
         to,
         when: raw.when,
         rename,
         calls,
+        done,
     })
 }
 

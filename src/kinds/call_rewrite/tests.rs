@@ -1,0 +1,154 @@
+//! The rule language on small rules written here: what each construct converts and flags,
+//! and that a second run over the output changes nothing and flags nothing.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::CallRewrite;
+use crate::model::Outcome;
+use crate::rule::Rule;
+
+fn rule(body: &str) -> Rule {
+    let text =
+        format!("id = \"t\"\nkind = \"call-rewrite\"\nsummary = \"s\"\nsubject = \"s\"\n{body}");
+    Rule::parse(Path::new("t.toml"), &text).unwrap()
+}
+
+/// The output and the sites as `line: function: outcome-or-code`.
+fn run(r: &Rule, src: &str) -> (String, Vec<String>) {
+    let k: &CallRewrite = r.kind.as_any().downcast_ref().unwrap();
+    let macros = Arc::new(crate::parse::Macros::builtin());
+    let parsed = crate::parse::parse_with(src.as_bytes(), Duration::from_secs(5), &macros).unwrap();
+    let res = k.migrate_parsed(src.as_bytes(), &parsed, true);
+    let out = String::from_utf8(res.edits.apply(src.as_bytes())).unwrap();
+    let sites = res
+        .sites
+        .iter()
+        .map(|s| {
+            let what = match &s.outcome {
+                Outcome::Converted => "converted".to_string(),
+                Outcome::Flagged(f) => f.code.to_string(),
+                Outcome::Compat => "compat".to_string(),
+            };
+            format!("{}: {}: {what}", s.line, s.function)
+        })
+        .collect();
+    (out, sites)
+}
+
+/// `src` becomes `want`, and a second run changes nothing and reports nothing.
+fn converts(r: &Rule, src: &str, want: &str) {
+    let (out, _) = run(r, src);
+    assert_eq!(out, want);
+    let (again, sites) = run(r, &out);
+    assert_eq!(again, out, "a second run changed the output");
+    assert!(sites.is_empty(), "a second run reports {sites:?}");
+}
+
+#[test]
+fn a_dropped_argument_of_a_function_that_keeps_its_name() {
+    let r = rule(
+        "[[rewrite]]\nfrom = \"access_ok($type, $addr, $size)\"\nto = \"access_ok($addr, $size)\"\n",
+    );
+    converts(
+        &r,
+        "int f(void *p)\n{\n\treturn access_ok(VERIFY_WRITE, p, 4);\n}\n",
+        "int f(void *p)\n{\n\treturn access_ok(p, 4);\n}\n",
+    );
+    // A call of the new form with an old one inside its arguments: the inner one converts.
+    converts(
+        &r,
+        "int g(void *p)\n{\n\treturn access_ok(p, access_ok(VERIFY_READ, p, 1));\n}\n",
+        "int g(void *p)\n{\n\treturn access_ok(p, access_ok(p, 1));\n}\n",
+    );
+    // Side effects in the dropped argument: flagged.
+    let (_, sites) = run(
+        &r,
+        "int h(void *p)\n{\n\treturn access_ok(next(), p, 4);\n}\n",
+    );
+    assert_eq!(sites, ["3: h: unsupported"]);
+}
+
+#[test]
+fn a_member_renamed_where_it_is_read_and_written() {
+    let r = rule(
+        "[[rewrite]]\nfrom = \"$b->bi_error\"\nto = \"$b->bi_status\"\n[watch]\nmembers = [\"bi_error\"]\n",
+    );
+    converts(
+        &r,
+        "void end(struct bio *bio, int err)\n{\n\tbio->bi_error = err;\n\tif (bio->bi_error)\n\t\tdone(bio);\n}\n",
+        "void end(struct bio *bio, int err)\n{\n\tbio->bi_status = err;\n\tif (bio->bi_status)\n\t\tdone(bio);\n}\n",
+    );
+    // `.bi_error` through a struct, not a pointer: a shape the rule does not name.
+    let (_, sites) = run(&r, "void s(struct bio b)\n{\n\tb.bi_error = 0;\n}\n");
+    assert_eq!(sites, ["3: s: escape"]);
+}
+
+#[test]
+fn arguments_reshaped_into_a_new_call() {
+    let r = rule(
+        "[[rewrite]]\nfrom = \"pci_alloc_consistent($pdev, $size, $handle)\"\nto = \"dma_alloc_coherent(&$pdev->dev, $size, $handle, GFP_ATOMIC)\"\n",
+    );
+    converts(
+        &r,
+        "void *a(struct pci_dev *pdev, dma_addr_t *h)\n{\n\treturn pci_alloc_consistent(pdev, 64, h);\n}\n",
+        "void *a(struct pci_dev *pdev, dma_addr_t *h)\n{\n\treturn dma_alloc_coherent(&pdev->dev, 64, h, GFP_ATOMIC);\n}\n",
+    );
+    // A conditional expression as the object: parenthesized where it becomes an operand.
+    converts(
+        &r,
+        "void *b(struct pci_dev *x, struct pci_dev *y, int c, dma_addr_t *h)\n{\n\treturn pci_alloc_consistent(c ? x : y, 64, h);\n}\n",
+        "void *b(struct pci_dev *x, struct pci_dev *y, int c, dma_addr_t *h)\n{\n\treturn dma_alloc_coherent(&(c ? x : y)->dev, 64, h, GFP_ATOMIC);\n}\n",
+    );
+}
+
+#[test]
+fn when_unused_converts_statements_and_flags_used_values() {
+    let r =
+        rule("[[rewrite]]\nfrom = \"old_flush($q)\"\nto = \"new_flush($q)\"\nwhen = \"unused\"\n");
+    converts(
+        &r,
+        "void f(struct q *q)\n{\n\told_flush(q);\n}\n",
+        "void f(struct q *q)\n{\n\tnew_flush(q);\n}\n",
+    );
+    let (out, sites) = run(&r, "int g(struct q *q)\n{\n\treturn old_flush(q);\n}\n");
+    assert!(out.contains("old_flush"));
+    assert_eq!(sites, ["3: g: unsupported"]);
+}
+
+#[test]
+fn a_statement_pattern_matches_only_a_statement() {
+    let r = rule("[[rewrite]]\nfrom = \"lock_it($l);\"\nto = \"lock_it_irq($l);\"\n");
+    converts(
+        &r,
+        "void f(struct l *l)\n{\n\tlock_it(l);\n}\n",
+        "void f(struct l *l)\n{\n\tlock_it_irq(l);\n}\n",
+    );
+    let (_, sites) = run(&r, "int g(struct l *l)\n{\n\treturn lock_it(l);\n}\n");
+    assert_eq!(sites, ["3: g: escape"]);
+}
+
+#[test]
+fn rule_files_that_cannot_work_are_refused_with_why() {
+    let err = |body: &str| {
+        let text = format!(
+            "id = \"t\"\nkind = \"call-rewrite\"\nsummary = \"s\"\nsubject = \"s\"\n{body}"
+        );
+        Rule::parse(Path::new("t.toml"), &text)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err("").contains("needs at least one [[rewrite]]"));
+    assert!(err("[[rewrite]]\nfrom = \"f($a\"\nto = \"g($a)\"\n").contains("from `f($a`"));
+    assert!(err("[[rewrite]]\nfrom = \"f($a)\"\nto = \"g($b)\"\n").contains("`$b`"));
+    assert!(err("[[rewrite]]\nfrom = \"$a\"\nto = \"g($a)\"\n").contains("lone metavariable"));
+    assert!(
+        err("[[rewrite]]\nfrom = \"f($a)\"\nto = \"g($a)\"\n[watch]\nnames = [\"h\"]\n")
+            .contains("names none of the watched")
+    );
+    assert!(
+        err("[[rewrite]]\nfrom = \"f($a)\"\nto = \"g($a)\"\nwhen = \"sometimes\"\n")
+            .contains("t.toml:")
+    );
+}
