@@ -32,7 +32,12 @@ pub fn judge(
     let call_unread = n
         .parent()
         .is_some_and(|p| p.kind() == "call_expression" && p.has_error());
-    let flag = if in_error(n) || call_unread {
+    let as_type = n
+        .parent()
+        .is_some_and(|p| p.kind() == "macro_type_specifier");
+    let flag = if as_type {
+        Flag::new(Code::ParseError, what(src, n, &word))
+    } else if in_error(n) || call_unread {
         Flag::new(
             Code::ParseError,
             format!("the parser could not read the code around `{word}`"),
@@ -81,6 +86,10 @@ fn what(src: &[u8], n: Node, word: &str) -> String {
             format!("`{call}` matches none of the rule's patterns")
         }
         Some("pointer_expression") => format!("the address of {word}() is taken"),
+        Some("function_declarator" | "macro_type_specifier") => format!(
+            "`{}` reads as a declaration, not a call (a macro invocation the parser cannot tell from one)",
+            squeeze(text(src, parent.unwrap()))
+        ),
         _ => format!("{word}() is used as a value (passed, stored or compared), not called"),
     }
 }
