@@ -141,6 +141,7 @@ fn define(
     let outcome = match alias(k, src, &body, &body_words, &shown)
         .unwrap_or_else(|| in_body(k, src, &body, &used, &shown))
     {
+        Ok(e) if e.is_empty() => return, // already in the new form
         Ok(e) => {
             edits.extend(e);
             Outcome::Converted
@@ -199,9 +200,9 @@ fn alias(
     Some(Ok(vec![Edit::replace((*w).clone(), g.clone())]))
 }
 
-/// A macro body parsed as code on its own: every watched word must be inside a match that
-/// converts.
-fn in_body(
+/// A macro body (or a macro invocation the parser misread) parsed as code on its own: every
+/// watched word in it must be inside a match that converts.
+pub(super) fn in_body(
     k: &CallRewrite,
     src: &[u8],
     body: &Range<usize>,

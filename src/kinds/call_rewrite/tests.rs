@@ -152,3 +152,24 @@ fn rule_files_that_cannot_work_are_refused_with_why() {
             .contains("t.toml:")
     );
 }
+
+#[test]
+fn a_macro_invocation_that_reads_as_a_prototype_is_never_removed_as_one() {
+    let r = rule(
+        "[[rewrite]]\nfrom = \"DEFINE_TIMER($n, $f, $e, $d)\"\nto = \"DEFINE_TIMER($n, $f)\"\n[api]\nold = \"remove\"\n",
+    );
+    // tree-sitter reads the two lines as one declaration of a function DEFINE_TIMER.
+    let src = "static void fn(struct timer_list *t);\nstatic DEFINE_TIMER(my_timer, fn, 0, 0);\nDEFINE_TIMER(other_timer, fn, 0, 0);\n";
+    converts(
+        &r,
+        src,
+        "static void fn(struct timer_list *t);\nstatic DEFINE_TIMER(my_timer, fn);\nDEFINE_TIMER(other_timer, fn);\n",
+    );
+    // A real prototype of the watched name is still the API side.
+    let (out, sites) = run(
+        &r,
+        "void DEFINE_TIMER(struct timer_list *t, void (*fn)(void), int e, int d);\n",
+    );
+    assert_eq!(out, "");
+    assert_eq!(sites, ["1: DEFINE_TIMER: converted"]);
+}

@@ -32,9 +32,23 @@ pub fn judge(
     let call_unread = n
         .parent()
         .is_some_and(|p| p.kind() == "call_expression" && p.has_error());
+    // A macro invocation the parser read as a type or as a declarator (no definition, see
+    // `defined_here`): read again on its own, as a call.
     let as_type = n
         .parent()
-        .is_some_and(|p| p.kind() == "macro_type_specifier");
+        .is_some_and(|p| matches!(p.kind(), "macro_type_specifier" | "function_declarator"));
+    if as_type && let Some(read) = invocation(k, src, n, &function) {
+        let outcome = match read {
+            Ok(e) if e.is_empty() => return, // already in the new form
+            Ok(e) => {
+                edits.extend(e);
+                Outcome::Converted
+            }
+            Err(f) => Outcome::Flagged(f),
+        };
+        out.sites.push(Site::caller(line, &function, outcome));
+        return;
+    }
     let flag = if as_type {
         Flag::new(Code::ParseError, what(src, n, &word))
     } else if in_error(n) || call_unread {
@@ -47,6 +61,40 @@ pub fn judge(
     };
     out.sites
         .push(Site::caller(line, &function, Outcome::Flagged(flag)));
+}
+
+/// `static DEFINE_X(name, fn, 0);` at file scope, which the parser reads as a type: the
+/// invocation `NAME(...)`, read on its own as a call, converts when a pattern matches it
+/// whole. `None` when its parentheses do not close on its line range.
+fn invocation(
+    k: &CallRewrite,
+    src: &[u8],
+    n: Node,
+    holder: &str,
+) -> Option<Result<Vec<Edit>, Flag>> {
+    let open = n.end_byte()
+        + src[n.end_byte()..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())?;
+    if src[open] != b'(' {
+        return None;
+    }
+    let mut depth = 0usize;
+    let close = src[open..].iter().position(|b| {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b';' | b'{' | b'}' => return true,
+            _ => {}
+        }
+        depth == 0
+    })? + open;
+    if src[close] != b')' {
+        return None;
+    }
+    let range = n.start_byte()..close + 1;
+    let used = [&(n.start_byte()..n.end_byte())];
+    Some(super::macros::in_body(k, src, &range, &used, holder))
 }
 
 /// Why a use is left: what the code does with the name or member.
@@ -148,12 +196,35 @@ fn defined_here<'t>(src: &[u8], n: Node<'t>) -> Option<Def<'t>> {
     if crate::tree::declared_name(decl).is_none_or(|id| id.id() != n.id()) {
         return None;
     }
+    // A declaration the parser had to repair, or whose "parameters" are bare names (a macro
+    // invocation read as a prototype, `DEFINE_X(name, fn);`), is no definition to remove.
+    if d.has_error() || (d.kind() == "declaration" && bare_parameters(decl)) {
+        return None;
+    }
     let _ = src;
     let mut c = d.walk();
     if d.children_by_field_name("declarator", &mut c).count() > 1 {
         return Some(Def::Shared(d));
     }
     Some(Def::Item(d))
+}
+
+/// Does the function declarator in `decl` have a parameter that is only a typedef-like name,
+/// with no declarator (`f(my_timer, fn)`)?
+fn bare_parameters(decl: Node) -> bool {
+    let Some(f) = crate::tree::function_declarator(decl) else {
+        return false;
+    };
+    let Some(params) = f.child_by_field_name("parameters") else {
+        return false;
+    };
+    let mut c = params.walk();
+    params.named_children(&mut c).any(|p| {
+        p.kind() == "parameter_declaration"
+            && p.child_by_field_name("declarator").is_none()
+            && p.child_by_field_name("type")
+                .is_some_and(|t| t.kind() == "type_identifier")
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
