@@ -6,6 +6,7 @@
 //! path order) → `report` (diagnostics, diffs, JSON Lines) and `write` (atomic rewrites).
 
 pub mod cli;
+pub mod compat;
 pub mod edit;
 pub mod emit;
 pub mod fixture;
@@ -220,7 +221,10 @@ fn jobs(asked: Option<usize>, err: &mut dyn Write) -> io::Result<usize> {
 }
 
 fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Config> {
-    let rules = target_rules(a, err)?;
+    let mut rules = target_rules(a, err)?;
+    if a.compat {
+        rules = compat::choose(rules, err)?;
+    }
     let (tree, paths) = pipeline::resolve(&a.tree, &a.paths)?;
     let tree_has_new = tree_has_new(&tree, &rules, c.quiet, err)?;
     Ok(pipeline::Config {
@@ -234,6 +238,7 @@ fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Conf
         parse_timeout: Duration::from_millis(c.parse_timeout_ms),
         // With a target, the API is the target's: only callers convert.
         api: a.target.is_none(),
+        compat: a.compat,
         target: a
             .target
             .as_deref()
@@ -472,7 +477,8 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
         report::json_incomplete(&incomplete, &cfg.rules, out)?;
     } else {
         report::incomplete(&incomplete, &cfg.rules, err)?;
-        if mode != Mode::Check && a.target.is_none() && !a.common.quiet {
+        // --compat code builds on both sides of its version check: no note.
+        if mode != Mode::Check && a.target.is_none() && !a.compat && !a.common.quiet {
             api_notes(&res, &cfg.rules, err)?;
         }
     }

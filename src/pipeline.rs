@@ -28,6 +28,8 @@ pub struct Config {
     /// Per rule: the tree's own headers already hold its new API ([`crate::target`]), so a
     /// struct-retype entry call whose argument's type the file does not show is not flagged.
     pub tree_has_new: Vec<bool>,
+    /// `--compat`: the new form beside the old under a version check (see [`crate::compat`]).
+    pub compat: bool,
 }
 
 /// What a run has done so far, for a progress display: bumped as files are read and
@@ -370,6 +372,12 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             if let Some(t) = &cfg.target {
                 crate::includes::add_for_rule(&cfg.rules[r], t, &mut new);
             }
+            // Code written under a version check needs LINUX_VERSION_CODE.
+            if cfg.compat
+                && let Ok(crate::compat::Mode::Check(_)) = crate::compat::mode(&cfg.rules[r])
+            {
+                crate::compat::add_include(&mut new);
+            }
             if new != src {
                 res.changed_by.push(r);
                 // The text this rule replaced is an intermediate stage (moved, not copied).
@@ -398,6 +406,10 @@ fn migrate_one(
         timeout: cfg.parse_timeout,
         api: cfg.api,
         tree_has_new: cfg.tree_has_new.get(r).copied().unwrap_or(false),
+        compat: match crate::compat::mode(rule) {
+            Ok(crate::compat::Mode::Check(since)) if cfg.compat => Some(since),
+            _ => None,
+        },
     };
     rule.kind.migrate(rule, &cx, src)
 }

@@ -388,3 +388,141 @@ fn a_prepared_target_build_given_to_series_is_what_the_module_check_uses() {
     );
     assert!(text.contains("OK pgstat.o [x86_64]"), "{text}");
 }
+
+/// The /proc-only module `procstat` in a temporary directory.
+fn procstat() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["Kbuild", "procstat.c"] {
+        std::fs::copy(forward().join("procstat").join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+/// Compile `file` with the four compilers against each of `kernels`.
+fn builds_on(file: &Path, kernels: &[&str]) {
+    for (cc, pkg) in COMPILERS {
+        for v in kernels {
+            if let Some(r) = builds(cc, pkg, file, v) {
+                r.unwrap_or_else(|e| panic!("{cc} on {v}: {e}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_proc_module_as_written_builds_only_on_its_old_kernel() {
+    let src = forward().join("procstat/procstat.c");
+    builds_on(&src, &["v4.19"]);
+    for (cc, pkg) in COMPILERS {
+        if let Some(r) = builds(cc, pkg, &src, "v6.1") {
+            assert!(r.is_err(), "{cc}: the unconverted module builds on 6.1");
+        }
+    }
+}
+
+#[test]
+fn compat_writes_one_source_that_builds_on_the_old_and_the_new_kernel() {
+    let m = procstat();
+    let o = kcodemod(&["apply", "--compat"], m.path(), "v6.1");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    // The kinds that cannot write both forms yet say so; proc_ops runs.
+    assert!(
+        err.contains("rule mm_walk_ops: skipped for --compat: the struct-to-ops kind"),
+        "{err}"
+    );
+    assert!(err.contains("1 sites converted, 0 flagged"), "{err}");
+    let got = std::fs::read_to_string(m.path().join("procstat.c")).unwrap();
+    let want = std::fs::read_to_string(forward().join("expected-compat/procstat.c")).unwrap();
+    assert_eq!(got, want);
+    // The misc device's file_operations is no /proc file: it stays one.
+    assert!(got.contains("static const struct file_operations procstat_dev_fops = {"));
+    builds_on(&m.path().join("procstat.c"), &["v4.19", "v6.1"]);
+    // A second run changes nothing, with or without --compat: the code is on both APIs.
+    for args in [&["diff", "--compat"][..], &["diff"]] {
+        let again = kcodemod(args, m.path(), "v6.1");
+        let err = String::from_utf8_lossy(&again.stderr);
+        assert_eq!(again.status.code(), Some(0), "{err}");
+        assert!(again.stdout.is_empty(), "{args:?}");
+        assert!(err.contains("already on both APIs (compat)"), "{err}");
+    }
+}
+
+#[test]
+fn without_compat_the_proc_module_builds_only_on_the_new_kernel() {
+    let m = procstat();
+    let o = kcodemod(&["apply"], m.path(), "v6.1");
+    assert_eq!(o.status.code(), Some(0));
+    let file = m.path().join("procstat.c");
+    builds_on(&file, &["v6.1"]);
+    for (cc, pkg) in COMPILERS {
+        if let Some(r) = builds(cc, pkg, &file, "v4.19") {
+            assert!(r.is_err(), "{cc}: the plain conversion builds on 4.19");
+        }
+    }
+}
+
+#[test]
+fn a_compat_series_is_one_patch_that_git_am_applies() {
+    let m = tempfile::tempdir().unwrap();
+    let repo = m.path().join("procstat");
+    std::fs::create_dir(&repo).unwrap();
+    for f in ["Kbuild", "procstat.c"] {
+        std::fs::copy(forward().join("procstat").join(f), repo.join(f)).unwrap();
+    }
+    common::commit_all(&repo, "procstat");
+    let out = m.path().join("out");
+    let o = common::bin()
+        .arg("series")
+        .arg(&repo)
+        .arg("-o")
+        .arg(&out)
+        .args([
+            "--compat",
+            "--no-checkpatch",
+            "--signoff",
+            "A <a@example.org>",
+        ])
+        .arg("--target")
+        .arg(kernel("v6.1"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut patches: Vec<PathBuf> = std::fs::read_dir(out.join("patches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    patches.sort();
+    assert_eq!(patches.len(), 2, "{patches:?}");
+    git(&repo, &["am", "-q", patches[1].to_str().unwrap()]);
+    let got = std::fs::read_to_string(repo.join("procstat.c")).unwrap();
+    let want = std::fs::read_to_string(forward().join("expected-compat/procstat.c")).unwrap();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn compat_with_no_rule_that_can_write_both_forms_is_refused() {
+    let m = module();
+    let o = common::bin()
+        .arg("diff")
+        .arg(m.path())
+        .args(["--compat", "--rule", "mm_walk_ops"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("rule mm_walk_ops: skipped for --compat: the struct-to-ops kind cannot write both forms yet"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--compat: no rule can write both forms"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}
