@@ -462,8 +462,9 @@ fn without_compat_the_proc_module_builds_only_on_the_new_kernel() {
     }
 }
 
-#[test]
-fn a_compat_series_is_one_patch_that_git_am_applies() {
+/// `series --target kernels/v6.1 --compat` of procstat made a git repository: the temporary
+/// directory, the repo, and the patches (the cover letter first).
+fn procstat_series() -> (tempfile::TempDir, PathBuf, Vec<PathBuf>) {
     let m = tempfile::tempdir().unwrap();
     let repo = m.path().join("procstat");
     std::fs::create_dir(&repo).unwrap();
@@ -498,11 +499,99 @@ fn a_compat_series_is_one_patch_that_git_am_applies() {
         .map(|e| e.unwrap().path())
         .collect();
     patches.sort();
+    (m, repo, patches)
+}
+
+#[test]
+fn a_compat_series_is_one_patch_that_git_am_applies() {
+    let (_m, repo, patches) = procstat_series();
     assert_eq!(patches.len(), 2, "{patches:?}");
     git(&repo, &["am", "-q", patches[1].to_str().unwrap()]);
     let got = std::fs::read_to_string(repo.join("procstat.c")).unwrap();
     let want = std::fs::read_to_string(forward().join("expected-compat/procstat.c")).unwrap();
     assert_eq!(got, want);
+}
+
+/// A build of the v4.19 model prepared in `dir`, as `--old-build` takes it.
+fn old_build(dir: &Path) -> PathBuf {
+    let kb = dir.join("kb-4.19");
+    for t in ["defconfig", "modules_prepare"] {
+        let o = Command::new("make")
+            .arg("-C")
+            .arg(kernel("v4.19"))
+            .arg(format!("O={}", kb.display()))
+            .arg(t)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    kb
+}
+
+#[test]
+fn the_module_check_builds_on_the_old_kernel_too_and_reports_each() {
+    let (m, repo, patches) = procstat_series();
+    let out = m.path().join("out");
+    let kb = old_build(m.path());
+    let old = ["--old-build", kb.to_str().unwrap()];
+    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    // Before the series: the module builds on the old kernel only.
+    let before = module_check(&out, &repo, &old);
+    assert_eq!(before.status.code(), Some(1), "{}", text(&before));
+    assert!(
+        text(&before).contains("FAIL procstat.o [x86_64]\n"),
+        "{}",
+        text(&before)
+    );
+    assert!(
+        text(&before).contains("OK procstat.o [x86_64, old kernel]"),
+        "{}",
+        text(&before)
+    );
+    // With the --compat series: on both.
+    git(&repo, &["am", "-q", patches[1].to_str().unwrap()]);
+    let after = module_check(&out, &repo, &old);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+    for want in [
+        "OK procstat.o [x86_64]\n",
+        "x86_64: old kernel build ",
+        "OK procstat.o [x86_64, old kernel]\nx86_64: PASS",
+    ] {
+        assert!(text(&after).contains(want), "{want}: {}", text(&after));
+    }
+    // A planted break: the plain conversion builds on the new kernel and fails on the old.
+    let f = repo.join("procstat.c");
+    let plain = std::fs::read_to_string(forward().join("expected-compat/procstat.c"))
+        .unwrap()
+        .replace("#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 6, 0)\n", "");
+    let plain = plain[..plain.find("#else\n").unwrap()].to_string()
+        + &plain[plain.find("#endif\n").unwrap() + "#endif\n".len()..];
+    std::fs::write(&f, plain).unwrap();
+    let broken = module_check(&out, &repo, &old);
+    assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
+    assert!(
+        text(&broken).contains("OK procstat.o [x86_64]\n"),
+        "{}",
+        text(&broken)
+    );
+    assert!(
+        text(&broken).contains("FAIL procstat.o [x86_64, old kernel]"),
+        "{}",
+        text(&broken)
+    );
+    assert!(
+        text(&broken).contains("struct proc_ops"),
+        "{}",
+        text(&broken)
+    );
+    // Without --old-build, only the target is built.
+    let target_only = module_check(&out, &repo, &[]);
+    assert_eq!(target_only.status.code(), Some(0), "{}", text(&target_only));
+    assert!(!text(&target_only).contains("old kernel"));
+    // A directory that is no prepared build is refused.
+    let bad = module_check(&out, &repo, &["--old-build", m.path().to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a prepared kernel build"));
 }
 
 #[test]
