@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod compat;
 pub mod edit;
+pub mod elsewhere;
 pub mod emit;
 pub mod fixture;
 pub mod includes;

@@ -43,7 +43,7 @@ pub fn run(
     macros: &Arc<Macros>,
     new_tree: bool,
 ) -> Result<FileResult, ParseFailure> {
-    run_with(k, src, timeout, macros, new_tree, None)
+    run_with(k, src, timeout, macros, new_tree, None, None)
 }
 
 /// [`run`], and with `compat`, each definition is written twice: the new type under a check
@@ -55,6 +55,7 @@ pub fn run_with(
     macros: &Arc<Macros>,
     new_tree: bool,
     compat: Option<Since>,
+    files: Option<Files>,
 ) -> Result<FileResult, ParseFailure> {
     let mut words: Vec<&[u8]> = k.entries.iter().map(|(e, _)| e.as_bytes()).collect();
     words.push(k.old.as_bytes());
@@ -62,7 +63,7 @@ pub fn run_with(
         let names = registered(k, src, p.tree.root_node());
         names.into_iter().map(|(n, _)| n).collect()
     })?;
-    Ok(migrate_with(k, src, &parsed, new_tree, compat))
+    Ok(migrate_with(k, src, &parsed, new_tree, compat, files))
 }
 
 impl crate::kinds::RuleKind for Retype {
@@ -75,7 +76,19 @@ impl crate::kinds::RuleKind for Retype {
         cx: &crate::kinds::FileCtx,
         src: &[u8],
     ) -> Result<FileResult, ParseFailure> {
-        run_with(self, src, cx.timeout, cx.macros, cx.tree_has_new, cx.compat)
+        let files = Some(Files {
+            tree: cx.tree,
+            path: cx.path,
+        });
+        run_with(
+            self,
+            src,
+            cx.timeout,
+            cx.macros,
+            cx.tree_has_new,
+            cx.compat,
+            files,
+        )
     }
     fn writes_compat(&self) -> bool {
         true
@@ -114,7 +127,15 @@ fn registered(k: &Retype, src: &[u8], root: Node) -> Vec<(Vec<u8>, usize)> {
 }
 
 pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed, new_tree: bool) -> FileResult {
-    migrate_with(k, src, parsed, new_tree, None)
+    migrate_with(k, src, parsed, new_tree, None, None)
+}
+
+/// The tree and the file's path in it: a non-static definition no other file names is
+/// converted like a static one.
+#[derive(Clone, Copy)]
+pub struct Files<'a> {
+    pub tree: &'a std::path::Path,
+    pub path: &'a std::path::Path,
 }
 
 /// [`migrate`], writing both forms under a check for `compat`'s version when given.
@@ -124,6 +145,7 @@ pub fn migrate_with(
     parsed: &Parsed,
     new_tree: bool,
     compat: Option<Since>,
+    files: Option<Files>,
 ) -> FileResult {
     let root = parsed.tree.root_node();
     let cx = Cx {
@@ -133,6 +155,7 @@ pub fn migrate_with(
         new_tree,
         compat,
         arms: crate::compat::version_arms(src, parsed),
+        files,
     };
     let mut out = FileResult::default();
     let names = registered(k, src, root);
@@ -247,6 +270,7 @@ struct Cx<'a> {
     compat: Option<Since>,
     /// The bodies of the arms of the file's kernel version checks.
     arms: Vec<std::ops::Range<usize>>,
+    files: Option<Files<'a>>,
 }
 
 /// One registered struct's plan; the lines are its sites: the definition, then each forward
@@ -306,13 +330,24 @@ fn retype(cx: &Cx, root: Node, name: &[u8], new: &str) -> Planned {
         ));
     };
     let line = line_of(src, def.start_byte());
-    for d in &decls {
-        if !is_static(src, *d) {
-            return flag(
-                *d,
-                Code::OtherUse,
-                format!("`{shown}` is not static: other files may use it"),
-            );
+    if let Some(d) = decls.iter().find(|d| !is_static(src, **d)) {
+        // Only a name that needs it is looked up across the tree.
+        let elsewhere = cx
+            .files
+            .map(|f| crate::elsewhere::named_in(f.tree, f.path, name));
+        match elsewhere {
+            Some(None) => {} // no other file names it: as good as static
+            Some(Some(other)) => {
+                let why = format!(
+                    "`{shown}` is not static and {} names it: other files may use it",
+                    other.display()
+                );
+                return flag(*d, Code::OtherUse, why);
+            }
+            None => {
+                let why = format!("`{shown}` is not static: other files may use it");
+                return flag(*d, Code::OtherUse, why);
+            }
         }
     }
     // Every definition gets the member map: `#ifdef`/`#else` may hold one per configuration.
