@@ -428,7 +428,7 @@ fn compat_writes_one_source_that_builds_on_the_old_and_the_new_kernel() {
     assert_eq!(o.status.code(), Some(0), "{err}");
     // The kinds that cannot write both forms yet say so; proc_ops runs.
     assert!(
-        err.contains("rule mm_walk_ops: skipped for --compat: the struct-to-ops kind"),
+        err.contains("rule pte_hole_depth: skipped for --compat: the callback-signature kind"),
         "{err}"
     );
     assert!(err.contains("1 sites converted, 0 flagged"), "{err}");
@@ -600,13 +600,13 @@ fn compat_with_no_rule_that_can_write_both_forms_is_refused() {
     let o = common::bin()
         .arg("diff")
         .arg(m.path())
-        .args(["--compat", "--rule", "mm_walk_ops"])
+        .args(["--compat", "--rule", "pte_hole_depth"])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("rule mm_walk_ops: skipped for --compat: the struct-to-ops kind cannot write both forms yet"),
+        err.contains("rule pte_hole_depth: skipped for --compat: the callback-signature kind cannot write both forms yet"),
         "{err}"
     );
     assert!(
@@ -614,4 +614,31 @@ fn compat_with_no_rule_that_can_write_both_forms_is_refused() {
         "{err}"
     );
     assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn the_walker_module_with_compat_builds_on_4_19_and_5_4() {
+    let m = module();
+    let o = kcodemod(&["apply", "--compat"], m.path(), "v5.4");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("rule mm_walk_ops: applies: "), "{err}");
+    let file = m.path().join("pgstat.c");
+    let got = std::fs::read_to_string(&file).unwrap();
+    let want = std::fs::read_to_string(forward().join("expected-compat-v5.4/pgstat.c")).unwrap();
+    assert_eq!(got, want);
+    // <linux/pagewalk.h> exists from 5.4 on: it is included under the check, after
+    // <linux/version.h>.
+    let version = got.find("#include <linux/version.h>").unwrap();
+    let pagewalk = got.find("#include <linux/pagewalk.h>").unwrap();
+    assert!(version < pagewalk);
+    assert!(got[..pagewalk].ends_with("#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 4, 0)\n"));
+    builds_on(&file, &["v4.19", "v5.4"]);
+    for args in [&["diff", "--compat"][..], &["diff"]] {
+        let again = kcodemod(args, m.path(), "v5.4");
+        let err = String::from_utf8_lossy(&again.stderr);
+        assert_eq!(again.status.code(), Some(0), "{err}");
+        assert!(again.stdout.is_empty(), "{args:?}");
+        assert!(err.contains("1 already on both APIs (compat)"), "{err}");
+    }
 }

@@ -99,6 +99,12 @@ pub trait RuleKind: std::fmt::Debug + Send + Sync {
     fn writes_compat(&self) -> bool {
         false
     }
+    /// Under `--compat`, does the pipeline frame its edits (each run of whole lines they touch
+    /// written twice, see [`crate::compat::frame_edits`]), because its own analysis reads such
+    /// code as compat already?
+    fn compat_by_frames(&self) -> bool {
+        false
+    }
     /// The concrete kind, for tests and kind-specific tools.
     fn as_any(&self) -> &dyn Any;
 }
