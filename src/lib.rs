@@ -367,6 +367,7 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         checkpatch: !a.no_checkpatch,
         quick: a.quick,
         callers_only: !cfg.api,
+        compat: cfg.compat,
         // The check scripts run from anywhere: the target as an absolute path.
         target: a
             .run

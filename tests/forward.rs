@@ -506,6 +506,11 @@ fn procstat_series() -> (tempfile::TempDir, PathBuf, Vec<PathBuf>) {
 fn a_compat_series_is_one_patch_that_git_am_applies() {
     let (_m, repo, patches) = procstat_series();
     assert_eq!(patches.len(), 2, "{patches:?}");
+    let text = std::fs::read_to_string(&patches[1]).unwrap();
+    assert!(
+        text.contains("Written for both kernels (kcodemod --compat)"),
+        "{text}"
+    );
     git(&repo, &["am", "-q", patches[1].to_str().unwrap()]);
     let got = std::fs::read_to_string(repo.join("procstat.c")).unwrap();
     let want = std::fs::read_to_string(forward().join("expected-compat/procstat.c")).unwrap();
