@@ -81,6 +81,43 @@ pub fn add_framed_include(
         .apply(bytes);
 }
 
+/// Is `at` in code only kernels before `since` compile: the arm of `#if LINUX_VERSION_CODE <
+/// KERNEL_VERSION(x)`, or the `#else` of `#if LINUX_VERSION_CODE >= KERNEL_VERSION(x)`, for an
+/// `x` no later than `since`? Old-API code there is right as it is.
+pub fn old_kernels_only(src: &[u8], parsed: &Parsed, at: usize, since: Since) -> bool {
+    parsed.directives.groups.iter().any(|g| {
+        let Some(i) = g.arms.iter().position(|a| a.body.contains(&at)) else {
+            return false;
+        };
+        let check = |k: usize| version_test(&src[g.arms[k].line.clone()]);
+        match (i, check(0)) {
+            (0, Some((false, x))) => x <= since,
+            (1, Some((true, x))) if g.arms.len() == 2 => x <= since,
+            _ => false,
+        }
+    })
+}
+
+/// `#if LINUX_VERSION_CODE >= KERNEL_VERSION(a, b, c)` → `(true, a.b.c)`; `<` → false.
+fn version_test(line: &[u8]) -> Option<(bool, Since)> {
+    let text = String::from_utf8_lossy(line);
+    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let rest = t
+        .strip_prefix("#if")
+        .or_else(|| t.strip_prefix("#elif"))?
+        .strip_prefix("LINUX_VERSION_CODE")?;
+    let (newer, rest) = match rest.strip_prefix(">=") {
+        Some(r) => (true, r),
+        None => (false, rest.strip_prefix('<')?),
+    };
+    let args = rest.strip_prefix("KERNEL_VERSION(")?.strip_suffix(')')?;
+    let n: Vec<u32> = args.split(',').filter_map(|x| x.parse().ok()).collect();
+    match n[..] {
+        [a, b, c] => Some((newer, Since(a, b, c))),
+        _ => None,
+    }
+}
+
 /// The bodies of every arm of the file's kernel version checks.
 pub fn version_arms(src: &[u8], parsed: &Parsed) -> Vec<Range<usize>> {
     parsed
@@ -262,6 +299,19 @@ fn framed_lines(since: Since, new: &[u8], old: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_tests_are_read() {
+        assert_eq!(
+            version_test(b"#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 6, 0)"),
+            Some((true, Since(5, 6, 0)))
+        );
+        assert_eq!(
+            version_test(b"#if LINUX_VERSION_CODE < KERNEL_VERSION(5,4,0)"),
+            Some((false, Since(5, 4, 0)))
+        );
+        assert_eq!(version_test(b"#ifdef CONFIG_X"), None);
+    }
 
     #[test]
     fn a_frame_holds_both_forms_in_order() {

@@ -119,7 +119,7 @@ pub struct Rule {
 }
 
 /// A kernel version, as `KERNEL_VERSION(a, b, c)` takes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Since(pub u32, pub u32, pub u32);
 
 impl Since {

@@ -412,10 +412,11 @@ fn frame_each<'t>(
 ) -> Result<Vec<Edit>, Node<'t>> {
     let mut out = Vec::new();
     for d in decls {
-        let at = d.byte_range();
-        if !crate::compat::alone_on_its_lines(src, at.clone()) {
+        if !crate::compat::alone_on_its_lines(src, d.byte_range()) {
             return Err(*d);
         }
+        // From the line's start: the indentation goes with each copy.
+        let at = crate::parse::line_start(src, d.start_byte())..d.end_byte();
         let mine: Vec<Edit> = edits
             .iter()
             .filter(|e| at.start <= e.range.start && e.range.end <= at.end)
