@@ -107,6 +107,11 @@ pub struct RunArgs {
     /// headers the new API lives in there.
     #[arg(long, value_name = "TARGET_TREE")]
     pub target: Option<PathBuf>,
+    /// Write the new form beside the old under `#if LINUX_VERSION_CODE >= KERNEL_VERSION(…)`
+    /// (the version the rule file names) instead of replacing it, so the code builds on
+    /// kernels before and after the change. Rules whose kind cannot are skipped, with why.
+    #[arg(long)]
+    pub compat: bool,
     #[command(flatten)]
     pub common: Common,
 }

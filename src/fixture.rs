@@ -69,6 +69,11 @@ pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
         target: None,
         macros: std::sync::Arc::new(crate::parse::Macros::builtin()),
         tree_has_new: vec![false],
+        // A `<case>.compat.c` runs with `--compat` (and so does the second run, over its
+        // `<case>.compat.expected.c`).
+        compat: path
+            .file_name()
+            .is_some_and(|s| s.to_string_lossy().contains(".compat.")),
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[0]);
     let diags = r

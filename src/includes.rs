@@ -104,6 +104,13 @@ pub fn add_for_rule(rule: &crate::rule::Rule, target: &Target, bytes: &mut Vec<u
     }
 }
 
+/// Where the line after the file's last outermost `#include` starts.
+pub fn after_last_include(src: &[u8]) -> Option<usize> {
+    let all = includes(src);
+    let top = all.iter().map(|i| i.depth).min()?;
+    all.iter().rfind(|i| i.depth == top).map(|i| i.line.end)
+}
+
 /// The edit that makes `src` include `<header>`, or None when it does (directly, or through a
 /// header it includes, when `target` is known).
 pub fn include_edit(src: &[u8], header: &str, target: Option<&Target>) -> Option<Edit> {

@@ -6,7 +6,9 @@
 //! path order) → `report` (diagnostics, diffs, JSON Lines) and `write` (atomic rewrites).
 
 pub mod cli;
+pub mod compat;
 pub mod edit;
+pub mod elsewhere;
 pub mod emit;
 pub mod fixture;
 pub mod includes;
@@ -220,7 +222,10 @@ fn jobs(asked: Option<usize>, err: &mut dyn Write) -> io::Result<usize> {
 }
 
 fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Config> {
-    let rules = target_rules(a, err)?;
+    let mut rules = target_rules(a, err)?;
+    if a.compat {
+        rules = compat::choose(rules, err)?;
+    }
     let (tree, paths) = pipeline::resolve(&a.tree, &a.paths)?;
     let tree_has_new = tree_has_new(&tree, &rules, c.quiet, err)?;
     Ok(pipeline::Config {
@@ -234,6 +239,7 @@ fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pipeline::Conf
         parse_timeout: Duration::from_millis(c.parse_timeout_ms),
         // With a target, the API is the target's: only callers convert.
         api: a.target.is_none(),
+        compat: a.compat,
         target: a
             .target
             .as_deref()
@@ -361,6 +367,7 @@ fn run_series(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         checkpatch: !a.no_checkpatch,
         quick: a.quick,
         callers_only: !cfg.api,
+        compat: cfg.compat,
         // The check scripts run from anywhere: the target as an absolute path.
         target: a
             .run
@@ -475,7 +482,8 @@ fn run_tree(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) ->
         report::json_incomplete(&incomplete, &cfg.rules, out)?;
     } else {
         report::incomplete(&incomplete, &cfg.rules, err)?;
-        if mode != Mode::Check && a.target.is_none() && !a.common.quiet {
+        // --compat code builds on both sides of its version check: no note.
+        if mode != Mode::Check && a.target.is_none() && !a.compat && !a.common.quiet {
             api_notes(&res, &cfg.rules, err)?;
         }
     }

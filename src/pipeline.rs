@@ -28,6 +28,8 @@ pub struct Config {
     /// Per rule: the tree's own headers already hold its new API ([`crate::target`]), so a
     /// struct-retype entry call whose argument's type the file does not show is not flagged.
     pub tree_has_new: Vec<bool>,
+    /// `--compat`: the new form beside the old under a version check (see [`crate::compat`]).
+    pub compat: bool,
 }
 
 /// What a run has done so far, for a progress display: bumped as files are read and
@@ -352,7 +354,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         }
         let src = cur.as_deref().unwrap_or(&res.original);
         let out = match migrate_one(cfg, path, r, src) {
-            Ok(out) => out,
+            Ok(out) => frames(cfg, r, src, out),
             Err(e) => {
                 res.skipped = Some(e.to_string());
                 res.failed = true;
@@ -367,8 +369,20 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             .extend(out.sites.into_iter().map(|site| Found { rule: r, site }));
         if !out.edits.is_empty() {
             let mut new = out.edits.apply(src);
-            if let Some(t) = &cfg.target {
-                crate::includes::add_for_rule(&cfg.rules[r], t, &mut new);
+            match compat_check(cfg, r) {
+                // Code written under a version check needs LINUX_VERSION_CODE, and the new
+                // API's header exists only on the kernels that check selects.
+                Some(since) => {
+                    crate::compat::add_include(&mut new);
+                    if let Some(t) = &cfg.target {
+                        crate::compat::add_framed_include(&cfg.rules[r], t, since, &mut new);
+                    }
+                }
+                None => {
+                    if let Some(t) = &cfg.target {
+                        crate::includes::add_for_rule(&cfg.rules[r], t, &mut new);
+                    }
+                }
             }
             if new != src {
                 res.changed_by.push(r);
@@ -381,6 +395,42 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
     }
     res.new = cur.filter(|n| *n != res.original);
     res
+}
+
+/// `--compat` and rule `r` writes both forms under a check for this version.
+fn compat_check(cfg: &Config, r: usize) -> Option<crate::rule::Since> {
+    match crate::compat::mode(&cfg.rules[r]) {
+        Ok(crate::compat::Mode::Check(since)) if cfg.compat => Some(since),
+        _ => None,
+    }
+}
+
+/// `--compat` for a kind whose edits the pipeline frames ([`crate::compat::frame_edits`]):
+/// the rewrite becomes frames, or, where it cannot, the file's sites are left alone with why.
+fn frames(
+    cfg: &Config,
+    r: usize,
+    src: &[u8],
+    mut out: crate::model::FileResult,
+) -> crate::model::FileResult {
+    let Some(since) = compat_check(cfg, r) else {
+        return out;
+    };
+    if !cfg.rules[r].kind.compat_by_frames() || out.edits.is_empty() {
+        return out;
+    }
+    match crate::compat::frame_edits(src, &out.edits, since)
+        .and_then(|e| crate::edit::EditSet::new(e).map_err(|o| o.to_string()))
+    {
+        Ok(e) => out.edits = e,
+        Err(why) => {
+            for s in &mut out.sites {
+                s.unconvert(|| why.clone());
+            }
+            out.edits = crate::edit::EditSet::default();
+        }
+    }
+    out
 }
 
 /// One rule over one text: the rule's kind parses what its proof needs and migrates.
@@ -398,6 +448,7 @@ fn migrate_one(
         timeout: cfg.parse_timeout,
         api: cfg.api,
         tree_has_new: cfg.tree_has_new.get(r).copied().unwrap_or(false),
+        compat: compat_check(cfg, r).filter(|_| rule.kind.writes_compat()),
     };
     rule.kind.migrate(rule, &cx, src)
 }

@@ -79,19 +79,21 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-/// The API an input is written against, from its first line; `None` to skip it.
-fn input_api(text: &str) -> Result<Option<Api>, String> {
+/// The APIs an input is written against, from its first line; none to skip it.
+fn input_api(text: &str) -> Result<Vec<Api>, String> {
     let first = text.lines().next().unwrap_or("").trim();
     let Some(rest) = first.strip_prefix("/* compile:") else {
-        return Ok(Some(Api::Old));
+        return Ok(vec![Api::Old]);
     };
     let Some(word) = rest.strip_suffix("*/") else {
         return Err(format!("malformed compile directive {first:?}"));
     };
     match word.trim() {
-        "old" => Ok(Some(Api::Old)),
-        "new" => Ok(Some(Api::New)),
-        "none" => Ok(None),
+        "old" => Ok(vec![Api::Old]),
+        "new" => Ok(vec![Api::New]),
+        // Code on both APIs under a kernel version check: each side of it.
+        "both" => Ok(vec![Api::Old, Api::New]),
+        "none" => Ok(Vec::new()),
         other => Err(format!("unknown compile directive {other:?}")),
     }
 }
@@ -175,27 +177,29 @@ fn collect_jobs() -> (Vec<Job>, Vec<String>) {
                     continue;
                 }
             };
-            let api = if name.ends_with(".expected.c") {
-                Some(Api::New)
+            // A `--compat` output builds on both sides of its version check.
+            let apis = if name.ends_with(".compat.expected.c") {
+                vec![Api::Old, Api::New]
+            } else if name.ends_with(".expected.c") {
+                vec![Api::New]
             } else {
                 match input_api(&text) {
-                    Ok(api) => api,
+                    Ok(apis) => apis,
                     Err(e) => {
                         problems.push(format!("{}: {e}", file.display()));
                         continue;
                     }
                 }
             };
-            let Some(api) = api else {
-                continue;
-            };
             let mut symbols = BTreeSet::new();
             config_symbols(&text, &mut symbols);
-            jobs.push(Job {
-                file,
-                include: include.join(api.dir_name()),
-                configs: combinations(&symbols),
-            });
+            for api in apis {
+                jobs.push(Job {
+                    file: file.clone(),
+                    include: include.join(api.dir_name()),
+                    configs: combinations(&symbols),
+                });
+            }
         }
     }
     if jobs.is_empty() {
@@ -337,10 +341,14 @@ fn fixtures_compile_with_or1k_gcc() {
 
 #[test]
 fn compile_directive_parsing() {
-    assert_eq!(input_api("/* compile: new */\nint x;"), Ok(Some(Api::New)));
-    assert_eq!(input_api("/* compile: old */\n"), Ok(Some(Api::Old)));
-    assert_eq!(input_api("/* compile: none */\n"), Ok(None));
-    assert_eq!(input_api("/*\n * Case a\n */\n"), Ok(Some(Api::Old)));
+    assert_eq!(input_api("/* compile: new */\nint x;"), Ok(vec![Api::New]));
+    assert_eq!(input_api("/* compile: old */\n"), Ok(vec![Api::Old]));
+    assert_eq!(
+        input_api("/* compile: both */\n"),
+        Ok(vec![Api::Old, Api::New])
+    );
+    assert_eq!(input_api("/* compile: none */\n"), Ok(Vec::new()));
+    assert_eq!(input_api("/*\n * Case a\n */\n"), Ok(vec![Api::Old]));
     assert!(input_api("/* compile: newer */\n").is_err());
 
     let mut set = BTreeSet::new();

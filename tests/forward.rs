@@ -388,3 +388,299 @@ fn a_prepared_target_build_given_to_series_is_what_the_module_check_uses() {
     );
     assert!(text.contains("OK pgstat.o [x86_64]"), "{text}");
 }
+
+/// The /proc-only module `procstat` in a temporary directory.
+fn procstat() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["Kbuild", "procstat.c"] {
+        std::fs::copy(forward().join("procstat").join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+/// Compile `file` with the four compilers against each of `kernels`.
+fn builds_on(file: &Path, kernels: &[&str]) {
+    for (cc, pkg) in COMPILERS {
+        for v in kernels {
+            if let Some(r) = builds(cc, pkg, file, v) {
+                r.unwrap_or_else(|e| panic!("{cc} on {v}: {e}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_proc_module_as_written_builds_only_on_its_old_kernel() {
+    let src = forward().join("procstat/procstat.c");
+    builds_on(&src, &["v4.19"]);
+    for (cc, pkg) in COMPILERS {
+        if let Some(r) = builds(cc, pkg, &src, "v6.1") {
+            assert!(r.is_err(), "{cc}: the unconverted module builds on 6.1");
+        }
+    }
+}
+
+#[test]
+fn compat_writes_one_source_that_builds_on_the_old_and_the_new_kernel() {
+    let m = procstat();
+    let o = kcodemod(&["apply", "--compat"], m.path(), "v6.1");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    // The kinds that cannot write both forms yet say so; proc_ops runs.
+    assert!(err.contains("rule proc_ops: applies: "), "{err}");
+    assert!(err.contains("1 sites converted, 0 flagged"), "{err}");
+    let got = std::fs::read_to_string(m.path().join("procstat.c")).unwrap();
+    let want = std::fs::read_to_string(forward().join("expected-compat/procstat.c")).unwrap();
+    assert_eq!(got, want);
+    // The misc device's file_operations is no /proc file: it stays one.
+    assert!(got.contains("static const struct file_operations procstat_dev_fops = {"));
+    builds_on(&m.path().join("procstat.c"), &["v4.19", "v6.1"]);
+    // A second run changes nothing, with or without --compat: the code is on both APIs.
+    for args in [&["diff", "--compat"][..], &["diff"]] {
+        let again = kcodemod(args, m.path(), "v6.1");
+        let err = String::from_utf8_lossy(&again.stderr);
+        assert_eq!(again.status.code(), Some(0), "{err}");
+        assert!(again.stdout.is_empty(), "{args:?}");
+        assert!(err.contains("already on both APIs (compat)"), "{err}");
+    }
+}
+
+#[test]
+fn without_compat_the_proc_module_builds_only_on_the_new_kernel() {
+    let m = procstat();
+    let o = kcodemod(&["apply"], m.path(), "v6.1");
+    assert_eq!(o.status.code(), Some(0));
+    let file = m.path().join("procstat.c");
+    builds_on(&file, &["v6.1"]);
+    for (cc, pkg) in COMPILERS {
+        if let Some(r) = builds(cc, pkg, &file, "v4.19") {
+            assert!(r.is_err(), "{cc}: the plain conversion builds on 4.19");
+        }
+    }
+}
+
+/// `series --target kernels/v6.1 --compat` of procstat made a git repository: the temporary
+/// directory, the repo, and the patches (the cover letter first).
+fn procstat_series() -> (tempfile::TempDir, PathBuf, Vec<PathBuf>) {
+    let m = tempfile::tempdir().unwrap();
+    let repo = m.path().join("procstat");
+    std::fs::create_dir(&repo).unwrap();
+    for f in ["Kbuild", "procstat.c"] {
+        std::fs::copy(forward().join("procstat").join(f), repo.join(f)).unwrap();
+    }
+    common::commit_all(&repo, "procstat");
+    let out = m.path().join("out");
+    let o = common::bin()
+        .arg("series")
+        .arg(&repo)
+        .arg("-o")
+        .arg(&out)
+        .args([
+            "--compat",
+            "--no-checkpatch",
+            "--signoff",
+            "A <a@example.org>",
+        ])
+        .arg("--target")
+        .arg(kernel("v6.1"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut patches: Vec<PathBuf> = std::fs::read_dir(out.join("patches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    patches.sort();
+    (m, repo, patches)
+}
+
+#[test]
+fn a_compat_series_is_one_patch_that_git_am_applies() {
+    let (_m, repo, patches) = procstat_series();
+    assert_eq!(patches.len(), 2, "{patches:?}");
+    let text = std::fs::read_to_string(&patches[1]).unwrap();
+    assert!(
+        text.contains("Written for both kernels (kcodemod --compat)"),
+        "{text}"
+    );
+    git(&repo, &["am", "-q", patches[1].to_str().unwrap()]);
+    let got = std::fs::read_to_string(repo.join("procstat.c")).unwrap();
+    let want = std::fs::read_to_string(forward().join("expected-compat/procstat.c")).unwrap();
+    assert_eq!(got, want);
+}
+
+/// A build of the v4.19 model prepared in `dir`, as `--old-build` takes it.
+fn old_build(dir: &Path) -> PathBuf {
+    let kb = dir.join("kb-4.19");
+    for t in ["defconfig", "modules_prepare"] {
+        let o = Command::new("make")
+            .arg("-C")
+            .arg(kernel("v4.19"))
+            .arg(format!("O={}", kb.display()))
+            .arg(t)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    kb
+}
+
+#[test]
+fn the_module_check_builds_on_the_old_kernel_too_and_reports_each() {
+    let (m, repo, patches) = procstat_series();
+    let out = m.path().join("out");
+    let kb = old_build(m.path());
+    let old = ["--old-build", kb.to_str().unwrap()];
+    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    // Before the series: the module builds on the old kernel only.
+    let before = module_check(&out, &repo, &old);
+    assert_eq!(before.status.code(), Some(1), "{}", text(&before));
+    assert!(
+        text(&before).contains("FAIL procstat.o [x86_64]\n"),
+        "{}",
+        text(&before)
+    );
+    assert!(
+        text(&before).contains("OK procstat.o [x86_64, old kernel]"),
+        "{}",
+        text(&before)
+    );
+    // With the --compat series: on both.
+    git(&repo, &["am", "-q", patches[1].to_str().unwrap()]);
+    let after = module_check(&out, &repo, &old);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+    for want in [
+        "OK procstat.o [x86_64]\n",
+        "x86_64: old kernel build ",
+        "OK procstat.o [x86_64, old kernel]\nx86_64: PASS",
+    ] {
+        assert!(text(&after).contains(want), "{want}: {}", text(&after));
+    }
+    // A planted break: the plain conversion builds on the new kernel and fails on the old.
+    let f = repo.join("procstat.c");
+    let plain = std::fs::read_to_string(forward().join("expected-compat/procstat.c"))
+        .unwrap()
+        .replace("#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 6, 0)\n", "");
+    let plain = plain[..plain.find("#else\n").unwrap()].to_string()
+        + &plain[plain.find("#endif\n").unwrap() + "#endif\n".len()..];
+    std::fs::write(&f, plain).unwrap();
+    let broken = module_check(&out, &repo, &old);
+    assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
+    assert!(
+        text(&broken).contains("OK procstat.o [x86_64]\n"),
+        "{}",
+        text(&broken)
+    );
+    assert!(
+        text(&broken).contains("FAIL procstat.o [x86_64, old kernel]"),
+        "{}",
+        text(&broken)
+    );
+    assert!(
+        text(&broken).contains("struct proc_ops"),
+        "{}",
+        text(&broken)
+    );
+    // Without --old-build, only the target is built.
+    let target_only = module_check(&out, &repo, &[]);
+    assert_eq!(target_only.status.code(), Some(0), "{}", text(&target_only));
+    assert!(!text(&target_only).contains("old kernel"));
+    // A directory that is no prepared build is refused.
+    let bad = module_check(&out, &repo, &["--old-build", m.path().to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a prepared kernel build"));
+}
+
+#[test]
+fn compat_with_no_rule_that_can_write_both_forms_is_refused() {
+    let m = module();
+    let o = common::bin()
+        .arg("diff")
+        .arg(m.path())
+        .args([
+            "--compat",
+            "--rule",
+            "mmap_lock",
+            "--rule",
+            "irq_walker_ops",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("rule mmap_lock: skipped for --compat: the call-rewrite kind cannot write both forms yet"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rule irq_walker_ops: skipped for --compat: the rule file does not say the kernel version"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--compat: no rule can write both forms"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn the_walker_module_with_compat_builds_on_4_19_and_5_4() {
+    let m = module();
+    let o = kcodemod(&["apply", "--compat"], m.path(), "v5.4");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("rule mm_walk_ops: applies: "), "{err}");
+    let file = m.path().join("pgstat.c");
+    let got = std::fs::read_to_string(&file).unwrap();
+    let want = std::fs::read_to_string(forward().join("expected-compat-v5.4/pgstat.c")).unwrap();
+    assert_eq!(got, want);
+    // <linux/pagewalk.h> exists from 5.4 on: it is included under the check, after
+    // <linux/version.h>.
+    let version = got.find("#include <linux/version.h>").unwrap();
+    let pagewalk = got.find("#include <linux/pagewalk.h>").unwrap();
+    assert!(version < pagewalk);
+    assert!(got[..pagewalk].ends_with("#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 4, 0)\n"));
+    builds_on(&file, &["v4.19", "v5.4"]);
+    for args in [&["diff", "--compat"][..], &["diff"]] {
+        let again = kcodemod(args, m.path(), "v5.4");
+        let err = String::from_utf8_lossy(&again.stderr);
+        assert_eq!(again.status.code(), Some(0), "{err}");
+        assert!(again.stdout.is_empty(), "{args:?}");
+        assert!(err.contains("1 already on both APIs (compat)"), "{err}");
+    }
+}
+
+#[test]
+fn three_migrations_with_compat_build_on_4_19_5_4_and_6_1() {
+    let m = module();
+    let o = kcodemod(&["apply", "--compat"], m.path(), "v6.1");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    for r in ["mm_walk_ops", "pte_hole_depth", "proc_ops"] {
+        assert!(err.contains(&format!("rule {r}: applies: ")), "{err}");
+        assert!(
+            !err.contains(&format!("rule {r}: skipped for --compat")),
+            "{err}"
+        );
+    }
+    let file = m.path().join("pgstat.c");
+    let got = std::fs::read_to_string(&file).unwrap();
+    let want = std::fs::read_to_string(forward().join("expected-compat-v6.1/pgstat.c")).unwrap();
+    assert_eq!(got, want);
+    // The old walk (under the 5.4 check) keeps the old pte_hole: it is the old side, not a
+    // use that blocks the depth parameter.
+    assert!(got.contains("#else\nstatic int pgstat_hole(unsigned long addr, unsigned long next,\n\t\t       struct mm_walk *walk)"));
+    builds_on(&file, &["v4.19", "v5.4", "v6.1"]);
+    for args in [&["diff", "--compat"][..], &["diff"]] {
+        let again = kcodemod(args, m.path(), "v6.1");
+        let err = String::from_utf8_lossy(&again.stderr);
+        assert_eq!(again.status.code(), Some(0), "{err}");
+        assert!(again.stdout.is_empty(), "{args:?}");
+        assert!(err.contains("6 already on both APIs (compat)"), "{err}");
+    }
+}

@@ -262,6 +262,7 @@ fn demo_config() -> Config {
         api: true,
         target: None,
         tree_has_new: vec![false; rules().len()],
+        compat: false,
     }
 }
 
@@ -473,6 +474,7 @@ fn run(rule: usize, path: &Path, src: &[u8]) -> Run {
         target: None,
         macros: std::sync::Arc::new(kcodemod::parse::Macros::builtin()),
         tree_has_new: vec![false; rules().len()],
+        compat: false,
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[rule]);
     let converted_lines: Vec<usize> = r

@@ -48,6 +48,7 @@ fn demo() -> &'static Demo {
             api: true,
             target: None,
             tree_has_new: vec![false],
+            compat: false,
         };
         Demo {
             header: tree.join("include/linux/mm.h"),

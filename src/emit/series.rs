@@ -29,6 +29,9 @@ pub enum Split {
     Arch,
 }
 
+/// What a `--compat` patch says it did, after what the conversion does.
+const COMPAT_NOTE: &str = "Written for both kernels (kcodemod --compat): the new form sits beside the\nold under a LINUX_VERSION_CODE check, so the code still builds on kernels\nbefore the change.\n";
+
 pub struct Options {
     pub out: PathBuf,
     pub split: Split,
@@ -58,6 +61,8 @@ pub struct Options {
     /// The API change is not part of this series (`--base-patch`, `--target`): its patch
     /// converts callers and says so.
     pub callers_only: bool,
+    /// `--compat`: the new form was written beside the old under a version check.
+    pub compat: bool,
     /// The tree directory's name: the subject prefix of files at its top (a module's).
     pub top: String,
     /// `--target`: the kernel the code moves to (a module's check builds against it).
@@ -300,11 +305,17 @@ fn write_into(
             None => Recipients::default(),
         }
     };
-    let patches = if fired.len() > 1 {
+    let mut patches = if fired.len() > 1 {
         stage_patches(rules, &fired, &changed, opts)
     } else {
         plan_patches(rules, rule, &changed, &groups, opts)?
     };
+    if opts.compat {
+        for p in patches.iter_mut().filter(|p| p.verbatim.is_none()) {
+            p.body.push('\n');
+            p.body.push_str(COMPAT_NOTE);
+        }
+    }
     let n = patches.len();
     let mut all_files: Vec<usize> = (0..changed.len()).collect();
     all_files.sort();
@@ -672,6 +683,7 @@ mod tests {
             checkpatch: false,
             quick: false,
             callers_only: false,
+            compat: false,
             top: "pgstat".into(),
             target: None,
             target_build: None,

@@ -60,6 +60,9 @@ pub struct FileCtx<'a> {
     /// The tree's own headers already hold this rule's new API (see
     /// [`RuleKind::reads_tree_api`]).
     pub tree_has_new: bool,
+    /// `--compat`: write the new form beside the old under a check for this version (only
+    /// for a kind that [`RuleKind::writes_compat`]).
+    pub compat: Option<crate::rule::Since>,
 }
 
 /// The contract every kind implements: migrate one file (sites and one edit set, re-read by
@@ -90,6 +93,16 @@ pub trait RuleKind: std::fmt::Debug + Send + Sync {
     /// Should the run test the tree's own headers for the new API before it starts (see
     /// [`crate::target::tree_has_new_api`])?
     fn reads_tree_api(&self) -> bool {
+        false
+    }
+    /// Can it write the new form beside the old under a version check (`--compat`)?
+    fn writes_compat(&self) -> bool {
+        false
+    }
+    /// Under `--compat`, does the pipeline frame its edits (each run of whole lines they touch
+    /// written twice, see [`crate::compat::frame_edits`]), because its own analysis reads such
+    /// code as compat already?
+    fn compat_by_frames(&self) -> bool {
         false
     }
     /// The concrete kind, for tests and kind-specific tools.

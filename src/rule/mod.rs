@@ -112,6 +112,24 @@ pub struct Rule {
     /// How a `--target` kernel shows it has the new API; absent: the rule is never chosen for
     /// a target.
     pub target: Option<TargetSpec>,
+    /// The kernel version the new API arrived in (`--compat` checks for it).
+    pub since: Option<Since>,
+    /// The new form builds on every kernel the rule knows: `--compat` needs no check.
+    pub everywhere: bool,
+}
+
+/// A kernel version, as `KERNEL_VERSION(a, b, c)` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Since(pub u32, pub u32, pub u32);
+
+impl Since {
+    /// `#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 6, 0)`.
+    pub fn check(&self) -> String {
+        format!(
+            "#if LINUX_VERSION_CODE >= KERNEL_VERSION({}, {}, {})",
+            self.0, self.1, self.2
+        )
+    }
 }
 
 /// The `[target]` table of a rule file.

@@ -21,6 +21,12 @@ pub struct Head {
     pub subject: String,
     pub prefilter: Spanned<Vec<String>>,
     pub target: Option<Spanned<RawTarget>>,
+    /// `since = "5.6.0"`: the kernel version the new API arrived in (`--compat` writes it
+    /// into the version check).
+    pub since: Option<Spanned<String>>,
+    /// `everywhere = true`: the new form builds on every kernel the rule knows (`--compat`
+    /// writes it alone, with no version check).
+    pub everywhere: bool,
 }
 
 /// One rule file being compiled: its name for messages and its text.
@@ -73,6 +79,8 @@ impl Loader<'_> {
             fields: Vec::new(),
             entries: Vec::new(),
             target: target(head.target, &at)?,
+            since: since(head.since.as_ref(), &at)?,
+            everywhere: head.everywhere,
         })
     }
 }
@@ -160,6 +168,27 @@ fn compile_target(t: &RawTarget) -> std::result::Result<super::TargetSpec, Strin
         lacks: t.lacks.clone(),
         include: t.include.clone(),
     })
+}
+
+/// `since = "5.6.0"`: three numbers, as KERNEL_VERSION() takes them.
+fn since(
+    raw: Option<&Spanned<String>>,
+    at: &dyn Fn(Range<usize>, String) -> anyhow::Error,
+) -> Result<Option<super::Since>> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let parts: Vec<Option<u32>> = raw.get_ref().split('.').map(|p| p.parse().ok()).collect();
+    match parts[..] {
+        [Some(a), Some(b), Some(c)] if b < 256 && c < 256 => Ok(Some(super::Since(a, b, c))),
+        _ => Err(at(
+            raw.span(),
+            format!(
+                "since `{}` is not a kernel version such as \"5.6.0\"",
+                raw.get_ref()
+            ),
+        )),
+    }
 }
 
 fn check_id(

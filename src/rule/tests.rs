@@ -149,3 +149,25 @@ fn a_bad_new_kind_names_its_table() {
         err(&text)
     );
 }
+
+#[test]
+fn every_bundled_rule_but_the_made_up_one_says_since_when() {
+    for r in bundled().unwrap() {
+        assert_eq!(r.since.is_some(), r.id != "irq_walker_ops", "{}", r.id);
+    }
+    let proc_ops = bundled().unwrap().into_iter().find(|r| r.id == "proc_ops");
+    assert_eq!(proc_ops.unwrap().since, Some(Since(5, 6, 0)));
+}
+
+#[test]
+fn a_since_that_is_no_kernel_version_is_refused_at_its_line() {
+    for bad in ["5.6", "5.6.0.1", "five", "5.256.0"] {
+        let text = GOOD.replace("since = \"5.4.0\"", &format!("since = \"{bad}\""));
+        let line = GOOD.lines().position(|l| l.starts_with("since =")).unwrap() + 1;
+        let e = err(&text);
+        assert!(
+            e.starts_with(&format!("rules/x.toml:{line}:")) && e.contains("not a kernel version"),
+            "{bad}: {e}"
+        );
+    }
+}

@@ -33,6 +33,9 @@ struct RawRule {
     #[serde(default)]
     api: RawApi,
     target: Option<Spanned<RawTarget>>,
+    since: Option<Spanned<String>>,
+    #[serde(default)]
+    everywhere: bool,
 }
 
 #[derive(Deserialize)]
@@ -195,6 +198,8 @@ pub fn compile(l: &Loader) -> Result<Rule> {
         subject: raw.subject,
         prefilter,
         target: raw.target,
+        since: raw.since,
+        everywhere: raw.everywhere,
     };
     l.finish(head, Arc::new(kind))
 }

@@ -15,7 +15,7 @@ use crate::model::FileResult;
 use crate::model::{Code, Flag, Outcome, Site};
 use crate::parse::items;
 use crate::parse::{Macros, ParseFailure, Parsed, line_of, text};
-use crate::rule::{NewParam, Rule, Signature, normalize_type};
+use crate::rule::{NewParam, Rule, Signature, Since, normalize_type};
 use crate::tree::{self, declared_name, function_declarator, insert_after, insert_before};
 
 /// How one occurrence of a callback's name is used.
@@ -39,11 +39,24 @@ pub fn run(
     timeout: Duration,
     macros: &Arc<Macros>,
 ) -> Result<FileResult, ParseFailure> {
+    run_with(sig, src, timeout, macros, None, None)
+}
+
+/// [`run`], and with `compat`, each definition, prototype and direct call that changes is
+/// written in both forms under a check for that version.
+pub fn run_with(
+    sig: &Signature,
+    src: &[u8],
+    timeout: Duration,
+    macros: &Arc<Macros>,
+    compat: Option<Since>,
+    since: Option<Since>,
+) -> Result<FileResult, ParseFailure> {
     let parsed = items::parse_for(src, timeout, macros, &[sig.member.as_bytes()], |p| {
         let names = stored(sig, src, p.tree.root_node());
         names.into_iter().map(|(n, _)| n.into_bytes()).collect()
     })?;
-    Ok(migrate(sig, src, &parsed))
+    Ok(migrate_with(sig, src, &parsed, compat, since))
 }
 
 impl crate::kinds::RuleKind for Signature {
@@ -52,11 +65,14 @@ impl crate::kinds::RuleKind for Signature {
     }
     fn migrate(
         &self,
-        _: &Rule,
+        rule: &Rule,
         cx: &crate::kinds::FileCtx,
         src: &[u8],
     ) -> Result<FileResult, ParseFailure> {
-        run(self, src, cx.timeout, cx.macros)
+        run_with(self, src, cx.timeout, cx.macros, cx.compat, rule.since)
+    }
+    fn writes_compat(&self) -> bool {
+        true
     }
     fn callers_change(&self, _: &Rule) -> String {
         let added: Vec<&str> = self
@@ -98,17 +114,37 @@ fn stored(sig: &Signature, src: &[u8], root: Node) -> Vec<(String, usize)> {
 }
 
 pub fn migrate(sig: &Signature, src: &[u8], parsed: &Parsed) -> FileResult {
+    migrate_with(sig, src, parsed, None, None)
+}
+
+/// [`migrate`], writing both forms under a check for `compat`'s version when given.
+pub fn migrate_with(
+    sig: &Signature,
+    src: &[u8],
+    parsed: &Parsed,
+    compat: Option<Since>,
+    since: Option<Since>,
+) -> FileResult {
     let root = parsed.tree.root_node();
     let mut out = FileResult::default();
     let names = stored(sig, src, root);
     let mut edits = Vec::new();
+    let cx = Compat {
+        groups: version_groups(src, parsed),
+        write: compat,
+        since,
+    };
     for (name, at) in &names {
-        match callback(sig, src, parsed, name) {
+        match callback(sig, src, parsed, name, &cx) {
             Ok(None) => {}
             Ok(Some((lines, e))) => {
                 edits.extend(e);
                 for line in lines {
-                    out.sites.push(Site::caller(line, name, Outcome::Converted));
+                    let outcome = match line {
+                        Line::Converted(_) => Outcome::Converted,
+                        Line::Compat(_) => Outcome::Compat,
+                    };
+                    out.sites.push(Site::caller(line.at(), name, outcome));
                 }
             }
             Err((line, f)) => {
@@ -140,11 +176,71 @@ fn member_value<'t>(sig: &Signature, src: &[u8], n: Node<'t>) -> Option<Node<'t>
     .then(|| n.child_by_field_name("value"))?
 }
 
-type Planned = Result<Option<(Vec<usize>, Vec<Edit>)>, (Option<usize>, Flag)>;
+/// A site's line, converted or already on both APIs.
+#[derive(Clone, Copy)]
+enum Line {
+    Converted(usize),
+    Compat(usize),
+}
+
+impl Line {
+    fn at(self) -> usize {
+        match self {
+            Line::Converted(l) | Line::Compat(l) => l,
+        }
+    }
+}
+
+type Planned = Result<Option<(Vec<Line>, Vec<Edit>)>, (Option<usize>, Flag)>;
+
+/// The arms (bodies) of each kernel version check of the file.
+fn version_groups(src: &[u8], parsed: &Parsed) -> Vec<Vec<std::ops::Range<usize>>> {
+    let arms = crate::compat::version_arms(src, parsed);
+    parsed
+        .directives
+        .groups
+        .iter()
+        .map(|g| g.arms.iter().map(|a| a.body.clone()).collect::<Vec<_>>())
+        .filter(|g: &Vec<std::ops::Range<usize>>| g.iter().any(|a| arms.contains(a)))
+        .collect()
+}
+
+/// What `--compat` reads and writes in one file.
+struct Compat {
+    /// The arms of each kernel version check.
+    groups: Vec<Vec<std::ops::Range<usize>>>,
+    /// `--compat`: write both forms under a check for this version.
+    write: Option<Since>,
+    /// The version the rule's new signature arrived in: old-form code only older kernels
+    /// compile is right as it is.
+    since: Option<Since>,
+}
+
+impl Compat {
+    /// Is the old-form use at `at` the old side of code on both APIs?
+    fn old_side(&self, src: &[u8], parsed: &Parsed, at: usize, new_at: &[usize]) -> bool {
+        beside_new(&self.groups, at, new_at)
+            || self
+                .since
+                .is_some_and(|s| crate::compat::old_kernels_only(src, parsed, at, s))
+    }
+}
+
+/// Is an old-form use at `at` in an arm of a version check whose other arm holds a new-form
+/// use at one of `new_at`? Then it is the old side of code written for both kernels.
+fn beside_new(groups: &[Vec<std::ops::Range<usize>>], at: usize, new_at: &[usize]) -> bool {
+    groups.iter().any(|arms| {
+        arms.iter().position(|a| a.contains(&at)).is_some_and(|i| {
+            arms.iter()
+                .enumerate()
+                .any(|(j, a)| j != i && new_at.iter().any(|n| a.contains(n)))
+        })
+    })
+}
 
 /// Prove and plan one callback: `None` when it already has the new signature. The lines are
 /// its sites: the definition, then each prototype and direct call that changes.
-fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str) -> Planned {
+fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str, cx: &Compat) -> Planned {
     let mut uses = Vec::new();
     tree::visit(parsed.tree.root_node(), &mut |n| {
         if n.kind() == "identifier"
@@ -157,6 +253,16 @@ fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str) -> Planned
     if let Some(f) = parsed.unseen_use(src, name.as_bytes(), uses.len(), Code::OldSignatureUse) {
         return Err((None, f));
     }
+    // Where the name is used in the new form already (a definition, a prototype, a call).
+    let new_at: Vec<usize> = uses
+        .iter()
+        .filter(|(_, u)| match u {
+            Use::Params(l) => matches!(params(sig, src, *l), Form::New),
+            Use::Call(a) => call(sig, src, *a).is_ok_and(|e| e.is_empty()),
+            _ => false,
+        })
+        .map(|(n, _)| n.start_byte())
+        .collect();
     let mut def_line = None;
     let mut edits = Vec::new();
     let mut lines = Vec::new();
@@ -177,6 +283,9 @@ fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str) -> Planned
         }
         match u {
             Use::Member => {}
+            Use::Other if cx.old_side(src, parsed, n.start_byte(), &new_at) => {
+                lines.push(Line::Compat(line));
+            }
             Use::Other => {
                 return Err((
                     Some(line),
@@ -208,11 +317,20 @@ fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str) -> Planned
                 }
                 match params(sig, src, *list) {
                     Form::New => {}
+                    Form::Old(_) if cx.old_side(src, parsed, n.start_byte(), &new_at) => {
+                        lines.push(Line::Compat(line));
+                    }
                     Form::Old(e) => {
                         if !defines {
-                            lines.push(line);
+                            lines.push(Line::Converted(line));
                         }
-                        edits.extend(e);
+                        match cx.write {
+                            Some(since) => edits.push(
+                                frame_declaration(src, *list, e, since)
+                                    .map_err(|f| (Some(line), f.at(line)))?,
+                            ),
+                            None => edits.extend(e),
+                        }
                     }
                     Form::Other => {
                         return Err((
@@ -227,10 +345,21 @@ fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str) -> Planned
             }
             Use::Call(args) => {
                 let e = call(sig, src, *args).map_err(|f| (Some(line), f))?;
-                if !e.is_empty() {
-                    lines.push(line);
+                if e.is_empty() {
+                    continue;
                 }
-                edits.extend(e);
+                if cx.old_side(src, parsed, n.start_byte(), &new_at) {
+                    lines.push(Line::Compat(line));
+                    continue;
+                }
+                lines.push(Line::Converted(line));
+                match cx.write {
+                    Some(since) => edits.push(
+                        frame_statement(src, *args, e, since)
+                            .map_err(|f| (Some(line), f.at(line)))?,
+                    ),
+                    None => edits.extend(e),
+                }
             }
         }
     }
@@ -243,8 +372,75 @@ fn callback(sig: &Signature, src: &[u8], parsed: &Parsed, name: &str) -> Planned
             ),
         ));
     };
-    lines.insert(0, line);
-    Ok((!edits.is_empty()).then_some((lines, edits)))
+    let converts = !edits.is_empty();
+    lines.insert(
+        0,
+        match converts {
+            true => Line::Converted(line),
+            false => Line::Compat(line),
+        },
+    );
+    let compat_seen = lines.iter().any(|l| matches!(l, Line::Compat(_)));
+    Ok((converts || compat_seen).then_some((lines, edits)))
+}
+
+/// `--compat`: the lines of `range` written twice, with `edits` (inside it) under the version
+/// check and as they were under `#else`.
+fn frame_range(
+    src: &[u8],
+    range: std::ops::Range<usize>,
+    edits: Vec<Edit>,
+    since: Since,
+) -> Result<Edit, Flag> {
+    if !crate::compat::alone_on_its_lines(src, range.clone()) {
+        return Err(Flag::new(
+            Code::Unsupported,
+            "the code to write in both forms shares a line with other code: --compat cannot put it under a version check",
+        ));
+    }
+    // From the line's start: the indentation goes with each copy, the directives at column 0.
+    let range = crate::parse::line_start(src, range.start)..range.end;
+    let shifted: Vec<Edit> = edits
+        .into_iter()
+        .map(|e| {
+            Edit::replace(
+                e.range.start - range.start..e.range.end - range.start,
+                e.text,
+            )
+        })
+        .collect();
+    let old = &src[range.clone()];
+    let new = crate::edit::EditSet::new(shifted)
+        .map_err(|o| Flag::new(Code::Unsupported, o.to_string()))?
+        .apply(old);
+    Ok(Edit::replace(range, crate::compat::frame(since, &new, old)))
+}
+
+/// A definition or a prototype, whole, in both forms (a definition's head alone under a
+/// check would leave a plain reading of the file two heads for one body).
+fn frame_declaration(src: &[u8], list: Node, edits: Vec<Edit>, since: Since) -> Result<Edit, Flag> {
+    let mut d = list;
+    while !matches!(d.kind(), "function_definition" | "declaration") {
+        d = d.parent().expect("a parameter list is in a declaration");
+    }
+    frame_range(src, d.byte_range(), edits, since)
+}
+
+/// The statement holding a direct call, in both forms.
+fn frame_statement(src: &[u8], args: Node, edits: Vec<Edit>, since: Since) -> Result<Edit, Flag> {
+    let mut s = args;
+    while !matches!(
+        s.kind(),
+        "expression_statement" | "return_statement" | "declaration"
+    ) {
+        s = s.parent().ok_or_else(|| {
+            Flag::new(
+                Code::Unsupported,
+                "a direct call outside a statement: --compat cannot write it in both forms",
+            )
+        })?;
+    }
+    frame_range(src, s.byte_range(), edits, since)
 }
 
 fn classify<'t>(sig: &Signature, src: &[u8], id: Node<'t>) -> Use<'t> {

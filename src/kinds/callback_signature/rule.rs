@@ -48,6 +48,9 @@ struct RawSignatureRule {
     pub subject: String,
     pub callback: Spanned<RawSignature>,
     pub target: Option<Spanned<RawTarget>>,
+    since: Option<Spanned<String>>,
+    #[serde(default)]
+    everywhere: bool,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +129,8 @@ pub fn compile(l: &Loader) -> Result<Rule> {
         subject: raw.subject,
         prefilter: raw.prefilter,
         target: raw.target,
+        since: raw.since,
+        everywhere: raw.everywhere,
     };
     l.finish(head, Arc::new(kind))
 }

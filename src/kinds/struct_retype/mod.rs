@@ -17,7 +17,7 @@ use crate::model::FileResult;
 use crate::model::{Code, Flag, Outcome, Site};
 use crate::parse::items;
 use crate::parse::{Macros, ParseFailure, Parsed, line_of, text};
-use crate::rule::{Retype, Rule};
+use crate::rule::{Retype, Rule, Since};
 use crate::tree::{self, declared_name};
 
 /// One occurrence of a registered struct's name, as the proof sees it.
@@ -43,13 +43,27 @@ pub fn run(
     macros: &Arc<Macros>,
     new_tree: bool,
 ) -> Result<FileResult, ParseFailure> {
+    run_with(k, src, timeout, macros, new_tree, None, None)
+}
+
+/// [`run`], and with `compat`, each definition is written twice: the new type under a check
+/// for that version, the old one under `#else` (one name, so registrations stay as they are).
+pub fn run_with(
+    k: &Retype,
+    src: &[u8],
+    timeout: Duration,
+    macros: &Arc<Macros>,
+    new_tree: bool,
+    compat: Option<Since>,
+    files: Option<Files>,
+) -> Result<FileResult, ParseFailure> {
     let mut words: Vec<&[u8]> = k.entries.iter().map(|(e, _)| e.as_bytes()).collect();
     words.push(k.old.as_bytes());
     let parsed = items::parse_for(src, timeout, macros, &words, |p| {
         let names = registered(k, src, p.tree.root_node());
         names.into_iter().map(|(n, _)| n).collect()
     })?;
-    Ok(migrate(k, src, &parsed, new_tree))
+    Ok(migrate_with(k, src, &parsed, new_tree, compat, files))
 }
 
 impl crate::kinds::RuleKind for Retype {
@@ -62,7 +76,22 @@ impl crate::kinds::RuleKind for Retype {
         cx: &crate::kinds::FileCtx,
         src: &[u8],
     ) -> Result<FileResult, ParseFailure> {
-        run(self, src, cx.timeout, cx.macros, cx.tree_has_new)
+        let files = Some(Files {
+            tree: cx.tree,
+            path: cx.path,
+        });
+        run_with(
+            self,
+            src,
+            cx.timeout,
+            cx.macros,
+            cx.tree_has_new,
+            cx.compat,
+            files,
+        )
+    }
+    fn writes_compat(&self) -> bool {
+        true
     }
     fn callers_change(&self, _: &Rule) -> String {
         format!("convert to struct {}", self.new)
@@ -98,7 +127,36 @@ fn registered(k: &Retype, src: &[u8], root: Node) -> Vec<(Vec<u8>, usize)> {
 }
 
 pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed, new_tree: bool) -> FileResult {
+    migrate_with(k, src, parsed, new_tree, None, None)
+}
+
+/// The tree and the file's path in it: a non-static definition no other file names is
+/// converted like a static one.
+#[derive(Clone, Copy)]
+pub struct Files<'a> {
+    pub tree: &'a std::path::Path,
+    pub path: &'a std::path::Path,
+}
+
+/// [`migrate`], writing both forms under a check for `compat`'s version when given.
+pub fn migrate_with(
+    k: &Retype,
+    src: &[u8],
+    parsed: &Parsed,
+    new_tree: bool,
+    compat: Option<Since>,
+    files: Option<Files>,
+) -> FileResult {
     let root = parsed.tree.root_node();
+    let cx = Cx {
+        k,
+        src,
+        parsed,
+        new_tree,
+        compat,
+        arms: crate::compat::version_arms(src, parsed),
+        files,
+    };
     let mut out = FileResult::default();
     let names = registered(k, src, root);
     tree::visit(root, &mut |n| {
@@ -132,18 +190,24 @@ pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed, new_tree: bool) -> FileR
     for (i, (name, at)) in names.iter().enumerate() {
         let shown = String::from_utf8_lossy(name).into_owned();
         let unique = renames.iter().filter(|r| **r == renames[i]).count() == 1;
-        let new = if unique {
+        // Under --compat the name stays: both definitions answer to it.
+        let new = if unique && compat.is_none() {
             renames[i].clone()
         } else {
             shown.clone()
         };
-        match retype(k, src, parsed, root, name, &new, new_tree) {
+        match retype(&cx, root, name, &new) {
             Ok(None) => {}
-            Ok(Some((lines, e))) => {
+            Ok(Some(Plan::Convert(lines, e))) => {
                 edits.extend(e);
                 for line in lines {
                     out.sites
                         .push(Site::caller(line, &shown, Outcome::Converted));
+                }
+            }
+            Ok(Some(Plan::Compat(lines))) => {
+                for line in lines {
+                    out.sites.push(Site::caller(line, &shown, Outcome::Compat));
                 }
             }
             Err((line, f)) => {
@@ -196,23 +260,45 @@ fn address_of(arg: Node) -> Option<Node> {
         .then_some(a)
 }
 
-type Planned = Result<Option<(Vec<usize>, Vec<Edit>)>, (Option<usize>, Flag)>;
-
-/// Prove and plan one registered struct: `None` when it is not of the old type here. The lines
-/// are its sites: the definition, then each forward declaration and registration.
-fn retype(
-    k: &Retype,
-    src: &[u8],
-    parsed: &Parsed,
-    root: Node,
-    name: &[u8],
-    new: &str,
+/// What one file's migration reads, besides the name at hand.
+struct Cx<'a> {
+    k: &'a Retype,
+    src: &'a [u8],
+    parsed: &'a Parsed,
     new_tree: bool,
-) -> Planned {
+    /// `--compat`: the version the new type arrived in.
+    compat: Option<Since>,
+    /// The bodies of the arms of the file's kernel version checks.
+    arms: Vec<std::ops::Range<usize>>,
+    files: Option<Files<'a>>,
+}
+
+/// One registered struct's plan; the lines are its sites: the definition, then each forward
+/// declaration and registration.
+enum Plan {
+    Convert(Vec<usize>, Vec<Edit>),
+    /// Defined with both types under a version check already: migrated, left alone.
+    Compat(Vec<usize>),
+}
+
+type Planned = Result<Option<Plan>, (Option<usize>, Flag)>;
+
+/// Prove and plan one registered struct: `None` when it is not of the old type here.
+fn retype(cx: &Cx, root: Node, name: &[u8], new: &str) -> Planned {
+    let (k, src, parsed, new_tree) = (cx.k, cx.src, cx.parsed, cx.new_tree);
     let shown = String::from_utf8_lossy(name).into_owned();
     let occ = occurrences(k, src, parsed, name);
     if occ.iter().all(|o| o.decl.is_none()) && declared_otherwise(src, root, name) {
         return Ok(None);
+    }
+    if is_compat(cx, &occ) {
+        let mut lines: Vec<usize> = occ
+            .iter()
+            .filter(|o| o.decl.is_some() || o.entry)
+            .map(|o| line_of(src, o.id.start_byte()))
+            .collect();
+        lines.dedup();
+        return Ok(Some(Plan::Compat(lines)));
     }
     let flag = |n: Node, code, why: String| {
         let line = line_of(src, n.start_byte());
@@ -244,13 +330,24 @@ fn retype(
         ));
     };
     let line = line_of(src, def.start_byte());
-    for d in &decls {
-        if !is_static(src, *d) {
-            return flag(
-                *d,
-                Code::OtherUse,
-                format!("`{shown}` is not static: other files may use it"),
-            );
+    if let Some(d) = decls.iter().find(|d| !is_static(src, **d)) {
+        // Only a name that needs it is looked up across the tree.
+        let elsewhere = cx
+            .files
+            .map(|f| crate::elsewhere::named_in(f.tree, f.path, name));
+        match elsewhere {
+            Some(None) => {} // no other file names it: as good as static
+            Some(Some(other)) => {
+                let why = format!(
+                    "`{shown}` is not static and {} names it: other files may use it",
+                    other.display()
+                );
+                return flag(*d, Code::OtherUse, why);
+            }
+            None => {
+                let why = format!("`{shown}` is not static: other files may use it");
+                return flag(*d, Code::OtherUse, why);
+            }
         }
     }
     // Every definition gets the member map: `#ifdef`/`#else` may hold one per configuration.
@@ -266,6 +363,23 @@ fn retype(
             .child_by_field_name("type")
             .and_then(|t| t.child_by_field_name("name"));
         edits.push(Edit::replace(ty.unwrap().byte_range(), k.new.clone()));
+    }
+    if let Some(since) = cx.compat {
+        let framed = frame_each(src, &decls, edits, since).map_err(|d| {
+            let l = line_of(src, d.start_byte());
+            let why = format!(
+                "`{shown}`'s declaration shares a line with other code: --compat cannot put it under a version check"
+            );
+            (Some(l), Flag::new(Code::Unsupported, why).at(l))
+        })?;
+        let mut lines = vec![line];
+        lines.extend(
+            decls
+                .iter()
+                .map(|d| line_of(src, d.start_byte()))
+                .filter(|l| *l != line),
+        );
+        return Ok(Some(Plan::Convert(lines, framed)));
     }
     let taken = parsed.lexed.code_words(src).any(|w| w == new.as_bytes())
         || parsed.in_directive(src, new.as_bytes());
@@ -284,7 +398,53 @@ fn retype(
             .map(|o| line_of(src, o.id.start_byte()))
             .filter(|l| *l != line),
     );
-    Ok(Some((lines, edits)))
+    Ok(Some(Plan::Convert(lines, edits)))
+}
+
+/// `--compat`: each declaration's lines written twice, the new type (its share of `edits`
+/// applied) under the version check and the old one, as it was, under `#else`. Err: a
+/// declaration that shares a line with other code.
+fn frame_each<'t>(
+    src: &[u8],
+    decls: &[Node<'t>],
+    edits: Vec<Edit>,
+    since: Since,
+) -> Result<Vec<Edit>, Node<'t>> {
+    let mut out = Vec::new();
+    for d in decls {
+        if !crate::compat::alone_on_its_lines(src, d.byte_range()) {
+            return Err(*d);
+        }
+        // From the line's start: the indentation goes with each copy.
+        let at = crate::parse::line_start(src, d.start_byte())..d.end_byte();
+        let mine: Vec<Edit> = edits
+            .iter()
+            .filter(|e| at.start <= e.range.start && e.range.end <= at.end)
+            .map(|e| {
+                Edit::replace(
+                    e.range.start - at.start..e.range.end - at.start,
+                    e.text.clone(),
+                )
+            })
+            .collect();
+        let old = &src[at.clone()];
+        let new = crate::edit::EditSet::new(mine)
+            .expect("a plan's edits are disjoint")
+            .apply(old);
+        out.push(Edit::replace(at, crate::compat::frame(since, &new, old)));
+    }
+    Ok(out)
+}
+
+/// Is the struct defined with the old type and the new one, each in an arm of a kernel
+/// version check (as `acpi_call` has it)? Then it is migrated already.
+fn is_compat(cx: &Cx, occ: &[Occurrence]) -> bool {
+    let inside = |n: Node| cx.arms.iter().any(|a| a.contains(&n.start_byte()));
+    let old = occ.iter().any(|o| o.decl.is_some_and(inside));
+    let new = occ
+        .iter()
+        .any(|o| o.decl.is_none() && declaration_as(cx.src, o.id, &cx.k.new).is_some_and(inside));
+    old && new
 }
 
 /// Does the file declare `name` at file scope with another type (already converted code)?
@@ -326,6 +486,11 @@ fn occurrences<'t>(k: &Retype, src: &[u8], parsed: &'t Parsed, name: &[u8]) -> V
 /// The file-scope declaration `n` is the declared name of, if its type is the old struct and
 /// it declares only this one name.
 fn declaration_of<'t>(k: &Retype, src: &[u8], n: Node<'t>) -> Option<Node<'t>> {
+    declaration_as(src, n, &k.old)
+}
+
+/// The file-scope declaration `n` is the one declared name of, if its type is `struct ty`.
+fn declaration_as<'t>(src: &[u8], n: Node<'t>, ty: &str) -> Option<Node<'t>> {
     let mut d = n.parent()?;
     while d.kind() != "declaration" {
         if !matches!(d.kind(), "init_declarator" | "attributed_declarator") {
@@ -340,7 +505,7 @@ fn declaration_of<'t>(k: &Retype, src: &[u8], n: Node<'t>) -> Option<Node<'t>> {
         .child_by_field_name("declarator")
         .and_then(declared_name)
         .is_some_and(|x| x.id() == n.id());
-    (file_scope && one && named && tree::is_struct(src, d.child_by_field_name("type"), &k.old))
+    (file_scope && one && named && tree::is_struct(src, d.child_by_field_name("type"), ty))
         .then_some(d)
 }
 

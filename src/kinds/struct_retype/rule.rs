@@ -67,6 +67,9 @@ struct RawRetypeRule {
     pub subject: String,
     pub retype: Spanned<RawRetype>,
     pub target: Option<Spanned<RawTarget>>,
+    since: Option<Spanned<String>>,
+    #[serde(default)]
+    everywhere: bool,
 }
 
 #[derive(Deserialize)]
@@ -152,6 +155,8 @@ pub fn compile(l: &Loader) -> Result<Rule> {
         subject: raw.subject,
         prefilter: raw.prefilter,
         target: raw.target,
+        since: raw.since,
+        everywhere: raw.everywhere,
     };
     l.finish(head, Arc::new(kind))
 }

@@ -56,6 +56,9 @@ impl crate::kinds::RuleKind for StructToOps {
     fn all_or_nothing(&self) -> bool {
         true
     }
+    fn compat_by_frames(&self) -> bool {
+        true // compat.rs reads the framed walks as compat
+    }
     fn callers_change(&self, rule: &Rule) -> String {
         format!("convert callers to struct {}", rule.ops_struct)
     }

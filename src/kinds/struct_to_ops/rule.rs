@@ -29,6 +29,9 @@ struct RawRule {
     field: Vec<Spanned<RawField>>,
     entry: Vec<Spanned<RawEntry>>,
     target: Option<Spanned<RawTarget>>,
+    since: Option<Spanned<String>>,
+    #[serde(default)]
+    everywhere: bool,
 }
 
 #[derive(Deserialize)]
@@ -100,6 +103,8 @@ pub fn compile(l: &Loader) -> Result<Rule> {
         subject: raw.subject.clone(),
         prefilter: raw.prefilter.clone(),
         target: raw.target,
+        since: raw.since,
+        everywhere: raw.everywhere,
     };
     let base = l.finish(head, Arc::new(StructToOps))?;
     for (what, s) in [
