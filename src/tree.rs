@@ -318,9 +318,14 @@ fn reserved(word: &[u8]) -> bool {
 }
 
 /// Does the edit set only replace plain names in the code by plain names, and indentation by
-/// indentation? tree-sitter-c reads every plain name alike and white space not at all, so
-/// such a rewrite parses exactly as the original did: the self-check has nothing to find.
+/// indentation, in a reading without parse errors? tree-sitter-c reads every plain name alike
+/// and white space not at all, so such a rewrite parses exactly as the original did: the
+/// self-check has nothing to find. (Where the parser recovers from errors, the cost it weighs
+/// counts bytes, so a longer name can change what it makes of the rest: re-read.)
 fn renames_only(src: &[u8], parsed: &Parsed, edits: &EditSet) -> bool {
+    if parsed.tree.root_node().has_error() || parsed.lexed.unterminated_comment {
+        return false;
+    }
     let name = |b: &[u8]| {
         matches!(b.first(), Some(c) if c.is_ascii_alphabetic())
             && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
@@ -384,6 +389,16 @@ mod tests {
         assert!(only_renames(
             src,
             vec![rename(), Edit::replace(indent..indent + 3, "\t")]
+        ));
+    }
+
+    #[test]
+    fn a_rename_in_a_text_the_parser_cannot_read_is_re_read() {
+        let src = "r*u, \n{\n[0;\n}\nstatic struct file_operations ring = { .x = 1 };\n";
+        let at = src.find("ring").unwrap();
+        assert!(!only_renames(
+            src,
+            vec![Edit::replace(at..at + 4, "ring_proc_ops")]
         ));
     }
 

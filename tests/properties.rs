@@ -1020,6 +1020,33 @@ fn fuzz_regressions_hold() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// Every input the fuzzer failed on through the rules that read some items
+/// (`fuzz/fuzz_targets/new_kinds.rs`), in tests/fuzz-regressions-new-kinds/, through each of
+/// those rules.
+#[test]
+fn new_kind_fuzz_regressions_hold() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions-new-kinds");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "{}: no inputs", dir.display());
+    let mut failures = Vec::new();
+    for p in paths {
+        let b = std::fs::read(&p).unwrap();
+        for (r, rule) in rules().iter().enumerate() {
+            if rule.kind.name() == "struct-to-ops" {
+                continue;
+            }
+            if let Err(e) = check_rule(r, Path::new("fs/fuzz.c"), &b) {
+                failures.push(format!("{} ({}): {e}", p.display(), rule.id));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. Reading some items (issue 14): the new kinds parse only the top-level items their proof
 //    needs (`parse::items`). With text inserted that a brace-depth scan must see through

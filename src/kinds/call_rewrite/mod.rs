@@ -41,32 +41,11 @@ impl RuleKind for CallRewrite {
         "call-rewrite"
     }
     fn migrate(&self, _: &Rule, cx: &FileCtx, src: &[u8]) -> Result<FileResult, ParseFailure> {
-        let words = self.words();
-        let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
-        // The items that name a watched word in code; a file whose directives name one (a
-        // `#define` the rule rewrites or removes, an `#ifndef` around it) is read whole, so
-        // that the self-check reads every line an edit touches.
-        let prep = Prepared::new(src, cx.macros);
-        let in_directive = prep
-            .lexed
-            .directives()
-            .any(|r| lex::words(src, r).any(|w| words.contains(&&src[w])));
-        let ranges = match items::Items::split(src, &prep.lexed) {
-            Some(all) if !in_directive => {
-                Some(all.cover(items::word_offsets(src, &prep.lexed, &words)))
-            }
-            _ => None,
-        };
-        let partial = ranges.is_some();
-        let parsed = prep.parse(ranges, cx.timeout)?;
-        let out = self.migrate_parsed(src, &parsed, cx.api);
-        // Removing a definition takes the lines around it (its kernel-doc, a blank line),
-        // which may lie outside the items read: such a file is read again, whole.
-        if partial && out.sites.iter().any(|s| s.definition) {
-            let whole = crate::parse::parse_with(src, cx.timeout, cx.macros)?;
-            return Ok(self.migrate_parsed(src, &whole, cx.api));
+        let (out, errors) = self.pass(src, cx)?;
+        if out.edits.is_empty() || !errors {
+            return Ok(out);
         }
-        Ok(out)
+        self.settled(src, cx, out)
     }
     fn callers_only(&self) -> bool {
         self.api != Api::Remove
@@ -102,6 +81,64 @@ impl RuleKind for CallRewrite {
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+impl CallRewrite {
+    /// Read what the proof needs and migrate once; also whether the reading had parse errors.
+    fn pass(&self, src: &[u8], cx: &FileCtx) -> Result<(FileResult, bool), ParseFailure> {
+        let words = self.words();
+        let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        // The items that name a watched word in code; a file whose directives name one (a
+        // `#define` the rule rewrites or removes, an `#ifndef` around it) is read whole, so
+        // that the self-check reads every line an edit touches.
+        let prep = Prepared::new(src, cx.macros);
+        let in_directive = prep
+            .lexed
+            .directives()
+            .any(|r| lex::words(src, r).any(|w| words.contains(&&src[w])));
+        let ranges = match items::Items::split(src, &prep.lexed) {
+            Some(all) if !in_directive => {
+                Some(all.cover(items::word_offsets(src, &prep.lexed, &words)))
+            }
+            _ => None,
+        };
+        let partial = ranges.is_some();
+        let parsed = prep.parse(ranges, cx.timeout)?;
+        let out = self.migrate_parsed(src, &parsed, cx.api);
+        // Removing a definition takes the lines around it (its kernel-doc, a blank line),
+        // which may lie outside the items read: such a file is read again, whole.
+        if partial && out.sites.iter().any(|s| s.definition) {
+            let whole = crate::parse::parse_with(src, cx.timeout, cx.macros)?;
+            let errors = whole.tree.root_node().has_error();
+            return Ok((self.migrate_parsed(src, &whole, cx.api), errors));
+        }
+        let errors = parsed.tree.root_node().has_error();
+        Ok((out, errors))
+    }
+
+    /// In a text the parser cannot read cleanly, a rewrite can change how its error recovery
+    /// reads the rest, so that a second run would convert more. The output is read once more:
+    /// when that finds anything to convert, the readings do not settle, and nothing in the
+    /// file is rewritten (every site says why). Only readings with errors pay for this.
+    fn settled(
+        &self,
+        src: &[u8],
+        cx: &FileCtx,
+        mut out: FileResult,
+    ) -> Result<FileResult, ParseFailure> {
+        let (again, _) = self.pass(&out.edits.apply(src), cx)?;
+        if again.edits.is_empty() {
+            return Ok(out);
+        }
+        out.edits = crate::edit::EditSet::default();
+        for s in &mut out.sites {
+            s.unconvert(|| {
+                "left alone: code the parser cannot read here reads differently once rewritten"
+                    .into()
+            });
+        }
+        Ok(out)
     }
 }
 
