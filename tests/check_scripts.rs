@@ -1192,6 +1192,61 @@ fn a_guard_build_starts_from_the_prepared_main_build() {
 }
 
 #[test]
+fn guard_builds_run_side_by_side() {
+    let tree = repo(|t| {
+        std::fs::write(
+            t.join("Kconfig"),
+            format!("{HUGETLB_KCONFIG}\nconfig TRANSPARENT_HUGEPAGE\n\tbool \"THP\"\n"),
+        )
+        .unwrap();
+        // Each guard build's prepare waits until another guard build has started: built one
+        // after the other, the first gives up and fails.
+        edit_makefile(
+            t,
+            DEMO_PREPARE,
+            &format!(
+                "{DEMO_PREPARE}\t@case $(notdir $(objtree)) in *-no-*-base) ;; *-no-*) \
+                 touch $(RENDEZVOUS)/$(notdir $(objtree)); i=0; \
+                 while [ $$(ls $(RENDEZVOUS) | wc -l) -lt 2 ]; do i=$$((i + 1)); \
+                 [ $$i -lt 600 ] || {{ echo 'no other guard build started' >&2; exit 1; }}; \
+                 sleep 0.1; done ;; esac\n"
+            ),
+        );
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let rendezvous = tempfile::tempdir().unwrap();
+    let (rc, text) = check_env(
+        out.path(),
+        "generic",
+        &[],
+        tree.path(),
+        &[
+            ("GUARD_JOBS", "2"),
+            ("RENDEZVOUS", rendezvous.path().to_str().unwrap()),
+        ],
+    );
+    assert_eq!(rc, 0, "{text}");
+    // Printed in guard order, each build's lines together.
+    let guard_lines: Vec<&str> = text.lines().filter(|l| l.contains("=n]")).collect();
+    assert_eq!(
+        guard_lines,
+        [
+            "OK fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]",
+            "OK mm/pagewalk.o [CONFIG_HUGETLB_PAGE=n]",
+            "OK mm/memcontrol.o [CONFIG_TRANSPARENT_HUGEPAGE=n]",
+        ],
+        "{text}"
+    );
+    assert!(text.contains("; 3 builds with a guard off;"), "{text}");
+}
+
+#[test]
 fn a_guard_the_object_itself_needs_is_named_not_failed() {
     let (tree, out) = guarded_tree();
     // As olddefconfig drops the object's own CONFIG_MMU with CONFIG_HUGETLB_PAGE (a symbol
