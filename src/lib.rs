@@ -74,10 +74,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
         }
         Command::Check(a) => commands::tree::run(a, Mode::Check, out, err),
         Command::Series(a) => commands::series::run(*a, out, err),
-        Command::Rules { rules } => commands::rules::run(&rules, out),
-        Command::Test { rules, fixtures } => {
-            commands::test::run(&rules, fixtures.as_deref(), out, err)
-        }
+        Command::Rules(a) => commands::rules::run(&a, out),
+        Command::Test(a) => commands::test::run(&a, out, err),
+        Command::Completions { shell } => commands::docs::completions(shell, out),
+        Command::Man => commands::docs::man(out),
     }
 }
 

@@ -180,14 +180,14 @@ fn a_tree_already_on_the_new_api_passes_check() {
     let (code, text) = check("new", &[("dev.c", caller)]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("taken to be of the new type"), "{text}");
-    assert!(text.contains("0 sites converted, 0 flagged"), "{text}");
+    assert!(text.contains("0 sites would convert, 0 flagged"), "{text}");
     let (code, text) = check("old", &[("dev.c", caller)]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("dev.c:9: d->ops:"), "{text}");
     assert!(text.contains("dev.c:10: shared_proc_ops:"), "{text}");
     let (code, text) = check("new", &[("dev.c", caller), ("late.c", leftover)]);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("2 sites converted, 0 flagged"), "{text}");
+    assert!(text.contains("2 sites would convert, 0 flagged"), "{text}");
 }
 
 /// A file that registers a /proc entry the v5.4 way.

@@ -1,6 +1,7 @@
 //! Command bodies, one module per command: `tree` (diff, apply, check), `series`, `rules`,
-//! `test`; here the setup the tree-walking commands share (rules, config, empty-run check).
+//! `test`, `docs` (completions, man page); here the setup the tree-walking commands share (rules, config, empty-run check).
 
+pub mod docs;
 pub mod rules;
 pub mod series;
 pub mod test;

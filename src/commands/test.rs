@@ -5,44 +5,62 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::cli::TestArgs;
 use crate::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, fixture, rule};
 
-pub fn run(
-    rules: &[String],
-    fixtures: Option<&Path>,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<i32> {
-    let mut failed = 0;
+pub fn run(a: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
+    let (mut passed, mut failed) = (0, 0);
     // Every bundled rule's fixtures, also those of rules that run only when named.
-    let all = if rules.is_empty() {
+    let all = if a.rules.is_empty() {
         rule::bundled()?
     } else {
-        rule::select(rules)?
+        rule::select(&a.rules)?
     };
-    let mut untested = 0;
+    let mut untested = Vec::new();
     for r in all {
-        let dir = fixtures_dir(&r, fixtures)?;
+        let dir = fixtures_dir(&r, a.fixtures.as_deref())?;
         let cases = fixture::cases(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
         // A rule without a case tested nothing: that is not a pass.
         if cases.is_empty() {
-            untested += 1;
             writeln!(
                 err,
                 "kcodemod: {}: no fixture case (NAME.c) in {}: nothing was tested",
                 r.id,
                 dir.display()
             )?;
+            untested.push(r.id.clone());
         }
         for case in cases {
             let v = fixture::check(&r, &case)?;
-            if v != fixture::Verdict::Pass {
+            if v == fixture::Verdict::Pass {
+                passed += 1;
+            } else {
                 failed += 1;
             }
-            writeln!(out, "{}/{}: {v}", r.id, case.name)?;
+            if a.json {
+                let (verdict, detail) = match &v {
+                    fixture::Verdict::Pass => ("Pass", None),
+                    fixture::Verdict::Missing => ("Missing", None),
+                    fixture::Verdict::Noisy(d) => ("Noisy", Some(d)),
+                    fixture::Verdict::Wrong(d) => ("Wrong", Some(d)),
+                };
+                let rec = serde_json::json!({
+                    "type": "case", "rule": r.id, "case": case.name, "verdict": verdict,
+                    "detail": detail,
+                });
+                writeln!(out, "{rec}")?;
+            } else {
+                writeln!(out, "{}/{}: {v}", r.id, case.name)?;
+            }
         }
     }
-    Ok(if untested > 0 {
+    if a.json {
+        let rec = serde_json::json!({
+            "type": "summary", "passed": passed, "failed": failed, "untested": untested,
+        });
+        writeln!(out, "{rec}")?;
+    }
+    Ok(if !untested.is_empty() {
         EXIT_ERROR
     } else if failed > 0 {
         EXIT_FINDINGS

@@ -44,7 +44,12 @@ pub fn run(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) -> 
         let lists = applied.interrupted.then_some(&applied.lists);
         report::json(&res, &cfg.rules, lists, out)?;
     } else {
-        report::diagnostics(&res, &cfg.rules, err, a.common.color.enabled())?;
+        let color = a.common.color.enabled();
+        if mode == Mode::Check {
+            report::check_diagnostics(&res, &cfg.rules, err, color)?;
+        } else {
+            report::diagnostics(&res, &cfg.rules, err, color)?;
+        }
     }
     applied.report(err)?;
     let empty = nothing_read(&res, err)?;
