@@ -95,8 +95,9 @@ pub struct TestArgs {
     /// Rule ids or rule file paths (default: every bundled rule).
     pub rules: Vec<String>,
     /// Directory holding `<rule-id>/` fixture directories. Default: `fixtures/` beside a
-    /// rule file's `rules/` directory; for bundled rules, the kcodemod source tree the
-    /// binary was built from.
+    /// rule file's `rules/` directory (`fixtures/<id>/` for a fixture-only rule in
+    /// `fixtures/rules/`); for bundled rules, the kcodemod source tree the binary was built
+    /// from.
     #[arg(long)]
     pub fixtures: Option<PathBuf>,
     /// JSON Lines on stdout: one `case` record per fixture case, then a summary record.

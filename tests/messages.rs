@@ -320,3 +320,46 @@ fn report_reproduce_steps_work_pasted_as_printed() {
         steps.iter().map(|s| s.as_str()).collect::<Vec<_>>()[..]
     );
 }
+
+/// `kcodemod rules` listed the made-up `irq_walker_ops` as a bundled rule, and it ran by
+/// default. It is a fixture-only rule now: run only when its file is named.
+#[test]
+fn irq_walker_ops_is_fixture_only_and_runs_only_when_named() {
+    let listed = text(&run(&["rules"]).stdout);
+    assert!(!listed.contains("irq_walker_ops"), "{listed}");
+    let defaults: Vec<String> = json_lines(&run(&["rules", "--json"]))
+        .iter()
+        .filter(|r| r["default"] == true)
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(defaults, ["mm_walk_ops"]);
+    assert_eq!(
+        run(&["rules", "--rule", "irq_walker_ops"]).status.code(),
+        Some(2),
+        "not a bundled id"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tree.path().join("kernel/irq")).unwrap();
+    std::fs::copy(
+        root.join("fixtures/irq_walker_ops/a_initializer.c"),
+        tree.path().join("kernel/irq/a.c"),
+    )
+    .unwrap();
+    let t = tree.path().to_str().unwrap();
+    let o = run(&["check", t]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = run(&["check", "--rule", "fixtures/rules/irq_walker_ops.toml", t]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("kernel/irq/a.c:"));
+    // Its fixtures run when its file is named: beside it, in fixtures/irq_walker_ops/.
+    let o = run(&["test", "fixtures/rules/irq_walker_ops.toml"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(out.lines().count() >= 8, "{out}");
+    assert!(
+        out.lines()
+            .all(|l| l.starts_with("irq_walker_ops/") && l.ends_with(": Pass")),
+        "{out}"
+    );
+}

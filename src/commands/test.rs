@@ -70,7 +70,8 @@ pub fn run(a: &TestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32
 }
 
 /// Where a rule's fixture cases live: `--fixtures DIR/<id>`, else the source tree the binary
-/// was built from (bundled rules), else `fixtures/<id>` beside the rule file's directory.
+/// was built from (bundled rules), else `fixtures/<id>` beside the rule file's directory (for a
+/// rule in `fixtures/rules/`, `fixtures/<id>`).
 fn fixtures_dir(r: &rule::Rule, given: Option<&Path>) -> Result<PathBuf> {
     if let Some(d) = given {
         return Ok(d.join(&r.id));
@@ -81,6 +82,15 @@ fn fixtures_dir(r: &rule::Rule, given: Option<&Path>) -> Result<PathBuf> {
     }
     if let Some(rules_dir) = r.source.parent() {
         tried.push(rules_dir.join("..").join("fixtures"));
+        // A fixture-only rule in `fixtures/rules/`: its cases are its siblings' `<id>/`.
+        if rules_dir.file_name().is_some_and(|n| n == "rules")
+            && rules_dir
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|n| n == "fixtures")
+        {
+            tried.push(rules_dir.join(".."));
+        }
     }
     let found = tried.iter().map(|d| d.join(&r.id)).find(|d| d.is_dir());
     found.ok_or_else(|| {
