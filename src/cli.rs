@@ -175,7 +175,8 @@ pub struct SeriesArgs {
     #[arg(long, value_name = "IDENT", value_parser = crate::emit::mail::ident)]
     pub signoff: Option<String>,
     /// A patch that already makes the API change: it becomes patch 1, and only callers are
-    /// converted.
+    /// converted. It must apply to TREE (`git apply --check`) and change the API's header,
+    /// else it is refused.
     #[arg(long, value_name = "FILE")]
     pub base_patch: Option<PathBuf>,
     /// Subject prefix for an arch group, e.g. `--prefix generic=mm` (repeatable).
@@ -216,6 +217,11 @@ pub struct SeriesArgs {
     /// seconds of CPU per patch).
     #[arg(long)]
     pub no_checkpatch: bool,
+    /// Go on in a git work tree with local edits (tracked changes, untracked C files): they
+    /// go into the patches, which then apply to the working tree, not to HEAD. Without it
+    /// such a tree is refused.
+    #[arg(long)]
+    pub allow_dirty: bool,
     /// Check scripts without the builds that switch each guard of an edited line off
     /// (one more configuration per guard symbol and arch).
     #[arg(long)]

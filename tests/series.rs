@@ -349,6 +349,8 @@ fn a_complete_series_exits_0_and_says_nothing_of_incompleteness() {
     let fixed = text.replacen("\tmadvise_trace_walk(&walk, start, end);\n", "", 1);
     assert_ne!(text, fixed);
     std::fs::write(&f, fixed).unwrap();
+    // Committed, as the series is based on HEAD (a dirty tree is refused).
+    git(repo.path(), &["commit", "-qam", "mm: madvise: no escape"]);
     let out = tempfile::tempdir().unwrap();
     let o = run(&[
         "series",

@@ -1,17 +1,24 @@
 //! `series`: the walk, then a reviewable, build-checked patch series in OUTDIR.
 
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::Result;
 
 use super::{config, nothing_read};
 use crate::cli;
 use crate::{EXIT_ERROR, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, interrupted};
-use crate::{emit, pipeline, report};
+use crate::{emit, pipeline, report, rule};
 
 pub fn run(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
     let mut cfg = config(&a.run, &a.run.common, err)?;
     cfg.api = a.base_patch.is_none() && a.run.target.is_none();
+    if !a.allow_dirty {
+        refuse_dirty(&cfg.tree)?;
+    }
+    if let Some(p) = &a.base_patch {
+        check_base_patch(&cfg.tree, p, &cfg.rules)?;
+    }
     let author = match a.signoff.clone() {
         Some(s) => s,
         None => git_ident(&a.run.tree)
@@ -150,4 +157,129 @@ fn git_ident(tree: &std::path::Path) -> Option<String> {
         (!v.is_empty()).then_some(v)
     };
     Some(format!("{} <{}>", get("user.name")?, get("user.email")?))
+}
+
+/// `git status` of TREE (tracked changes, and untracked C files not ignored): a series is
+/// based on HEAD (`base-commit:`), so local edits would go into patches that do not apply to
+/// it. Outside git there is no base to disagree with.
+fn refuse_dirty(tree: &Path) -> Result<()> {
+    let Some(o) = git(
+        tree,
+        &[
+            "status",
+            "--porcelain",
+            "-z",
+            "--untracked-files=all",
+            "--",
+            ".",
+        ],
+    ) else {
+        return Ok(());
+    };
+    let dirty: Vec<String> = o
+        .split('\0')
+        .filter(|e| e.len() > 3)
+        .filter(|e| !e.starts_with("??") || e.ends_with(".c") || e.ends_with(".h"))
+        .map(|e| e[3..].to_string())
+        .collect();
+    if let Some(first) = dirty.first() {
+        anyhow::bail!(
+            "{}: the working tree has local edits ({first}{}): the series would carry them into \
+             patches based on HEAD, which then do not apply there; commit or stash them, or pass \
+             --allow-dirty to include them",
+            tree.display(),
+            match dirty.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            }
+        );
+    }
+    Ok(())
+}
+
+/// A `--base-patch` becomes patch 1 as it is: it must apply to TREE (`git apply --check`) and
+/// change the API side, a header of a rule's (its `[target]` header, or one holding a rule's
+/// literal), else the series built on it cannot be what it says.
+fn check_base_patch(tree: &Path, patch: &Path, rules: &[rule::Rule]) -> Result<()> {
+    let abs = std::path::absolute(patch)?;
+    let text = std::fs::read(&abs)
+        .map_err(|e| anyhow::anyhow!("--base-patch {}: {}", patch.display(), e))?;
+    let o = std::process::Command::new("git")
+        .arg("-C")
+        .arg(tree)
+        .args(["apply", "--check"])
+        .arg(&abs)
+        .output()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "--base-patch {}: cannot run git apply: {e}",
+                patch.display()
+            )
+        })?;
+    if !o.status.success() {
+        let why = String::from_utf8_lossy(&o.stderr);
+        let why = why.lines().next().unwrap_or("git apply --check failed");
+        anyhow::bail!(
+            "--base-patch {}: does not apply to {} ({why}); nothing was written",
+            patch.display(),
+            tree.display()
+        );
+    }
+    let changed = changed_paths(&text);
+    let api_side = |path: &str| {
+        rules.iter().any(|r| {
+            r.target.as_ref().is_some_and(|t| t.header == path)
+                || path.ends_with(".h")
+                    && std::fs::read(tree.join(path)).is_ok_and(|b| {
+                        r.prefilter
+                            .iter()
+                            .any(|l| b.windows(l.len()).any(|w| w == l.as_bytes()))
+                    })
+        })
+    };
+    if !changed.iter().any(|p| api_side(p)) {
+        let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        anyhow::bail!(
+            "--base-patch {}: it changes no header of the API ({}): it changes {}; a base patch \
+             must make the API change the callers are converted to; nothing was written",
+            patch.display(),
+            ids.join(", "),
+            if changed.is_empty() {
+                "no file".to_string()
+            } else {
+                changed.join(", ")
+            }
+        );
+    }
+    Ok(())
+}
+
+/// The paths a unified diff changes (`--- a/P` and `+++ b/P`, without `/dev/null`).
+fn changed_paths(patch: &[u8]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in String::from_utf8_lossy(patch).lines() {
+        let p = l
+            .strip_prefix("+++ b/")
+            .or_else(|| l.strip_prefix("--- a/"))
+            .map(|p| p.trim_end().to_string());
+        if let Some(p) = p
+            && !out.contains(&p)
+        {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `git -C tree ARGS`'s stdout, or `None` when TREE is not in a git work tree (or git fails).
+fn git(tree: &Path, args: &[&str]) -> Option<String> {
+    let o = std::process::Command::new("git")
+        .arg("-C")
+        .arg(tree)
+        .args(args)
+        .output()
+        .ok()?;
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
 }
