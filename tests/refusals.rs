@@ -231,3 +231,32 @@ fn in_git_exactly_the_tracked_and_untracked_not_ignored_files_are_checked() {
         .unwrap();
     assert_eq!(n, 4, "clean.c, .dot.c, gen_tracked.c, new.c");
 }
+
+/// `diff TREE mm fs/proc` converted nothing (every site blocked: the old struct's definition
+/// lies in include/linux/mm.h) or converted callers while the API stayed old, without saying
+/// which file to add.
+#[test]
+fn a_run_on_some_paths_names_the_file_that_defines_the_api() {
+    let demo = common::demo_path();
+    let note = "kcodemod: note: mm_walk_ops: struct mm_walk is defined in include/linux/mm.h, \
+                outside the paths given; the migration converts it with its callers: add \
+                include/linux/mm.h to the paths, or run on the whole tree";
+    for (paths, says) in [
+        (&["mm"][..], true),
+        (&["fs/proc"][..], true),
+        (&["mm", "fs/proc"][..], true),
+        (&["mm", "include/linux/mm.h"][..], false),
+        (&[][..], false),
+    ] {
+        for cmd in ["diff", "check"] {
+            let o = common::bin()
+                .arg(cmd)
+                .arg(&demo)
+                .args(paths)
+                .output()
+                .unwrap();
+            let err = text(&o.stderr);
+            assert_eq!(err.contains(note), says, "{cmd} {paths:?}: {err}");
+        }
+    }
+}

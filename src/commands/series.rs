@@ -135,6 +135,9 @@ pub fn run(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     if let Some(line) = &w.incomplete {
         writeln!(err, "kcodemod: {line}")?;
     }
+    if a.run.target.is_none() && !cfg.paths.is_empty() {
+        super::tree::definition_outside_paths(&res, &cfg.rules, err)?;
+    }
     Ok(if res.errors() + res.unchecked() > 0 {
         EXIT_ERROR
     } else if w.incomplete.is_some() {

@@ -69,6 +69,9 @@ pub fn run(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) -> 
         if mode != Mode::Check && a.target.is_none() && !a.common.quiet {
             api_notes(&res, &cfg.rules, err)?;
         }
+        if a.target.is_none() && !cfg.paths.is_empty() {
+            definition_outside_paths(&res, &cfg.rules, err)?;
+        }
     }
     Ok(if applied.interrupted {
         EXIT_INTERRUPTED
@@ -98,4 +101,66 @@ fn api_notes(res: &pipeline::RunResult, rules: &[rule::Rule], err: &mut dyn Writ
         }
     }
     Ok(())
+}
+
+/// A run restricted to some paths (`diff TREE mm fs/proc`) that met a struct-to-ops rule's
+/// callers but not the old struct's definition: the migration converts the struct with its
+/// callers, so either every site is blocked or the callers change while the tree's API stays
+/// old. Say which file holds the definition: add it to the paths, or run on the whole tree.
+pub(crate) fn definition_outside_paths(
+    res: &pipeline::RunResult,
+    rules: &[rule::Rule],
+    err: &mut dyn Write,
+) -> Result<()> {
+    for (r, rule) in rules.iter().enumerate() {
+        if rule.old_struct.is_empty() || rule.kind.callers_only() {
+            continue;
+        }
+        let the_struct = format!("struct {}", rule.old_struct);
+        let sites = || res.sites().filter(|(_, s)| s.rule == r);
+        if sites().next().is_none() || sites().any(|(_, s)| s.site.function == the_struct) {
+            continue;
+        }
+        let homes = definition_files(&res.tree, &rule.old_struct);
+        if homes.is_empty() {
+            continue;
+        }
+        writeln!(
+            err,
+            "kcodemod: note: {}: {the_struct} is defined in {}, outside the paths given; the \
+             migration converts it with its callers: add {} to the paths, or run on the whole tree",
+            rule.id,
+            homes.join(", "),
+            homes.join(" ")
+        )?;
+    }
+    Ok(())
+}
+
+/// The headers of `tree` (relative paths, sorted) that define `struct NAME {`.
+fn definition_files(tree: &std::path::Path, name: &str) -> Vec<String> {
+    let Ok(re) = regex::bytes::Regex::new(&format!(r"\bstruct\s+{}\s*\{{", regex::escape(name)))
+    else {
+        return Vec::new();
+    };
+    let finder = memchr::memmem::Finder::new(name.as_bytes());
+    let mut out: Vec<String> = ignore::WalkBuilder::new(tree)
+        .standard_filters(false)
+        // Not quilt's `.pc/` copies nor anything under `.git/`.
+        .hidden(true)
+        .follow_links(false)
+        .build()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| e.path().extension().is_some_and(|x| x == "h"))
+        .filter(|e| {
+            std::fs::read(e.path()).is_ok_and(|b| finder.find(&b).is_some() && re.is_match(&b))
+        })
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(tree).ok()?;
+            Some(rel.to_string_lossy().into_owned())
+        })
+        .collect();
+    out.sort();
+    out
 }
