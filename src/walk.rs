@@ -216,7 +216,17 @@ pub fn list(
         found,
     };
     match git_files(first, roots) {
-        Some(files) => ctx.git_walk(&files),
+        Some(mut list) => {
+            // The tracked files are read while git looks for untracked ones.
+            ctx.git_walk(&list.tracked);
+            match list.untracked() {
+                Ok(files) => ctx.git_walk(&files),
+                Err(why) => ctx.out.lock().unwrap().problems.push(Problem {
+                    path: list.top.clone(),
+                    why,
+                }),
+            }
+        }
         None => ctx.dir_walk(),
     }
     let mut l = ctx.out.into_inner().unwrap();
@@ -228,44 +238,80 @@ pub fn list(
     l
 }
 
-/// In a git work tree: exactly the files git tracks under `roots` plus the untracked ones it
-/// does not ignore (`git ls-files -co --exclude-standard`), as absolute paths, sorted; a root
-/// that is a file is taken as named (even an ignored one). `None` outside git (or without git).
-fn git_files(first: &Path, roots: &[PathBuf]) -> Option<Vec<PathBuf>> {
+/// In a git work tree: exactly the files git tracks under the roots plus the untracked ones it
+/// does not ignore, as absolute paths; a root that is a file is taken as named (even an
+/// ignored one).
+struct GitList {
+    top: PathBuf,
+    /// `git ls-files --cached` (index only, fast), and the files named outright.
+    tracked: Vec<PathBuf>,
+    /// `git ls-files --others --exclude-standard`, still running (it reads every directory).
+    others: Option<std::process::Child>,
+}
+
+impl GitList {
+    /// The untracked files not ignored, once git has listed them.
+    fn untracked(&mut self) -> Result<Vec<PathBuf>, String> {
+        let Some(child) = self.others.take() else {
+            return Ok(Vec::new());
+        };
+        let o = child
+            .wait_with_output()
+            .map_err(|e| format!("git ls-files --others: {e}"))?;
+        if !o.status.success() {
+            return Err(format!(
+                "git ls-files --others failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+        }
+        Ok(split_z(&self.top, &o.stdout))
+    }
+}
+
+fn split_z(top: &Path, listed: &[u8]) -> Vec<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    listed
+        .split(|&b| b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| top.join(std::ffi::OsStr::from_bytes(p)))
+        .collect()
+}
+
+/// `git --literal-pathspecs -C DIR ARGS...`, stdout piped.
+fn git_command(dir: &Path, args: &[&std::ffi::OsStr]) -> std::process::Command {
+    let mut c = std::process::Command::new("git");
+    c.arg("--literal-pathspecs")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
+/// The roots' [`GitList`]; `None` outside a git work tree (or without git).
+fn git_files(first: &Path, roots: &[PathBuf]) -> Option<GitList> {
     let dir = if first.is_dir() {
         first
     } else {
         first.parent()?
     };
-    let git = |dir: &Path, args: &[&std::ffi::OsStr]| {
-        let o = std::process::Command::new("git")
-            .arg("--literal-pathspecs")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()?;
+    let run = |dir: &Path, args: &[&std::ffi::OsStr]| {
+        let o = git_command(dir, args).output().ok()?;
         o.status.success().then_some(o.stdout)
     };
-    let top = git(dir, &["rev-parse".as_ref(), "--show-toplevel".as_ref()])?;
+    let top = run(dir, &["rev-parse".as_ref(), "--show-toplevel".as_ref()])?;
     use std::os::unix::ffi::OsStrExt;
     let top = std::ffi::OsStr::from_bytes(top.strip_suffix(b"\n")?);
     let top = std::fs::canonicalize(top).ok()?;
-    let mut args: Vec<&std::ffi::OsStr> = ["ls-files", "-z", "--cached", "--others"]
-        .iter()
-        .map(|a| a.as_ref())
-        .collect();
-    args.push("--exclude-standard".as_ref());
-    args.push("--".as_ref());
-    let mut named = Vec::new();
+    let mut tracked = Vec::new();
     let specs: Vec<PathBuf> = roots
         .iter()
         .filter_map(|r| {
             let rel = r.strip_prefix(&top).ok()?;
             if std::fs::symlink_metadata(r).is_ok_and(|m| !m.is_dir()) {
-                named.push(r.clone());
+                tracked.push(r.clone());
                 return None;
             }
             Some(if rel.as_os_str().is_empty() {
@@ -275,21 +321,36 @@ fn git_files(first: &Path, roots: &[PathBuf]) -> Option<Vec<PathBuf>> {
             })
         })
         .collect();
-    let mut files = named;
-    if !specs.is_empty() {
-        // Run from the top: the pathspecs and the listed paths are relative to it.
-        args.extend(specs.iter().map(|p| p.as_os_str()));
-        let listed = git(&top, &args)?;
-        files.extend(
-            listed
-                .split(|&b| b == 0)
-                .filter(|p| !p.is_empty())
-                .map(|p| top.join(std::ffi::OsStr::from_bytes(p))),
-        );
+    if specs.is_empty() {
+        return Some(GitList {
+            top,
+            tracked,
+            others: None,
+        });
     }
-    files.sort();
-    files.dedup();
-    Some(files)
+    // Run from the top: the pathspecs and the listed paths are relative to it.
+    let with_specs = |args: &[&'static str]| {
+        let mut a: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+        a.push("--".as_ref());
+        a.extend(specs.iter().map(|p| p.as_os_str()));
+        git_command(&top, &a)
+    };
+    let mut others = with_specs(&["ls-files", "-z", "--others", "--exclude-standard"])
+        .spawn()
+        .ok()?;
+    let cached = with_specs(&["ls-files", "-z", "--cached"]).output();
+    let Some(cached) = cached.ok().filter(|o| o.status.success()) else {
+        let _ = others.kill();
+        let _ = others.wait();
+        return None;
+    };
+    tracked.extend(split_z(&top, &cached.stdout));
+    tracked.dedup();
+    Some(GitList {
+        top,
+        tracked,
+        others: Some(others),
+    })
 }
 
 /// What one walk shares between its workers.
