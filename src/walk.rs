@@ -220,7 +220,10 @@ pub fn list(
             // The tracked files are read while git looks for untracked ones.
             ctx.git_walk(&list.tracked);
             match list.untracked() {
-                Ok(files) => ctx.git_walk(&files),
+                Ok((files, unreadable)) => {
+                    ctx.out.lock().unwrap().problems.extend(unreadable);
+                    ctx.git_walk(&files);
+                }
                 Err(why) => ctx.out.lock().unwrap().problems.push(Problem {
                     path: list.top.clone(),
                     why,
@@ -250,10 +253,11 @@ struct GitList {
 }
 
 impl GitList {
-    /// The untracked files not ignored, once git has listed them.
-    fn untracked(&mut self) -> Result<Vec<PathBuf>, String> {
+    /// The untracked files not ignored, once git has listed them, and the directories git
+    /// could not read (it warns and goes on: here they are problems, exit 2).
+    fn untracked(&mut self) -> Result<(Vec<PathBuf>, Vec<Problem>), String> {
         let Some(child) = self.others.take() else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         };
         let o = child
             .wait_with_output()
@@ -264,7 +268,16 @@ impl GitList {
                 String::from_utf8_lossy(&o.stderr).trim()
             ));
         }
-        Ok(split_z(&self.top, &o.stdout))
+        let unreadable = String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .filter_map(|l| l.strip_prefix("warning: could not open directory '"))
+            .filter_map(|l| l.split_once("': "))
+            .map(|(dir, why)| Problem {
+                path: self.top.join(dir.trim_end_matches('/')),
+                why: format!("cannot read the directory: {why}"),
+            })
+            .collect();
+        Ok((split_z(&self.top, &o.stdout), unreadable))
     }
 }
 
@@ -284,6 +297,8 @@ fn git_command(dir: &Path, args: &[&std::ffi::OsStr]) -> std::process::Command {
         .arg("-C")
         .arg(dir)
         .args(args)
+        // Its warnings are read (unreadable directories): in English.
+        .env("LC_ALL", "C")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());

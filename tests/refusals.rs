@@ -260,3 +260,48 @@ fn a_run_on_some_paths_names_the_file_that_defines_the_api() {
         }
     }
 }
+
+/// git skips a directory it cannot read with a warning and exit 0; the C files in it would be
+/// passed over in silence. (As root every directory is readable: a `git` in front of the real
+/// one gives the warning git gives.)
+#[test]
+fn a_directory_git_cannot_read_is_a_problem_not_a_silent_skip() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("tree");
+    std::fs::create_dir_all(root.join("mm/secret")).unwrap();
+    std::fs::write(root.join("mm/clean.c"), "int clean;\n").unwrap();
+    common::commit_all(&root, "base");
+    let real = std::process::Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    let real = text(&real.stdout).trim().to_string();
+    let bin = t.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let git = bin.join("git");
+    std::fs::write(
+        &git,
+        format!(
+            "#!/bin/sh\ncase \" $* \" in *\" --others \"*) echo \"warning: could not open directory 'mm/secret/': Permission denied\" >&2;; esac\nexec {real} \"$@\"\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&git, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let o = common::bin()
+        .arg("check")
+        .arg(&root)
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("mm/secret: cannot read the directory: Permission denied"),
+        "{err}"
+    );
+    // Without the warning the same tree passes.
+    let o = common::bin().arg("check").arg(&root).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
