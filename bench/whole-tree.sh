@@ -13,7 +13,7 @@
 #               check with every bundled rule named (the v5.4 and v5.6 migrations at once)
 #               check with a rule whose prefilter matches nothing (walk + read + scan only)
 #               check with 1, 10 and 50 rules (mm_walk_ops + 9 / 49 made-up rules templated
-#               from rules/irq_walker_ops.toml, prefilter literals kcm_fake_walkNN)
+#               from fixtures/rules/irq_walker_ops.toml, prefilter literals kcm_fake_walkNN)
 #               diff -j1 and diff -j2
 #
 # Method: one warm-up run of every command (it also warms the page cache), then BENCH_RUNS
@@ -119,7 +119,7 @@ trap 'rm -rf "$W"' EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$W/rules"
-TEMPLATE=$ROOT/rules/irq_walker_ops.toml
+TEMPLATE=$ROOT/fixtures/rules/irq_walker_ops.toml
 [[ -f $TEMPLATE ]] || die "$TEMPLATE: missing (the made-up rules are templated from it)"
 FAKE=()
 for i in $(seq -w 1 49); do

@@ -52,23 +52,57 @@ pub enum Command {
     Check(RunArgs),
     /// Write a reviewable, build-checked series to OUTDIR: diffs/<arch>.diff, patches/ (a cover
     /// letter and `git am`-able patches), check/<arch>.sh and check/all.sh, report.txt/.json.
+    ///
+    /// Exit codes: 0 the series is complete; 1 INCOMPLETE: sites are left for manual
+    /// conversion (the series does not build until they are converted); 2 a path could not be
+    /// read or written, a file holding a rule's literal was left unchecked, no C file was
+    /// read, OUTDIR is not one kcodemod may replace, or a bad argument; 130 interrupted
+    /// (nothing was written).
     Series(Box<SeriesArgs>),
-    /// List the rules (bundled, or those given with --rule).
-    Rules {
-        #[arg(long = "rule", value_name = "RULE")]
-        rules: Vec<String>,
+    /// List the rules (bundled, or those given with --rule): id, kind, file, summary.
+    ///
+    /// Exit codes: 0 listed; 2 a rule file could not be read or is not a valid rule, an
+    /// unknown rule id, or a bad argument.
+    Rules(RulesArgs),
+    /// Run rules' fixtures: Pass / Missing / Noisy / Wrong per case.
+    ///
+    /// Exit codes: 0 every case passes; 1 a case fails; 2 a rule has no case at all (nothing
+    /// was tested), its fixtures were not found, a bad rule, or a bad argument.
+    Test(TestArgs),
+    /// Print a shell completion script for SHELL on stdout.
+    #[command(hide = true)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
-    /// Run rules' fixtures: Pass / Missing / Noisy / Wrong per case. Exit codes: 0 all pass;
-    /// 1 a case fails; 2 a rule has no case at all (nothing was tested), or a bad argument.
-    Test {
-        /// Rule ids (default: every bundled rule).
-        rules: Vec<String>,
-        /// Directory holding `<rule-id>/` fixture directories. Default: `fixtures/` beside a
-        /// rule file's `rules/` directory; for bundled rules, the kcodemod source tree the
-        /// binary was built from.
-        #[arg(long)]
-        fixtures: Option<PathBuf>,
-    },
+    /// Print the man page (roff) on stdout.
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RulesArgs {
+    /// A bundled rule id or a rule file path; repeatable. Default: every bundled rule.
+    #[arg(long = "rule", value_name = "RULE")]
+    pub rules: Vec<String>,
+    /// JSON Lines on stdout: one `rule` record per rule.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TestArgs {
+    /// Rule ids or rule file paths (default: every bundled rule).
+    pub rules: Vec<String>,
+    /// Directory holding `<rule-id>/` fixture directories. Default: `fixtures/` beside a
+    /// rule file's `rules/` directory (`fixtures/<id>/` for a fixture-only rule in
+    /// `fixtures/rules/`); for bundled rules, the kcodemod source tree the binary was built
+    /// from.
+    #[arg(long)]
+    pub fixtures: Option<PathBuf>,
+    /// JSON Lines on stdout: one `case` record per fixture case, then a summary record.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl Command {
@@ -78,6 +112,18 @@ impl Command {
             self,
             Command::Diff(_) | Command::Apply(_) | Command::Check(_) | Command::Series(_)
         )
+    }
+
+    /// Was `--json` asked for (then a fatal error is also a JSON record on stdout)?
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Diff(a) | Command::Check(a) => a.common.json,
+            Command::Apply(a) => a.run.common.json,
+            Command::Series(a) => a.run.common.json,
+            Command::Rules(a) => a.json,
+            Command::Test(a) => a.json,
+            Command::Completions { .. } | Command::Man => false,
+        }
     }
 }
 
@@ -99,7 +145,9 @@ pub struct RunArgs {
     /// directory when TREE has no such path) or absolute. A path leading outside TREE (by `..`
     /// or a symlink) is an error.
     pub paths: Vec<PathBuf>,
-    /// A bundled rule id or a rule file path; repeatable. Default: every bundled rule.
+    /// A bundled rule id or a rule file path; repeatable, run in the order given. Default: the
+    /// bundled rules that are on by default, the v5.4 migration (`kcodemod rules --json` says
+    /// which); with --target, every bundled rule the target's headers call for.
     #[arg(long = "rule", value_name = "RULE")]
     pub rules: Vec<String>,
     /// The kernel source tree the code must build against: its headers decide which rules
@@ -132,7 +180,8 @@ pub struct SeriesArgs {
     #[arg(long, value_name = "IDENT", value_parser = crate::emit::mail::ident)]
     pub signoff: Option<String>,
     /// A patch that already makes the API change: it becomes patch 1, and only callers are
-    /// converted.
+    /// converted. It must apply to TREE (`git apply --check`) and change the API's header,
+    /// else it is refused.
     #[arg(long, value_name = "FILE")]
     pub base_patch: Option<PathBuf>,
     /// Subject prefix for an arch group, e.g. `--prefix generic=mm` (repeatable).
@@ -173,6 +222,11 @@ pub struct SeriesArgs {
     /// seconds of CPU per patch).
     #[arg(long)]
     pub no_checkpatch: bool,
+    /// Go on in a git work tree with local edits (tracked changes, untracked C files): they
+    /// go into the patches, which then apply to the working tree, not to HEAD. Without it
+    /// such a tree is refused.
+    #[arg(long)]
+    pub allow_dirty: bool,
     /// Check scripts without the builds that switch each guard of an edited line off
     /// (one more configuration per guard symbol and arch).
     #[arg(long)]

@@ -1,6 +1,8 @@
-//! Candidate files: `ignore`'s parallel walker lists `.c`/`.h` files (honouring .gitignore),
-//! each worker reads a file once and keeps it only if it holds one of the rules' prefilter
-//! literals (one Aho-Corasick automaton for every rule). Output is sorted by path.
+//! Candidate files: in a git work tree, the files git tracks plus the untracked ones it does
+//! not ignore; elsewhere `ignore`'s parallel walker lists every `.c`/`.h` file (hidden ones are
+//! not converted: unchecked when they hold a literal). Each worker reads a file once and keeps
+//! it only if it holds one of the rules' prefilter literals (one Aho-Corasick automaton for
+//! every rule). Output is sorted by path.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -195,154 +197,391 @@ pub fn list(
     opts: &Options,
     found: &(dyn Fn(Candidate) + Sync),
 ) -> Listing {
-    let out = Mutex::new(Listing::default());
     let roots = &merged(roots);
-    let Some((first, rest)) = roots.split_first() else {
+    let Some(first) = roots.first() else {
         return Listing::default();
     };
-    let mut b = WalkBuilder::new(first);
-    for r in rest {
-        b.add(r);
-    }
-    // .gitignore applies inside a git checkout only, as in ripgrep: a tarball's top-level
-    // .gitignore (Debian's ignores everything) must not hide the tree.
-    b.threads(opts.jobs.max(1))
-        .follow_links(false)
-        .hidden(true)
-        .require_git(true);
     let canonical_roots: Vec<PathBuf> = roots
         .iter()
         .filter_map(|r| std::fs::canonicalize(r).ok())
         .collect();
-    let files = AtomicUsize::new(0);
-    let candidates = AtomicUsize::new(0);
-    b.build_parallel().run(|| {
-        let canonical_roots = &canonical_roots;
-        let out = &out;
-        let files = &files;
-        let candidates = &candidates;
-        let mut buf = Vec::with_capacity(1 << 20);
-        Box::new(move |entry| {
-            if crate::interrupted() {
-                return WalkState::Quit;
+    let ctx = Visit {
+        out: Mutex::new(Listing::default()),
+        files: AtomicUsize::new(0),
+        candidates: AtomicUsize::new(0),
+        canonical_roots,
+        roots,
+        prefilter,
+        opts,
+        found,
+    };
+    match git_files(first, roots) {
+        Some(mut list) => {
+            // The tracked files are read while git looks for untracked ones.
+            ctx.git_walk(&list.tracked);
+            match list.untracked() {
+                Ok((files, unreadable)) => {
+                    ctx.out.lock().unwrap().problems.extend(unreadable);
+                    ctx.git_walk(&files);
+                }
+                Err(why) => ctx.out.lock().unwrap().problems.push(Problem {
+                    path: list.top.clone(),
+                    why,
+                }),
             }
-            let entry = match entry {
-                Ok(e) => e,
-                Err(err) => {
-                    let path = err_path(&err);
-                    out.lock().unwrap().problems.push(Problem {
-                        path,
-                        why: strip_path(&err.to_string()),
-                    });
-                    return WalkState::Continue;
-                }
-            };
-            let path = entry.path();
-            // A symlink named on the command line is walked by ignore as its target; it is still
-            // a link, and rewriting it would replace the link by a file.
-            let named_link = entry.depth() == 0
-                && std::fs::symlink_metadata(entry.path())
-                    .is_ok_and(|m| m.file_type().is_symlink());
-            if named_link && wanted(entry.path()) {
-                out.lock().unwrap().skipped.push(Problem {
-                    path: entry.path().to_path_buf(),
-                    why: "symlink not followed".into(),
-                });
-                return WalkState::Continue;
-            }
-            let Some(ft) = entry.file_type() else {
-                return WalkState::Continue;
-            };
-            if ft.is_symlink() {
-                // Explicitly named symlinks are walked by ignore itself; links inside the tree
-                // are not followed, so a link out of the tree or a loop is never entered.
-                if wanted(path) {
-                    match std::fs::metadata(path) {
-                        Err(e) => out.lock().unwrap().problems.push(Problem {
-                            path: path.to_path_buf(),
-                            why: format!("dangling or looping symlink: {e}"),
-                        }),
-                        // A link inside the tree names a file the walk reads anyway; one that
-                        // leaves the tree is not ours to edit.
-                        Ok(m) if !inside(path, canonical_roots) => {
-                            let (p, unchecked) = link_out(path, &m, prefilter);
-                            let mut l = out.lock().unwrap();
-                            match unchecked {
-                                Ok(true) => l.unchecked.push(p),
-                                Ok(false) => l.skipped.push(p),
-                                Err(e) => l.problems.push(Problem {
-                                    path: path.to_path_buf(),
-                                    why: format!("cannot read its target: {e}"),
-                                }),
-                            }
-                        }
-                        Ok(_) => {}
-                    }
-                }
-                return WalkState::Continue;
-            }
-            if !ft.is_file() || !wanted(path) {
-                if !ft.is_dir() && wanted(path) {
-                    out.lock().unwrap().skipped.push(Problem {
-                        path: path.to_path_buf(),
-                        why: "not a regular file".into(),
-                    });
-                }
-                return WalkState::Continue;
-            }
-            files.fetch_add(1, Ordering::Relaxed);
-            opts.scanned.fetch_add(1, Ordering::Relaxed);
-            // One buffer per worker: most files are read, scanned and forgotten.
-            match read(path, opts.max_size, &mut buf) {
-                Ok(()) => {
-                    let rules = prefilter.rules_in(&buf);
-                    if !rules.is_empty() {
-                        let c = Candidate {
-                            path: path.to_path_buf(),
-                            bytes: buf.clone(),
-                            rules,
-                        };
-                        candidates.fetch_add(1, Ordering::Relaxed);
-                        found(c);
-                    }
-                }
-                Err(Skip::TooBig(mut f)) => {
-                    // Only oversize files pay for this: is it one the rules would have read?
-                    let size = f.metadata().map_or(buf.len() as u64, |m| m.len());
-                    let why = format!(
-                        "over the size limit of {} bytes (the file has {size} bytes)",
-                        opts.max_size
-                    );
-                    let p = Problem {
-                        path: path.to_path_buf(),
-                        why,
-                    };
-                    match prefilter.any_in_stream(&buf, &mut f) {
-                        Ok(true) => out.lock().unwrap().unchecked.push(p),
-                        Ok(false) => out.lock().unwrap().skipped.push(p),
-                        Err(e) => out.lock().unwrap().problems.push(Problem {
-                            path: path.to_path_buf(),
-                            why: format!("cannot read: {e}"),
-                        }),
-                    }
-                }
-                Err(Skip::Io(e)) => {
-                    out.lock().unwrap().problems.push(Problem {
-                        path: path.to_path_buf(),
-                        why: format!("cannot read: {e}"),
-                    });
-                }
-            }
-            WalkState::Continue
-        })
-    });
-    let mut l = out.into_inner().unwrap();
-    l.files = files.into_inner();
-    l.candidates = candidates.into_inner();
+        }
+        None => ctx.dir_walk(),
+    }
+    let mut l = ctx.out.into_inner().unwrap();
+    l.files = ctx.files.into_inner();
+    l.candidates = ctx.candidates.into_inner();
     l.problems.sort_by(|a, b| a.path.cmp(&b.path));
     l.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     l.unchecked.sort_by(|a, b| a.path.cmp(&b.path));
     l
+}
+
+/// In a git work tree: exactly the files git tracks under the roots plus the untracked ones it
+/// does not ignore, as absolute paths; a root that is a file is taken as named (even an
+/// ignored one).
+struct GitList {
+    top: PathBuf,
+    /// `git ls-files --cached` (index only, fast), and the files named outright.
+    tracked: Vec<PathBuf>,
+    /// `git ls-files --others --exclude-standard`, still running (it reads every directory).
+    others: Option<std::process::Child>,
+}
+
+impl GitList {
+    /// The untracked files not ignored, once git has listed them, and the directories git
+    /// could not read (it warns and goes on: here they are problems, exit 2).
+    fn untracked(&mut self) -> Result<(Vec<PathBuf>, Vec<Problem>), String> {
+        let Some(child) = self.others.take() else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let o = child
+            .wait_with_output()
+            .map_err(|e| format!("git ls-files --others: {e}"))?;
+        if !o.status.success() {
+            return Err(format!(
+                "git ls-files --others failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ));
+        }
+        let unreadable = String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .filter_map(|l| l.strip_prefix("warning: could not open directory '"))
+            .filter_map(|l| l.split_once("': "))
+            .map(|(dir, why)| Problem {
+                path: self.top.join(dir.trim_end_matches('/')),
+                why: format!("cannot read the directory: {why}"),
+            })
+            .collect();
+        Ok((split_z(&self.top, &o.stdout), unreadable))
+    }
+}
+
+fn split_z(top: &Path, listed: &[u8]) -> Vec<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    listed
+        .split(|&b| b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| top.join(std::ffi::OsStr::from_bytes(p)))
+        .collect()
+}
+
+/// `git --literal-pathspecs -C DIR ARGS...`, stdout piped.
+fn git_command(dir: &Path, args: &[&std::ffi::OsStr]) -> std::process::Command {
+    let mut c = std::process::Command::new("git");
+    c.arg("--literal-pathspecs")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        // Its warnings are read (unreadable directories): in English.
+        .env("LC_ALL", "C")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
+/// The roots' [`GitList`]; `None` outside a git work tree (or without git).
+fn git_files(first: &Path, roots: &[PathBuf]) -> Option<GitList> {
+    let dir = if first.is_dir() {
+        first
+    } else {
+        first.parent()?
+    };
+    let run = |dir: &Path, args: &[&std::ffi::OsStr]| {
+        let o = git_command(dir, args).output().ok()?;
+        o.status.success().then_some(o.stdout)
+    };
+    let top = run(dir, &["rev-parse".as_ref(), "--show-toplevel".as_ref()])?;
+    use std::os::unix::ffi::OsStrExt;
+    let top = std::ffi::OsStr::from_bytes(top.strip_suffix(b"\n")?);
+    let top = std::fs::canonicalize(top).ok()?;
+    let mut tracked = Vec::new();
+    let specs: Vec<PathBuf> = roots
+        .iter()
+        .filter_map(|r| {
+            let rel = r.strip_prefix(&top).ok()?;
+            if std::fs::symlink_metadata(r).is_ok_and(|m| !m.is_dir()) {
+                tracked.push(r.clone());
+                return None;
+            }
+            Some(if rel.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                rel.to_path_buf()
+            })
+        })
+        .collect();
+    if specs.is_empty() {
+        return Some(GitList {
+            top,
+            tracked,
+            others: None,
+        });
+    }
+    // Run from the top: the pathspecs and the listed paths are relative to it.
+    let with_specs = |args: &[&'static str]| {
+        let mut a: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+        a.push("--".as_ref());
+        a.extend(specs.iter().map(|p| p.as_os_str()));
+        git_command(&top, &a)
+    };
+    let mut others = with_specs(&["ls-files", "-z", "--others", "--exclude-standard"])
+        .spawn()
+        .ok()?;
+    let cached = with_specs(&["ls-files", "-z", "--cached"]).output();
+    let Some(cached) = cached.ok().filter(|o| o.status.success()) else {
+        let _ = others.kill();
+        let _ = others.wait();
+        return None;
+    };
+    tracked.extend(split_z(&top, &cached.stdout));
+    tracked.dedup();
+    Some(GitList {
+        top,
+        tracked,
+        others: Some(others),
+    })
+}
+
+/// What one walk shares between its workers.
+struct Visit<'a> {
+    out: Mutex<Listing>,
+    files: AtomicUsize,
+    candidates: AtomicUsize,
+    canonical_roots: Vec<PathBuf>,
+    roots: &'a [PathBuf],
+    prefilter: &'a Prefilter,
+    opts: &'a Options<'a>,
+    found: &'a (dyn Fn(Candidate) + Sync),
+}
+
+impl Visit<'_> {
+    /// git's list, read by `jobs` threads.
+    fn git_walk(&self, files: &[PathBuf]) {
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..self.opts.jobs.max(1) {
+                s.spawn(|| {
+                    let mut buf = Vec::with_capacity(1 << 20);
+                    while !crate::interrupted() {
+                        let Some(path) = files.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                            break;
+                        };
+                        // A tracked file deleted from the work tree has nothing to check.
+                        let Ok(m) = std::fs::symlink_metadata(path) else {
+                            continue;
+                        };
+                        let named = self.roots.contains(path);
+                        self.entry(path, named, m.file_type(), false, &mut buf);
+                    }
+                });
+            }
+        });
+    }
+
+    /// Outside git: every directory under the roots. No ignore file hides anything (`.ignore`,
+    /// `.rgignore` and a tarball's `.gitignore` are not read); hidden files and directories
+    /// (quilt's `.pc/` holds copies of the sources) are not converted, and one that holds a
+    /// rule's literal is unchecked, so it is named and the run exits 2.
+    fn dir_walk(&self) {
+        let mut b = WalkBuilder::new(&self.roots[0]);
+        for r in &self.roots[1..] {
+            b.add(r);
+        }
+        b.threads(self.opts.jobs.max(1))
+            .follow_links(false)
+            .standard_filters(false);
+        b.build_parallel().run(|| {
+            let mut buf = Vec::with_capacity(1 << 20);
+            Box::new(move |entry| {
+                if crate::interrupted() {
+                    return WalkState::Quit;
+                }
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(err) => {
+                        let path = err_path(&err);
+                        self.out.lock().unwrap().problems.push(Problem {
+                            path,
+                            why: strip_path(&err.to_string()),
+                        });
+                        return WalkState::Continue;
+                    }
+                };
+                let Some(ft) = entry.file_type() else {
+                    return WalkState::Continue;
+                };
+                let hidden = self.hidden(entry.path());
+                self.entry(entry.path(), entry.depth() == 0, ft, hidden, &mut buf);
+                WalkState::Continue
+            })
+        });
+    }
+
+    /// Does `path` lie under a dot-named file or directory below its root?
+    fn hidden(&self, path: &Path) -> bool {
+        let Some(root) = self.roots.iter().find(|r| path.starts_with(r)) else {
+            return false;
+        };
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        rel.components().any(|c| {
+            use std::os::unix::ffi::OsStrExt;
+            c.as_os_str().as_bytes().first() == Some(&b'.')
+        })
+    }
+
+    /// One path the walk met: `named` on the command line, of type `ft`, `hidden` from view.
+    fn entry(
+        &self,
+        path: &Path,
+        named: bool,
+        ft: std::fs::FileType,
+        hidden: bool,
+        buf: &mut Vec<u8>,
+    ) {
+        let out = &self.out;
+        // A symlink named on the command line is walked by ignore as its target; it is still
+        // a link, and rewriting it would replace the link by a file.
+        let named_link =
+            named && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if named_link && wanted(path) {
+            out.lock().unwrap().skipped.push(Problem {
+                path: path.to_path_buf(),
+                why: "symlink not followed".into(),
+            });
+            return;
+        }
+        if ft.is_symlink() {
+            // Links inside the tree are not followed, so a link out of the tree or a loop is
+            // never entered.
+            if wanted(path) {
+                match std::fs::metadata(path) {
+                    Err(e) => out.lock().unwrap().problems.push(Problem {
+                        path: path.to_path_buf(),
+                        why: format!("dangling or looping symlink: {e}"),
+                    }),
+                    // A link inside the tree names a file the walk reads anyway; one that
+                    // leaves the tree is not ours to edit.
+                    Ok(m) if !inside(path, &self.canonical_roots) => {
+                        let (p, unchecked) = link_out(path, &m, self.prefilter);
+                        let mut l = out.lock().unwrap();
+                        match unchecked {
+                            Ok(true) => l.unchecked.push(p),
+                            Ok(false) => l.skipped.push(p),
+                            Err(e) => l.problems.push(Problem {
+                                path: path.to_path_buf(),
+                                why: format!("cannot read its target: {e}"),
+                            }),
+                        }
+                    }
+                    Ok(_) => {}
+                }
+            }
+            return;
+        }
+        if !ft.is_file() || !wanted(path) {
+            if !ft.is_dir() && wanted(path) {
+                out.lock().unwrap().skipped.push(Problem {
+                    path: path.to_path_buf(),
+                    why: "not a regular file".into(),
+                });
+            }
+            return;
+        }
+        if hidden {
+            self.hidden_file(path);
+            return;
+        }
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.opts.scanned.fetch_add(1, Ordering::Relaxed);
+        // One buffer per worker: most files are read, scanned and forgotten.
+        match read(path, self.opts.max_size, buf) {
+            Ok(()) => {
+                let rules = self.prefilter.rules_in(buf);
+                if !rules.is_empty() {
+                    let c = Candidate {
+                        path: path.to_path_buf(),
+                        bytes: buf.clone(),
+                        rules,
+                    };
+                    self.candidates.fetch_add(1, Ordering::Relaxed);
+                    (self.found)(c);
+                }
+            }
+            Err(Skip::TooBig(mut f)) => {
+                // Only oversize files pay for this: is it one the rules would have read?
+                let size = f.metadata().map_or(buf.len() as u64, |m| m.len());
+                let why = format!(
+                    "over the size limit of {} bytes (the file has {size} bytes)",
+                    self.opts.max_size
+                );
+                let p = Problem {
+                    path: path.to_path_buf(),
+                    why,
+                };
+                match self.prefilter.any_in_stream(buf, &mut f) {
+                    Ok(true) => out.lock().unwrap().unchecked.push(p),
+                    Ok(false) => out.lock().unwrap().skipped.push(p),
+                    Err(e) => out.lock().unwrap().problems.push(Problem {
+                        path: path.to_path_buf(),
+                        why: format!("cannot read: {e}"),
+                    }),
+                }
+            }
+            Err(Skip::Io(e)) => {
+                out.lock().unwrap().problems.push(Problem {
+                    path: path.to_path_buf(),
+                    why: format!("cannot read: {e}"),
+                });
+            }
+        }
+    }
+
+    /// A hidden C file (outside git) is not converted; holding a rule's literal, it is code
+    /// the run did not check: unchecked, named, exit 2.
+    fn hidden_file(&self, path: &Path) {
+        let holds =
+            std::fs::File::open(path).and_then(|mut f| self.prefilter.any_in_stream(&[], &mut f));
+        let mut l = self.out.lock().unwrap();
+        match holds {
+            Ok(true) => l.unchecked.push(Problem {
+                path: path.to_path_buf(),
+                why: "hidden (a dot-named file or directory, outside git): not converted, and it \
+                      holds a rule's literal"
+                    .into(),
+            }),
+            Ok(false) => {}
+            Err(e) => l.problems.push(Problem {
+                path: path.to_path_buf(),
+                why: format!("cannot read: {e}"),
+            }),
+        }
+    }
 }
 
 enum Skip {

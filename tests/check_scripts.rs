@@ -1590,8 +1590,9 @@ fn tuxmake_and_tuxsuite_plans_name_the_builds_of_the_scripts() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
+    assert!(cmds[0].starts_with("cd /"), "{cmds:?}");
     assert!(
-        cmds[0].starts_with("git checkout -b kcodemod-check "),
+        cmds[1].starts_with("git checkout -B kcodemod-check "),
         "{cmds:?}"
     );
     assert!(cmds.contains(

@@ -1,7 +1,8 @@
 //! Compile test for the fixtures: every input and every expected output must be
 //! C that real compilers accept, against the rule's old-API or new-API headers.
 //!
-//! For each rule directory `fixtures/<rule>/` (one with a `rules/<rule>.toml`):
+//! For each rule directory `fixtures/<rule>/` (one with a `rules/<rule>.toml`, or a fixture-only
+//! `fixtures/rules/<rule>.toml`):
 //! - `<case>.c` is compiled against `fixtures/include/<rule>/old` (or `new` when
 //!   its first line is `/* compile: new */`; skipped for `/* compile: none */`);
 //! - `<case>.expected.c` is compiled against `fixtures/include/<rule>/new`.
@@ -131,7 +132,11 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// The compile jobs of every rule, and the problems found while collecting them.
 fn collect_jobs() -> (Vec<Job>, Vec<String>) {
     let root = fixtures_dir();
-    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let rules_dirs = [
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        // Fixture-only rules (not bundled), compiled all the same.
+        root.join("rules"),
+    ];
     let mut jobs = Vec::new();
     let mut problems = Vec::new();
 
@@ -143,7 +148,10 @@ fn collect_jobs() -> (Vec<Job>, Vec<String>) {
         let rule = rule_dir.file_name().unwrap().to_string_lossy().into_owned();
         // A rule directory is named after a rule file; anything else under
         // fixtures/ (include/, a demo tree) is not a set of cases.
-        if !rules_dir.join(format!("{rule}.toml")).is_file() {
+        if !rules_dirs
+            .iter()
+            .any(|d| d.join(format!("{rule}.toml")).is_file())
+        {
             continue;
         }
         let include = root.join("include").join(&rule);

@@ -180,14 +180,14 @@ fn a_tree_already_on_the_new_api_passes_check() {
     let (code, text) = check("new", &[("dev.c", caller)]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("taken to be of the new type"), "{text}");
-    assert!(text.contains("0 sites converted, 0 flagged"), "{text}");
+    assert!(text.contains("0 sites would convert, 0 flagged"), "{text}");
     let (code, text) = check("old", &[("dev.c", caller)]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("dev.c:9: d->ops:"), "{text}");
     assert!(text.contains("dev.c:10: shared_proc_ops:"), "{text}");
     let (code, text) = check("new", &[("dev.c", caller), ("late.c", leftover)]);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("2 sites converted, 0 flagged"), "{text}");
+    assert!(text.contains("2 sites would convert, 0 flagged"), "{text}");
 }
 
 /// A file that registers a /proc entry the v5.4 way.
@@ -242,11 +242,16 @@ fn a_callers_only_series_without_its_api_is_incomplete() {
         "{report}"
     );
     assert!(err.contains("--base-patch FILE"), "{err}");
-    // A base patch that changes the header brings the API.
+    // A base patch that changes the header brings the API (it must apply: its context is the
+    // header's first line).
+    let first = |f: &str| {
+        let t = std::fs::read_to_string(old.path().join(f)).unwrap();
+        t.lines().next().unwrap().to_string()
+    };
     let api = old.path().join("api.patch");
     std::fs::write(
         &api,
-        "Subject: [PATCH] proc: decouple proc from VFS with struct proc_ops\n\n---\n--- a/include/linux/proc_fs.h\n+++ b/include/linux/proc_fs.h\n@@ -1,1 +1,2 @@\n+struct proc_ops;\n",
+        format!("Subject: [PATCH] proc: decouple proc from VFS with struct proc_ops\n\n---\n--- a/include/linux/proc_fs.h\n+++ b/include/linux/proc_fs.h\n@@ -1 +1,2 @@\n+struct proc_ops;\n {}\n", first("include/linux/proc_fs.h")),
     )
     .unwrap();
     let (code, report, err) = series(old.path(), &["--base-patch", api.to_str().unwrap()]);
@@ -256,14 +261,18 @@ fn a_callers_only_series_without_its_api_is_incomplete() {
     let other = old.path().join("other.patch");
     std::fs::write(
         &other,
-        "Subject: [PATCH] unrelated\n\n---\n--- a/late.c\n+++ b/late.c\n@@ -1,1 +1,2 @@\n+\n",
+        format!(
+            "Subject: [PATCH] unrelated\n\n---\n--- a/late.c\n+++ b/late.c\n@@ -1 +1,2 @@\n+\n {}\n",
+            first("late.c")
+        ),
     )
     .unwrap();
-    let (code, report, _) = series(old.path(), &["--base-patch", other.to_str().unwrap()]);
-    assert_eq!(code, Some(1));
+    // It is refused before anything is written (it applies, but brings no API).
+    let (code, _, err) = series(old.path(), &["--base-patch", other.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
     assert!(
-        report.contains("the base patch does not change include/linux/proc_fs.h"),
-        "{report}"
+        err.contains("changes no header of the API (proc_ops)"),
+        "{err}"
     );
     // A tree with the API already: the leftover converts, nothing is missing.
     let new = proc_tree("new", &[("late.c", LEFTOVER)]);

@@ -421,7 +421,20 @@ struct Input {
 
 fn rules() -> &'static [Rule] {
     static R: std::sync::OnceLock<Vec<Rule>> = std::sync::OnceLock::new();
-    R.get_or_init(|| kcodemod::rule::bundled().expect("bundled rules"))
+    R.get_or_init(|| {
+        // The fixture-only rules (`fixtures/rules/`) have fixtures too.
+        let mut all = kcodemod::rule::bundled().expect("bundled rules");
+        let dir = root().join("fixtures/rules");
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        all.extend(paths.iter().map(|p| Rule::load(p).unwrap()));
+        assert!(all.iter().any(|r| r.id == "irq_walker_ops"));
+        all
+    })
 }
 
 /// Every `fixtures/<rule>/*.c` (inputs and expected outputs: both are kernel-like C).

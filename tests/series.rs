@@ -288,7 +288,7 @@ fn series_refuses_to_mix_two_migrations() {
     }
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("s");
-    let args = |extra: &[&'static str]| {
+    let args = |extra: &[&str]| {
         let mut a = vec![
             "series",
             tree.path().to_str().unwrap(),
@@ -300,7 +300,10 @@ fn series_refuses_to_mix_two_migrations() {
         a.extend_from_slice(extra);
         run(&a)
     };
-    let o = args(&[]);
+    // The made-up API is a fixture-only rule: named by its file, beside the default one.
+    let irq = fixtures.join("rules/irq_walker_ops.toml");
+    let irq = irq.to_str().unwrap();
+    let o = args(&["--rule", "mm_walk_ops", "--rule", irq]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
@@ -310,7 +313,7 @@ fn series_refuses_to_mix_two_migrations() {
     );
     assert!(!dir.exists(), "nothing is written");
     // One rule picked: its series, named after it.
-    let o = args(&["--rule", "irq_walker_ops"]);
+    let o = args(&["--rule", irq]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -346,6 +349,8 @@ fn a_complete_series_exits_0_and_says_nothing_of_incompleteness() {
     let fixed = text.replacen("\tmadvise_trace_walk(&walk, start, end);\n", "", 1);
     assert_ne!(text, fixed);
     std::fs::write(&f, fixed).unwrap();
+    // Committed, as the series is based on HEAD (a dirty tree is refused).
+    git(repo.path(), &["commit", "-qam", "mm: madvise: no escape"]);
     let out = tempfile::tempdir().unwrap();
     let o = run(&[
         "series",

@@ -39,19 +39,23 @@ pub(super) struct Reproduce<'a> {
 }
 
 impl Reproduce<'_> {
-    /// How to get the tree the builds run in: the base with the series applied.
-    fn checkout(&self) -> Vec<String> {
+    /// How to get the tree the builds run in: the base with the series applied. Every path is
+    /// absolute (the commands run in the tree, not where `series` ran), and `checkout -B`
+    /// can be run again (a second paste resets the branch instead of failing).
+    fn checkout(&self, tree: &Path) -> Vec<String> {
+        let patches = std::path::absolute(&self.patches).unwrap_or_else(|_| self.patches.clone());
         let am = format!(
             "git am --empty=drop {}/*.patch",
-            check::sh_quote(&self.patches.to_string_lossy())
+            check::sh_quote(&patches.to_string_lossy())
         );
+        let cd = format!("cd {}", check::sh_quote(&tree.to_string_lossy()));
         match self.base {
-            Some(sha) => vec![format!("git checkout -b kcodemod-check {sha}"), am],
-            None => vec![format!("# in the tree with the series applied ({am})")],
+            Some(sha) => vec![cd, format!("git checkout -B kcodemod-check {sha}"), am],
+            None => vec![cd, format!("# with the series applied ({am})")],
         }
     }
 
-    fn write(&self, txt: &mut String, json: &mut String) -> Result<()> {
+    fn write(&self, tree: &Path, txt: &mut String, json: &mut String) -> Result<()> {
         let _ = writeln!(
             txt,
             "\nBuilds and how to reproduce each by hand (check/tuxmake.sh and \
@@ -60,6 +64,13 @@ impl Reproduce<'_> {
         );
         if self.quick {
             let _ = writeln!(txt, "  (--quick: no builds with guards switched off)");
+        }
+        if !self.builds.is_empty() {
+            // Once for every build below: they run in the same checkout.
+            let _ = writeln!(txt, "  first, the tree with the series applied:");
+            for c in self.checkout(tree) {
+                let _ = writeln!(txt, "      {c}");
+            }
         }
         for b in self.builds {
             let _ = writeln!(
@@ -77,9 +88,6 @@ impl Reproduce<'_> {
                 fragment.join(" | ")
             };
             let _ = writeln!(txt, "      # config fragment: {fragment}");
-            for c in self.checkout() {
-                let _ = writeln!(txt, "      {c}");
-            }
             for (i, o) in b.objects.iter().enumerate() {
                 let cmds = b.commands(o);
                 // The configuration steps are shared: only the object's line differs.
@@ -87,7 +95,7 @@ impl Reproduce<'_> {
                 for c in &cmds[from..] {
                     let _ = writeln!(txt, "      {c}");
                 }
-                let mut commands = self.checkout();
+                let mut commands = self.checkout(tree);
                 commands.extend(cmds);
                 let rec = serde_json::json!({ "type": "build", "build": {
                     "group": b.group, "arch": b.arch, "object": o,
@@ -184,7 +192,7 @@ pub(super) fn write_reports(
             json.push('\n');
         }
     }
-    reproduce.write(&mut txt, &mut json)?;
+    reproduce.write(&run.tree, &mut txt, &mut json)?;
     let _ = writeln!(txt, "\n{}", style.summary());
     match style {
         checkpatch::Checked::Skipped(_) => {}

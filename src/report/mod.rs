@@ -135,6 +135,27 @@ pub fn diagnostics(
     w: &mut dyn Write,
     color: bool,
 ) -> io::Result<()> {
+    site_lines(run, rules, w, color, false)
+}
+
+/// `check`'s diagnostics: as [`diagnostics`], and every other site too (`would convert`,
+/// `compat`), so the list says where each old-API site is, not only a count.
+pub fn check_diagnostics(
+    run: &RunResult,
+    rules: &[crate::rule::Rule],
+    w: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
+    site_lines(run, rules, w, color, true)
+}
+
+fn site_lines(
+    run: &RunResult,
+    rules: &[crate::rule::Rule],
+    w: &mut dyn Write,
+    color: bool,
+    every_site: bool,
+) -> io::Result<()> {
     let (red, yellow, reset) = if color {
         ("\x1b[31m", "\x1b[33m", "\x1b[0m")
     } else {
@@ -159,23 +180,30 @@ pub fn diagnostics(
             continue;
         }
         for s in &f.sites {
-            if let Outcome::Flagged(flag) = &s.site.outcome {
-                let func = if s.site.function.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}:", s.site.function)
-                };
-                let rule = if name_rules {
-                    format!(" ({})", rules[s.rule].id)
-                } else {
-                    String::new()
-                };
-                writeln!(
-                    w,
-                    "{}:{}:{func} {} {yellow}[{}]{reset}{rule}",
-                    f.rel, s.site.line, flag.why, flag.code
-                )?;
-            }
+            let (why, code) = match &s.site.outcome {
+                Outcome::Flagged(flag) => (flag.why.as_str(), flag.code.as_str()),
+                _ if !every_site => continue,
+                Outcome::Converted => ("old API, would convert", "convertible"),
+                Outcome::Compat => (
+                    "old API beside the new one under a version check, left alone",
+                    "compat",
+                ),
+            };
+            let func = if s.site.function.is_empty() {
+                String::new()
+            } else {
+                format!(" {}:", s.site.function)
+            };
+            let rule = if name_rules {
+                format!(" ({})", rules[s.rule].id)
+            } else {
+                String::new()
+            };
+            writeln!(
+                w,
+                "{}:{}:{func} {why} {yellow}[{code}]{reset}{rule}",
+                f.rel, s.site.line
+            )?;
         }
     }
     Ok(())
@@ -184,17 +212,17 @@ pub fn diagnostics(
 /// The summary line: what was (for `apply`) or would be changed, and what could not be vouched
 /// for.
 pub fn summary(run: &RunResult) -> String {
-    let verb = if run.applied {
-        "changed"
+    let (verb, converted) = if run.applied {
+        ("changed", "converted")
     } else {
-        "would change"
+        ("would change", "would convert")
     };
     let not_written = match run.not_written() {
         0 => String::new(),
         n => format!(", {n} not written"),
     };
     format!(
-        "kcodemod: {} files read, {} parsed, {} {verb}; {} sites converted, {} flagged{}{not_written}; {} functions with unexplained parse errors; {} unchecked; {} errors",
+        "kcodemod: {} files read, {} parsed, {} {verb}; {} sites {converted}, {} flagged{}{not_written}; {} functions with unexplained parse errors; {} unchecked; {} errors",
         run.files_read,
         run.candidates,
         run.files_changed(),

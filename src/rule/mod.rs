@@ -20,10 +20,6 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../rules/mm_walk_ops.toml"),
     ),
     (
-        "rules/irq_walker_ops.toml",
-        include_str!("../../rules/irq_walker_ops.toml"),
-    ),
-    (
         "rules/pte_hole_depth.toml",
         include_str!("../../rules/pte_hole_depth.toml"),
     ),

@@ -59,3 +59,26 @@ pub fn commit_all(dir: &Path, message: &str) {
     git(dir, &["add", "-A", "-f"]);
     git(dir, &["commit", "-qm", message]);
 }
+
+/// The rules that exist only to test the engine (`fixtures/rules/*.toml`: not bundled).
+pub fn fixture_only_rules() -> Vec<kcodemod::rule::Rule> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no rule in {}", dir.display());
+    paths
+        .iter()
+        .map(|p| kcodemod::rule::Rule::load(p).unwrap())
+        .collect()
+}
+
+/// Every rule with fixtures: the bundled ones, then the fixture-only ones.
+pub fn rules_with_fixtures() -> Vec<kcodemod::rule::Rule> {
+    let mut all = kcodemod::rule::bundled().unwrap();
+    all.extend(fixture_only_rules());
+    all
+}
