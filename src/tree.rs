@@ -322,10 +322,52 @@ fn reserved(word: &[u8]) -> bool {
 /// and white space not at all, so such a rewrite parses exactly as the original did: the
 /// self-check has nothing to find. (Where the parser recovers from errors, the cost it weighs
 /// counts bytes, so a longer name can change what it makes of the rest: re-read.)
-fn renames_only(src: &[u8], parsed: &Parsed, edits: &EditSet) -> bool {
-    if parsed.tree.root_node().has_error() || parsed.lexed.unterminated_comment {
+/// Does the edit set leave the reading of the file as it was, but for what it replaces? In a
+/// reading without errors: renames and re-indentation (above), and calls replaced by calls —
+/// text that, read on its own, is one call expression without errors, in place of a call
+/// expression node with no directive line inside. A call is a postfix expression: it fits
+/// wherever the old one stood, and nothing around it reads differently.
+fn parses_as_before(src: &[u8], parsed: &Parsed, edits: &EditSet) -> bool {
+    clean(parsed)
+        && edits
+            .edits()
+            .iter()
+            .all(|e| renamed_or_indented(src, parsed, e) || call_for_call(parsed, e))
+}
+
+fn clean(parsed: &Parsed) -> bool {
+    !parsed.tree.root_node().has_error() && !parsed.lexed.unterminated_comment
+}
+
+fn call_for_call(parsed: &Parsed, e: &Edit) -> bool {
+    let root = parsed.tree.root_node();
+    let replaced = root
+        .descendant_for_byte_range(e.range.start, e.range.end)
+        .is_some_and(|n| n.kind() == "call_expression" && n.byte_range() == e.range);
+    let directive = parsed
+        .lexed
+        .directives()
+        .any(|d| d.start < e.range.end && e.range.start < d.end);
+    if !replaced || directive || parsed.lexed.inside_text(&e.range) {
         return false;
     }
+    const HEAD: &[u8] = b"void __kcm_call(void)\n{\n";
+    let mut buf = HEAD.to_vec();
+    buf.extend_from_slice(&e.text);
+    buf.extend_from_slice(b";\n}\n");
+    let Ok(tree) = parse::parse_bytes(&buf, Duration::from_secs(5)) else {
+        return false;
+    };
+    let whole = HEAD.len()..HEAD.len() + e.text.len();
+    !tree.root_node().has_error()
+        && tree
+            .root_node()
+            .descendant_for_byte_range(whole.start, whole.end)
+            .is_some_and(|n| n.kind() == "call_expression" && n.byte_range() == whole)
+}
+
+/// Is `e` a plain name replaced by a plain name, or indentation by indentation?
+fn renamed_or_indented(src: &[u8], parsed: &Parsed, e: &Edit) -> bool {
     let name = |b: &[u8]| {
         matches!(b.first(), Some(c) if c.is_ascii_alphabetic())
             && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
@@ -333,18 +375,16 @@ fn renames_only(src: &[u8], parsed: &Parsed, edits: &EditSet) -> bool {
     };
     let blank = |b: &[u8]| b.iter().all(|c| matches!(c, b' ' | b'\t'));
     let words = parsed.lexed.code_word_ranges(src);
-    edits.edits().iter().all(|e| {
-        let old = &src[e.range.clone()];
-        let word = words
-            .binary_search_by_key(&e.range.start, |w| w.start)
-            .is_ok_and(|i| words[i] == e.range);
-        let indent = blank(old)
-            && blank(&e.text)
-            && e.range.start > 0
-            && src[e.range.start - 1] == b'\n'
-            && !parsed.lexed.inside_text(&e.range);
-        (word && name(old) && name(&e.text)) || indent
-    })
+    let old = &src[e.range.clone()];
+    let word = words
+        .binary_search_by_key(&e.range.start, |w| w.start)
+        .is_ok_and(|i| words[i] == e.range);
+    let indent = blank(old)
+        && blank(&e.text)
+        && e.range.start > 0
+        && src[e.range.start - 1] == b'\n'
+        && !parsed.lexed.inside_text(&e.range);
+    (word && name(old) && name(&e.text)) || indent
 }
 
 /// The last step of a kind's file: the edits (CRLF kept) are re-read by the self-check and
@@ -355,7 +395,7 @@ pub fn commit(src: &[u8], parsed: &Parsed, edits: Vec<Edit>, out: &mut crate::mo
     }
     let checked = EditSet::new(crlf_edits(src, edits))
         .map_err(|o| o.to_string())
-        .and_then(|e| match renames_only(src, parsed, &e) {
+        .and_then(|e| match parses_as_before(src, parsed, &e) {
             true => Ok(e),
             false => self_check(src, parsed, &e).map(|()| e),
         });
@@ -376,7 +416,7 @@ mod tests {
 
     fn only_renames(src: &str, edits: Vec<Edit>) -> bool {
         let parsed = crate::parse::parse(src.as_bytes(), Duration::from_secs(5)).unwrap();
-        renames_only(src.as_bytes(), &parsed, &EditSet::new(edits).unwrap())
+        parses_as_before(src.as_bytes(), &parsed, &EditSet::new(edits).unwrap())
     }
 
     #[test]
@@ -390,6 +430,32 @@ mod tests {
             src,
             vec![rename(), Edit::replace(indent..indent + 3, "\t")]
         ));
+    }
+
+    #[test]
+    fn a_call_replaced_by_a_call_needs_no_re_read_and_nothing_else_does() {
+        let src = "void f(void)\n{\n\tdown_read(&mm->sem);\n\tx = down_read(&mm->sem) + 1;\n}\n";
+        let at = src.find("down_read").unwrap();
+        let call = at..at + "down_read(&mm->sem)".len();
+        assert!(only_renames(
+            src,
+            vec![Edit::replace(call.clone(), "lock(mm)")]
+        ));
+        let second = src.rfind("down_read").unwrap();
+        let inner = second..second + "down_read(&mm->sem)".len();
+        assert!(only_renames(
+            src,
+            vec![Edit::replace(inner, "lock(/* c */ mm, 1)")]
+        ));
+        // Not a call, not one call, not read cleanly, or more than the call node replaced.
+        for new in ["lock", "a + b", "lock(mm", "f(a), g(b)"] {
+            assert!(
+                !only_renames(src, vec![Edit::replace(call.clone(), new)]),
+                "{new}"
+            );
+        }
+        let stmt = at..call.end + 1;
+        assert!(!only_renames(src, vec![Edit::replace(stmt, "lock(mm);")]));
     }
 
     #[test]
@@ -407,7 +473,7 @@ mod tests {
         let src = "void f(void)\n{\n\told_name(a, b); /* x\n  y */\n}\n";
         let at = src.find("old_name").unwrap();
         // A keyword, a primitive type, a reserved name, more than a name: they parse otherwise.
-        for new in ["int", "size_t", "__attribute__", "sizeof", "g(x)", "a b"] {
+        for new in ["int", "size_t", "__attribute__", "sizeof", "g(x", "a b"] {
             assert!(
                 !only_renames(src, vec![Edit::replace(at..at + 8, new)]),
                 "{new}"
