@@ -600,16 +600,13 @@ fn the_module_check_builds_on_the_old_kernel_too_and_reports_each() {
 #[test]
 fn compat_with_no_rule_that_can_write_both_forms_is_refused() {
     let m = module();
+    // The made-up rule lives with the fixtures (it is not bundled).
+    let irq = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/irq_walker_ops.toml");
     let o = common::bin()
         .arg("diff")
         .arg(m.path())
-        .args([
-            "--compat",
-            "--rule",
-            "mmap_lock",
-            "--rule",
-            "irq_walker_ops",
-        ])
+        .args(["--compat", "--rule", "mmap_lock", "--rule"])
+        .arg(&irq)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
