@@ -394,6 +394,18 @@ fn sh(dir: &Path, line: &str) -> std::process::Output {
 
 #[test]
 fn the_readme_series_commands_work_as_written() {
+    // The commands below are the README's, with the tree and OUTDIR filled in.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for shown in [
+        "kcodemod series ~/linux -o out --signoff \"Your Name <you@example.org>\"",
+        "git am --empty=drop out/patches/*.patch",
+    ] {
+        assert!(
+            readme.contains(shown),
+            "the README no longer shows: {shown}"
+        );
+    }
     let repo = demo_repo();
     let out = tempfile::tempdir().unwrap();
     let o = out.path().join("out");
