@@ -46,6 +46,21 @@ pub fn declared_name<'t>(mut d: Node<'t>) -> Option<Node<'t>> {
     }
 }
 
+/// Is the declaration or definition `decl` declared `static`?
+pub fn is_static(src: &[u8], decl: Node) -> bool {
+    let mut c = decl.walk();
+    decl.children(&mut c)
+        .any(|x| x.kind() == "storage_class_specifier" && text(src, x) == b"static")
+}
+
+/// Text with runs of white space made one space, for messages.
+pub fn squeeze(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The `function_declarator` inside a declarator, if it declares a function.
 pub fn function_declarator(mut d: Node) -> Option<Node> {
     loop {

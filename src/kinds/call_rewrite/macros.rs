@@ -14,6 +14,7 @@ use crate::edit::Edit;
 use crate::model::{Code, FileResult, Flag, Outcome, Site};
 use crate::parse::lex::{self, words};
 use crate::parse::{Parsed, line_of};
+use crate::tree::squeeze;
 
 /// One directive holding a watched word: its range and its words (comments left out).
 struct Directive {
@@ -324,11 +325,4 @@ fn emptied_group(
     // Whatever the deletions inside left over (blank lines) goes with the group.
     edits.retain(|e| !(e.text.is_empty() && open.start <= e.range.start && e.range.end <= end.end));
     Some(with_blank_line(src, open.start..end.end))
-}
-
-fn squeeze(b: &[u8]) -> String {
-    String::from_utf8_lossy(b)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }

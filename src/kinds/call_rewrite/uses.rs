@@ -10,6 +10,7 @@ use super::{Api, CallRewrite, definition, holder, in_error, shadowed, whole_line
 use crate::edit::Edit;
 use crate::model::{Code, FileResult, Flag, Outcome, Site};
 use crate::parse::{Parsed, line_of, text};
+use crate::tree::squeeze;
 
 pub fn judge(
     k: &CallRewrite,
@@ -140,13 +141,6 @@ fn what(src: &[u8], n: Node, word: &str) -> String {
         ),
         _ => format!("{word}() is used as a value (passed, stored or compared), not called"),
     }
-}
-
-fn squeeze(b: &[u8]) -> String {
-    String::from_utf8_lossy(b)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// What a definition of a watched word is.

@@ -610,9 +610,5 @@ fn is_static(src: &[u8], list: Node) -> bool {
     {
         d = n.parent();
     }
-    d.is_some_and(|d| {
-        let mut c = d.walk();
-        d.children(&mut c)
-            .any(|x| x.kind() == "storage_class_specifier" && text(src, x) == b"static")
-    })
+    d.is_some_and(|d| crate::tree::is_static(src, d))
 }

@@ -330,7 +330,7 @@ fn retype(cx: &Cx, root: Node, name: &[u8], new: &str) -> Planned {
         ));
     };
     let line = line_of(src, def.start_byte());
-    if let Some(d) = decls.iter().find(|d| !is_static(src, **d)) {
+    if let Some(d) = decls.iter().find(|d| !crate::tree::is_static(src, **d)) {
         // Only a name that needs it is looked up across the tree.
         let elsewhere = cx
             .files
@@ -513,12 +513,6 @@ fn initializer(decl: Node) -> Option<Node> {
     let d = decl.child_by_field_name("declarator")?;
     let v = d.child_by_field_name("value")?;
     (d.kind() == "init_declarator" && v.kind() == "initializer_list").then_some(v)
-}
-
-fn is_static(src: &[u8], decl: Node) -> bool {
-    let mut c = decl.walk();
-    decl.children(&mut c)
-        .any(|x| x.kind() == "storage_class_specifier" && text(src, x) == b"static")
 }
 
 /// A registration line the longer name pushes past 80 columns: the struct argument moves to
