@@ -1661,3 +1661,38 @@ fn tuxmake_and_tuxsuite_plans_name_the_builds_of_the_scripts() {
     let t = std::fs::read_to_string(quick.path().join("check/tuxmake.sh")).unwrap();
     assert!(!t.contains("is not set"), "{t}");
 }
+
+/// report.txt names, right after INCOMPLETE, the converted function no check can compile: the demo's powerpc
+/// `subpage_mark_vmas_nohuge` is under `#ifdef CONFIG_TRANSPARENT_HUGEPAGE`, which the demo's
+/// (absent) powerpc Kconfig cannot enable; and it lists where each function is expected to
+/// reach the compiler.
+#[test]
+fn report_names_a_converted_function_no_check_compiles_after_incomplete() {
+    let out = tempfile::tempdir().unwrap();
+    series(&demo(), out.path());
+    let report = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
+    // After INCOMPLETE (the demo leaves a site by hand), before everything else.
+    let after = report
+        .strip_prefix("INCOMPLETE: ")
+        .and_then(|r| r.split_once("\n\n"))
+        .map_or("", |(_, r)| r);
+    assert!(
+        after.starts_with(
+            "NOT COMPILED: arch/powerpc/mm/book3s64/subpage_prot.c:45 subpage_mark_vmas_nohuge \
+             reaches no compiler in any check (the checks will say NOT VERIFIED): powerpc: under \
+             CONFIG_TRANSPARENT_HUGEPAGE, which no way to enable was found for\n"
+        ),
+        "{report}"
+    );
+    assert_eq!(report.matches("NOT COMPILED:").count(), 1, "{report}");
+    assert!(
+        report.contains("\n  mm/madvise.c:55 madvise_willneed: generic\n"),
+        "{report}"
+    );
+    let json = std::fs::read_to_string(out.path().join("report.json")).unwrap();
+    let first = json.lines().nth(1).unwrap_or_default();
+    assert!(
+        first.contains(r#""type":"not-compiled""#) && first.contains("subpage_mark_vmas_nohuge"),
+        "{json}"
+    );
+}
