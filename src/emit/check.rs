@@ -210,6 +210,19 @@ pub fn group_script(
     let _ = writeln!(w, ")");
     let _ = writeln!(
         w,
+        "# Converted and flagged functions (`OBJECT<TAB>FILE:LINE FUNCTION<TAB>CONDITION`): the C\n# condition on CONFIG_ symbols their code is compiled under (empty: always)."
+    );
+    bash_array(
+        w,
+        "FUNCTIONS",
+        objs.iter().flat_map(|o| {
+            o.functions
+                .iter()
+                .map(move |(f, c)| sh_quote(&format!("{}\t{f}\t{c}", o.object)))
+        }),
+    );
+    let _ = writeln!(
+        w,
         "# Kconfig symbols to enable with scripts/config -e, dependencies first; all are\n# verified to be =y or =m after olddefconfig."
     );
     bash_array(

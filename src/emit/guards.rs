@@ -120,3 +120,122 @@ fn line_starts(src: &[u8]) -> Vec<usize> {
         .chain(memchr::memchr_iter(b'\n', src).map(|i| i + 1))
         .collect()
 }
+
+/// The C condition under which the code at 1-based `line` is compiled, as far as `CONFIG_`
+/// symbols decide it: the conjunction of the conditionals around it whose arms name only
+/// `CONFIG_` symbols, with `IS_ENABLED(CONFIG_X)` and its kin spelled with `defined`, so that
+/// the check scripts evaluate it against a build's `.config` with the preprocessor alone.
+/// A conditional on anything else (`__x86_64__`, `MODULE`) is left out: the check cannot
+/// tell, and does not guess. Empty: compiled whenever its object is.
+pub(super) fn site_condition(f: &FileResult, line: usize) -> String {
+    let src = &f.original;
+    let lexed = lex::lex(src);
+    let dirs = directives::read(src, &lexed);
+    let at = line_starts(src)
+        .get(line.saturating_sub(1))
+        .copied()
+        .unwrap_or(src.len());
+    let mut conj: Vec<String> = Vec::new();
+    for (g, arm) in dirs.guards_at(at) {
+        let arms = &dirs.groups[g].arms;
+        let mut parts: Vec<String> = Vec::new();
+        let mut known = true;
+        for (i, a) in arms.iter().enumerate().take(arm + 1) {
+            match arm_condition(&src[a.line.clone()]) {
+                Some(c) if i < arm => parts.push(format!("!({c})")),
+                Some(c) => parts.push(format!("({c})")),
+                None if i == arm
+                    && directives::directive_word(&src[a.line.clone()]).0 == b"else" => {}
+                None => known = false,
+            }
+        }
+        if known && !parts.is_empty() {
+            conj.push(parts.join(" && "));
+        }
+    }
+    conj.join(" && ")
+}
+
+/// An `#if`/`#ifdef`/`#ifndef`/`#elif` line's condition on `CONFIG_` symbols alone, spelled
+/// with `defined`; `None` for `#else` and for a condition on anything else.
+fn arm_condition(line: &[u8]) -> Option<String> {
+    let (word, rest) = directives::directive_word(line);
+    let rest = String::from_utf8_lossy(rest).replace("\\\n", " ");
+    let rest = strip_comments(&rest);
+    let rest = rest.trim();
+    let cond = match word {
+        b"ifdef" | b"elifdef" => format!("defined({rest})"),
+        b"ifndef" | b"elifndef" => format!("!defined({rest})"),
+        b"if" | b"elif" => kconfig_macros(rest),
+        _ => return None,
+    };
+    let only_config = cond
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+        .all(|w| w == "defined" || w.starts_with("CONFIG_"));
+    (only_config && cond.contains("CONFIG_")).then_some(cond)
+}
+
+/// `IS_ENABLED(CONFIG_X)`, `IS_BUILTIN`, `IS_MODULE`, `IS_REACHABLE` as `defined` tests of
+/// what the kernel's autoconf.h defines (`CONFIG_X` for =y, `CONFIG_X_MODULE` for =m).
+fn kconfig_macros(cond: &str) -> String {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"\b(IS_ENABLED|IS_REACHABLE|IS_BUILTIN|IS_MODULE)\s*\(\s*(CONFIG_\w+)\s*\)",
+        )
+        .expect("valid regex")
+    });
+    RE.replace_all(cond, |c: &regex::Captures| {
+        let s = &c[2];
+        match &c[1] {
+            "IS_BUILTIN" => format!("defined({s})"),
+            "IS_MODULE" => format!("defined({s}_MODULE)"),
+            _ => format!("(defined({s}) || defined({s}_MODULE))"),
+        }
+    })
+    .into_owned()
+}
+
+/// A directive's text without its `/* */` and `//` comments.
+fn strip_comments(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("/*").into_iter().chain(rest.find("//")).min() {
+        out.push_str(&rest[..i]);
+        if rest[i..].starts_with("//") {
+            return out;
+        }
+        rest = rest[i + 2..].split_once("*/").map_or("", |(_, r)| r);
+        out.push(' ');
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_of_config_symbols_only() {
+        assert_eq!(
+            arm_condition(b"#ifdef CONFIG_HMM /* why */").as_deref(),
+            Some("defined(CONFIG_HMM)")
+        );
+        assert_eq!(
+            arm_condition(b"#if IS_ENABLED(CONFIG_A) && !defined(CONFIG_B)").as_deref(),
+            Some("(defined(CONFIG_A) || defined(CONFIG_A_MODULE)) && !defined(CONFIG_B)")
+        );
+        assert_eq!(
+            arm_condition(b"#ifndef CONFIG_X").as_deref(),
+            Some("!defined(CONFIG_X)")
+        );
+        // Not only Kconfig decides: no guess.
+        assert_eq!(
+            arm_condition(b"#if defined(CONFIG_A) && defined(__x86_64__)"),
+            None
+        );
+        assert_eq!(arm_condition(b"#ifdef MODULE"), None);
+        assert_eq!(arm_condition(b"#else"), None);
+    }
+}

@@ -135,11 +135,25 @@ impl Build {
     }
 
     fn make(&self, target: &str) -> String {
+        self.make_with(&self.kcflags, target)
+    }
+
+    /// `KCFLAGS` without `-Werror`, as the scripts prepare: a warning the base has too in a
+    /// shared header must not stop `make prepare`; the objects meet it again with -Werror.
+    pub fn prepare_kcflags(&self) -> String {
+        self.kcflags
+            .split_whitespace()
+            .filter(|f| *f != "-Werror")
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn make_with(&self, kcflags: &str, target: &str) -> String {
         format!(
             "make ARCH={} CROSS_COMPILE={} KCFLAGS={} O=build/{} {target}",
             sh_quote(&self.arch),
             sh_quote(&self.cross),
-            sh_quote(&self.kcflags),
+            sh_quote(kcflags),
             self.name()
         )
     }
@@ -169,7 +183,7 @@ impl Build {
             ));
         }
         c.push(self.make("olddefconfig"));
-        c.push(self.make("prepare"));
+        c.push(self.make_with(&self.prepare_kcflags(), "prepare"));
         c.push(self.make(obj));
         c
     }
@@ -313,7 +327,14 @@ mod tests {
             c[1],
             "scripts/config --file build/openrisc-no-HUGETLB_PAGE/.config -d SLOB -e MMU -d HUGETLBFS -d HUGETLB_PAGE"
         );
+        // Prepared without -Werror, as the scripts do; the object is built with it.
+        assert_eq!(
+            c[3],
+            "make ARCH=openrisc CROSS_COMPILE=or1k-elf- KCFLAGS=-Wno-error=cpp \
+             O=build/openrisc-no-HUGETLB_PAGE prepare"
+        );
         assert!(c[4].ends_with(" fs/proc/task_mmu.o"));
+        assert!(c[4].contains("KCFLAGS='-Werror -Wno-error=cpp'"));
         assert!(b[1].tuxmake().contains(
             "--kconfig-add '# CONFIG_HUGETLBFS is not set' --kconfig-add '# CONFIG_HUGETLB_PAGE is not set' \
              'KCFLAGS=-Werror -Wno-error=cpp' fs/proc/task_mmu.o"

@@ -122,6 +122,7 @@ pub(super) fn write_reports(
 ) -> Result<()> {
     let mut txt = String::new();
     let mut json = String::new();
+    let expected = expected_builds(checks);
     // The lines a reader must see first: INCOMPLETE, NOT BUILT.
     for line in heads {
         let _ = writeln!(txt, "{line}\n");
@@ -131,6 +132,20 @@ pub(super) fn write_reports(
         };
         json.push_str(&serde_json::to_string(
             &serde_json::json!({ "type": kind, "message": line }),
+        )?);
+        json.push('\n');
+    }
+    // Next (after a series that does not build): a converted function no check can
+    // compile is verified by none.
+    for (f, _, why) in expected.iter().filter(|(_, groups, _)| groups.is_empty()) {
+        let line = format!(
+            "NOT COMPILED: {f} reaches no compiler in any check (the checks will say NOT \
+             VERIFIED): {}",
+            why.join("; ")
+        );
+        let _ = writeln!(txt, "{line}\n");
+        json.push_str(&serde_json::to_string(
+            &serde_json::json!({ "type": "not-compiled", "message": line }),
         )?);
         json.push('\n');
     }
@@ -192,6 +207,28 @@ pub(super) fn write_reports(
             json.push('\n');
         }
     }
+    if !expected.is_empty() {
+        txt.push_str(
+            "\nWhere each converted or flagged function is expected to reach the compiler (the \
+             check scripts measure it: all.sh's summary, BUILD_DIR/<group>.reached):\n",
+        );
+        for (f, groups, why) in &expected {
+            let _ = writeln!(
+                txt,
+                "  {f}: {}{}",
+                if groups.is_empty() {
+                    "nowhere".to_string()
+                } else {
+                    groups.join(", ")
+                },
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (not {})", why.join("; "))
+                }
+            );
+        }
+    }
     reproduce.write(&run.tree, &mut txt, &mut json)?;
     let _ = writeln!(txt, "\n{}", style.summary());
     match style {
@@ -215,4 +252,89 @@ pub(super) fn write_reports(
     }
     write_file(&out.join("report.txt"), txt.as_bytes())?;
     write_file(&out.join("report.json"), json.as_bytes())
+}
+
+/// Per converted or flagged function (`file:line function`), the groups whose main build is
+/// expected to compile it, and why not in the others: its object is not built there, or its
+/// code is under a symbol no way to enable was found for. A prediction from the Kbuild and
+/// Kconfig analysis; the check scripts measure it with the preprocessor.
+fn expected_builds(
+    checks: &[(String, Vec<ObjectNeeds>)],
+) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+    for (g, objects) in checks {
+        for o in objects {
+            for (f, cond) in &o.functions {
+                let i = match out.iter().position(|(x, _, _)| x == f) {
+                    Some(i) => i,
+                    None => {
+                        out.push((f.clone(), Vec::new(), Vec::new()));
+                        out.len() - 1
+                    }
+                };
+                match left_out_by(cond, &o.unreachable) {
+                    _ if o.object.is_empty() => out[i].2.push(format!("{g}: no object")),
+                    Some(u) => out[i].2.push(format!(
+                        "{g}: under CONFIG_{u}, which no way to enable was found for"
+                    )),
+                    None => out[i].1.push(g.clone()),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The unreachable symbol a condition (as `guards::site_condition` spells it) needs on, when
+/// one of its conjuncts is a plain test of it.
+fn left_out_by<'u>(cond: &str, unreachable: &'u [String]) -> Option<&'u str> {
+    let parts: Vec<&str> = cond.split(" && ").collect();
+    unreachable
+        .iter()
+        .find(|u| {
+            let plain = format!("(defined(CONFIG_{u}))");
+            let enabled = format!("((defined(CONFIG_{u}) || defined(CONFIG_{u}_MODULE)))");
+            parts.iter().any(|p| *p == plain || *p == enabled)
+        })
+        .map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_function_under_an_unreachable_symbol_is_expected_nowhere() {
+        let o = |group: &str, unreachable: &[&str]| {
+            (
+                group.to_string(),
+                vec![ObjectNeeds {
+                    object: "mm/hmm.o".into(),
+                    unreachable: unreachable.iter().map(|s| s.to_string()).collect(),
+                    functions: vec![
+                        (
+                            "mm/hmm.c:25 hmm_mirror".into(),
+                            "(defined(CONFIG_HMM))".into(),
+                        ),
+                        (
+                            "mm/hmm.c:40 hmm_other".into(),
+                            "!(defined(CONFIG_HMM))".into(),
+                        ),
+                    ],
+                    ..ObjectNeeds::default()
+                }],
+            )
+        };
+        let e = expected_builds(&[o("generic", &[]), o("generic-arm64", &["HMM"])]);
+        assert_eq!(e[0].0, "mm/hmm.c:25 hmm_mirror");
+        assert_eq!(e[0].1, ["generic"]);
+        assert_eq!(
+            e[0].2,
+            ["generic-arm64: under CONFIG_HMM, which no way to enable was found for"]
+        );
+        // Under `#ifndef CONFIG_HMM` (an #else arm): compiled where HMM cannot be on.
+        assert_eq!(e[1].1, ["generic", "generic-arm64"]);
+        let none = expected_builds(&[o("generic-arm64", &["HMM"])]);
+        assert!(none[0].1.is_empty());
+    }
 }

@@ -495,6 +495,7 @@ fn check_files<'r>(
                         guards,
                         source: &f.original,
                         old_api: Vec::new(),
+                        functions: Vec::new(),
                     }
                 })
                 .collect();
@@ -540,6 +541,31 @@ fn check_files<'r>(
                 t.guards.push(g);
             }
         }
+    }
+    for t in out.iter_mut().flat_map(|(_, files)| files.iter_mut()) {
+        if let Some(f) = run.files.iter().find(|f| f.rel == t.path) {
+            t.functions = site_functions(f);
+        }
+    }
+    out
+}
+
+/// Each converted or flagged function of a file once (`file:line function`, its first site),
+/// with the condition its code is compiled under: the checks say where it reached the
+/// compiler, and a function no configuration compiles is not verified.
+fn site_functions(f: &FileResult) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for s in &f.sites {
+        let name = s.site.function.as_str();
+        if name.is_empty() || seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        out.push((
+            format!("{}:{} {name}", f.rel, s.site.line),
+            site_condition(f, s.site.line),
+        ));
     }
     out
 }

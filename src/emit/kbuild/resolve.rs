@@ -30,6 +30,9 @@ pub struct Touched<'a> {
     /// `CONFIG_` symbols of the conditions around the edited lines (`series::edit_guards`): the
     /// check also builds the object with each of them off.
     pub flip: Vec<String>,
+    /// The converted and flagged functions of the file (`file:line function`), each with the
+    /// C condition on `CONFIG_` symbols its code is compiled under (empty: always).
+    pub functions: Vec<(String, String)>,
 }
 
 /// What building one object needs.
@@ -58,6 +61,8 @@ pub struct ObjectNeeds {
     /// `(X, Y)`: X's prompt shows only under Y (`bool "…" if EXPERT`): Y is enabled to
     /// switch X off, or olddefconfig would put X's default back.
     pub flip_enable: Vec<(String, String)>,
+    /// From [`Touched::functions`]: the check says where each reached the compiler.
+    pub functions: Vec<(String, String)>,
 }
 
 /// Everything needed to build the object of `t` for `arch` (an `ARCH` value such as
@@ -67,6 +72,7 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str, defconfig: &str) -> Ob
     let sa = srcarch(arch);
     let mut needs = ObjectNeeds {
         old_api: t.old_api.clone(),
+        functions: t.functions.clone(),
         ..ObjectNeeds::default()
     };
     let mut reqs: Vec<Req> = Vec::new();
