@@ -166,21 +166,14 @@ fn alias(
     let [w] = words else {
         return None;
     };
-    let code_len: usize = src[body.clone()]
-        .iter()
-        .filter(|b| !b.is_ascii_whitespace() && **b != b'\\')
+    // Nothing but the name, white space, line continuations and comments in the body.
+    let text = &src[body.clone()];
+    let comments = lex::lex(text).all_comments(text);
+    let code = (0..text.len())
+        .filter(|&i| !comments.iter().any(|c| c.contains(&i)))
+        .filter(|&i| !text[i].is_ascii_whitespace() && text[i] != b'\\')
         .count();
-    let comments: usize = lex::lex(&src[body.clone()])
-        .all_comments(&src[body.clone()])
-        .iter()
-        .map(|c| {
-            src[body.start + c.start..body.start + c.end]
-                .iter()
-                .filter(|b| !b.is_ascii_whitespace())
-                .count()
-        })
-        .sum();
-    if code_len - comments != w.len() {
+    if code != w.len() {
         return None;
     }
     let word = &src[(*w).clone()];
