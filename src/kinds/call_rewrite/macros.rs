@@ -274,12 +274,17 @@ fn condition(
     if !api {
         return;
     }
-    let lines = whole_lines(src, d.range.clone());
+    // Only a directive about the name alone goes with it: `#undef NAME`, `#ifdef NAME` (and
+    // no comment on its line, which would go too).
+    let alone = names.len() == 1
+        && !parsed
+            .lexed
+            .all_comments(src)
+            .iter()
+            .any(|c| d.range.start <= c.start && c.start < d.range.end);
     let remove = match d.keyword(src) {
-        b"undef" => lines,
-        b"ifdef" | b"ifndef" | b"if" if names.len() == 1 => {
-            emptied_group(src, parsed, d, edits).or(None)
-        }
+        b"undef" if alone => whole_lines(src, d.range.clone()),
+        b"ifdef" | b"ifndef" | b"if" if alone => emptied_group(src, parsed, d, edits),
         _ => None,
     };
     api_site(k, src, d, &name, remove, out, edits);
