@@ -253,7 +253,8 @@ pub struct Common {
     /// rule's literal is unchecked: exit code 2).
     #[arg(long, default_value_t = 8 << 20)]
     pub max_size: u64,
-    /// Per-file parse time limit in milliseconds.
+    /// Per-file time limit in milliseconds, for the whole analysis of a file (its parses and
+    /// proofs): a file that takes longer is left unchecked with the reason (exit code 2).
     #[arg(long, default_value_t = 10_000)]
     pub parse_timeout_ms: u64,
 }
