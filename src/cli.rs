@@ -253,7 +253,8 @@ pub struct Common {
     /// rule's literal is unchecked: exit code 2).
     #[arg(long, default_value_t = 8 << 20)]
     pub max_size: u64,
-    /// Per-file parse time limit in milliseconds.
+    /// Per-file time limit in milliseconds, for the whole analysis of a file (its parses and
+    /// proofs): a file that takes longer is left unchecked with the reason (exit code 2).
     #[arg(long, default_value_t = 10_000)]
     pub parse_timeout_ms: u64,
 }
@@ -267,59 +268,15 @@ pub enum Color {
 
 impl Color {
     /// Colour for `--color auto|always|never`, decided here once: what lies below the CLI
-    /// gets a bool. Auto means stderr is a terminal that can show it (TERM set and not
-    /// `dumb`) and NO_COLOR unset.
+    /// gets a bool. Auto is anstream's choice for stderr: a terminal that can show it (TERM
+    /// set and not `dumb`), NO_COLOR unset (and CLICOLOR/CLICOLOR_FORCE as they say).
     pub fn enabled(self) -> bool {
-        use std::io::IsTerminal;
-        color_for(
-            self,
-            std::io::stderr().is_terminal(),
-            std::env::var_os("NO_COLOR").is_some(),
-            std::env::var_os("TERM").as_deref(),
-        )
-    }
-}
-
-fn color_for(
-    choice: Color,
-    terminal: bool,
-    no_color: bool,
-    term: Option<&std::ffi::OsStr>,
-) -> bool {
-    match choice {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => terminal && !no_color && term.is_some_and(|t| !t.is_empty() && t != "dumb"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Color, color_for};
-    use std::ffi::OsStr;
-
-    #[test]
-    fn auto_colour_needs_a_terminal_that_can_show_it() {
-        let xterm = Some(OsStr::new("xterm-256color"));
-        assert!(color_for(Color::Auto, true, false, xterm));
-        assert!(!color_for(
-            Color::Auto,
-            true,
-            false,
-            Some(OsStr::new("dumb"))
-        ));
-        assert!(!color_for(Color::Auto, true, false, None));
-        assert!(!color_for(Color::Auto, true, true, xterm), "NO_COLOR");
-        assert!(
-            !color_for(Color::Auto, false, false, xterm),
-            "not a terminal"
-        );
-        assert!(color_for(
-            Color::Always,
-            false,
-            true,
-            Some(OsStr::new("dumb"))
-        ));
-        assert!(!color_for(Color::Never, true, false, xterm));
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+            }
+        }
     }
 }

@@ -345,6 +345,9 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         return res;
     }
     let mut cur: Option<Vec<u8>> = None;
+    // The limit bounds the file's whole analysis, every rule's: loops that see it spent stop
+    // early, and what they produced is thrown away below, never reported as a verdict.
+    let _budget = crate::budget::Budget::start(cfg.parse_timeout);
     for &r in rules {
         // After SIGINT/SIGTERM the run reports nothing per file: stop taking work.
         if crate::interrupted() {
@@ -353,7 +356,8 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             return res;
         }
         let src = cur.as_deref().unwrap_or(&res.original);
-        let out = match migrate_one(cfg, path, r, src) {
+        let out = migrate_one(cfg, path, r, src);
+        let out = match within_budget(cfg, out) {
             Ok(out) => frames(cfg, r, src, out),
             Err(e) => {
                 res.skipped = Some(e.to_string());
@@ -395,6 +399,25 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
     }
     res.new = cur.filter(|n| *n != res.original);
     res
+}
+
+/// A rule's result, unless the file's budget ran out meanwhile: then whatever the analysis
+/// produced after a loop stopped early is not a verdict, and the file is unchecked.
+fn within_budget(
+    cfg: &Config,
+    out: Result<crate::model::FileResult, parse::ParseFailure>,
+) -> Result<crate::model::FileResult, parse::ParseFailure> {
+    if crate::interrupted() {
+        return Err(parse::ParseFailure::Interrupted);
+    }
+    match out {
+        // The file's own parse timing out says so in its own words.
+        Err(e @ parse::ParseFailure::Timeout(_)) => Err(e),
+        _ if crate::budget::out_of_time() => {
+            Err(parse::ParseFailure::AnalysisTimeout(cfg.parse_timeout))
+        }
+        out => out,
+    }
 }
 
 /// `--compat` and rule `r` writes both forms under a check for this version.

@@ -137,3 +137,63 @@ fn a_full_stderr_or_stdout_is_an_error_not_a_panic() {
         assert_eq!(o.status.code(), Some(2), "{what}");
     }
 }
+
+/// `n` nested `#ifdef` groups around one statement each.
+fn nested_ifdefs(n: usize) -> String {
+    let open: String = (0..n)
+        .map(|i| format!("#ifdef CONFIG_A{i}\n\tx++;\n"))
+        .collect();
+    open + &"#endif\n".repeat(n)
+}
+
+/// `n` conditionals that each remove an `if` header, splitting a statement: each one's every
+/// configuration is parsed again to prove the nesting around it is kept.
+fn split_ifs(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("#ifdef CONFIG_A{i}\n\tif (x > {i})\n#endif\n\t\tx++;\n"))
+        .collect()
+}
+
+/// Deep `#ifdef` nesting costs in proportion to its size, not its cube (4,000 levels took
+/// 55 s, far past the per-file limit that now bounds the analysis): the walk is converted
+/// within the default limit like any other.
+#[test]
+fn deep_ifdef_nesting_is_analysed_within_the_limit() {
+    let t = tree(&[("a.c", walker("f", &nested_ifdefs(4000)))]);
+    let o = run(&["apply"], t.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let c = std::fs::read_to_string(t.path().join("mm/a.c")).unwrap();
+    assert!(
+        c.contains("walk_page_range(mm, 0, 1, &f_walk_ops, NULL)"),
+        "{err}"
+    );
+}
+
+/// `--parse-timeout-ms` bounds the whole analysis of a file, not only tree-sitter's parse: a
+/// file that parses in milliseconds but whose proof would take many seconds (1,000
+/// statement-splitting conditionals, a parse each) is left unchecked with the reason, exit 2,
+/// and the rest of the tree is converted. Before, the limit did not apply and the verdict came
+/// after a minute.
+#[test]
+fn the_parse_timeout_bounds_the_whole_analysis() {
+    let t = tree(&[
+        ("a.c", walker("f", &split_ifs(1000))),
+        ("c.c", walker("h", "")),
+    ]);
+    let o = run(&["apply", "--parse-timeout-ms", "1000"], t.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "mm/a.c: unchecked: analysis took longer than the per-file limit \
+             (1s, --parse-timeout-ms): not analysed"
+        ),
+        "{err}"
+    );
+    let c = std::fs::read_to_string(t.path().join("mm/c.c")).unwrap();
+    assert!(
+        c.contains("walk_page_range(mm, 0, 1, &h_walk_ops, NULL)"),
+        "{c}"
+    );
+}

@@ -1025,3 +1025,83 @@ fn series_exits_2_for_unchecked_files_and_for_no_c_file() {
     let o = series("t3", &[]);
     assert_eq!(o.status.code(), Some(1), "INCOMPLETE: {}", text(&o.stderr));
 }
+
+/// `check` on a tree with an unchecked file (red) and flagged sites (a yellow code), with
+/// `--color` and the environment given; stderr.
+fn coloured(colour: &str, env: &[(&str, &str)]) -> String {
+    let t = tree(true);
+    let mut c = common::bin();
+    c.args(["check", "--color", colour, "--parse-timeout-ms", "0"])
+        .arg(t.path())
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    String::from_utf8_lossy(&c.output().unwrap().stderr).into_owned()
+}
+
+/// `--color always` paints unchecked files red whatever NO_COLOR says; `never`, and `auto`
+/// when stderr is not a terminal, write no escape at all.
+#[test]
+fn colour_follows_the_color_option() {
+    let always = coloured("always", &[("NO_COLOR", "1"), ("TERM", "dumb")]);
+    assert!(
+        always.contains("\x1b[31m")
+            && always.contains(": unchecked: ")
+            && always.contains("\x1b[0m"),
+        "{always:?}"
+    );
+    for (what, err) in [
+        ("never", coloured("never", &[("TERM", "xterm")])),
+        ("auto, a pipe", coloured("auto", &[("TERM", "xterm")])),
+    ] {
+        assert!(err.contains(": unchecked: "), "{what}: {err}");
+        assert!(!err.contains('\x1b'), "{what}: {err:?}");
+    }
+}
+
+/// `--color auto` on a terminal (run under `script`, which gives it one): coloured with a TERM
+/// that can show it, plain with NO_COLOR set or TERM=dumb.
+#[test]
+fn auto_colour_on_a_terminal_honours_no_color_and_term() {
+    let script = std::process::Command::new("script")
+        .arg("--version")
+        .output();
+    if script.is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "script(1) is needed in CI"
+        );
+        return;
+    }
+    let t = tree(true);
+    let run = |env: &str| {
+        let cmd = format!(
+            "{env} {} check --color auto --parse-timeout-ms 0 {} 2>&1",
+            env!("CARGO_BIN_EXE_kcodemod"),
+            t.path().display()
+        );
+        let o = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            // anstream colours a terminal under CI whatever TERM says.
+            .env_remove("CI")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("CLICOLOR")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let on = run("TERM=xterm");
+    assert!(
+        on.contains("\x1b[31m") && on.contains("unchecked"),
+        "{on:?}"
+    );
+    for env in ["TERM=xterm NO_COLOR=1", "TERM=dumb"] {
+        let off = run(env);
+        assert!(off.contains("unchecked"), "{env}: {off:?}");
+        assert!(!off.contains("\x1b[31m"), "{env}: {off:?}");
+    }
+}

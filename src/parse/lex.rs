@@ -39,10 +39,18 @@ impl Lexed {
     /// Is `r` inside a comment or literal (touching neither its start nor its end)? An edit
     /// there would change text the compiler never reads as code.
     pub fn inside_text(&self, r: &Range<usize>) -> bool {
-        self.spans.iter().any(|(k, s)| {
-            *k != Span::Directive
-                && ((s.start < r.start && r.start < s.end) || (s.start < r.end && r.end < s.end))
-        })
+        self.strictly_in_text(r.start) || self.strictly_in_text(r.end)
+    }
+
+    /// Is `at` strictly inside a comment or literal? The spans are disjoint and in file order,
+    /// so only the last one starting before `at` can hold it (a binary search: callers ask
+    /// this for every word of a file).
+    fn strictly_in_text(&self, at: usize) -> bool {
+        let i = self.spans.partition_point(|(_, s)| s.start < at);
+        i > 0 && {
+            let (k, s) = &self.spans[i - 1];
+            *k != Span::Directive && at < s.end
+        }
     }
 
     /// Identifier-like words of the code (outside comments, literals and directives).

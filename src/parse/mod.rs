@@ -190,6 +190,11 @@ pub enum ParseFailure {
     /// and a file nested so deep (no kernel source is) is left unchecked rather than crash.
     #[error("nested more than {MAX_DEPTH} levels deep: not analysed")]
     TooDeep,
+    /// The whole analysis of the file (parses and proofs) took longer than the per-file limit.
+    #[error(
+        "analysis took longer than the per-file limit ({0:?}, --parse-timeout-ms): not analysed"
+    )]
+    AnalysisTimeout(Duration),
     /// SIGINT/SIGTERM arrived: the parse was abandoned, the run is ending.
     #[error("parse abandoned: interrupted")]
     Interrupted,
@@ -283,7 +288,7 @@ fn parse_bytes_from(
     let start = Instant::now();
     // Also polled for an interrupt, so that Ctrl-C does not wait for a long parse to end.
     let mut cb = |_: &tree_sitter::ParseState| {
-        if start.elapsed() > timeout || crate::interrupted() {
+        if start.elapsed() > timeout || crate::budget::spent() {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())

@@ -156,24 +156,28 @@ fn site_lines(
     color: bool,
     every_site: bool,
 ) -> io::Result<()> {
-    let (red, yellow, reset) = if color {
-        ("\x1b[31m", "\x1b[33m", "\x1b[0m")
-    } else {
-        ("", "", "")
+    let paint = |c: anstyle::AnsiColor| match color {
+        true => anstyle::Style::new().fg_color(Some(c.into())),
+        false => anstyle::Style::new(),
     };
+    let (red, yellow) = (
+        paint(anstyle::AnsiColor::Red),
+        paint(anstyle::AnsiColor::Yellow),
+    );
+    // `{red}` starts the style and `{red:#}` ends it (nothing at all when plain).
     let name_rules = several_rules_fired(run);
     for p in &run.problems {
-        writeln!(w, "{red}{}: {}{reset}", run.rel(&p.path), p.why)?;
+        writeln!(w, "{red}{}: {}{red:#}", run.rel(&p.path), p.why)?;
     }
     for p in &run.skipped {
         writeln!(w, "{}: skipped: {}", run.rel(&p.path), p.why)?;
     }
     for p in &run.unchecked {
-        writeln!(w, "{red}{}: unchecked: {}{reset}", run.rel(&p.path), p.why)?;
+        writeln!(w, "{red}{}: unchecked: {}{red:#}", run.rel(&p.path), p.why)?;
     }
     for f in &run.files {
         if let Some(why) = &f.skipped {
-            writeln!(w, "{red}{}: unchecked: {why}{reset}", f.rel)?;
+            writeln!(w, "{red}{}: unchecked: {why}{red:#}", f.rel)?;
         }
         // A file that could not be written is reported once, as a problem, above.
         if run.problems.iter().any(|p| p.path == f.path) {
@@ -201,7 +205,7 @@ fn site_lines(
             };
             writeln!(
                 w,
-                "{}:{}:{func} {why} {yellow}[{code}]{reset}{rule}",
+                "{}:{}:{func} {why} {yellow}[{code}]{yellow:#}{rule}",
                 f.rel, s.site.line
             )?;
         }

@@ -57,7 +57,7 @@ pub fn relevance(
     uses: &[usize],
     walk: &str,
 ) -> Relevance {
-    let (src, dirs) = (ctx.src, &ctx.parsed.directives);
+    let dirs = &ctx.parsed.directives;
     let mut labels = Vec::new();
     let mut jumps = Vec::new();
     visit(body, &mut |n| match n.kind() {
@@ -76,21 +76,28 @@ pub fn relevance(
     let loose = |arm: &Range<usize>, j: &Jump| {
         arm.contains(&j.at) && !j.ifs.iter().any(|i| arm.contains(i))
     };
+    // Where the words that matter are, found once over all the arms: nested conditionals
+    // share their bytes, and reading each arm's words again made deep nesting cost a cube.
+    let marks = marks(ctx, groups, uses, &labels);
     let matters = |arm: &Range<usize>| {
         let overlaps = decl.start < arm.end && arm.start < decl.end;
+        let first = marks.partition_point(|&m| m < arm.start);
         overlaps
-            || uses.iter().chain(&labels).any(|u| arm.contains(u))
+            || marks.get(first).is_some_and(|&m| m < arm.end)
             || jumps.iter().any(|j| loose(arm, j))
-            || crate::parse::lex::words(src, arm.clone()).any(|w| {
-                let word = &src[w.clone()];
-                !ctx.parsed.lexed.inside_text(&w)
-                    && (TARGETS.contains(&word)
-                        || ctx.rule.entries.iter().any(|e| e.name.as_bytes() == word))
-            })
     };
-    let (relevant, free): (Vec<usize>, Vec<usize>) = groups
-        .iter()
-        .partition(|&&g| dirs.groups[g].arms.iter().any(|a| matters(&a.body)));
+    let mut relevant = Vec::new();
+    let mut free = Vec::new();
+    for &g in groups {
+        // The file is left unchecked when the budget is spent: what is returned is moot.
+        if crate::budget::spent() {
+            break;
+        }
+        match dirs.groups[g].arms.iter().any(|a| matters(&a.body)) {
+            true => relevant.push(g),
+            false => free.push(g),
+        }
+    }
     // A conditional between whole statements removes whole statements; one that splits a
     // statement must leave everything outside its arms nested as it was, in every
     // configuration (`if (a)` / `#ifdef X` / `foo();` / `#endif` / `store;` would make the
@@ -108,6 +115,9 @@ pub fn relevance(
         .map(|g| (g, true))
         .chain(free.into_iter().map(|g| (g, false)))
     {
+        if crate::budget::spent() {
+            break;
+        }
         // The view reads such a conditional with its first arm: every arm's tree is checked
         // to nest the code around it alike, and one that matters to the walk is flagged.
         let one_arm = ctx.parsed.one_arm.contains(&g);
@@ -135,6 +145,32 @@ pub fn relevance(
     }
     r.relevant.sort();
     r
+}
+
+/// Sorted offsets that make an arm holding them matter: the walk's uses, labels, and the
+/// words `case`, `default` or an entry point's name in code, within the span of `groups`.
+fn marks(ctx: &FileCtx, groups: &[usize], uses: &[usize], labels: &[usize]) -> Vec<usize> {
+    let (src, dirs) = (ctx.src, &ctx.parsed.directives);
+    let mut out: Vec<usize> = uses.iter().chain(labels).copied().collect();
+    let spans = groups
+        .iter()
+        .flat_map(|&g| &dirs.groups[g].arms)
+        .map(|a| &a.body);
+    let lo = spans.clone().map(|b| b.start).min().unwrap_or(0);
+    let hi = spans.map(|b| b.end).max().unwrap_or(0);
+    // Arms start and end at line starts, so no word is cut at an arm's edge.
+    out.extend(
+        crate::parse::lex::words(src, lo..hi)
+            .filter(|w| {
+                let word = &src[w.clone()];
+                !ctx.parsed.lexed.inside_text(w)
+                    && (TARGETS.contains(&word)
+                        || ctx.rule.entries.iter().any(|e| e.name.as_bytes() == word))
+            })
+            .map(|w| w.start),
+    );
+    out.sort_unstable();
+    out
 }
 
 /// Could the arms the view leaves out of conditional `g` (it reads only the first: see
