@@ -223,8 +223,9 @@ pub struct SeriesArgs {
     #[arg(long)]
     pub no_checkpatch: bool,
     /// Go on in a git work tree with local edits (tracked changes, untracked C files): they
-    /// go into the patches, which then apply to the working tree, not to HEAD. Without it
-    /// such a tree is refused.
+    /// go into the patches, which then apply to the working tree, not to HEAD (so no
+    /// `base-commit:` is written and the check scripts build no base). Without it such a tree
+    /// is refused.
     #[arg(long)]
     pub allow_dirty: bool,
     /// Check scripts without the builds that switch each guard of an edited line off

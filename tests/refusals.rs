@@ -50,6 +50,12 @@ fn series_refuses_a_dirty_working_tree_unless_allowed() {
     assert!(!dirty.exists(), "nothing is written");
     let o = series(tree.path(), &dirty, &["--allow-dirty"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    // HEAD is not the base of patches that carry the local edits: no base-commit is claimed.
+    let cover = std::fs::read_to_string(dirty.join("patches/0000-cover-letter.patch")).unwrap();
+    assert!(!cover.contains("base-commit:"), "{cover}");
+    let clean =
+        std::fs::read_to_string(out.path().join("clean/patches/0000-cover-letter.patch")).unwrap();
+    assert!(clean.contains("base-commit:"), "{clean}");
     // An untracked C file counts too; an untracked note does not.
     std::fs::write(&f, old).unwrap();
     std::fs::write(tree.path().join("NOTES"), "x\n").unwrap();

@@ -13,8 +13,9 @@ use crate::{emit, pipeline, report, rule};
 pub fn run(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
     let mut cfg = config(&a.run, &a.run.common, err)?;
     cfg.api = a.base_patch.is_none() && a.run.target.is_none();
+    let edits = local_edits(&cfg.tree);
     if !a.allow_dirty {
-        refuse_dirty(&cfg.tree)?;
+        refuse_dirty(&cfg.tree, &edits)?;
     }
     if let Some(p) = &a.base_patch {
         check_base_patch(&cfg.tree, p, &cfg.rules)?;
@@ -93,6 +94,8 @@ pub fn run(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
         checkpatch: !a.no_checkpatch,
         quick: a.quick,
         callers_only: !cfg.api,
+        // Local edits go into the patches: they apply to the working tree, not to HEAD.
+        dirty: !edits.is_empty(),
         compat: cfg.compat,
         // The check scripts run from anywhere: the target as an absolute path.
         target: a
@@ -169,7 +172,8 @@ fn git_ident(tree: &std::path::Path) -> Option<String> {
 /// `git status` of TREE (tracked changes, and untracked C files not ignored): a series is
 /// based on HEAD (`base-commit:`), so local edits would go into patches that do not apply to
 /// it. Outside git there is no base to disagree with.
-fn refuse_dirty(tree: &Path) -> Result<()> {
+/// Tracked files with local changes, and untracked C files, in TREE's git work tree.
+fn local_edits(tree: &Path) -> Vec<String> {
     let Some(o) = git(
         tree,
         &[
@@ -181,14 +185,16 @@ fn refuse_dirty(tree: &Path) -> Result<()> {
             ".",
         ],
     ) else {
-        return Ok(());
+        return Vec::new();
     };
-    let dirty: Vec<String> = o
-        .split('\0')
+    o.split('\0')
         .filter(|e| e.len() > 3)
         .filter(|e| !e.starts_with("??") || e.ends_with(".c") || e.ends_with(".h"))
         .map(|e| e[3..].to_string())
-        .collect();
+        .collect()
+}
+
+fn refuse_dirty(tree: &Path, dirty: &[String]) -> Result<()> {
     if let Some(first) = dirty.first() {
         anyhow::bail!(
             "{}: the working tree has local edits ({first}{}): the series would carry them into \

@@ -61,6 +61,9 @@ pub struct Options {
     /// The API change is not part of this series (`--base-patch`, `--target`): its patch
     /// converts callers and says so.
     pub callers_only: bool,
+    /// The tree has local edits the patches carry (`--allow-dirty`): HEAD is not their base,
+    /// so no `base-commit:` is written and the check scripts compare with no base.
+    pub dirty: bool,
     /// `--compat`: the new form was written beside the old under a version check.
     pub compat: bool,
     /// The tree directory's name: the subject prefix of files at its top (a module's).
@@ -376,7 +379,7 @@ fn write_into(
             incomplete: incomplete.as_deref(),
         },
     );
-    let base = check::base_commit(tree);
+    let base = (!opts.dirty).then(|| check::base_commit(tree)).flatten();
     if let Some(sha) = &base {
         base_commit_trailer(&mut cover, sha);
     }
@@ -709,6 +712,7 @@ mod tests {
             checkpatch: false,
             quick: false,
             callers_only: false,
+            dirty: false,
             compat: false,
             top: "pgstat".into(),
             target: None,
