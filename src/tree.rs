@@ -366,16 +366,13 @@ fn call_for_call(parsed: &Parsed, e: &Edit) -> bool {
     if !replaced || directive || parsed.lexed.inside_text(&e.range) {
         return false;
     }
-    const HEAD: &[u8] = b"void __kcm_call(void)\n{\n";
-    let mut buf = HEAD.to_vec();
-    buf.extend_from_slice(&e.text);
-    buf.extend_from_slice(b";\n}\n");
-    let Ok(tree) = parse::parse_bytes(&buf, Duration::from_secs(5)) else {
+    let Ok(alone) = parse::parse_alone(&e.text, b";") else {
         return false;
     };
-    let whole = HEAD.len()..HEAD.len() + e.text.len();
-    !tree.root_node().has_error()
-        && tree
+    let whole = alone.offset..alone.offset + e.text.len();
+    !alone.tree.root_node().has_error()
+        && alone
+            .tree
             .root_node()
             .descendant_for_byte_range(whole.start, whole.end)
             .is_some_and(|n| n.kind() == "call_expression" && n.byte_range() == whole)

@@ -258,6 +258,29 @@ thread_local! {
 }
 
 /// Parse bytes with a wall-clock bound (tree-sitter's progress callback).
+/// Code read on its own, as the body of a function (a pattern, a macro body, one statement):
+/// the tree indexes `bytes`, in which the code starts at `offset`.
+pub struct Alone {
+    pub tree: Tree,
+    pub bytes: Vec<u8>,
+    pub offset: usize,
+}
+
+/// Read `code` then `tail` (`;`, or nothing) as the body of a function of its own.
+pub fn parse_alone(code: &[u8], tail: &[u8]) -> Result<Alone, ParseFailure> {
+    const HEAD: &[u8] = b"void __kcm_alone(void)\n{\n";
+    let mut bytes = HEAD.to_vec();
+    bytes.extend_from_slice(code);
+    bytes.extend_from_slice(tail);
+    bytes.extend_from_slice(b"\n}\n");
+    let tree = parse_bytes(&bytes, Duration::from_secs(5))?;
+    Ok(Alone {
+        tree,
+        bytes,
+        offset: HEAD.len(),
+    })
+}
+
 pub fn parse_bytes(text: &[u8], timeout: Duration) -> Result<Tree, ParseFailure> {
     parse_bytes_from(text, None, timeout)
 }

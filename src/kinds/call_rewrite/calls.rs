@@ -261,18 +261,14 @@ fn readable_alone(k: &CallRewrite, src: &[u8], m: &Match) -> bool {
     let Some(stmt) = stmt.filter(|s| !s.has_error() && !s.is_error()) else {
         return false;
     };
-    const HEAD: &[u8] = b"void __kcm_statement(void)\n{\n";
-    let mut buf = HEAD.to_vec();
-    buf.extend_from_slice(text(src, stmt));
-    buf.extend_from_slice(b"\n}\n");
-    let Ok(tree) = crate::parse::parse_bytes(&buf, std::time::Duration::from_secs(5)) else {
+    let Ok(alone) = crate::parse::parse_alone(text(src, stmt), b"") else {
         return false;
     };
-    if tree.root_node().has_error() {
+    if alone.tree.root_node().has_error() {
         return false;
     }
-    let at = m.node.start_byte() - stmt.start_byte() + HEAD.len();
-    find(k, &buf, tree.root_node())
+    let at = m.node.start_byte() - stmt.start_byte() + alone.offset;
+    find(k, &alone.bytes, alone.tree.root_node())
         .iter()
         .any(|x| x.rewrite == m.rewrite && x.node.start_byte() == at)
 }

@@ -203,8 +203,6 @@ pub(super) fn in_body(
     used: &[&Range<usize>],
     name: &str,
 ) -> Result<Vec<Edit>, Flag> {
-    const HEAD: &[u8] = b"void __kcm_macro(void)\n{\n";
-    let mut buf = HEAD.to_vec();
     let mut text = src[body.clone()].to_vec();
     // Line continuations read as white space, so offsets stay the same.
     for i in 0..text.len() {
@@ -212,20 +210,18 @@ pub(super) fn in_body(
             text[i] = b' ';
         }
     }
-    buf.extend_from_slice(&text);
-    buf.extend_from_slice(b"\n;}\n");
-    let shift = |at: usize| at - HEAD.len() + body.start;
     let flag = |why: &str| {
         Err(Flag::new(
             Code::Unsupported,
             format!("the body of macro {name} {why}, which the rule does not rewrite"),
         ))
     };
-    let Ok(tree) = crate::parse::parse_bytes(&buf, std::time::Duration::from_secs(5)) else {
+    let Ok(alone) = crate::parse::parse_alone(&text, b"\n;") else {
         return flag("cannot be read as code");
     };
-    let root = tree.root_node();
-    let matches = calls::find(k, &buf, root);
+    let (buf, root) = (&alone.bytes, alone.tree.root_node());
+    let shift = |at: usize| at - alone.offset + body.start;
+    let matches = calls::find(k, buf, root);
     let covered = |w: &&&Range<usize>| {
         matches
             .iter()
@@ -235,8 +231,8 @@ pub(super) fn in_body(
         return flag("uses a watched name or member other than in a call the rule rewrites");
     }
     let t = Text {
-        comments: lex::lex(&buf).all_comments(&buf),
-        src: &buf,
+        comments: lex::lex(buf).all_comments(buf),
+        src: buf,
     };
     let mut edits = Vec::new();
     for m in &matches {

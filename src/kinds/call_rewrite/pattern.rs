@@ -4,7 +4,6 @@
 //! the `to` text: its holes take the bound expressions' bytes as written.
 
 use std::ops::Range;
-use std::time::Duration;
 
 use tree_sitter::Node;
 
@@ -93,29 +92,14 @@ fn substitute(src: &str) -> Result<(String, Vec<String>), String> {
     Ok((out, vars))
 }
 
-/// `text` (placeholders substituted) parsed as the body of a function.
-struct Parsed {
-    tree: tree_sitter::Tree,
-    /// The wrapper's text, which the tree's offsets index.
-    bytes: Vec<u8>,
-    /// Where `text` starts in it.
-    offset: usize,
-}
-
-fn parse_one(text: &str, statement: bool) -> Result<Parsed, String> {
-    const HEAD: &str = "void __kcm_pattern(void)\n{\n";
-    let semi = if statement { "" } else { ";" };
-    let bytes = format!("{HEAD}{text}{semi}\n}}\n").into_bytes();
-    let tree =
-        crate::parse::parse_bytes(&bytes, Duration::from_secs(5)).map_err(|e| e.to_string())?;
-    if tree.root_node().has_error() {
+/// `text` (placeholders substituted) read as the body of a function, without parse errors.
+fn parse_one(text: &str, statement: bool) -> Result<crate::parse::Alone, String> {
+    let semi: &[u8] = if statement { b"" } else { b";" };
+    let parsed = crate::parse::parse_alone(text.as_bytes(), semi).map_err(|e| e.to_string())?;
+    if parsed.tree.root_node().has_error() {
         return Err("not a C expression the parser can read".into());
     }
-    Ok(Parsed {
-        tree,
-        bytes,
-        offset: HEAD.len(),
-    })
+    Ok(parsed)
 }
 
 /// The expression (or statement) node parsed from the wrapper.
@@ -446,6 +430,7 @@ fn primary(n: Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn first_call<'t>(tree: &'t tree_sitter::Tree) -> Node<'t> {
         let mut found = None;
