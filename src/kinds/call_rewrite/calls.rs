@@ -143,8 +143,7 @@ pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<V
     }
     let src = t.src;
     let r = &k.rewrites[m.rewrite];
-    let shown = String::from_utf8_lossy(text(src, m.node)).into_owned();
-    let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    let shown = crate::tree::squeeze(text(src, m.node));
     // Inside the parser's error recovery, the holding function must still be known (the
     // recursion check below needs its name) and the statement must read on its own.
     let recovered = in_error(m.node) && (function == "(file scope)" || !readable_alone(k, src, m));
