@@ -140,6 +140,44 @@ fn reading_some_items_gives_what_reading_the_whole_file_gives() {
     assert!(compared >= 18, "only {compared} fixtures found");
 }
 
+/// The call-rewrite kind reads only the statements of a body that hold a watched word
+/// (`parse::pieces`). On every fixture of its rules that must give exactly what reading the
+/// whole file gives: the same sites and the same output bytes.
+#[test]
+fn reading_pieces_of_bodies_gives_what_reading_the_whole_file_gives() {
+    use kcodemod::kinds::call_rewrite::{CallRewrite, Reading};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let macros = std::sync::Arc::new(kcodemod::parse::Macros::builtin());
+    let cx = kcodemod::kinds::FileCtx {
+        tree: root,
+        path: Path::new("x.c"),
+        macros: &macros,
+        timeout: std::time::Duration::from_secs(10),
+        api: true,
+        tree_has_new: false,
+        compat: None,
+    };
+    let mut compared = 0;
+    for id in ["ioremap_nocache", "mmap_lock"] {
+        let rule = kcodemod::rule::Rule::load(&root.join(format!("rules/{id}.toml"))).unwrap();
+        let k = rule.kind.as_any().downcast_ref::<CallRewrite>().unwrap();
+        for e in std::fs::read_dir(root.join("fixtures").join(id)).unwrap() {
+            let path = e.unwrap().path();
+            let n = path.to_string_lossy();
+            if !n.ends_with(".c") || n.ends_with(".expected.c") {
+                continue;
+            }
+            let src = std::fs::read(&path).unwrap();
+            let part = k.run(&src, &cx, Reading::Pieces).unwrap();
+            let all = k.run(&src, &cx, Reading::Whole).unwrap();
+            assert_eq!(part.sites, all.sites, "{n}");
+            assert_eq!(part.edits.apply(&src), all.edits.apply(&src), "{n}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 24, "only {compared} fixtures found");
+}
+
 /// A conditional that opens a block in each arm leaves the braces unbalanced: such a file is
 /// read whole, and still converted.
 #[test]

@@ -67,6 +67,35 @@ impl Items {
     pub fn cover(&self, offsets: impl IntoIterator<Item = usize>) -> Vec<Range<usize>> {
         join(offsets.into_iter().map(|o| self.around(o)).collect())
     }
+
+    /// [`Items::cover`], but a function item whose body's statements can be told apart is
+    /// taken as its pieces ([`super::pieces`]): its head, the statements holding an offset,
+    /// its closing brace.
+    pub fn cover_pieces(
+        &self,
+        src: &[u8],
+        lexed: &Lexed,
+        mut offsets: Vec<usize>,
+    ) -> Vec<Range<usize>> {
+        offsets.sort_unstable();
+        let code = lexed.code(src.len());
+        let mut out = Vec::new();
+        let mut k = 0;
+        while k < offsets.len() {
+            let item = self.around(offsets[k]);
+            let n = offsets[k..]
+                .iter()
+                .take_while(|o| item.contains(o))
+                .count()
+                .max(1);
+            match super::pieces::body_pieces(src, &code, item.clone(), &offsets[k..k + n]) {
+                Some(pieces) => out.extend(pieces),
+                None => out.push(item),
+            }
+            k += n;
+        }
+        join(out)
+    }
 }
 
 /// Parse the items a proof needs: those holding one of the code words `first`, then, with
@@ -215,13 +244,14 @@ impl Parsed {
     /// The same reading of only those of its items that hold one of `offsets` (a partial
     /// parse; a whole one is kept whole): what a self-check re-reads around its edits.
     pub fn narrowed(&self, offsets: &[usize], timeout: Duration) -> Result<Parsed, ParseFailure> {
-        let ranges = self.ranges.as_ref().map(|rs| {
+        let ranges = self.ranges.as_ref().filter(|_| !self.pieces).map(|rs| {
             rs.iter()
                 .filter(|r| offsets.iter().any(|o| r.start <= *o && *o <= r.end))
                 .cloned()
                 .collect::<Vec<_>>()
         });
         let tree = match &ranges {
+            None if self.pieces => return Ok(self.kept()),
             None => self.tree.clone(),
             Some(r) => parse_ranges(&self.view, Some(r), timeout)?,
         };
@@ -232,9 +262,25 @@ impl Parsed {
             tree,
             directives: self.directives.clone(),
             ranges,
+            pieces: false,
             one_arm: self.one_arm.clone(),
             balanced: self.balanced,
         })
+    }
+
+    /// A copy of this reading (its pieces are re-read only together).
+    fn kept(&self) -> Parsed {
+        Parsed {
+            macros: self.macros.clone(),
+            lexed: self.lexed.clone(),
+            view: self.view.clone(),
+            tree: self.tree.clone(),
+            directives: self.directives.clone(),
+            ranges: self.ranges.clone(),
+            pieces: true,
+            one_arm: self.one_arm.clone(),
+            balanced: self.balanced,
+        }
     }
 
     /// A flag for `word` when the tree does not show every use of it: the code has more of it

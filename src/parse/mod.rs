@@ -7,6 +7,7 @@ pub mod directives;
 pub mod items;
 pub mod lex;
 pub mod macros;
+pub mod pieces;
 
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
@@ -104,6 +105,9 @@ pub struct Parsed {
     pub directives: Directives,
     /// The items the tree holds, when only some were parsed ([`items`]); `None`: all of it.
     pub ranges: Option<Vec<std::ops::Range<usize>>>,
+    /// The ranges are pieces of items ([`pieces`]: a function's head, some statements, its
+    /// closing brace), read only together: a re-read takes them all.
+    pub pieces: bool,
     /// Conditionals the view reads with their first arm only ([`arms`]; empty unless built
     /// with [`Prepared::balanced`]).
     pub one_arm: Vec<usize>,
@@ -163,10 +167,25 @@ impl Prepared {
         timeout: Duration,
     ) -> Result<Parsed, ParseFailure> {
         let tree = items::parse_ranges(&self.view, ranges.as_deref(), timeout)?;
-        Ok(self.with_tree(tree, ranges))
+        Ok(self.with_tree(tree, ranges, false))
     }
 
-    fn with_tree(self, tree: Tree, ranges: Option<Vec<std::ops::Range<usize>>>) -> Parsed {
+    /// Parse only the given pieces of items (sorted, disjoint ranges; see [`pieces`]).
+    pub fn parse_pieces(
+        self,
+        ranges: Vec<std::ops::Range<usize>>,
+        timeout: Duration,
+    ) -> Result<Parsed, ParseFailure> {
+        let tree = items::parse_ranges(&self.view, Some(&ranges), timeout)?;
+        Ok(self.with_tree(tree, Some(ranges), true))
+    }
+
+    fn with_tree(
+        self,
+        tree: Tree,
+        ranges: Option<Vec<std::ops::Range<usize>>>,
+        pieces: bool,
+    ) -> Parsed {
         Parsed {
             macros: self.macros,
             lexed: self.lexed,
@@ -174,6 +193,7 @@ impl Prepared {
             tree,
             directives: self.directives,
             ranges,
+            pieces,
             one_arm: self.one_arm,
             balanced: self.balanced,
         }
@@ -246,7 +266,7 @@ pub fn parse_changed(
         moved.as_deref(),
         timeout,
     )?;
-    Ok(Some(p.with_tree(tree, moved)))
+    Ok(Some(p.with_tree(tree, moved, before.pieces)))
 }
 
 thread_local! {

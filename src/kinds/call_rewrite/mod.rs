@@ -41,11 +41,7 @@ impl RuleKind for CallRewrite {
         "call-rewrite"
     }
     fn migrate(&self, _: &Rule, cx: &FileCtx, src: &[u8]) -> Result<FileResult, ParseFailure> {
-        let (out, errors) = self.pass(src, cx)?;
-        if out.edits.is_empty() || !errors {
-            return Ok(out);
-        }
-        self.settled(src, cx, out)
+        self.run(src, cx, Reading::Pieces)
     }
     fn callers_only(&self) -> bool {
         self.api != Api::Remove
@@ -84,9 +80,37 @@ impl RuleKind for CallRewrite {
     }
 }
 
+/// How much of a file a pass reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// The pieces the proof needs ([`crate::parse::pieces`]): what a run reads.
+    Pieces,
+    /// The whole file: what the pieces must agree with (the property tests compare them).
+    Whole,
+}
+
 impl CallRewrite {
+    /// Migrate one file, reading it as `reading` says.
+    pub fn run(
+        &self,
+        src: &[u8],
+        cx: &FileCtx,
+        reading: Reading,
+    ) -> Result<FileResult, ParseFailure> {
+        let (out, errors) = self.pass(src, cx, reading)?;
+        if out.edits.is_empty() || !errors {
+            return Ok(out);
+        }
+        self.settled(src, cx, out, reading)
+    }
+
     /// Read what the proof needs and migrate once; also whether the reading had parse errors.
-    fn pass(&self, src: &[u8], cx: &FileCtx) -> Result<(FileResult, bool), ParseFailure> {
+    fn pass(
+        &self,
+        src: &[u8],
+        cx: &FileCtx,
+        reading: Reading,
+    ) -> Result<(FileResult, bool), ParseFailure> {
         let words = self.words();
         let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
         // The items that name a watched word in code; a file whose directives name one (a
@@ -98,13 +122,17 @@ impl CallRewrite {
             .directives()
             .any(|r| lex::words(src, r).any(|w| words.contains(&&src[w])));
         let ranges = match items::Items::split(src, &prep.lexed) {
-            Some(all) if !in_directive => {
-                Some(all.cover(items::word_offsets(src, &prep.lexed, &words)))
+            Some(all) if !in_directive && reading == Reading::Pieces => {
+                let at = items::word_offsets(src, &prep.lexed, &words);
+                Some(all.cover_pieces(src, &prep.lexed, at))
             }
             _ => None,
         };
         let partial = ranges.is_some();
-        let parsed = prep.parse(ranges, cx.timeout)?;
+        let parsed = match ranges {
+            Some(r) => prep.parse_pieces(r, cx.timeout)?,
+            None => prep.parse(None, cx.timeout)?,
+        };
         let out = self.migrate_parsed(src, &parsed, cx.api);
         // Removing a definition takes the lines around it (its kernel-doc, a blank line),
         // which may lie outside the items read: such a file is read again, whole.
@@ -126,8 +154,9 @@ impl CallRewrite {
         src: &[u8],
         cx: &FileCtx,
         mut out: FileResult,
+        reading: Reading,
     ) -> Result<FileResult, ParseFailure> {
-        let (again, _) = self.pass(&out.edits.apply(src), cx)?;
+        let (again, _) = self.pass(&out.edits.apply(src), cx, reading)?;
         if again.edits.is_empty() {
             return Ok(out);
         }
