@@ -7,8 +7,8 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::model::{Code, Flag, Use, Verdict};
+use crate::kinds::struct_to_ops::rule::StructToOps;
 use crate::parse::text;
-use crate::rule::Rule;
 
 /// An entry-point call with the old arity.
 #[derive(Debug, Clone)]
@@ -49,7 +49,12 @@ pub fn named_children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
 }
 
 /// Calls of the rule's entry points with their old arity, in `root`.
-pub fn entry_calls<'t>(rule: &Rule, src: &[u8], root: Node<'t>, skip: &[usize]) -> Vec<Call<'t>> {
+pub fn entry_calls<'t>(
+    rule: &StructToOps,
+    src: &[u8],
+    root: Node<'t>,
+    skip: &[usize],
+) -> Vec<Call<'t>> {
     let mut out = Vec::new();
     for (entry, e) in rule.entries.iter().enumerate() {
         if skip.contains(&entry) {
@@ -85,7 +90,11 @@ pub use crate::tree::visit;
 /// Declarations of local walks (`struct OLD name [= init];`) in `body`. A declaration of the old
 /// struct that is not a plain local (array, several declarators) is returned as a flag with its
 /// line offset.
-pub fn walks<'t>(rule: &Rule, src: &[u8], body: Node<'t>) -> (Vec<Walk<'t>>, Vec<(usize, Flag)>) {
+pub fn walks<'t>(
+    rule: &StructToOps,
+    src: &[u8],
+    body: Node<'t>,
+) -> (Vec<Walk<'t>>, Vec<(usize, Flag)>) {
     let mut walks = Vec::new();
     let mut flags = Vec::new();
     visit(body, &mut |n| {
@@ -202,7 +211,12 @@ pub fn idents_named<'t>(
 }
 
 /// Classify one occurrence of a walk's name. `calls` are the function's entry-point calls.
-pub fn classify<'t>(rule: &Rule, src: &[u8], id: Node<'t>, calls: &[Call<'t>]) -> Verdict<Use> {
+pub fn classify<'t>(
+    rule: &StructToOps,
+    src: &[u8],
+    id: Node<'t>,
+    calls: &[Call<'t>],
+) -> Verdict<Use> {
     let up = |n: Node<'t>| {
         let mut p = n.parent();
         while let Some(x) = p {

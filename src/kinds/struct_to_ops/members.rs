@@ -10,8 +10,8 @@ use tree_sitter::Node;
 
 use super::find::{self, named_children, visit};
 use super::model::{Code, Flag};
+use crate::kinds::struct_to_ops::rule::{Role, StructToOps};
 use crate::parse::{line_of, text};
-use crate::rule::{Role, Rule};
 
 /// What one member declaration of the old struct is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,11 @@ pub struct Member<'t> {
 }
 
 /// Classify every member of a `struct OLD { ... }` definition, or say which one cannot be.
-pub fn classify<'t>(rule: &Rule, src: &[u8], def: Node<'t>) -> Result<Vec<Member<'t>>, Flag> {
+pub fn classify<'t>(
+    rule: &StructToOps,
+    src: &[u8],
+    def: Node<'t>,
+) -> Result<Vec<Member<'t>>, Flag> {
     let body = def
         .child_by_field_name("body")
         .ok_or_else(|| Flag::new(Code::Unsupported, "struct without a body"))?;
@@ -72,7 +76,7 @@ struct FnTypedef {
 }
 
 /// File-scope typedefs of function types and of pointers to them, by name.
-fn function_typedefs(rule: &Rule, src: &[u8], root: Node) -> HashMap<Vec<u8>, FnTypedef> {
+fn function_typedefs(rule: &StructToOps, src: &[u8], root: Node) -> HashMap<Vec<u8>, FnTypedef> {
     let mut out = HashMap::new();
     for t in named_children(root) {
         if t.kind() != "type_definition" {
@@ -151,7 +155,7 @@ fn typedef_member(
 }
 
 fn member<'t>(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     m: Node<'t>,
     typedefs: &HashMap<Vec<u8>, FnTypedef>,
@@ -217,7 +221,7 @@ fn member<'t>(
 
 /// The rule's roles must not contradict the tree: a known callback that is data here, or a
 /// field the new entry points pass that is a callback here (or missing), cannot be converted.
-fn agree_with_rule(rule: &Rule, members: &[Member]) -> Result<(), Flag> {
+fn agree_with_rule(rule: &StructToOps, members: &[Member]) -> Result<(), Flag> {
     let old = &rule.old_struct;
     for m in members {
         let role = rule.field(&m.name).map(|f| rule.fields[f].role);
@@ -242,7 +246,7 @@ fn agree_with_rule(rule: &Rule, members: &[Member]) -> Result<(), Flag> {
         .iter()
         .flat_map(|e| &e.new_args)
         .filter_map(|a| match a {
-            crate::rule::NewArg::Field(f) => Some(&rule.fields[*f].name),
+            crate::kinds::struct_to_ops::rule::NewArg::Field(f) => Some(&rule.fields[*f].name),
             _ => None,
         });
     for name in passed {
@@ -258,7 +262,7 @@ fn agree_with_rule(rule: &Rule, members: &[Member]) -> Result<(), Flag> {
 
 /// Does the struct already have a member only the new struct has (`ops`)? Then it is the new
 /// API's struct, whatever else it holds.
-pub fn is_new(rule: &Rule, src: &[u8], def: Node) -> bool {
+pub fn is_new(rule: &StructToOps, src: &[u8], def: Node) -> bool {
     let Some(body) = def.child_by_field_name("body") else {
         return false;
     };
@@ -299,7 +303,7 @@ fn function_pointer<'t>(mut d: Node<'t>) -> Option<Node<'t>> {
 }
 
 /// Does a parameter list take a `struct OLD *`?
-fn takes_old_pointer(rule: &Rule, src: &[u8], params: Node) -> bool {
+fn takes_old_pointer(rule: &StructToOps, src: &[u8], params: Node) -> bool {
     named_children(params).iter().any(|p| {
         p.kind() == "parameter_declaration"
             && p.child_by_field_name("type").is_some_and(|t| {
@@ -317,7 +321,7 @@ fn takes_old_pointer(rule: &Rule, src: &[u8], params: Node) -> bool {
 }
 
 /// `struct OLD { ... }` at file scope (outside functions), the last one if several.
-pub fn definition<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Option<Node<'t>> {
+pub fn definition<'t>(rule: &StructToOps, src: &[u8], root: Node<'t>) -> Option<Node<'t>> {
     let mut found = None;
     let mut c = root.walk();
     for top in root.children(&mut c) {
@@ -351,7 +355,7 @@ pub fn definition<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Option<Node<'t
 /// reports the callbacks it assumed. A member stored anything else (a vendor's data member) is
 /// not a callback here, and the caller analysis flags the store.
 pub fn extra_callbacks(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     root: Node,
     is_function: &dyn Fn(&[u8]) -> bool,
@@ -387,7 +391,7 @@ pub fn extra_callbacks(
 
 /// `.X = fn` in the initializer of a `struct OLD` local; `is_function(X, fn)` is asked last.
 fn stored_function(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     pair: Node,
     is_function: &dyn Fn(&str, &[u8]) -> bool,
@@ -411,7 +415,7 @@ fn stored_function(
 /// `w.X = fn;` with `w` a local `struct OLD` of the enclosing function; `is_function(X, fn)`
 /// is asked last.
 fn assigned_function(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     a: Node,
     is_function: &dyn Fn(&str, &[u8]) -> bool,
@@ -440,7 +444,7 @@ fn assigned_function(
 }
 
 /// `p->X(..., p, ...)` with `p` declared `struct OLD *` in the enclosing function.
-fn called_with_walk(rule: &Rule, src: &[u8], call: Node) -> Option<String> {
+fn called_with_walk(rule: &StructToOps, src: &[u8], call: Node) -> Option<String> {
     let callee = call.child_by_field_name("function")?;
     let p = callee.child_by_field_name("argument")?;
     let arrow = callee.child_by_field_name("operator").map(|o| text(src, o)) == Some(b"->");
@@ -473,8 +477,9 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn rule() -> Rule {
-        crate::rule::bundled().unwrap().remove(0)
+    fn rule() -> StructToOps {
+        let bundled = crate::rule::bundled().unwrap();
+        StructToOps::of(&bundled[0]).unwrap().clone()
     }
 
     fn parsed(src: &str) -> crate::parse::Parsed {

@@ -11,12 +11,14 @@ mod find;
 mod flow;
 mod guards;
 pub mod headers;
+mod kind;
 mod members;
 pub mod model;
 mod plan;
 mod provider;
 pub mod rule;
 mod values;
+pub mod verdict;
 mod walk_verdict;
 mod wraps;
 
@@ -25,61 +27,13 @@ use tree_sitter::Node;
 use crate::edit::EditSet;
 pub use crate::model::{Callbacks, FileResult};
 use crate::parse::{self, Parsed, line_of};
-use crate::rule::Rule;
 pub use model::{Code, Flag, Outcome, Site};
-
-/// The struct-to-ops kind (its data lives in the `Rule`'s own fields).
-#[derive(Debug)]
-pub struct StructToOps;
-
-impl crate::kinds::RuleKind for StructToOps {
-    fn name(&self) -> &'static str {
-        "struct-to-ops"
-    }
-    fn migrate(
-        &self,
-        rule: &Rule,
-        cx: &crate::kinds::FileCtx,
-        src: &[u8],
-    ) -> Result<FileResult, parse::ParseFailure> {
-        let origin = headers::Origin {
-            tree: cx.tree,
-            file: cx.path,
-            macros: cx.macros,
-        };
-        let parsed = parse::parse_with(src, cx.timeout, cx.macros)?;
-        Ok(migrate(rule, src, &parsed, cx.api, Some(origin)))
-    }
-    fn callers_only(&self) -> bool {
-        false
-    }
-    fn all_or_nothing(&self) -> bool {
-        true
-    }
-    fn compat_by_frames(&self) -> bool {
-        true // compat.rs reads the framed walks as compat
-    }
-    fn callers_change(&self, rule: &Rule) -> String {
-        format!("convert callers to struct {}", rule.ops_struct)
-    }
-    fn arch_change(&self, rule: &Rule) -> String {
-        format!("convert to struct {}", rule.ops_struct)
-    }
-    fn mechanics(&self, rule: &Rule) -> String {
-        format!(
-            "each walk's callbacks become a static const struct {} next to the function that uses them, and the values its data fields held at each call become arguments.",
-            rule.ops_struct
-        )
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-}
+pub use rule::StructToOps;
 
 /// Run the transformation over one parsed file. `origin` (the tree and the file's path) lets
 /// callbacks declared in the headers the file includes count as constants.
 pub fn migrate(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     parsed: &Parsed,
     api: bool,
@@ -172,7 +126,7 @@ pub fn migrate(
 
 /// The rule's entry points this file defines itself (its own static helper, or the API's
 /// implementation): calls of them are calls of its own function, not sites.
-fn own_entries(rule: &Rule, src: &[u8], functions: &[Node]) -> Vec<usize> {
+fn own_entries(rule: &StructToOps, src: &[u8], functions: &[Node]) -> Vec<usize> {
     let defined = defined_functions(src, functions);
     rule.entries
         .iter()
@@ -184,7 +138,7 @@ fn own_entries(rule: &Rule, src: &[u8], functions: &[Node]) -> Vec<usize> {
 
 /// Entry-point calls the parser could not place in a function, flagged.
 fn unreadable_sites(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     root: Node,
     functions: &[Node],
@@ -212,7 +166,7 @@ fn unreadable_sites(
 /// whose arms each open a block is read with its first arm: see [`parse::arms`]): what the
 /// tree does not hold cannot be converted, flagged where it is.
 fn hidden_sites(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     parsed: &Parsed,
     functions: &[Node],
@@ -260,7 +214,7 @@ fn hidden_sites(
 /// The file's edits (the callers' plans and the definition side's), checked: none inside a
 /// comment or string, the file well delimited, and the result re-read ([`check`]).
 fn checked_edits(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     parsed: &Parsed,
     plans: &[analyse::WalkPlan],
@@ -359,7 +313,7 @@ fn function_nodes(root: Node) -> Vec<Node> {
 
 /// Offsets of entry-point names inside ERROR nodes outside every function.
 fn stray_errors(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     root: Node,
     functions: &[Node],
@@ -396,7 +350,7 @@ fn stray_errors(
 
 /// Re-read the result: no new parse errors, and exactly the converted calls left the old arity.
 fn check(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     before: &Parsed,
     edits: &EditSet,
