@@ -1,6 +1,12 @@
 //! Tree and layout helpers shared by the rule kinds' engines: walking nodes, naming
 //! declarators, kernel-style columns, the insert-or-wrap of a list item, and the self-check
-//! that a rewrite adds no parse errors.
+//! that a rewrite adds no parse errors. Calls of named functions are found in [`calls`],
+//! declarators walked in [`declarators`].
+
+pub mod calls;
+pub mod declarators;
+
+pub use declarators::{declared_name, function_declarator, function_name};
 
 use std::time::Duration;
 
@@ -26,26 +32,6 @@ pub fn visit<'t>(n: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
     }
 }
 
-/// The identifier a declarator declares (through pointers, arrays, functions, initializers).
-pub fn declared_name<'t>(mut d: Node<'t>) -> Option<Node<'t>> {
-    loop {
-        match d.kind() {
-            "identifier" => return Some(d),
-            "function_declarator"
-            | "pointer_declarator"
-            | "init_declarator"
-            | "array_declarator"
-            | "parenthesized_declarator"
-            | "attributed_declarator" => {
-                d = d
-                    .child_by_field_name("declarator")
-                    .or_else(|| d.named_child(0))?;
-            }
-            _ => return None,
-        }
-    }
-}
-
 /// Is the declaration or definition `decl` declared `static`?
 pub fn is_static(src: &[u8], decl: Node) -> bool {
     let mut c = decl.walk();
@@ -59,19 +45,6 @@ pub fn squeeze(b: &[u8]) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The `function_declarator` inside a declarator, if it declares a function.
-pub fn function_declarator(mut d: Node) -> Option<Node> {
-    loop {
-        match d.kind() {
-            "function_declarator" => return Some(d),
-            "pointer_declarator" | "attributed_declarator" | "init_declarator" => {
-                d = d.child_by_field_name("declarator")?;
-            }
-            _ => return None,
-        }
-    }
 }
 
 /// Is the declaration or definition `d` at file scope? A parent that is the translation unit,

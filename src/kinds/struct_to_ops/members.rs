@@ -12,6 +12,7 @@ use super::find::{self, named_children, visit};
 use super::model::{Code, Flag};
 use crate::kinds::struct_to_ops::rule::{Role, StructToOps};
 use crate::parse::{line_of, text};
+use crate::tree::declarators;
 
 /// What one member declaration of the old struct is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,24 +84,17 @@ fn function_typedefs(rule: &StructToOps, src: &[u8], root: Node) -> HashMap<Vec<
             continue;
         }
         let mut c = t.walk();
-        for mut d in t.children_by_field_name("declarator", &mut c) {
-            while d.kind() == "pointer_declarator" {
-                match d.child_by_field_name("declarator") {
-                    Some(x) => d = x, // a returned pointer
-                    None => break,
-                }
-            }
+        for d in t.children_by_field_name("declarator", &mut c) {
+            let Some(d) = declarators::past_pointers(d) else {
+                continue; // a returned pointer that declares nothing
+            };
             let (Some(inner), Some(params)) = (
                 d.child_by_field_name("declarator"),
                 d.child_by_field_name("parameters"),
             ) else {
                 continue;
             };
-            let pointer_name = (inner.kind() == "parenthesized_declarator")
-                .then(|| inner.named_child(0))
-                .flatten()
-                .filter(|p| p.kind() == "pointer_declarator")
-                .and_then(|p| p.child_by_field_name("declarator"));
+            let pointer_name = declarators::pointer_in_parens(inner);
             let (name, pointer) = match pointer_name {
                 Some(n) => (n, true),
                 None => (inner, false),
@@ -286,19 +280,12 @@ fn field_name(src: &[u8], d: Node) -> Option<String> {
 
 /// `(*name)(params)`, maybe returning a pointer: the parameter list. Arrays of function
 /// pointers, pointers to them and the like are not plain function pointers.
-fn function_pointer<'t>(mut d: Node<'t>) -> Option<Node<'t>> {
-    while d.kind() == "pointer_declarator" {
-        d = d.child_by_field_name("declarator")?; // a returned pointer
-    }
+fn function_pointer<'t>(d: Node<'t>) -> Option<Node<'t>> {
+    let d = declarators::past_pointers(d)?; // a returned pointer
     if d.kind() != "function_declarator" {
         return None;
     }
-    let inner = d.child_by_field_name("declarator")?;
-    let ptr = (inner.kind() == "parenthesized_declarator")
-        .then(|| inner.named_child(0))
-        .flatten()
-        .filter(|p| p.kind() == "pointer_declarator")?;
-    let id = ptr.child_by_field_name("declarator")?;
+    let id = declarators::pointer_in_parens(d.child_by_field_name("declarator")?)?;
     (id.kind() == "field_identifier").then(|| d.child_by_field_name("parameters"))?
 }
 

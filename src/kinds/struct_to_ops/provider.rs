@@ -342,14 +342,8 @@ fn prototypes<'t>(
 }
 
 /// An entry point's function declarator with the old arity: (entry, parameter list).
-fn entry_declarator<'t>(
-    rule: &StructToOps,
-    src: &[u8],
-    mut d: Node<'t>,
-) -> Option<(usize, Node<'t>)> {
-    while d.kind() == "pointer_declarator" {
-        d = d.child_by_field_name("declarator")?;
-    }
+fn entry_declarator<'t>(rule: &StructToOps, src: &[u8], d: Node<'t>) -> Option<(usize, Node<'t>)> {
+    let d = crate::tree::declarators::past_pointers(d)?;
     if d.kind() != "function_declarator" {
         return None;
     }
