@@ -322,7 +322,7 @@ fn resolve(
     call: &Result<(usize, Vec<u8>), String>,
 ) -> Verdict<()> {
     let src = ctx.src;
-    let crlf = super::crlf(src);
+    let crlf = crate::tree::crlf(src);
     let mut above: Vec<u8> = Vec::new();
     for (c, dest) in moves {
         let bytes = &src[c.clone()];

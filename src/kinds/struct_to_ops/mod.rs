@@ -27,6 +27,7 @@ use tree_sitter::Node;
 use crate::edit::EditSet;
 pub use crate::model::{Callbacks, FileResult};
 use crate::parse::{self, Parsed, line_of};
+use crate::tree;
 pub use model::{Code, Flag, Outcome, Site};
 pub use rule::StructToOps;
 
@@ -211,8 +212,10 @@ fn hidden_sites(
         .collect()
 }
 
-/// The file's edits (the callers' plans and the definition side's), checked: none inside a
-/// comment or string, the file well delimited, and the result re-read ([`check`]).
+/// The file's edits (the callers' plans and the definition side's), checked by the shared
+/// self-check ([`crate::tree`]): the callers' edits are code edits, none inside a comment or a
+/// string (the definition side edits kernel-doc on purpose); the file well delimited; the
+/// result re-read ([`check`]).
 fn checked_edits(
     rule: &StructToOps,
     src: &[u8],
@@ -222,29 +225,10 @@ fn checked_edits(
     converted: usize,
 ) -> Result<EditSet, String> {
     let mut edits = plan::edits(rule, src, parsed, plans)?;
-    // Caller edits are code edits: none may land inside a comment or a string. (The
-    // definition side edits kernel-doc on purpose.)
-    if let Some(e) = edits.iter().find(|e| parsed.lexed.inside_text(&e.range)) {
-        return Err(format!(
-            "an edit at bytes {}..{} would land inside a comment or string",
-            e.range.start, e.range.end
-        ));
-    }
+    tree::code_only(parsed, &edits)?;
     edits.extend(provided);
-    if crlf(src) {
-        for e in &mut edits {
-            e.text = to_crlf(&e.text);
-        }
-    }
-    let edits = EditSet::new(edits).map_err(|o| o.to_string())?;
-    // A file the lexer cannot delimit (a comment running off its end, #if without #endif)
-    // could hide anything from the parser's reading of it: report, change nothing.
-    if parsed.lexed.unterminated_comment {
-        return Err("a comment runs off the end of the file".into());
-    }
-    if !parsed.directives.unbalanced.is_empty() {
-        return Err("unbalanced #if/#else/#endif in the file".into());
-    }
+    let edits = EditSet::new(tree::crlf_edits(src, edits)).map_err(|o| o.to_string())?;
+    tree::delimited(parsed)?;
     check(rule, src, parsed, &edits, converted)?;
     Ok(edits)
 }
@@ -262,25 +246,6 @@ fn read_balanced(src: &[u8], parsed: &Parsed) -> Option<Parsed> {
     parse::Prepared::balanced(src, &parsed.macros)
         .parse(parsed.ranges.clone(), timeout)
         .ok()
-}
-
-/// Does the file end its lines with CRLF? Then generated lines do too.
-fn crlf(src: &[u8]) -> bool {
-    let lf = memchr::memchr_iter(b'\n', src).count();
-    let crlf = memchr::memmem::find_iter(src, b"\r\n").count();
-    lf > 0 && crlf * 2 > lf
-}
-
-/// Every bare `\n` of generated text becomes `\r\n`.
-fn to_crlf(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len() + 8);
-    for (i, &b) in text.iter().enumerate() {
-        if b == b'\n' && (i == 0 || text[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
 }
 
 /// Names of the functions this file defines.
@@ -348,7 +313,8 @@ fn stray_errors(
     out
 }
 
-/// Re-read the result: no new parse errors, and exactly the converted calls left the old arity.
+/// Re-read the result: no new parse errors ([`tree::reread`]), and exactly the converted
+/// calls left the old arity.
 fn check(
     rule: &StructToOps,
     src: &[u8],
@@ -356,27 +322,7 @@ fn check(
     edits: &EditSet,
     converted: usize,
 ) -> Result<(), String> {
-    let new = edits.apply(src);
-    let changes = edits.changes();
-    let timeout = std::time::Duration::from_secs(10);
-    let fail = |e: parse::ParseFailure| e.to_string();
-    // The re-reads are incremental: tree-sitter parses again only around the edits (and, for
-    // the plain reading of the original, around the lines where it differs from the view).
-    // Only a re-read that finds more errors is repeated with fresh parses before the file is
-    // refused, so incremental parsing can never be the reason a file is left alone.
-    let after = parse::parse_changed(&new, before, &changes, timeout)
-        .map_err(fail)?
-        .ok_or("the rewrite changed text outside the parsed items")?;
-    let before_errors = errors(before.tree.root_node());
-    if errors(after.tree.root_node()) > before_errors {
-        let fresh = parse::parse_like(&new, timeout, before).map_err(fail)?;
-        if errors(fresh.tree.root_node()) > before_errors {
-            return Err("the rewritten file has new parse errors".into());
-        }
-    }
-    // A second, plain reading (no view, only conditionals blanked) must not get worse either:
-    // the view's macro knowledge must never hide damage.
-    crate::tree::plain_reading(src, &new, before, &after, &changes)?;
+    let (new, after) = tree::reread(src, before, edits)?;
     let old_calls = find::entry_calls(rule, src, before.tree.root_node(), &[]).len();
     let left = find::entry_calls(rule, &new, after.tree.root_node(), &[]).len();
     if left + converted != old_calls {
@@ -387,13 +333,4 @@ fn check(
         ));
     }
     Ok(())
-}
-
-/// ERROR and MISSING nodes under `n` (subtrees without errors are skipped).
-fn errors(n: Node) -> usize {
-    if !n.has_error() {
-        return 0;
-    }
-    let mut c = n.walk();
-    usize::from(n.is_error() || n.is_missing()) + n.children(&mut c).map(errors).sum::<usize>()
 }
