@@ -1,7 +1,8 @@
 //! Rule kinds as plug-ins. A kind is one directory below this one and one line in [`KINDS`]:
 //! the tag rule files name it by, and the function that compiles such a file into a
-//! [`Rule`] carrying the kind's engine (a [`RuleKind`]). Nothing outside this directory knows a
-//! kind by name: the pipeline, the reports and the series ask the trait.
+//! [`Rule`]: the head every rule shares, and the kind's engine (a [`RuleKind`]) holding the
+//! kind's own compiled rule. Nothing outside this directory knows a kind by name or reads its
+//! data: the pipeline, the verdicts, the reports and the series ask the trait.
 //!
 //! How to add a kind: `docs/kinds.md`.
 

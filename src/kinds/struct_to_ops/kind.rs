@@ -73,3 +73,31 @@ impl RuleKind for StructToOps {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rule::bundled;
+
+    #[test]
+    fn the_api_side_is_the_old_struct_and_the_entry_points_of_this_kind_only() {
+        let rules = bundled().unwrap();
+        let mm = &rules[0].kind;
+        assert_eq!(mm.name(), "struct-to-ops");
+        for api in ["struct mm_walk", "walk_page_range", "walk_page_vma"] {
+            assert!(mm.is_api_site(api), "{api}");
+        }
+        for not in ["mm_walk", "struct mm_walk_ops", "walk_page_rangex", ""] {
+            assert!(!mm.is_api_site(not), "{not}");
+        }
+        assert_eq!(mm.converted_struct(), Some("mm_walk"));
+        let header = b"struct mm_walk {\n\tint (*pmd_entry)(struct mm_walk *walk);\n};\n";
+        assert!(mm.rewrites_definition_comments(header));
+        assert!(!mm.rewrites_definition_comments(b"struct mm_walk *w;\n"));
+        // The other bundled kinds have no struct converted with its callers.
+        for r in &rules[1..] {
+            assert!(!r.kind.is_api_site("struct mm_walk"), "{}", r.id);
+            assert_eq!(r.kind.converted_struct(), None, "{}", r.id);
+            assert!(!r.kind.rewrites_definition_comments(header), "{}", r.id);
+        }
+    }
+}
