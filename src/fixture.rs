@@ -232,45 +232,8 @@ pub fn lost_comments(rule: &Rule, src: &[u8], out: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Does `src` define the old struct (with a body) or an entry point (with a body)? Then the
-/// definition side of the rule rewrites it as a whole, kernel-doc included.
+/// Does `src` hold an API definition the rule rewrites as a whole, comments included (see
+/// [`crate::kinds::RuleKind::rewrites_definition_comments`])?
 pub fn defines_api(rule: &Rule, src: &[u8]) -> bool {
-    use crate::kinds::call_rewrite::{Api, CallRewrite};
-    if let Some(k) = rule.kind.as_any().downcast_ref::<CallRewrite>() {
-        // Removing an old function removes its kernel-doc, and its `#ifndef` with its comment.
-        return k.api == Api::Remove && k.defines_api(src);
-    }
-    let mut p = tree_sitter::Parser::new();
-    p.set_language(&tree_sitter_c::LANGUAGE.into())
-        .expect("tree-sitter-c matches tree-sitter");
-    let Some(tree) = p.parse(src, None) else {
-        return false;
-    };
-    let mut found = false;
-    let mut c = tree.walk();
-    loop {
-        let n = c.node();
-        let name = |f: &str| n.child_by_field_name(f).map(|c| &src[c.byte_range()]);
-        match n.kind() {
-            "struct_specifier" if n.child_by_field_name("body").is_some() => {
-                found |= name("name") == Some(rule.old_struct.as_bytes());
-            }
-            "function_definition" => {
-                let d = name("declarator").unwrap_or_default();
-                found |= rule.entries.iter().any(|e| {
-                    let pat = format!("{}(", e.name);
-                    memchr::memmem::find(d, pat.as_bytes()).is_some()
-                });
-            }
-            _ => {}
-        }
-        if c.goto_first_child() {
-            continue;
-        }
-        while !c.goto_next_sibling() {
-            if !c.goto_parent() {
-                return found;
-            }
-        }
-    }
+    rule.kind.rewrites_definition_comments(src)
 }

@@ -1,6 +1,12 @@
 //! Tree and layout helpers shared by the rule kinds' engines: walking nodes, naming
-//! declarators, kernel-style columns, the insert-or-wrap of a list item, and the self-check
-//! that a rewrite adds no parse errors.
+//! declarators, kernel-style columns, the insert-or-wrap of a list item, and the one self-check
+//! that a rewrite adds no parse errors. Calls of named functions are found in [`calls`],
+//! declarators walked in [`declarators`].
+
+pub mod calls;
+pub mod declarators;
+
+pub use declarators::{declared_name, function_declarator, function_name};
 
 use std::time::Duration;
 
@@ -26,26 +32,6 @@ pub fn visit<'t>(n: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
     }
 }
 
-/// The identifier a declarator declares (through pointers, arrays, functions, initializers).
-pub fn declared_name<'t>(mut d: Node<'t>) -> Option<Node<'t>> {
-    loop {
-        match d.kind() {
-            "identifier" => return Some(d),
-            "function_declarator"
-            | "pointer_declarator"
-            | "init_declarator"
-            | "array_declarator"
-            | "parenthesized_declarator"
-            | "attributed_declarator" => {
-                d = d
-                    .child_by_field_name("declarator")
-                    .or_else(|| d.named_child(0))?;
-            }
-            _ => return None,
-        }
-    }
-}
-
 /// Is the declaration or definition `decl` declared `static`?
 pub fn is_static(src: &[u8], decl: Node) -> bool {
     let mut c = decl.walk();
@@ -59,19 +45,6 @@ pub fn squeeze(b: &[u8]) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The `function_declarator` inside a declarator, if it declares a function.
-pub fn function_declarator(mut d: Node) -> Option<Node> {
-    loop {
-        match d.kind() {
-            "function_declarator" => return Some(d),
-            "pointer_declarator" | "attributed_declarator" | "init_declarator" => {
-                d = d.child_by_field_name("declarator")?;
-            }
-            _ => return None,
-        }
-    }
 }
 
 /// Is the declaration or definition `d` at file scope? A parent that is the translation unit,
@@ -149,19 +122,35 @@ pub fn errors(n: Node) -> usize {
 /// view reads), and a plain reading with only conditional lines blanked, so that the view's
 /// macro knowledge never hides damage. A partial parse is re-read on the same items.
 pub fn self_check(src: &[u8], parsed: &Parsed, edits: &EditSet) -> Result<(), String> {
+    delimited(parsed)?;
+    code_only(parsed, edits.edits())?;
+    reread(src, parsed, edits).map(|_| ())
+}
+
+/// A file the lexer cannot delimit (a comment running off its end, `#if` without `#endif`)
+/// could hide anything from the parser's reading of it: report, change nothing.
+pub fn delimited(parsed: &Parsed) -> Result<(), String> {
     if parsed.lexed.unterminated_comment || !parsed.directives.unbalanced.is_empty() {
         return Err("the file's comments or conditionals do not close".into());
     }
-    if let Some(e) = edits
-        .edits()
-        .iter()
-        .find(|e| parsed.lexed.inside_text(&e.range))
-    {
-        return Err(format!(
+    Ok(())
+}
+
+/// Code edits: none may land inside a comment or a string.
+pub fn code_only(parsed: &Parsed, edits: &[Edit]) -> Result<(), String> {
+    match edits.iter().find(|e| parsed.lexed.inside_text(&e.range)) {
+        Some(e) => Err(format!(
             "an edit at bytes {}..{} would land inside a comment or string",
             e.range.start, e.range.end
-        ));
+        )),
+        None => Ok(()),
     }
+}
+
+/// The re-reading half of the self-check: the rewritten text, and its reading, which has no
+/// more parse errors than the original's in the parse view and in a plain reading. A kind
+/// that checks more of the result (struct-to-ops counts the calls left) reads that reading.
+pub fn reread(src: &[u8], parsed: &Parsed, edits: &EditSet) -> Result<(Vec<u8>, Parsed), String> {
     let new = edits.apply(src);
     let changes = edits.changes();
     let timeout = Duration::from_secs(10);
@@ -178,7 +167,7 @@ pub fn self_check(src: &[u8], parsed: &Parsed, edits: &EditSet) -> Result<(), St
     // past them, so the whole file is re-read, as for a kind that parses it whole.
     if parsed.partial() && before > 0 {
         let whole = parse::parse_with(src, timeout, &parsed.macros).map_err(fail)?;
-        return self_check(src, &whole, edits);
+        return reread(src, &whole, edits);
     }
     let Some(after) = parse::parse_changed(&new, parsed, &changes, timeout).map_err(fail)? else {
         return Err("the rewrite changed text outside the items it read".into());
@@ -192,14 +181,15 @@ pub fn self_check(src: &[u8], parsed: &Parsed, edits: &EditSet) -> Result<(), St
             return Err("the rewritten file has new parse errors".into());
         }
     }
-    plain_reading(src, &new, parsed, &after, &changes)
+    plain_reading(src, &new, parsed, &after, &changes)?;
+    Ok((new, after))
 }
 
 /// The plain reading of a rewrite (only conditional lines blanked) has no more parse errors
 /// than the original's. It is re-read incrementally from the view's tree (around the lines
 /// where the plain text differs from the view; a partial tree on its items), and a worse
 /// result is confirmed by fresh parses.
-pub fn plain_reading(
+fn plain_reading(
     src: &[u8],
     new: &[u8],
     before: &Parsed,
@@ -255,11 +245,16 @@ pub fn plain_reading(
     Ok(())
 }
 
-/// Lines end in CRLF in this file: generated line breaks must too.
-pub fn crlf_edits(src: &[u8], edits: Vec<Edit>) -> Vec<Edit> {
+/// Does the file end its lines with CRLF (most of them)? Then generated lines do too.
+pub fn crlf(src: &[u8]) -> bool {
     let lf = memchr::memchr_iter(b'\n', src).count();
     let crlf = memchr::memmem::find_iter(src, b"\r\n").count();
-    if lf == 0 || crlf * 2 <= lf {
+    lf > 0 && crlf * 2 > lf
+}
+
+/// Lines end in CRLF in this file: generated line breaks must too.
+pub fn crlf_edits(src: &[u8], edits: Vec<Edit>) -> Vec<Edit> {
+    if !crlf(src) {
         return edits;
     }
     edits

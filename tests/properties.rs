@@ -370,7 +370,8 @@ fn check_whole_migration(file: &str, ms: &[DefMutation], block: bool) -> Option<
     };
     let rule = &rules()[0];
     assert_eq!(rule.id, "mm_walk_ops");
-    kcodemod::verdict::unresolved_new_api(rule, &results)
+    let ops = kcodemod::struct_to_ops::StructToOps::of(rule).expect("a struct-to-ops rule");
+    kcodemod::struct_to_ops::verdict::unresolved_new_api(ops, &results)
 }
 
 proptest! {

@@ -76,7 +76,9 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let results = kcodemod::verdict::run_in_memory(&d.cfg, files);
-    if let Some(why) = kcodemod::verdict::unresolved_new_api(&d.cfg.rules[0], &results) {
+    let ops =
+        kcodemod::struct_to_ops::StructToOps::of(&d.cfg.rules[0]).expect("a struct-to-ops rule");
+    if let Some(why) = kcodemod::struct_to_ops::verdict::unresolved_new_api(ops, &results) {
         panic!(
             "half-converted API: {why}\n--- header ---\n{}",
             String::from_utf8_lossy(data)

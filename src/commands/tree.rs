@@ -114,15 +114,18 @@ pub(crate) fn definition_outside_paths(
     err: &mut dyn Write,
 ) -> Result<()> {
     for (r, rule) in rules.iter().enumerate() {
-        if rule.old_struct.is_empty() || rule.kind.callers_only() {
+        let Some(old_struct) = rule.kind.converted_struct() else {
+            continue;
+        };
+        if old_struct.is_empty() || rule.kind.callers_only() {
             continue;
         }
-        let the_struct = format!("struct {}", rule.old_struct);
+        let the_struct = format!("struct {old_struct}");
         let sites = || res.sites().filter(|(_, s)| s.rule == r);
         if sites().next().is_none() || sites().any(|(_, s)| s.site.function == the_struct) {
             continue;
         }
-        let homes = definition_files(&res.tree, &rule.old_struct);
+        let homes = definition_files(&res.tree, old_struct);
         if homes.is_empty() {
             continue;
         }

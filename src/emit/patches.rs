@@ -30,11 +30,9 @@ pub(super) struct Patch {
 /// definition): every site in them is a definition site.
 pub(super) fn is_api_file(rules: &[Rule], f: &FileResult) -> bool {
     !f.sites.is_empty()
-        && f.sites.iter().all(|s| {
-            let r = &rules[s.rule];
-            s.site.function == format!("struct {}", r.old_struct)
-                || r.entries.iter().any(|e| e.name == s.site.function)
-        })
+        && f.sites
+            .iter()
+            .all(|s| rules[s.rule].kind.is_api_site(&s.site.function))
 }
 
 pub(super) fn plan_patches(

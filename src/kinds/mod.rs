@@ -1,7 +1,8 @@
 //! Rule kinds as plug-ins. A kind is one directory below this one and one line in [`KINDS`]:
 //! the tag rule files name it by, and the function that compiles such a file into a
-//! [`Rule`] carrying the kind's engine (a [`RuleKind`]). Nothing outside this directory knows a
-//! kind by name: the pipeline, the reports and the series ask the trait.
+//! [`Rule`]: the head every rule shares, and the kind's engine (a [`RuleKind`]) holding the
+//! kind's own compiled rule. Nothing outside this directory knows a kind by name or reads its
+//! data: the pipeline, the verdicts, the reports and the series ask the trait.
 //!
 //! How to add a kind: `docs/kinds.md`.
 
@@ -104,6 +105,31 @@ pub trait RuleKind: std::fmt::Debug + Send + Sync {
     /// code as compat already?
     fn compat_by_frames(&self) -> bool {
         false
+    }
+    /// Is a site reported in `function` (as sites name it) a part of the API definition (the
+    /// old struct, an entry point)? A file whose every site is one is the API's patch.
+    fn is_api_site(&self, _function: &str) -> bool {
+        false
+    }
+    /// The struct whose definition converts together with its callers, if the kind has one:
+    /// a run on some paths that meets its callers but not it says where it is.
+    fn converted_struct(&self) -> Option<&str> {
+        None
+    }
+    /// Does `src` hold an API definition this kind rewrites with its comments (kernel-doc, a
+    /// removed old function with its comment)? The "no comment is lost" oracle exempts it.
+    fn rewrites_definition_comments(&self, _src: &[u8]) -> bool {
+        false
+    }
+    /// After every file of a run: why rule `r` (this kind's) cannot convert its API definition
+    /// in this run, judged over all the files, as `("file:line", why)`; asked only of an
+    /// [`Self::all_or_nothing`] kind none of whose definition's parts was flagged.
+    fn broken_api(
+        &self,
+        _r: usize,
+        _files: &[crate::pipeline::FileResult],
+    ) -> Option<(String, String)> {
+        None
     }
     /// The concrete kind, for tests and kind-specific tools.
     fn as_any(&self) -> &dyn Any;

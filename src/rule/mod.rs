@@ -37,55 +37,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Moves into the ops struct; must be a constant (function or NULL) at each call.
-    Moved,
-    /// Becomes a call argument.
-    Argument,
-    /// Set by the callee; stores are dropped.
-    Dropped,
-}
-
-#[derive(Debug, Clone)]
-pub struct Field {
-    pub name: String,
-    pub role: Role,
-    /// Value passed when the field is never set; `None` means the field is required.
-    pub default: Option<String>,
-    pub doc: Option<String>,
-    pub decl: Option<String>,
-}
-
-/// One argument of an entry point's new argument list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NewArg {
-    /// The old argument at this index, copied as written.
-    Old(usize),
-    /// The address of the generated ops struct (or the ops pointer local).
-    Ops,
-    /// The value of the argument field with this index into `Rule::fields`.
-    Field(usize),
-}
-
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub name: String,
-    pub old_arity: usize,
-    /// Index of the walk pointer in the old argument list.
-    pub walk_index: usize,
-    pub new_args: Vec<NewArg>,
-    /// Argument fields the new call derives from other arguments (not passed), with the
-    /// expression the entry point uses for them.
-    pub implied: Vec<(usize, String)>,
-    pub old_names: Vec<String>,
-    pub new_names: Vec<String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Rule {
-    /// The engine the rule runs on, with its compiled data (struct-to-ops keeps its data in
-    /// the fields below).
+    /// The engine the rule runs on, with the kind's own compiled data: everything below is
+    /// the head every kind shares.
     pub kind: Kind,
     /// Run when no `--rule` is given.
     pub default: bool,
@@ -94,17 +49,6 @@ pub struct Rule {
     pub subject: String,
     pub source: PathBuf,
     pub prefilter: Vec<String>,
-    pub old_struct: String,
-    pub ops_struct: String,
-    /// Fields of the new walk struct (a local that sets one not in the old struct is new code).
-    pub new_fields: Vec<String>,
-    pub ops_name: String,
-    pub generic_walk_names: Vec<String>,
-    pub ops_param: String,
-    pub ops_doc: String,
-    pub walk_doc: Option<String>,
-    pub fields: Vec<Field>,
-    pub entries: Vec<Entry>,
     /// How a `--target` kernel shows it has the new API; absent: the rule is never chosen for
     /// a target.
     pub target: Option<TargetSpec>,
@@ -143,47 +87,6 @@ pub struct TargetSpec {
 }
 
 impl Rule {
-    pub fn field(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|f| f.name == name)
-    }
-    pub fn entry(&self, name: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.name == name)
-    }
-    /// Is `name` a field of the old struct that moves into the ops struct?
-    pub fn is_moved(&self, name: &str) -> bool {
-        self.field(name)
-            .is_some_and(|f| self.fields[f].role == Role::Moved)
-    }
-    /// Is `name` a field only the new struct has (so code setting it is new-API code)?
-    pub fn is_new_only(&self, name: &str) -> bool {
-        self.field(name).is_none() && self.new_fields.iter().any(|x| x == name)
-    }
-    pub fn moved(&self) -> impl Iterator<Item = usize> + '_ {
-        self.fields
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.role == Role::Moved)
-            .map(|(i, _)| i)
-    }
-
-    /// This rule with more callbacks: members the tree's own code shows to be callbacks that
-    /// the rule does not list (they move like the listed ones, after them).
-    pub fn with_callbacks<'a>(&self, extra: impl IntoIterator<Item = &'a String>) -> Rule {
-        let mut r = self.clone();
-        for name in extra {
-            if r.field(name).is_none() {
-                r.fields.push(Field {
-                    name: name.clone(),
-                    role: Role::Moved,
-                    default: None,
-                    doc: None,
-                    decl: None,
-                });
-            }
-        }
-        r
-    }
-
     /// Parse and validate one rule file's text. `origin` names it in messages.
     pub fn parse(origin: &Path, text: &str) -> Result<Rule> {
         raw::compile(origin, text)

@@ -1,4 +1,11 @@
 use super::*;
+use crate::kinds::struct_to_ops::StructToOps;
+use crate::kinds::struct_to_ops::rule::NewArg;
+
+/// The struct-to-ops data of a rule of that kind.
+fn ops(r: &Rule) -> &StructToOps {
+    StructToOps::of(r).expect("a struct-to-ops rule")
+}
 
 fn err(text: &str) -> String {
     Rule::parse(Path::new("rules/x.toml"), text)
@@ -14,8 +21,8 @@ fn bundled_rules_compile() {
     // irq_walker_ops is a fixture-only rule (fixtures/rules/), not bundled.
     assert_eq!(rules.len(), 5);
     assert!(rules.iter().all(|r| r.id != "irq_walker_ops"));
-    let mm = &rules[0];
-    assert_eq!(mm.id, "mm_walk_ops");
+    assert_eq!(rules[0].id, "mm_walk_ops");
+    let mm = ops(&rules[0]);
     let e = mm.entry("walk_page_range").unwrap();
     assert_eq!(e.walk_index, 2);
     assert_eq!(e.new_args[0], NewArg::Field(mm.field("mm").unwrap()));
@@ -86,7 +93,8 @@ fn duplicate_ids_are_rejected() {
 
 #[test]
 fn with_callbacks_adds_moved_fields_after_the_listed_ones() {
-    let mm = bundled().unwrap().remove(0);
+    let rules = bundled().unwrap();
+    let mm = ops(&rules[0]);
     let extra = ["pgd_entry".to_string(), "pmd_entry".to_string()];
     let r = mm.with_callbacks(&extra);
     assert_eq!(r.fields.len(), mm.fields.len() + 1);

@@ -75,6 +75,10 @@ impl RuleKind for CallRewrite {
             self.words().join(", ")
         )
     }
+    fn rewrites_definition_comments(&self, src: &[u8]) -> bool {
+        // Removing an old function removes its kernel-doc, and its `#ifndef` with its comment.
+        self.api == Api::Remove && self.defines_api(src)
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }

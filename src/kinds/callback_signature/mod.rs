@@ -463,11 +463,7 @@ fn classify<'t>(sig: &Signature, src: &[u8], id: Node<'t>) -> Use<'t> {
             return Use::Params(list);
         }
     }
-    if p.kind() == "call_expression"
-        && p.child_by_field_name("function")
-            .is_some_and(|f| f.id() == id.id())
-        && let Some(args) = p.child_by_field_name("arguments")
-    {
+    if let Some((_, args)) = tree::calls::call_of(id) {
         return Use::Call(args);
     }
     Use::Other
@@ -565,11 +561,7 @@ fn relist(sig: &Signature, src: &[u8], old: &[Node], items: &[String], align: us
 
 /// A direct call: old arity gets the new arguments, new arity is left alone.
 fn call(sig: &Signature, src: &[u8], args: Node) -> Result<Vec<Edit>, Flag> {
-    let mut c = args.walk();
-    let a: Vec<Node> = args
-        .named_children(&mut c)
-        .filter(|n| n.kind() != "comment")
-        .collect();
+    let a = tree::calls::named_children(args);
     if a.len() == sig.new.len() && a.len() != sig.old.len() {
         return Ok(Vec::new());
     }

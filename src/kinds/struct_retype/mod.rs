@@ -18,6 +18,7 @@ use crate::model::{Code, Flag, Outcome, Site};
 use crate::parse::items;
 use crate::parse::{Macros, ParseFailure, Parsed, line_of, text};
 use crate::rule::{Retype, Rule, Since};
+use crate::tree::calls::{is_call_of, named_children};
 use crate::tree::{self, declared_name};
 
 /// One occurrence of a registered struct's name, as the proof sees it.
@@ -227,24 +228,13 @@ pub fn migrate_with(
 /// `Err(arg)` for anything else but NULL, and `Err(arguments)` when the parser could not read
 /// the argument list.
 fn entry_arg<'t>(k: &Retype, src: &[u8], n: Node<'t>) -> Option<Result<Node<'t>, Node<'t>>> {
-    if n.kind() != "call_expression" {
-        return None;
-    }
-    let f = n.child_by_field_name("function")?;
-    let (_, idx) = k
-        .entries
-        .iter()
-        .find(|(e, _)| f.kind() == "identifier" && text(src, f) == e.as_bytes())?;
+    let (_, idx) = k.entries.iter().find(|(e, _)| is_call_of(src, n, e))?;
     let args = n.child_by_field_name("arguments")?;
     // Arguments the parser could not read (a missing comma) cannot be counted: not a proof.
     if args.has_error() {
         return Some(Err(args));
     }
-    let mut c = args.walk();
-    let a: Vec<Node> = args
-        .named_children(&mut c)
-        .filter(|x| x.kind() != "comment")
-        .collect();
+    let a = named_children(args);
     let arg = *a.get(*idx)?;
     if text(src, arg) == b"NULL" {
         return None;

@@ -12,11 +12,11 @@ use super::find::{self, Call, Walk, unparen, visit};
 use super::model::{Code, Flag, Outcome, Site, Verdict};
 use super::values::*;
 use super::walk_verdict::{WalkCtx, walk_verdict};
+use crate::kinds::struct_to_ops::rule::StructToOps;
 use crate::parse::{Parsed, line_of, line_start, text};
-use crate::rule::Rule;
 
 pub struct FileCtx<'a> {
-    pub rule: &'a Rule,
+    pub rule: &'a StructToOps,
     pub src: &'a [u8],
     pub parsed: &'a Parsed,
     /// File-scope functions and the offset of their first declaration.
@@ -422,7 +422,7 @@ fn touches_unreadable(src: &[u8], f: Node, plan: &WalkPlan) -> Verdict<()> {
 }
 
 /// Does a walk without calls set anything only the old struct has?
-pub(super) fn walk_touches_old_api(rule: &Rule, src: &[u8], walk: &Walk) -> bool {
+pub(super) fn walk_touches_old_api(rule: &StructToOps, src: &[u8], walk: &Walk) -> bool {
     let t = &src[walk.decl.start_byte()..walk.scope.end];
     rule.moved()
         .any(|f| memchr::memmem::find(t, format!(".{}", rule.fields[f].name).as_bytes()).is_some())

@@ -12,9 +12,9 @@ use tree_sitter::Node;
 use super::analyse::{FileCtx, Note, WalkPlan, normalise};
 use super::find::{Walk, named_children};
 use super::model::{Code, Flag, Verdict};
+use crate::kinds::struct_to_ops::rule::{NewArg, Role};
 use crate::parse::lex::Span;
 use crate::parse::{line_end, line_of, line_start, text};
-use crate::rule::{NewArg, Role};
 
 /// Where a comment goes.
 #[derive(Debug, Clone)]
@@ -322,7 +322,7 @@ fn resolve(
     call: &Result<(usize, Vec<u8>), String>,
 ) -> Verdict<()> {
     let src = ctx.src;
-    let crlf = super::crlf(src);
+    let crlf = crate::tree::crlf(src);
     let mut above: Vec<u8> = Vec::new();
     for (c, dest) in moves {
         let bytes = &src[c.clone()];

@@ -9,9 +9,9 @@ use tree_sitter::Node;
 
 use super::analyse::FileCtx;
 use super::find::{Walk, named_children};
+use crate::kinds::struct_to_ops::rule::StructToOps;
 use crate::parse::lex::{is_ident_byte, words};
 use crate::parse::{Parsed, text};
-use crate::rule::Rule;
 
 /// The bodies of every arm of the file's version checks, when the file handles both APIs
 /// (else none).
@@ -25,7 +25,7 @@ pub struct VersionArms {
 const VERSION_WORDS: &[&[u8]] = &[b"LINUX_VERSION_CODE", b"KERNEL_VERSION"];
 
 impl VersionArms {
-    pub fn of(rule: &Rule, src: &[u8], parsed: &Parsed) -> VersionArms {
+    pub fn of(rule: &StructToOps, src: &[u8], parsed: &Parsed) -> VersionArms {
         let dirs = &parsed.directives;
         let arms: Vec<Range<usize>> = dirs
             .groups

@@ -7,8 +7,8 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::model::{Code, Flag, Use, Verdict};
+use crate::kinds::struct_to_ops::rule::StructToOps;
 use crate::parse::text;
-use crate::rule::Rule;
 
 /// An entry-point call with the old arity.
 #[derive(Debug, Clone)]
@@ -41,31 +41,19 @@ pub fn unparen(mut n: Node) -> Node {
     n
 }
 
-pub fn named_children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
-    let mut c = n.walk();
-    n.named_children(&mut c)
-        .filter(|c| c.kind() != "comment")
-        .collect()
-}
-
 /// Calls of the rule's entry points with their old arity, in `root`.
-pub fn entry_calls<'t>(rule: &Rule, src: &[u8], root: Node<'t>, skip: &[usize]) -> Vec<Call<'t>> {
+pub fn entry_calls<'t>(
+    rule: &StructToOps,
+    src: &[u8],
+    root: Node<'t>,
+    skip: &[usize],
+) -> Vec<Call<'t>> {
     let mut out = Vec::new();
     for (entry, e) in rule.entries.iter().enumerate() {
         if skip.contains(&entry) {
             continue;
         }
-        let range = root.byte_range();
-        for id in idents_named(src, root, &e.name, &range) {
-            let Some(call) = id.parent().filter(|p| p.kind() == "call_expression") else {
-                continue;
-            };
-            if call.child_by_field_name("function") != Some(id) {
-                continue;
-            }
-            let Some(list) = call.child_by_field_name("arguments") else {
-                continue;
-            };
+        for (call, list) in calls_of(src, root, &e.name) {
             let args = named_children(list);
             if args.len() == e.old_arity {
                 out.push(Call {
@@ -80,12 +68,18 @@ pub fn entry_calls<'t>(rule: &Rule, src: &[u8], root: Node<'t>, skip: &[usize]) 
     out
 }
 
-pub use crate::tree::visit;
+use crate::tree::calls::calls_of;
+pub use crate::tree::calls::{idents_named, named_children};
+pub use crate::tree::{function_name, visit};
 
 /// Declarations of local walks (`struct OLD name [= init];`) in `body`. A declaration of the old
 /// struct that is not a plain local (array, several declarators) is returned as a flag with its
 /// line offset.
-pub fn walks<'t>(rule: &Rule, src: &[u8], body: Node<'t>) -> (Vec<Walk<'t>>, Vec<(usize, Flag)>) {
+pub fn walks<'t>(
+    rule: &StructToOps,
+    src: &[u8],
+    body: Node<'t>,
+) -> (Vec<Walk<'t>>, Vec<(usize, Flag)>) {
     let mut walks = Vec::new();
     let mut flags = Vec::new();
     visit(body, &mut |n| {
@@ -171,38 +165,13 @@ pub fn walks<'t>(rule: &Rule, src: &[u8], body: Node<'t>) -> (Vec<Walk<'t>>, Vec
     (walks, flags)
 }
 
-/// Every identifier with this name in `range`, in order.
-/// Every identifier with this name in `range`, in order: the text is searched, then each hit
-/// is checked against the tree (so comments, strings and longer names never count).
-pub fn idents_named<'t>(
-    src: &[u8],
-    root: Node<'t>,
-    name: &str,
-    range: &Range<usize>,
-) -> Vec<Node<'t>> {
-    let hay = &src[range.start..range.end.min(src.len())];
-    let mut out = Vec::new();
-    for k in memchr::memmem::find_iter(hay, name.as_bytes()) {
-        let (s, e) = (range.start + k, range.start + k + name.len());
-        let word = |i: usize| {
-            src.get(i)
-                .is_some_and(|&b| crate::parse::lex::is_ident_byte(b))
-        };
-        if (s > 0 && word(s - 1)) || word(e) {
-            continue;
-        }
-        if let Some(n) = root.descendant_for_byte_range(s, e)
-            && n.kind() == "identifier"
-            && n.byte_range() == (s..e)
-        {
-            out.push(n);
-        }
-    }
-    out
-}
-
 /// Classify one occurrence of a walk's name. `calls` are the function's entry-point calls.
-pub fn classify<'t>(rule: &Rule, src: &[u8], id: Node<'t>, calls: &[Call<'t>]) -> Verdict<Use> {
+pub fn classify<'t>(
+    rule: &StructToOps,
+    src: &[u8],
+    id: Node<'t>,
+    calls: &[Call<'t>],
+) -> Verdict<Use> {
     let up = |n: Node<'t>| {
         let mut p = n.parent();
         while let Some(x) = p {
@@ -358,25 +327,4 @@ pub fn file_functions(src: &[u8], root: Node) -> HashMap<Vec<u8>, usize> {
         }
     }
     out
-}
-
-/// The name a (possibly pointer-returning) function declarator declares.
-pub fn function_name<'a>(src: &'a [u8], mut d: Node) -> Option<&'a [u8]> {
-    loop {
-        match d.kind() {
-            "function_declarator" => {
-                let inner = d.child_by_field_name("declarator")?;
-                return (inner.kind() == "identifier").then(|| text(src, inner));
-            }
-            "pointer_declarator"
-            | "init_declarator"
-            | "parenthesized_declarator"
-            | "attributed_declarator" => {
-                d = d
-                    .child_by_field_name("declarator")
-                    .or_else(|| d.named_child(0))?;
-            }
-            _ => return None,
-        }
-    }
 }

@@ -13,7 +13,8 @@ use tree_sitter::Node;
 use super::analyse::FileCtx;
 use super::find::visit;
 use super::model::{Code, Flag, Verdict};
-use crate::parse::{line_of, text};
+use crate::parse::line_of;
+use crate::tree::calls::is_call_of;
 
 /// The most relevant conditionals one walk's analysis enumerates (every configuration is a
 /// dataflow run over the function: at most 3^6 when each has two arms and an implicit third).
@@ -407,11 +408,13 @@ pub fn split_entry_call(ctx: &FileCtx, id: Node) -> Option<Flag> {
     while n.kind() != "argument_list" {
         n = n.parent().filter(|p| p.kind() != "compound_statement")?;
     }
-    let call = n.parent().filter(|c| c.kind() == "call_expression")?;
-    let name = call
-        .child_by_field_name("function")
-        .map(|f| text(ctx.src, f))?;
-    if !ctx.rule.entries.iter().any(|e| e.name.as_bytes() == name) {
+    let call = n.parent()?;
+    if !ctx
+        .rule
+        .entries
+        .iter()
+        .any(|e| is_call_of(ctx.src, call, &e.name))
+    {
         return None;
     }
     let line = ctx

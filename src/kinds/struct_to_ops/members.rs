@@ -10,8 +10,9 @@ use tree_sitter::Node;
 
 use super::find::{self, named_children, visit};
 use super::model::{Code, Flag};
+use crate::kinds::struct_to_ops::rule::{Role, StructToOps};
 use crate::parse::{line_of, text};
-use crate::rule::{Role, Rule};
+use crate::tree::declarators;
 
 /// What one member declaration of the old struct is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +32,11 @@ pub struct Member<'t> {
 }
 
 /// Classify every member of a `struct OLD { ... }` definition, or say which one cannot be.
-pub fn classify<'t>(rule: &Rule, src: &[u8], def: Node<'t>) -> Result<Vec<Member<'t>>, Flag> {
+pub fn classify<'t>(
+    rule: &StructToOps,
+    src: &[u8],
+    def: Node<'t>,
+) -> Result<Vec<Member<'t>>, Flag> {
     let body = def
         .child_by_field_name("body")
         .ok_or_else(|| Flag::new(Code::Unsupported, "struct without a body"))?;
@@ -72,31 +77,24 @@ struct FnTypedef {
 }
 
 /// File-scope typedefs of function types and of pointers to them, by name.
-fn function_typedefs(rule: &Rule, src: &[u8], root: Node) -> HashMap<Vec<u8>, FnTypedef> {
+fn function_typedefs(rule: &StructToOps, src: &[u8], root: Node) -> HashMap<Vec<u8>, FnTypedef> {
     let mut out = HashMap::new();
     for t in named_children(root) {
         if t.kind() != "type_definition" {
             continue;
         }
         let mut c = t.walk();
-        for mut d in t.children_by_field_name("declarator", &mut c) {
-            while d.kind() == "pointer_declarator" {
-                match d.child_by_field_name("declarator") {
-                    Some(x) => d = x, // a returned pointer
-                    None => break,
-                }
-            }
+        for d in t.children_by_field_name("declarator", &mut c) {
+            let Some(d) = declarators::past_pointers(d) else {
+                continue; // a returned pointer that declares nothing
+            };
             let (Some(inner), Some(params)) = (
                 d.child_by_field_name("declarator"),
                 d.child_by_field_name("parameters"),
             ) else {
                 continue;
             };
-            let pointer_name = (inner.kind() == "parenthesized_declarator")
-                .then(|| inner.named_child(0))
-                .flatten()
-                .filter(|p| p.kind() == "pointer_declarator")
-                .and_then(|p| p.child_by_field_name("declarator"));
+            let pointer_name = declarators::pointer_in_parens(inner);
             let (name, pointer) = match pointer_name {
                 Some(n) => (n, true),
                 None => (inner, false),
@@ -151,7 +149,7 @@ fn typedef_member(
 }
 
 fn member<'t>(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     m: Node<'t>,
     typedefs: &HashMap<Vec<u8>, FnTypedef>,
@@ -217,7 +215,7 @@ fn member<'t>(
 
 /// The rule's roles must not contradict the tree: a known callback that is data here, or a
 /// field the new entry points pass that is a callback here (or missing), cannot be converted.
-fn agree_with_rule(rule: &Rule, members: &[Member]) -> Result<(), Flag> {
+fn agree_with_rule(rule: &StructToOps, members: &[Member]) -> Result<(), Flag> {
     let old = &rule.old_struct;
     for m in members {
         let role = rule.field(&m.name).map(|f| rule.fields[f].role);
@@ -242,7 +240,7 @@ fn agree_with_rule(rule: &Rule, members: &[Member]) -> Result<(), Flag> {
         .iter()
         .flat_map(|e| &e.new_args)
         .filter_map(|a| match a {
-            crate::rule::NewArg::Field(f) => Some(&rule.fields[*f].name),
+            crate::kinds::struct_to_ops::rule::NewArg::Field(f) => Some(&rule.fields[*f].name),
             _ => None,
         });
     for name in passed {
@@ -258,7 +256,7 @@ fn agree_with_rule(rule: &Rule, members: &[Member]) -> Result<(), Flag> {
 
 /// Does the struct already have a member only the new struct has (`ops`)? Then it is the new
 /// API's struct, whatever else it holds.
-pub fn is_new(rule: &Rule, src: &[u8], def: Node) -> bool {
+pub fn is_new(rule: &StructToOps, src: &[u8], def: Node) -> bool {
     let Some(body) = def.child_by_field_name("body") else {
         return false;
     };
@@ -282,24 +280,17 @@ fn field_name(src: &[u8], d: Node) -> Option<String> {
 
 /// `(*name)(params)`, maybe returning a pointer: the parameter list. Arrays of function
 /// pointers, pointers to them and the like are not plain function pointers.
-fn function_pointer<'t>(mut d: Node<'t>) -> Option<Node<'t>> {
-    while d.kind() == "pointer_declarator" {
-        d = d.child_by_field_name("declarator")?; // a returned pointer
-    }
+fn function_pointer<'t>(d: Node<'t>) -> Option<Node<'t>> {
+    let d = declarators::past_pointers(d)?; // a returned pointer
     if d.kind() != "function_declarator" {
         return None;
     }
-    let inner = d.child_by_field_name("declarator")?;
-    let ptr = (inner.kind() == "parenthesized_declarator")
-        .then(|| inner.named_child(0))
-        .flatten()
-        .filter(|p| p.kind() == "pointer_declarator")?;
-    let id = ptr.child_by_field_name("declarator")?;
+    let id = declarators::pointer_in_parens(d.child_by_field_name("declarator")?)?;
     (id.kind() == "field_identifier").then(|| d.child_by_field_name("parameters"))?
 }
 
 /// Does a parameter list take a `struct OLD *`?
-fn takes_old_pointer(rule: &Rule, src: &[u8], params: Node) -> bool {
+fn takes_old_pointer(rule: &StructToOps, src: &[u8], params: Node) -> bool {
     named_children(params).iter().any(|p| {
         p.kind() == "parameter_declaration"
             && p.child_by_field_name("type").is_some_and(|t| {
@@ -317,7 +308,7 @@ fn takes_old_pointer(rule: &Rule, src: &[u8], params: Node) -> bool {
 }
 
 /// `struct OLD { ... }` at file scope (outside functions), the last one if several.
-pub fn definition<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Option<Node<'t>> {
+pub fn definition<'t>(rule: &StructToOps, src: &[u8], root: Node<'t>) -> Option<Node<'t>> {
     let mut found = None;
     let mut c = root.walk();
     for top in root.children(&mut c) {
@@ -351,7 +342,7 @@ pub fn definition<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Option<Node<'t
 /// reports the callbacks it assumed. A member stored anything else (a vendor's data member) is
 /// not a callback here, and the caller analysis flags the store.
 pub fn extra_callbacks(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     root: Node,
     is_function: &dyn Fn(&[u8]) -> bool,
@@ -387,7 +378,7 @@ pub fn extra_callbacks(
 
 /// `.X = fn` in the initializer of a `struct OLD` local; `is_function(X, fn)` is asked last.
 fn stored_function(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     pair: Node,
     is_function: &dyn Fn(&str, &[u8]) -> bool,
@@ -411,7 +402,7 @@ fn stored_function(
 /// `w.X = fn;` with `w` a local `struct OLD` of the enclosing function; `is_function(X, fn)`
 /// is asked last.
 fn assigned_function(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     a: Node,
     is_function: &dyn Fn(&str, &[u8]) -> bool,
@@ -440,7 +431,7 @@ fn assigned_function(
 }
 
 /// `p->X(..., p, ...)` with `p` declared `struct OLD *` in the enclosing function.
-fn called_with_walk(rule: &Rule, src: &[u8], call: Node) -> Option<String> {
+fn called_with_walk(rule: &StructToOps, src: &[u8], call: Node) -> Option<String> {
     let callee = call.child_by_field_name("function")?;
     let p = callee.child_by_field_name("argument")?;
     let arrow = callee.child_by_field_name("operator").map(|o| text(src, o)) == Some(b"->");
@@ -473,8 +464,9 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn rule() -> Rule {
-        crate::rule::bundled().unwrap().remove(0)
+    fn rule() -> StructToOps {
+        let bundled = crate::rule::bundled().unwrap();
+        StructToOps::of(&bundled[0]).unwrap().clone()
     }
 
     fn parsed(src: &str) -> crate::parse::Parsed {

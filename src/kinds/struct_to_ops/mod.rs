@@ -11,12 +11,14 @@ mod find;
 mod flow;
 mod guards;
 pub mod headers;
+mod kind;
 mod members;
 pub mod model;
 mod plan;
 mod provider;
 pub mod rule;
 mod values;
+pub mod verdict;
 mod walk_verdict;
 mod wraps;
 
@@ -25,61 +27,14 @@ use tree_sitter::Node;
 use crate::edit::EditSet;
 pub use crate::model::{Callbacks, FileResult};
 use crate::parse::{self, Parsed, line_of};
-use crate::rule::Rule;
+use crate::tree;
 pub use model::{Code, Flag, Outcome, Site};
-
-/// The struct-to-ops kind (its data lives in the `Rule`'s own fields).
-#[derive(Debug)]
-pub struct StructToOps;
-
-impl crate::kinds::RuleKind for StructToOps {
-    fn name(&self) -> &'static str {
-        "struct-to-ops"
-    }
-    fn migrate(
-        &self,
-        rule: &Rule,
-        cx: &crate::kinds::FileCtx,
-        src: &[u8],
-    ) -> Result<FileResult, parse::ParseFailure> {
-        let origin = headers::Origin {
-            tree: cx.tree,
-            file: cx.path,
-            macros: cx.macros,
-        };
-        let parsed = parse::parse_with(src, cx.timeout, cx.macros)?;
-        Ok(migrate(rule, src, &parsed, cx.api, Some(origin)))
-    }
-    fn callers_only(&self) -> bool {
-        false
-    }
-    fn all_or_nothing(&self) -> bool {
-        true
-    }
-    fn compat_by_frames(&self) -> bool {
-        true // compat.rs reads the framed walks as compat
-    }
-    fn callers_change(&self, rule: &Rule) -> String {
-        format!("convert callers to struct {}", rule.ops_struct)
-    }
-    fn arch_change(&self, rule: &Rule) -> String {
-        format!("convert to struct {}", rule.ops_struct)
-    }
-    fn mechanics(&self, rule: &Rule) -> String {
-        format!(
-            "each walk's callbacks become a static const struct {} next to the function that uses them, and the values its data fields held at each call become arguments.",
-            rule.ops_struct
-        )
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-}
+pub use rule::StructToOps;
 
 /// Run the transformation over one parsed file. `origin` (the tree and the file's path) lets
 /// callbacks declared in the headers the file includes count as constants.
 pub fn migrate(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     parsed: &Parsed,
     api: bool,
@@ -172,7 +127,7 @@ pub fn migrate(
 
 /// The rule's entry points this file defines itself (its own static helper, or the API's
 /// implementation): calls of them are calls of its own function, not sites.
-fn own_entries(rule: &Rule, src: &[u8], functions: &[Node]) -> Vec<usize> {
+fn own_entries(rule: &StructToOps, src: &[u8], functions: &[Node]) -> Vec<usize> {
     let defined = defined_functions(src, functions);
     rule.entries
         .iter()
@@ -184,7 +139,7 @@ fn own_entries(rule: &Rule, src: &[u8], functions: &[Node]) -> Vec<usize> {
 
 /// Entry-point calls the parser could not place in a function, flagged.
 fn unreadable_sites(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     root: Node,
     functions: &[Node],
@@ -212,7 +167,7 @@ fn unreadable_sites(
 /// whose arms each open a block is read with its first arm: see [`parse::arms`]): what the
 /// tree does not hold cannot be converted, flagged where it is.
 fn hidden_sites(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     parsed: &Parsed,
     functions: &[Node],
@@ -257,10 +212,12 @@ fn hidden_sites(
         .collect()
 }
 
-/// The file's edits (the callers' plans and the definition side's), checked: none inside a
-/// comment or string, the file well delimited, and the result re-read ([`check`]).
+/// The file's edits (the callers' plans and the definition side's), checked by the shared
+/// self-check ([`crate::tree`]): the callers' edits are code edits, none inside a comment or a
+/// string (the definition side edits kernel-doc on purpose); the file well delimited; the
+/// result re-read ([`check`]).
 fn checked_edits(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     parsed: &Parsed,
     plans: &[analyse::WalkPlan],
@@ -268,29 +225,10 @@ fn checked_edits(
     converted: usize,
 ) -> Result<EditSet, String> {
     let mut edits = plan::edits(rule, src, parsed, plans)?;
-    // Caller edits are code edits: none may land inside a comment or a string. (The
-    // definition side edits kernel-doc on purpose.)
-    if let Some(e) = edits.iter().find(|e| parsed.lexed.inside_text(&e.range)) {
-        return Err(format!(
-            "an edit at bytes {}..{} would land inside a comment or string",
-            e.range.start, e.range.end
-        ));
-    }
+    tree::code_only(parsed, &edits)?;
     edits.extend(provided);
-    if crlf(src) {
-        for e in &mut edits {
-            e.text = to_crlf(&e.text);
-        }
-    }
-    let edits = EditSet::new(edits).map_err(|o| o.to_string())?;
-    // A file the lexer cannot delimit (a comment running off its end, #if without #endif)
-    // could hide anything from the parser's reading of it: report, change nothing.
-    if parsed.lexed.unterminated_comment {
-        return Err("a comment runs off the end of the file".into());
-    }
-    if !parsed.directives.unbalanced.is_empty() {
-        return Err("unbalanced #if/#else/#endif in the file".into());
-    }
+    let edits = EditSet::new(tree::crlf_edits(src, edits)).map_err(|o| o.to_string())?;
+    tree::delimited(parsed)?;
     check(rule, src, parsed, &edits, converted)?;
     Ok(edits)
 }
@@ -308,25 +246,6 @@ fn read_balanced(src: &[u8], parsed: &Parsed) -> Option<Parsed> {
     parse::Prepared::balanced(src, &parsed.macros)
         .parse(parsed.ranges.clone(), timeout)
         .ok()
-}
-
-/// Does the file end its lines with CRLF? Then generated lines do too.
-fn crlf(src: &[u8]) -> bool {
-    let lf = memchr::memchr_iter(b'\n', src).count();
-    let crlf = memchr::memmem::find_iter(src, b"\r\n").count();
-    lf > 0 && crlf * 2 > lf
-}
-
-/// Every bare `\n` of generated text becomes `\r\n`.
-fn to_crlf(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len() + 8);
-    for (i, &b) in text.iter().enumerate() {
-        if b == b'\n' && (i == 0 || text[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
 }
 
 /// Names of the functions this file defines.
@@ -359,7 +278,7 @@ fn function_nodes(root: Node) -> Vec<Node> {
 
 /// Offsets of entry-point names inside ERROR nodes outside every function.
 fn stray_errors(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     root: Node,
     functions: &[Node],
@@ -394,35 +313,16 @@ fn stray_errors(
     out
 }
 
-/// Re-read the result: no new parse errors, and exactly the converted calls left the old arity.
+/// Re-read the result: no new parse errors ([`tree::reread`]), and exactly the converted
+/// calls left the old arity.
 fn check(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     before: &Parsed,
     edits: &EditSet,
     converted: usize,
 ) -> Result<(), String> {
-    let new = edits.apply(src);
-    let changes = edits.changes();
-    let timeout = std::time::Duration::from_secs(10);
-    let fail = |e: parse::ParseFailure| e.to_string();
-    // The re-reads are incremental: tree-sitter parses again only around the edits (and, for
-    // the plain reading of the original, around the lines where it differs from the view).
-    // Only a re-read that finds more errors is repeated with fresh parses before the file is
-    // refused, so incremental parsing can never be the reason a file is left alone.
-    let after = parse::parse_changed(&new, before, &changes, timeout)
-        .map_err(fail)?
-        .ok_or("the rewrite changed text outside the parsed items")?;
-    let before_errors = errors(before.tree.root_node());
-    if errors(after.tree.root_node()) > before_errors {
-        let fresh = parse::parse_like(&new, timeout, before).map_err(fail)?;
-        if errors(fresh.tree.root_node()) > before_errors {
-            return Err("the rewritten file has new parse errors".into());
-        }
-    }
-    // A second, plain reading (no view, only conditionals blanked) must not get worse either:
-    // the view's macro knowledge must never hide damage.
-    crate::tree::plain_reading(src, &new, before, &after, &changes)?;
+    let (new, after) = tree::reread(src, before, edits)?;
     let old_calls = find::entry_calls(rule, src, before.tree.root_node(), &[]).len();
     let left = find::entry_calls(rule, &new, after.tree.root_node(), &[]).len();
     if left + converted != old_calls {
@@ -433,13 +333,4 @@ fn check(
         ));
     }
     Ok(())
-}
-
-/// ERROR and MISSING nodes under `n` (subtrees without errors are skipped).
-fn errors(n: Node) -> usize {
-    if !n.has_error() {
-        return 0;
-    }
-    let mut c = n.walk();
-    usize::from(n.is_error() || n.is_missing()) + n.children(&mut c).map(errors).sum::<usize>()
 }

@@ -8,8 +8,8 @@ use std::ops::Range;
 use super::analyse::{Init, Member, OpsRef, WalkPlan, Wrap, insertion_point};
 use super::wraps;
 use crate::edit::Edit;
+use crate::kinds::struct_to_ops::rule::{NewArg, StructToOps};
 use crate::parse::{Parsed, line_end, line_start};
-use crate::rule::{NewArg, Rule};
 
 /// Kernel style's line limit, in display columns (tabs to multiples of 8).
 pub(super) const WIDTH: usize = 80;
@@ -23,7 +23,7 @@ type OpsKey = (Vec<u8>, Vec<(usize, usize)>);
 type Family = (Vec<u8>, Vec<(usize, usize)>);
 
 pub fn edits(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     parsed: &Parsed,
     plans: &[WalkPlan],
@@ -57,7 +57,7 @@ pub fn edits(
 /// Names and writes the ops structs of a file: one per distinct text, in the conditionals
 /// its users share ([`wraps::shared`]).
 struct Namer<'a> {
-    rule: &'a Rule,
+    rule: &'a StructToOps,
     src: &'a [u8],
     parsed: &'a Parsed,
     taken: HashSet<&'a [u8]>,
@@ -68,7 +68,7 @@ struct Namer<'a> {
 }
 
 impl<'a> Namer<'a> {
-    fn new(rule: &'a Rule, src: &'a [u8], parsed: &'a Parsed, plans: &[WalkPlan]) -> Self {
+    fn new(rule: &'a StructToOps, src: &'a [u8], parsed: &'a Parsed, plans: &[WalkPlan]) -> Self {
         let mut used: HashMap<Family, BTreeSet<Vec<Wrap>>> = HashMap::new();
         for plan in plans {
             let guards = parsed.directives.guards_at(plan.function.start_byte());
@@ -146,7 +146,7 @@ fn wrap_lines(wrap: &[Wrap]) -> (String, String) {
 
 /// Each converted call's argument list, in the new order.
 fn call_edits(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     plan: &WalkPlan,
     spec_names: &[String],
@@ -226,7 +226,7 @@ fn read_edits(src: &[u8], parsed: &Parsed, plan: &WalkPlan, edits: &mut Vec<Edit
 /// The walk's declaration becomes the ops pointer local (switching mode) and the locals of
 /// argument fields with several values; each store point assigns its local.
 fn local_edits(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     plan: &WalkPlan,
     spec_names: &[String],

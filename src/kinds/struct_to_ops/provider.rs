@@ -13,8 +13,8 @@ use super::members;
 use super::model::{Code, Flag, Outcome, Site};
 use super::plan;
 use crate::edit::Edit;
+use crate::kinds::struct_to_ops::rule::{NewArg, StructToOps};
 use crate::parse::{Parsed, line_end, line_of, line_start, text};
-use crate::rule::{NewArg, Rule};
 
 /// What the definition side of a file turned into.
 #[derive(Default)]
@@ -31,7 +31,7 @@ pub struct Provided {
 /// The old struct's members: name → declaration text without the `;` (`void *private`).
 type Members = HashMap<String, String>;
 
-pub fn migrate(rule: &Rule, src: &[u8], parsed: &Parsed) -> Provided {
+pub fn migrate(rule: &StructToOps, src: &[u8], parsed: &Parsed) -> Provided {
     let root = parsed.tree.root_node();
     let mut out = Provided::default();
     let mut members: Members = HashMap::new();
@@ -143,7 +143,7 @@ fn whole_lines(src: &[u8], r: Range<usize>) -> Range<usize> {
 }
 
 fn split_struct(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     parsed: &Parsed,
     def: Node,
@@ -278,7 +278,7 @@ fn adjacent(src: &[u8], a: Node, b: Node) -> bool {
 
 /// Split the old struct's kernel-doc: the moved members' paragraphs go to a new comment for
 /// the ops struct; the old one keeps the rest, with `@ops` where the first moved one was.
-fn split_doc(rule: &Rule, doc: &[u8]) -> (Vec<u8>, Vec<u8>) {
+fn split_doc(rule: &StructToOps, doc: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let text = String::from_utf8_lossy(doc);
     let lines: Vec<&str> = text.lines().collect();
     // Paragraphs: a line ` * @name:` starts one; continuation lines (not `@`, not blank) follow.
@@ -320,7 +320,11 @@ fn split_doc(rule: &Rule, doc: &[u8]) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// File-scope prototypes of the entry points with the old arity: (declaration, entry, params).
-fn prototypes<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Vec<(Node<'t>, usize, Node<'t>)> {
+fn prototypes<'t>(
+    rule: &StructToOps,
+    src: &[u8],
+    root: Node<'t>,
+) -> Vec<(Node<'t>, usize, Node<'t>)> {
     let mut out = Vec::new();
     let mut c = root.walk();
     for top in root.children(&mut c) {
@@ -338,10 +342,8 @@ fn prototypes<'t>(rule: &Rule, src: &[u8], root: Node<'t>) -> Vec<(Node<'t>, usi
 }
 
 /// An entry point's function declarator with the old arity: (entry, parameter list).
-fn entry_declarator<'t>(rule: &Rule, src: &[u8], mut d: Node<'t>) -> Option<(usize, Node<'t>)> {
-    while d.kind() == "pointer_declarator" {
-        d = d.child_by_field_name("declarator")?;
-    }
+fn entry_declarator<'t>(rule: &StructToOps, src: &[u8], d: Node<'t>) -> Option<(usize, Node<'t>)> {
+    let d = crate::tree::declarators::past_pointers(d)?;
     if d.kind() != "function_declarator" {
         return None;
     }
@@ -381,7 +383,7 @@ fn parameters(list: Node) -> Vec<Node> {
 
 /// The new parameter list for an entry point.
 fn params(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     entry: usize,
     list: Node,
@@ -426,13 +428,13 @@ fn params(
 
 /// Without the struct's definition at hand (the implementation file), an argument field's
 /// declaration comes from the rule (`decl = "struct mm_struct *mm"`).
-fn rule_decl(rule: &Rule, name: &str) -> Option<String> {
+fn rule_decl(rule: &StructToOps, name: &str) -> Option<String> {
     rule.field(name).and_then(|f| rule.fields[f].decl.clone())
 }
 
 /// Entry point definitions with the old signature: (function, entry, parameter list, walk name).
 fn implementations<'t>(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     root: Node<'t>,
 ) -> Vec<(Node<'t>, usize, Node<'t>, String)> {
@@ -462,7 +464,7 @@ fn implementations<'t>(
 }
 
 fn implementation(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     f: (Node, usize, Node, String),
     members: &Members,
@@ -594,7 +596,7 @@ fn implementation(
 /// A new parameter (`ops`, `mm`, `private`) whose name the old function already uses, in its
 /// other parameters or its body (a vendor's `struct mm_struct *mm = walk->mm;`).
 fn clashing_parameter(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     entry: usize,
     list: Node,
@@ -657,7 +659,7 @@ fn relaid_call(src: &[u8], call: Node, walk: &str, shift: usize) -> Option<Edit>
 }
 
 /// Replace the `@walk:` paragraph of an entry point's kernel-doc with the new parameters.
-fn param_doc(rule: &Rule, src: &[u8], doc: Node, entry: usize, walk: &str) -> Option<Edit> {
+fn param_doc(rule: &StructToOps, src: &[u8], doc: Node, entry: usize, walk: &str) -> Option<Edit> {
     let t = text(src, doc);
     let key = format!(" * @{walk}:");
     let start = memchr::memmem::find(t, key.as_bytes())?;
@@ -697,7 +699,7 @@ fn param_doc(rule: &Rule, src: &[u8], doc: Node, entry: usize, walk: &str) -> Op
 /// Callback calls through a walk pointer anywhere in the file: `E->f` with `E` a parameter or
 /// local of type `struct OLD *` and `f` a moved member becomes `E->ops->f`.
 fn callback_calls(
-    rule: &Rule,
+    rule: &StructToOps,
     src: &[u8],
     root: Node,
     skip: &[Node],
@@ -784,7 +786,7 @@ fn callback_calls(
 }
 
 /// Names of parameters and locals declared `struct OLD *name` in a function.
-pub(super) fn walk_pointers(rule: &Rule, src: &[u8], func: Node) -> Vec<String> {
+pub(super) fn walk_pointers(rule: &StructToOps, src: &[u8], func: Node) -> Vec<String> {
     let mut out = Vec::new();
     visit(func, &mut |n| {
         if !matches!(n.kind(), "parameter_declaration" | "declaration") {

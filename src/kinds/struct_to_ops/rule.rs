@@ -1,5 +1,6 @@
 //! The struct-to-ops rule file: the old struct, the ops struct, each field's role and each
-//! entry point's old and new argument lists, validated into the `Rule` fields this kind reads.
+//! entry point's old and new argument lists, validated into a [`StructToOps`], the kind's own
+//! compiled rule (the shared head stays in [`Rule`]).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -8,9 +9,112 @@ use anyhow::Result;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::StructToOps;
+use crate::rule::Rule;
 use crate::rule::raw::{Head, Loader, RawTarget, is_ident};
-use crate::rule::{Entry, Field, NewArg, Role, Rule};
+
+/// A struct-to-ops rule's own data: the kind's engine reads it, nothing else does.
+#[derive(Debug, Clone, Default)]
+pub struct StructToOps {
+    pub old_struct: String,
+    pub ops_struct: String,
+    /// Fields of the new walk struct (a local that sets one not in the old struct is new code).
+    pub new_fields: Vec<String>,
+    pub ops_name: String,
+    pub generic_walk_names: Vec<String>,
+    pub ops_param: String,
+    pub ops_doc: String,
+    pub walk_doc: Option<String>,
+    pub fields: Vec<Field>,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Moves into the ops struct; must be a constant (function or NULL) at each call.
+    Moved,
+    /// Becomes a call argument.
+    Argument,
+    /// Set by the callee; stores are dropped.
+    Dropped,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub role: Role,
+    /// Value passed when the field is never set; `None` means the field is required.
+    pub default: Option<String>,
+    pub doc: Option<String>,
+    pub decl: Option<String>,
+}
+
+/// One argument of an entry point's new argument list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewArg {
+    /// The old argument at this index, copied as written.
+    Old(usize),
+    /// The address of the generated ops struct (or the ops pointer local).
+    Ops,
+    /// The value of the argument field with this index into `Rule::fields`.
+    Field(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub old_arity: usize,
+    /// Index of the walk pointer in the old argument list.
+    pub walk_index: usize,
+    pub new_args: Vec<NewArg>,
+    /// Argument fields the new call derives from other arguments (not passed), with the
+    /// expression the entry point uses for them.
+    pub implied: Vec<(usize, String)>,
+    pub old_names: Vec<String>,
+    pub new_names: Vec<String>,
+}
+
+impl StructToOps {
+    pub fn field(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+    pub fn entry(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+    /// Is `name` a field of the old struct that moves into the ops struct?
+    pub fn is_moved(&self, name: &str) -> bool {
+        self.field(name)
+            .is_some_and(|f| self.fields[f].role == Role::Moved)
+    }
+    /// Is `name` a field only the new struct has (so code setting it is new-API code)?
+    pub fn is_new_only(&self, name: &str) -> bool {
+        self.field(name).is_none() && self.new_fields.iter().any(|x| x == name)
+    }
+    pub fn moved(&self) -> impl Iterator<Item = usize> + '_ {
+        self.fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.role == Role::Moved)
+            .map(|(i, _)| i)
+    }
+
+    /// This rule with more callbacks: members the tree's own code shows to be callbacks that
+    /// the rule does not list (they move like the listed ones, after them).
+    pub fn with_callbacks<'a>(&self, extra: impl IntoIterator<Item = &'a String>) -> StructToOps {
+        let mut r = self.clone();
+        for name in extra {
+            if r.field(name).is_none() {
+                r.fields.push(Field {
+                    name: name.clone(),
+                    role: Role::Moved,
+                    default: None,
+                    doc: None,
+                    decl: None,
+                });
+            }
+        }
+        r
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,7 +210,8 @@ pub fn compile(l: &Loader) -> Result<Rule> {
         since: raw.since,
         everywhere: raw.everywhere,
     };
-    let base = l.finish(head, Arc::new(StructToOps))?;
+    // The head is checked first, so its errors come before the kind's own.
+    let base = l.finish(head, Arc::new(StructToOps::default()))?;
     for (what, s) in [
         ("old.struct", &raw.old.strukt),
         ("new.ops_struct", &raw.new.ops_struct),
@@ -192,7 +297,7 @@ pub fn compile(l: &Loader) -> Result<Rule> {
             "a rule needs at least one [[entry]]".into(),
         ));
     }
-    Ok(Rule {
+    let ops = StructToOps {
         old_struct: raw.old.strukt.into_inner(),
         ops_struct: raw.new.ops_struct.into_inner(),
         new_fields: raw.new.fields,
@@ -203,6 +308,9 @@ pub fn compile(l: &Loader) -> Result<Rule> {
         walk_doc: raw.new.walk_doc,
         fields,
         entries,
+    };
+    Ok(Rule {
+        kind: Arc::new(ops),
         ..base
     })
 }

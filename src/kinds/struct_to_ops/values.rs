@@ -11,8 +11,8 @@ use super::analyse::*;
 use super::find::{unparen, visit};
 use super::flow::{CLOBBER, DEFAULT, FIRST_DEF, State, UNDEF};
 use super::model::{Code, Flag, Verdict};
+use crate::kinds::struct_to_ops::rule::Role;
 use crate::parse::text;
-use crate::rule::Role;
 
 /// One value a field may hold at an event, resolved from its definition.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
 use super::{Combos, Proof};
+use crate::kinds::struct_to_ops::rule::{NewArg, Role};
 use crate::parse::line_of;
-use crate::rule::{NewArg, Role};
 use crate::struct_to_ops::analyse::{CallPlan, OpsRef};
 use crate::struct_to_ops::flow::State;
 use crate::struct_to_ops::model::{Code, Flag, Verdict};

@@ -16,8 +16,8 @@ use super::flow::{FIRST_DEF, Observed};
 use super::guards;
 use super::model::{Code, Flag, Use, Verdict};
 use super::values::{Def, Resolver, Scopes, Value, def};
+use crate::kinds::struct_to_ops::rule::StructToOps;
 use crate::parse::{line_of, text};
-use crate::rule::Rule;
 
 mod arguments;
 mod locals;
@@ -326,7 +326,7 @@ fn uncalled<'t>(w: &WalkCtx, facts: &WalkFacts) -> Verdict<Option<WalkPlan<'t>>>
 /// Why a field the rule does not list stops a walk: it may be a vendor's data member, which the
 /// new entry points have no argument for (a callback would have a function the file sees stored
 /// in it somewhere, and would move).
-fn unknown_field(rule: &Rule, field: &str) -> String {
+fn unknown_field(rule: &StructToOps, field: &str) -> String {
     format!(
         "`.{field}` of struct {} is neither a callback (no function the file sees is stored in it) nor a field the new entry points take",
         rule.old_struct

@@ -7,8 +7,8 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::{WalkCtx, WalkFacts};
+use crate::kinds::struct_to_ops::rule::Role;
 use crate::parse::text;
-use crate::rule::Role;
 use crate::struct_to_ops::analyse::FileCtx;
 use crate::struct_to_ops::find::{unparen, visit};
 use crate::struct_to_ops::flow::{self, At, Ev, FIRST_DEF, Facts, Observed};

@@ -7,8 +7,8 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::{Combos, Proof, WalkCtx};
+use crate::kinds::struct_to_ops::rule::StructToOps;
 use crate::parse::line_of;
-use crate::rule::Rule;
 use crate::struct_to_ops::analyse::{
     CallPlan, FileCtx, Init, Member, OpsRef, Spec, WalkPlan, Wrap,
 };
@@ -238,7 +238,7 @@ pub(super) fn field_order(
 
 /// `{base}` of the ops struct's name: the walk's own name, or for a generic walk name the
 /// function's, so that the generic walks of two functions get structs of different names.
-fn base_name(rule: &Rule, walk: &str, function: &str) -> String {
+fn base_name(rule: &StructToOps, walk: &str, function: &str) -> String {
     if rule.generic_walk_names.iter().any(|g| g == walk) {
         let suffix = &rule.generic_walk_names[0];
         if function.ends_with(&format!("_{suffix}")) || function == suffix {
