@@ -51,22 +51,16 @@ pub struct Prefilter {
     /// SIMD (Teddy) search for "any literal here?", when the CPU and pattern set allow it.
     packed: Option<aho_corasick::packed::Searcher>,
     ac: AhoCorasick,
-    owner: Vec<usize>,
-    nrules: usize,
+    /// Each rule's literals alone: which rules a candidate file holds is one SIMD search per
+    /// rule, not an overlapping walk of the whole automaton over the file.
+    per_rule: Vec<Searcher>,
     /// The longest literal, in bytes: chunks of a streamed file overlap by one less.
     max_len: usize,
 }
 
 impl Prefilter {
     pub fn new(literals: &[Vec<String>]) -> Prefilter {
-        let mut pats = Vec::new();
-        let mut owner = Vec::new();
-        for (r, lits) in literals.iter().enumerate() {
-            for l in lits {
-                pats.push(l.clone());
-                owner.push(r);
-            }
-        }
+        let pats: Vec<&String> = literals.iter().flatten().collect();
         let ac = AhoCorasick::builder()
             // Let the crate pick (Teddy/memchr prefilters for few literals).
             .build(&pats)
@@ -78,8 +72,7 @@ impl Prefilter {
         Prefilter {
             packed,
             ac,
-            owner,
-            nrules: literals.len(),
+            per_rule: literals.iter().map(|l| Searcher::new(l)).collect(),
             max_len: pats.iter().map(|p| p.len()).max().unwrap_or(0),
         }
     }
@@ -124,19 +117,35 @@ impl Prefilter {
         if !self.any_in(bytes) {
             return Vec::new();
         }
-        let mut hit = vec![false; self.nrules];
-        let mut left = self.nrules;
-        for m in self.ac.find_overlapping_iter(bytes) {
-            let r = self.owner[m.pattern().as_usize()];
-            if !hit[r] {
-                hit[r] = true;
-                left -= 1;
-                if left == 0 {
-                    break;
-                }
-            }
+        (0..self.per_rule.len())
+            .filter(|&r| self.per_rule[r].any_in(bytes))
+            .collect()
+    }
+}
+
+/// One rule's literals: a packed SIMD search where the CPU and the set allow it, else an
+/// automaton.
+struct Searcher {
+    packed: Option<aho_corasick::packed::Searcher>,
+    ac: AhoCorasick,
+}
+
+impl Searcher {
+    fn new(literals: &[String]) -> Searcher {
+        Searcher {
+            packed: aho_corasick::packed::Config::new()
+                .builder()
+                .extend(literals)
+                .build(),
+            ac: AhoCorasick::new(literals).expect("prefilter literals are validated"),
         }
-        (0..self.nrules).filter(|&r| hit[r]).collect()
+    }
+
+    fn any_in(&self, bytes: &[u8]) -> bool {
+        match &self.packed {
+            Some(p) => p.find(bytes).is_some(),
+            None => self.ac.is_match(bytes),
+        }
     }
 }
 
@@ -628,6 +637,25 @@ fn strip_path(msg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::Prefilter;
+
+    /// Each rule whose literal occurs is named, also where literals of two rules overlap in
+    /// the text, and no other.
+    #[test]
+    fn rules_in_names_every_rule_whose_literal_occurs() {
+        let lits = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let p = Prefilter::new(&[
+            lits(&["walk_page"]),
+            lits(&["page_range", "page_vma"]),
+            lits(&["proc_create("]),
+            lits(&["mmap_sem"]),
+        ]);
+        assert_eq!(p.rules_in(b"\twalk_page_range(mm, 0, 1, &w);\n"), [0, 1]);
+        assert_eq!(
+            p.rules_in(b"x = proc_create(\"a\", 0, NULL, &f); mm->mmap_sem"),
+            [2, 3]
+        );
+        assert_eq!(p.rules_in(b"proc_create_data(\"a\")"), Vec::<usize>::new());
+    }
 
     /// An oversize file is searched past what was read, in overlapping chunks: a literal split
     /// between the part read and the rest, or lying far beyond, is found.
