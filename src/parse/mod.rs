@@ -584,6 +584,8 @@ fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives, macros: &Macros) -> V
             }
             if macros.annotations.contains(word) {
                 blank(&mut v, w);
+            } else if let Some(commas) = syscall_definition(src, w.clone(), gap.end) {
+                read_as_function(&mut v, w, &commas);
             } else if macros.with_args.contains(word) {
                 let end = balanced_parens(src, w.end, gap.end).unwrap_or(w.end);
                 blank(&mut v, w.start..end);
@@ -602,6 +604,50 @@ fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives, macros: &Macros) -> V
 
 /// Kernel iterator macros (`for_each_node_state(nid, N_MEMORY) stmt`, `list_for_each_entry`):
 /// a call followed by a statement, read as a `while` loop with a comma condition.
+/// `SYSCALL_DEFINEn(name, type, arg, ...)` (or `COMPAT_SYSCALL_DEFINEn`) opening a line and
+/// followed by a body: the offsets of the commas of its list, `2n` of them and no nested
+/// parentheses. Read as written it is a call, and the body a stray block: every syscall's
+/// body then holds parse errors and its code no function.
+fn syscall_definition(src: &[u8], w: std::ops::Range<usize>, limit: usize) -> Option<Vec<usize>> {
+    let word = &src[w.clone()];
+    let n = word
+        .strip_prefix(b"COMPAT_")
+        .unwrap_or(word)
+        .strip_prefix(b"SYSCALL_DEFINE")
+        .filter(|d| d.len() == 1 && (b'1'..=b'6').contains(&d[0]))?[0]
+        - b'0';
+    if w.start > 0 && src[w.start - 1] != b'\n' || src.get(w.end) != Some(&b'(') {
+        return None;
+    }
+    let end = balanced_parens(src, w.end, limit)?;
+    let list = &src[w.end + 1..end - 1];
+    if list.iter().any(|b| matches!(b, b'(' | b')' | b'#')) || !starts_body(src, end) {
+        return None;
+    }
+    let commas: Vec<usize> = (w.end + 1..end - 1).filter(|&i| src[i] == b',').collect();
+    (commas.len() == 2 * n as usize).then_some(commas)
+}
+
+/// Is the next code after `at` a `{` (white space between)?
+fn starts_body(src: &[u8], at: usize) -> bool {
+    src[at..]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{')
+}
+
+/// The view of a syscall definition is the function it defines, offsets kept:
+/// `SYSCALL_DEFINE2(dup2, unsigned int, oldfd, unsigned int, newfd)` reads as
+/// `long           dup2( unsigned int  oldfd, unsigned int  newfd)`.
+fn read_as_function(v: &mut [u8], w: std::ops::Range<usize>, commas: &[usize]) {
+    v[w.start..w.start + 4].copy_from_slice(b"long");
+    blank(v, w.start + 4..w.end + 1);
+    v[commas[0]] = b'(';
+    for c in commas.iter().skip(1).step_by(2) {
+        v[*c] = b' ';
+    }
+}
+
 fn is_iterator_name(word: &[u8]) -> bool {
     memchr::memmem::find(word, b"for_each").is_some()
 }
@@ -728,6 +774,32 @@ mod tests {
         let l = lex::lex(src.as_bytes());
         let d = directives::read(src.as_bytes(), &l);
         String::from_utf8(view(src.as_bytes(), &l, &d, &Macros::builtin())).unwrap()
+    }
+
+    #[test]
+    fn a_syscall_definition_reads_as_the_function_it_defines() {
+        let src = "SYSCALL_DEFINE3(mprotect, unsigned long, start, size_t, len,\n\t\tunsigned long, prot)\n{\n\treturn do_mprotect(start, len, prot);\n}\n";
+        let view = view_of(src);
+        assert_eq!(view.len(), src.len());
+        let head = format!(
+            "long{}mprotect( unsigned long  start, size_t  len,\n\t\tunsigned long  prot)\n{{",
+            " ".repeat(12)
+        );
+        assert!(view.starts_with(&head), "{view}");
+        let parsed = parse(src.as_bytes(), Duration::from_secs(5)).unwrap();
+        let root = parsed.tree.root_node();
+        assert!(!root.has_error(), "{}", root.to_sexp());
+        assert_eq!(root.named_child(0).unwrap().kind(), "function_definition");
+        // Not a definition (a call, a declaration, a list it cannot map): read as written.
+        for other in [
+            "\tSYSCALL_DEFINE1(brk, unsigned long, brk)\n{\n}\n",
+            "SYSCALL_DEFINE1(brk, unsigned long, brk);\n",
+            "SYSCALL_DEFINE2(brk, unsigned long, brk)\n{\n}\n",
+            "SYSCALL_DEFINE1(brk, f(x), brk)\n{\n}\n",
+            "SYSCALL_DEFINE0(getpid)\n{\n}\n",
+        ] {
+            assert_eq!(view_of(other), other, "{other}");
+        }
     }
 
     #[test]
