@@ -74,6 +74,7 @@ pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
         compat: path
             .file_name()
             .is_some_and(|s| s.to_string_lossy().contains(".compat.")),
+        settled: Vec::new(),
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[0]);
     let diags = r

@@ -263,6 +263,7 @@ fn demo_config() -> Config {
         target: None,
         tree_has_new: vec![false; rules().len()],
         compat: false,
+        settled: Vec::new(),
     }
 }
 
@@ -488,6 +489,7 @@ fn run(rule: usize, path: &Path, src: &[u8]) -> Run {
         macros: std::sync::Arc::new(kcodemod::parse::Macros::builtin()),
         tree_has_new: vec![false; rules().len()],
         compat: false,
+        settled: Vec::new(),
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[rule]);
     let converted_lines: Vec<usize> = r

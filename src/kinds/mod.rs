@@ -63,6 +63,8 @@ pub struct FileCtx<'a> {
     /// `--compat`: write the new form beside the old under a check for this version (only
     /// for a kind that [`RuleKind::writes_compat`]).
     pub compat: Option<crate::rule::Since>,
+    /// Names of this rule settled across files ([`crate::across`]), if any.
+    pub settled: Option<&'a std::collections::HashMap<Vec<u8>, crate::across::Settled>>,
 }
 
 /// The contract every kind implements: migrate one file (sites and one edit set, re-read by
@@ -104,6 +106,23 @@ pub trait RuleKind: std::fmt::Debug + Send + Sync {
     /// code as compat already?
     fn compat_by_frames(&self) -> bool {
         false
+    }
+    /// The words [`crate::across`] looks up in the tree to settle `name`, a name this kind
+    /// left in [`FileResult::across`] (the name, and what it would be renamed to).
+    fn across_words(&self, _rule: &Rule, name: &[u8]) -> Vec<Vec<u8>> {
+        vec![name.to_vec()]
+    }
+    /// Settle `name` given every file of the tree naming it: prove each use is one the
+    /// migration converts, and say what the name becomes. Err(Some(why)): another file's use
+    /// keeps it flagged; Err(None): nothing to add to the file's own flag.
+    fn settle(
+        &self,
+        _rule: &Rule,
+        _cx: &crate::across::SettleCtx,
+        _name: &[u8],
+        _files: &[crate::across::Named],
+    ) -> Result<crate::across::Settled, Option<String>> {
+        Err(None)
     }
     /// The concrete kind, for tests and kind-specific tools.
     fn as_any(&self) -> &dyn Any;
