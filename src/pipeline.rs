@@ -508,7 +508,8 @@ fn migrate_one(
         timeout: cfg.parse_timeout,
         api: cfg.api,
         tree_has_new: cfg.tree_has_new.get(r).copied().unwrap_or(false),
-        compat: compat_check(cfg, r).filter(|_| rule.kind.writes_compat()),
+        compat: compat_check(cfg, r)
+            .filter(|_| rule.kind.writes_compat() || rule.kind.compat_by_frames()),
         settled: cfg.settled.get(r),
     };
     rule.kind.migrate(rule, &cx, src)

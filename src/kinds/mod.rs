@@ -60,8 +60,9 @@ pub struct FileCtx<'a> {
     /// The tree's own headers already hold this rule's new API (see
     /// [`RuleKind::reads_tree_api`]).
     pub tree_has_new: bool,
-    /// `--compat`: write the new form beside the old under a check for this version (only
-    /// for a kind that [`RuleKind::writes_compat`]).
+    /// `--compat`: write the new form beside the old under a check for this version (a kind
+    /// that [`RuleKind::writes_compat`]), or have the pipeline frame the edits (one that
+    /// [`RuleKind::compat_by_frames`]: it may refuse what a frame would not read well).
     pub compat: Option<crate::rule::Since>,
     /// Names of this rule settled across files ([`crate::across`]), if any.
     pub settled: Option<&'a std::collections::HashMap<Vec<u8>, crate::across::Settled>>,

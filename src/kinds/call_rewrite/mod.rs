@@ -40,12 +40,23 @@ impl RuleKind for CallRewrite {
     fn name(&self) -> &'static str {
         "call-rewrite"
     }
-    fn migrate(&self, _: &Rule, cx: &FileCtx, src: &[u8]) -> Result<FileResult, ParseFailure> {
-        let (out, errors) = self.pass(src, cx)?;
+    fn migrate(&self, rule: &Rule, cx: &FileCtx, src: &[u8]) -> Result<FileResult, ParseFailure> {
+        let mode = Mode {
+            api: cx.api,
+            since: rule.since,
+            compat: cx.compat.is_some(),
+        };
+        let (out, errors) = self.pass(src, cx, mode)?;
         if out.edits.is_empty() || !errors {
             return Ok(out);
         }
-        self.settled(src, cx, out)
+        self.settled(src, cx, mode, out)
+    }
+    /// Under `--compat` the pipeline writes each rewritten statement's lines twice, the new
+    /// call under the version check and the old one under `#else`; a call inside an
+    /// expression is flagged instead (see [`calls::judge`]).
+    fn compat_by_frames(&self) -> bool {
+        true
     }
     fn callers_only(&self) -> bool {
         self.api != Api::Remove
@@ -84,9 +95,27 @@ impl RuleKind for CallRewrite {
     }
 }
 
+/// How one text is migrated.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    /// Convert the API side too.
+    pub api: bool,
+    /// The version the rule's new API arrived in: a match only kernels before it compile
+    /// (the `#else` of a version check for it) is compat, left alone.
+    pub since: Option<crate::rule::Since>,
+    /// `--compat`: only a call that is a statement of its own converts (its lines are written
+    /// twice by the pipeline).
+    pub compat: bool,
+}
+
 impl CallRewrite {
     /// Read what the proof needs and migrate once; also whether the reading had parse errors.
-    fn pass(&self, src: &[u8], cx: &FileCtx) -> Result<(FileResult, bool), ParseFailure> {
+    fn pass(
+        &self,
+        src: &[u8],
+        cx: &FileCtx,
+        mode: Mode,
+    ) -> Result<(FileResult, bool), ParseFailure> {
         let words = self.words();
         let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
         // The items that name a watched word in code; a file whose directives name one (a
@@ -105,13 +134,13 @@ impl CallRewrite {
         };
         let partial = ranges.is_some();
         let parsed = prep.parse(ranges, cx.timeout)?;
-        let out = self.migrate_parsed(src, &parsed, cx.api);
+        let out = self.migrate_in(src, &parsed, mode);
         // Removing a definition takes the lines around it (its kernel-doc, a blank line),
         // which may lie outside the items read: such a file is read again, whole.
         if partial && out.sites.iter().any(|s| s.definition) {
             let whole = crate::parse::parse_with(src, cx.timeout, cx.macros)?;
             let errors = whole.tree.root_node().has_error();
-            return Ok((self.migrate_parsed(src, &whole, cx.api), errors));
+            return Ok((self.migrate_in(src, &whole, mode), errors));
         }
         let errors = parsed.tree.root_node().has_error();
         Ok((out, errors))
@@ -125,9 +154,10 @@ impl CallRewrite {
         &self,
         src: &[u8],
         cx: &FileCtx,
+        mode: Mode,
         mut out: FileResult,
     ) -> Result<FileResult, ParseFailure> {
-        let (again, _) = self.pass(&out.edits.apply(src), cx)?;
+        let (again, _) = self.pass(&out.edits.apply(src), cx, mode)?;
         if again.edits.is_empty() {
             return Ok(out);
         }
@@ -180,15 +210,36 @@ impl CallRewrite {
     /// Migrate one parsed text: rewrite the matching calls, judge every other watched use,
     /// handle the API side, then let the self-check keep or refuse the edits.
     pub fn migrate_parsed(&self, src: &[u8], parsed: &Parsed, api: bool) -> FileResult {
+        let mode = Mode {
+            api,
+            ..Mode::default()
+        };
+        self.migrate_in(src, parsed, mode)
+    }
+
+    /// [`Self::migrate_parsed`] in a [`Mode`].
+    pub fn migrate_in(&self, src: &[u8], parsed: &Parsed, mode: Mode) -> FileResult {
+        let api = mode.api;
         let mut out = FileResult::default();
         let mut edits: Vec<Edit> = Vec::new();
         let mut seen: Seen = Vec::new();
         let root = parsed.tree.root_node();
         let matches = calls::find(self, src, root);
         let t = calls::Text::of(src, parsed);
+        let old_only = |at: usize| {
+            mode.since
+                .is_some_and(|s| crate::compat::old_kernels_only(src, parsed, at, s))
+        };
         for m in &matches {
             seen.extend(m.watched.iter().copied());
-            calls::judge(self, &t, m, &mut out, &mut edits);
+            if !m.done && old_only(m.node.start_byte()) {
+                // Beside the new call under a version check: right as it is.
+                let line = line_of(src, m.node.start_byte());
+                out.sites
+                    .push(Site::caller(line, &holder(src, m.node), Outcome::Compat));
+                continue;
+            }
+            calls::judge(self, &t, m, mode.compat, &mut out, &mut edits);
         }
         let inside = |at: usize| {
             matches.iter().any(|m| match m.done {
@@ -214,7 +265,17 @@ impl CallRewrite {
             seen.push(n.start_byte());
             uses::judge(self, src, parsed, n, api, &mut out, &mut edits);
         }
+        let (sites_before, edits_before) = (out.sites.len(), edits.len());
         macros::judge(self, src, parsed, api, &mut out, &mut edits);
+        if mode.compat && edits.len() > edits_before {
+            // A frame cannot stand inside a `#define`: its calls are left for a hand.
+            for s in &mut out.sites[sites_before..] {
+                s.unconvert(|| {
+                    "--compat does not write a macro's body twice under a version check".into()
+                });
+            }
+            edits.truncate(edits_before);
+        }
         self.unseen(src, parsed, &seen, &mut out);
         let edits = uses::merge_removals(src, edits);
         out.sites
