@@ -514,3 +514,47 @@ fn migrate_one(
     };
     rule.kind.migrate(rule, &cx, src)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(
+        rules: Vec<usize>,
+        changed_by: Vec<usize>,
+        between: Vec<&str>,
+        new: &str,
+    ) -> FileResult {
+        FileResult {
+            path: PathBuf::from("a.c"),
+            rel: "a.c".into(),
+            original: b"orig".to_vec(),
+            new: Some(new.as_bytes().to_vec()),
+            sites: Vec::new(),
+            changed_by,
+            between: between.into_iter().map(|b| b.as_bytes().to_vec()).collect(),
+            rules,
+            skipped: None,
+            failed: false,
+            parse_error_functions: 0,
+            unwritten: None,
+            callbacks: Vec::new(),
+            across: Vec::new(),
+        }
+    }
+
+    /// Names across files are proven on the text their rule read: what the rules before it
+    /// left, not the file's last text.
+    #[test]
+    fn the_text_a_rule_read_is_what_the_rules_before_it_left() {
+        // Rules 0, 1 and 2 ran; 0 and 2 changed the file.
+        let f = file(vec![0, 1, 2], vec![0, 2], vec!["after0"], "after2");
+        assert_eq!(f.text_before(0), b"orig");
+        assert_eq!(f.text_before(1), b"after0");
+        assert_eq!(f.text_before(2), b"after0");
+        // A rule the file was not migrated with (a name settled later): after every rule.
+        assert_eq!(f.text_before(3), b"after2");
+        let untouched = file(vec![0], Vec::new(), Vec::new(), "orig");
+        assert_eq!(untouched.text_before(0), b"orig");
+    }
+}
