@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::model::Outcome;
+use crate::model::{Code, Flag, Outcome};
 use crate::pipeline::{Config, FileResult, io_why, migrate_file, rel_path};
 
 /// What a name settled across files becomes in every file naming it.
@@ -79,7 +79,7 @@ pub fn settle(cfg: &Config, roots: &[PathBuf], files: &mut Vec<FileResult>) -> O
                 files: hits,
                 settled,
             }),
-            Err(Some(why)) => why_not.push((rule, name, why)),
+            Err(Some(why)) => why_not.push((rule, name, Flag::new(Code::OtherUse, why))),
             Err(None) => {}
         }
     }
@@ -143,7 +143,7 @@ fn rewrite(
     cfg: &Config,
     files: &mut Vec<FileResult>,
     mut pending: Vec<Pending>,
-    why_not: &mut Vec<(usize, Vec<u8>, String)>,
+    why_not: &mut Vec<(usize, Vec<u8>, Flag)>,
 ) -> Option<Config> {
     while !pending.is_empty() {
         let mut next = cfg.clone();
@@ -210,7 +210,7 @@ fn again(cfg: &Config, files: &[FileResult], pending: &[Pending], path: &PathBuf
 
 /// Why a settled name did not convert in every file naming it, if it did not: a file left
 /// unchecked, a site of it flagged, or no file converting its definition.
-fn failure(p: &Pending, results: &[FileResult]) -> Option<String> {
+fn failure(p: &Pending, results: &[FileResult]) -> Option<Flag> {
     if p.settled == Settled::Done {
         return None;
     }
@@ -219,29 +219,31 @@ fn failure(p: &Pending, results: &[FileResult]) -> Option<String> {
     let mut converted = false;
     for f in results.iter().filter(|f| mine(f)) {
         if let Some(why) = &f.skipped {
-            return Some(format!(
-                "{} names `{shown}` and was not checked ({why})",
-                f.rel
-            ));
+            let why = format!("{} names `{shown}` and was not checked ({why})", f.rel);
+            return Some(Flag::new(Code::OtherUse, why));
         }
         for s in f.sites.iter().filter(|s| s.rule == p.rule) {
             if s.site.function.as_bytes() != p.name.as_slice() {
                 continue;
             }
             match &s.site.outcome {
+                // The file's own reason, and its code (an unmapped member stays one).
                 Outcome::Flagged(fl) => {
-                    return Some(format!("{}:{}: {}", f.rel, s.site.line, fl.why));
+                    let line = fl.line.unwrap_or(s.site.line);
+                    let bare = fl.why.strip_prefix(&format!("line {line}: "));
+                    let why = format!("{}:{line}: {}", f.rel, bare.unwrap_or(&fl.why));
+                    return Some(Flag::new(fl.code, why));
                 }
                 Outcome::Converted | Outcome::Compat => converted = true,
             }
         }
     }
-    (!converted).then(|| format!("no file converts `{shown}`"))
+    (!converted).then(|| Flag::new(Code::OtherUse, format!("no file converts `{shown}`")))
 }
 
 /// A name that could not be settled, where the reason is another file's: the flags of its
 /// sites say so.
-fn explain(files: &mut [FileResult], why_not: &[(usize, Vec<u8>, String)]) {
+fn explain(files: &mut [FileResult], why_not: &[(usize, Vec<u8>, Flag)]) {
     for f in files.iter_mut() {
         for s in &mut f.sites {
             let Some((_, _, why)) = why_not
@@ -251,7 +253,7 @@ fn explain(files: &mut [FileResult], why_not: &[(usize, Vec<u8>, String)]) {
                 continue;
             };
             if let Outcome::Flagged(fl) = &mut s.site.outcome {
-                *fl = crate::model::Flag::new(crate::model::Code::OtherUse, why.clone());
+                *fl = why.clone();
             }
         }
     }

@@ -122,3 +122,19 @@ fn check_names_the_use_that_keeps_a_name_flagged() {
         "{err}"
     );
 }
+
+/// A definition that cannot convert (a member struct proc_ops lacks) keeps its registration in
+/// another file flagged with the definition's own reason and code.
+#[test]
+fn a_definition_that_cannot_convert_keeps_the_registration_flagged_with_its_reason() {
+    let t = tempfile::tempdir().unwrap();
+    common::copy_tree(&case("x_across_unmapped"), t.path());
+    let o = run(&["diff"], t.path(), &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(o.stdout.is_empty());
+    assert!(
+        err.contains("debug.c:7: x_cache_proc_fops: cache.c:30: `.flush` has no counterpart in struct proc_ops [unmapped-member]"),
+        "{err}"
+    );
+}
