@@ -1,12 +1,14 @@
-//! Names across files: does any other `.c`/`.h` file of the tree name a word? Asked only for
-//! the few names a proof needs it for (a non-static definition a kind would otherwise flag),
-//! one walk of the tree per name, answers kept for the run.
+//! Names across files, lexically: which `.c`/`.h` files of the tree name a word? Asked only
+//! for the few names a proof needs it for (a non-static definition a kind would otherwise
+//! flag, a name [`crate::across`] settles), all a phase needs in one walk of the tree,
+//! answers kept for the run.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use ignore::WalkBuilder;
+use ignore::{WalkBuilder, WalkState};
 
 use crate::parse::lex::is_ident_byte;
 
@@ -23,43 +25,162 @@ fn cache() -> &'static Mutex<HashMap<Key, Vec<PathBuf>>> {
 /// to the tree; None when no other file names it. Files that cannot be read count as naming
 /// it: what cannot be read cannot be vouched for.
 pub fn named_in(tree: &Path, file: &Path, word: &[u8]) -> Option<PathBuf> {
-    let key = (tree.to_path_buf(), word.to_vec());
-    let cached = cache().lock().unwrap().get(&key).cloned();
-    let hits = match cached {
-        Some(h) => h,
-        None => {
-            let h = scan(tree, word);
-            cache().lock().unwrap().insert(key, h.clone());
-            h
-        }
-    };
-    hits.into_iter()
+    files_naming(tree, word)
+        .into_iter()
         .find(|p| p != file)
         .map(|p| p.strip_prefix(tree).map(Path::to_path_buf).unwrap_or(p))
 }
 
-/// Every `.c`/`.h` file of `tree` naming `word`, sorted.
-fn scan(tree: &Path, word: &[u8]) -> Vec<PathBuf> {
-    let finder = memchr::memmem::Finder::new(word);
+/// Every `.c`/`.h` file of `tree` naming `word` (as [`named_in`] counts), sorted: from the
+/// answers [`look_up`] keeps, or one walk of the tree for this word alone.
+pub fn files_naming(tree: &Path, word: &[u8]) -> Vec<PathBuf> {
+    let key = (tree.to_path_buf(), word.to_vec());
+    if let Some(h) = cache().lock().unwrap().get(&key) {
+        return h.clone();
+    }
+    look_up(tree, &[word.to_vec()]);
+    cache()
+        .lock()
+        .unwrap()
+        .get(&key)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Find, in one parallel walk of `tree`, the files naming each of `words` not yet looked up,
+/// and keep the answers for the run: a run with many names to settle reads the tree once.
+pub fn look_up(tree: &Path, words: &[Vec<u8>]) {
+    let mut todo: Vec<Vec<u8>> = {
+        let c = cache().lock().unwrap();
+        words
+            .iter()
+            .filter(|w| !w.is_empty() && !c.contains_key(&(tree.to_path_buf(), w.to_vec())))
+            .cloned()
+            .collect()
+    };
+    todo.sort();
+    todo.dedup();
+    if todo.is_empty() {
+        return;
+    }
+    let found = scan(tree, &todo);
+    let mut c = cache().lock().unwrap();
+    for (w, hits) in todo.into_iter().zip(found) {
+        c.insert((tree.to_path_buf(), w), hits);
+    }
+}
+
+/// Per word, every `.c`/`.h` file of `tree` naming it, sorted. Most files name none: the
+/// walk's SIMD prefilter says so, and only a file it picks is searched word by word.
+fn scan(tree: &Path, words: &[Vec<u8>]) -> Vec<Vec<PathBuf>> {
+    let literals: Vec<Vec<String>> = words
+        .iter()
+        .map(|w| vec![String::from_utf8_lossy(w).into_owned()])
+        .collect();
+    let prefilter = crate::walk::Prefilter::new(&literals);
+    let hits: Mutex<Vec<Vec<PathBuf>>> = Mutex::new(vec![Vec::new(); words.len()]);
+    // Every file, as the run's own walk outside git sees them (no ignore file hides one, and
+    // hidden files name words too), but git's own directory.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let walk = WalkBuilder::new(tree)
         .follow_links(false)
-        .hidden(true)
-        .require_git(true)
-        .build();
-    let mut found: Vec<PathBuf> = walk
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|x| x == "c" || x == "h"))
-        .filter(|p| match std::fs::read(p) {
-            Ok(bytes) => finder
-                .find_iter(&bytes)
-                .any(|at| whole_word(&bytes, at, word.len())),
-            Err(_) => true,
+        .standard_filters(false)
+        .threads(threads)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build_parallel();
+    walk.run(|| {
+        let (prefilter, hits) = (&prefilter, &hits);
+        let mut buf = Vec::new();
+        Box::new(move |e| {
+            let Ok(e) = e else {
+                return WalkState::Continue;
+            };
+            let p = e.path();
+            let wanted = e.file_type().is_some_and(|t| t.is_file())
+                && p.extension().is_some_and(|x| x == "c" || x == "h");
+            if !wanted {
+                return WalkState::Continue;
+            }
+            buf.clear();
+            let read = std::fs::File::open(p).and_then(|mut f| f.read_to_end(&mut buf));
+            let named: Vec<usize> = match read {
+                Ok(_) => prefilter
+                    .rules_in(&buf)
+                    .into_iter()
+                    .filter(|&i| {
+                        memchr::memmem::find_iter(&buf, &words[i])
+                            .any(|at| whole_word(&buf, at, words[i].len()))
+                    })
+                    .collect(),
+                Err(_) => (0..words.len()).collect(),
+            };
+            if !named.is_empty() {
+                let mut h = hits.lock().unwrap();
+                for i in named {
+                    h[i].push(p.to_path_buf());
+                }
+            }
+            WalkState::Continue
         })
-        .collect();
-    found.sort();
-    found
+    });
+    let mut hits = hits.into_inner().unwrap();
+    for h in &mut hits {
+        h.sort();
+    }
+    hits
+}
+
+/// Does a header `src` (the text of `file`) includes name `word`? A name a file uses but
+/// declares neither itself nor in a header comes from a macro (`DEFINE_SHOW_ATTRIBUTE(foo)`): no
+/// other file holds it as a word, and the tree need not be searched for it. Headers are
+/// followed through `#include "..."` (beside the including file) and `#include <...>` (under
+/// the tree's `include/`), a few levels deep.
+pub fn declared_near(tree: &Path, file: &Path, src: &[u8], word: &[u8]) -> bool {
+    let names =
+        |b: &[u8]| memchr::memmem::find_iter(b, word).any(|at| whole_word(b, at, word.len()));
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut level: Vec<(PathBuf, Vec<u8>)> = vec![(file.to_path_buf(), src.to_vec())];
+    for depth in 0..4 {
+        let mut next = Vec::new();
+        for (path, text) in &level {
+            if depth > 0 && names(text) {
+                return true;
+            }
+            let dir = path.parent().unwrap_or(tree);
+            for h in included(text, dir, tree) {
+                if seen.contains(&h) {
+                    continue;
+                }
+                if let Ok(b) = std::fs::read(&h) {
+                    next.push((h.clone(), b));
+                }
+                seen.push(h);
+            }
+        }
+        level = next;
+    }
+    false
+}
+
+/// The headers `src` includes that exist, resolved as the kernel's build does for a file in
+/// `dir`: `"x.h"` beside it, `<x.h>` under `include/` of the tree.
+fn included(src: &[u8], dir: &Path, tree: &Path) -> Vec<PathBuf> {
+    src.split(|&b| b == b'\n')
+        .filter_map(|line| {
+            let rest = line.trim_ascii_start().strip_prefix(b"#")?;
+            let rest = rest.trim_ascii_start().strip_prefix(b"include")?;
+            let rest = rest.trim_ascii_start();
+            let (base, close) = match rest.first()? {
+                b'"' => (dir.to_path_buf(), b'"'),
+                b'<' => (tree.join("include"), b'>'),
+                _ => return None,
+            };
+            let end = rest[1..].iter().position(|&b| b == close)?;
+            let name = std::str::from_utf8(&rest[1..1 + end]).ok()?;
+            let p = base.join(name);
+            (!name.contains("..") && p.is_file()).then_some(p)
+        })
+        .collect()
 }
 
 fn whole_word(bytes: &[u8], at: usize, len: usize) -> bool {
@@ -92,5 +213,46 @@ mod tests {
             named_in(d.path(), &a, b"foo_fops2"),
             Some(PathBuf::from("c.h"))
         );
+    }
+
+    #[test]
+    fn a_name_is_declared_near_through_included_headers_only() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("include/linux")).unwrap();
+        std::fs::create_dir(d.path().join("fs")).unwrap();
+        std::fs::write(d.path().join("fs/local.h"), "#include <linux/deep.h>\n").unwrap();
+        std::fs::write(
+            d.path().join("include/linux/deep.h"),
+            "extern const struct file_operations deep_fops;\n",
+        )
+        .unwrap();
+        std::fs::write(d.path().join("fs/other.h"), "extern int near_fops;\n").unwrap();
+        let file = d.path().join("fs/a.c");
+        let src = b"#include \"local.h\"\nvoid f(void) { g(&deep_fops, &near_fops, &own_fops); }\nint own_fops;\n";
+        assert!(declared_near(d.path(), &file, src, b"deep_fops"));
+        // The file's own text is the caller's to read.
+        assert!(!declared_near(d.path(), &file, src, b"own_fops"));
+        // other.h names it, but a.c does not include it: a macro must have made the name.
+        let macro_made = b"#include \"local.h\"\nvoid f(void) { g(&near_fops); }\n";
+        assert!(!declared_near(d.path(), &file, macro_made, b"near_fops"));
+    }
+
+    #[test]
+    fn one_walk_answers_for_every_word() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        std::fs::write(d.path().join("a.c"), "x_fops y_fops\n").unwrap();
+        std::fs::write(d.path().join("sub/b.h"), "extern int y_fops;\n").unwrap();
+        std::fs::write(d.path().join("sub/c.c"), "int zy_fops;\n").unwrap();
+        let words = [b"x_fops".to_vec(), b"y_fops".to_vec(), b"w_fops".to_vec()];
+        look_up(d.path(), &words);
+        // Kept: a file written after the walk is not seen for these words.
+        std::fs::write(d.path().join("late.c"), "x_fops\n").unwrap();
+        assert_eq!(files_naming(d.path(), b"x_fops"), [d.path().join("a.c")]);
+        assert_eq!(
+            files_naming(d.path(), b"y_fops"),
+            [d.path().join("a.c"), d.path().join("sub/b.h")]
+        );
+        assert!(files_naming(d.path(), b"w_fops").is_empty());
     }
 }

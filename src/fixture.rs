@@ -1,7 +1,10 @@
 //! Rule fixtures as data: `fixtures/<rule>/<case>.c`, `<case>.expected.c` (absent: must not
-//! change), `<case>.diag` (absent: no diagnostics). One checker serves `kcodemod test` and the
-//! cargo test harness. Verdicts follow ast-grep: Pass, Missing, Noisy, Wrong.
+//! change), `<case>.diag` (absent: no diagnostics); or a small tree of files that name each
+//! other, `<case>/`, `<case>.expected/` and `<case>.diag`, run as a tree is. One checker serves
+//! `kcodemod test` and the cargo test harness. Verdicts follow ast-grep: Pass, Missing, Noisy,
+//! Wrong.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,7 +37,10 @@ impl fmt::Display for Verdict {
 
 pub struct Case {
     pub name: String,
+    /// The input file, or the input tree's directory.
     pub input: PathBuf,
+    /// A directory of files that name each other (see [`run_tree`]), not one file.
+    pub tree: bool,
 }
 
 /// The cases of one rule, sorted by name.
@@ -43,12 +49,21 @@ pub fn cases(dir: &Path) -> std::io::Result<Vec<Case>> {
     for e in std::fs::read_dir(dir)? {
         let p = e?.path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if let Some(stem) = name.strip_suffix(".c")
+        if p.is_dir() {
+            if !name.ends_with(".expected") {
+                out.push(Case {
+                    name: name.to_string(),
+                    input: p.clone(),
+                    tree: true,
+                });
+            }
+        } else if let Some(stem) = name.strip_suffix(".c")
             && !stem.ends_with(".expected")
         {
             out.push(Case {
                 name: stem.to_string(),
                 input: p.clone(),
+                tree: false,
             });
         }
     }
@@ -73,7 +88,8 @@ pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
         // `<case>.compat.expected.c`).
         compat: path
             .file_name()
-            .is_some_and(|s| s.to_string_lossy().contains(".compat.")),
+            .is_some_and(|s| is_compat(&s.to_string_lossy())),
+        settled: Vec::new(),
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[0]);
     let diags = r
@@ -89,7 +105,176 @@ pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
     (r.new.unwrap_or_else(|| src.to_vec()), diags)
 }
 
+/// A tree case's files, by path relative to its directory.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+/// Is a case (file or tree) run with `--compat`? Its name says so: `<case>.compat`.
+fn is_compat(name: &str) -> bool {
+    name.ends_with(".compat") || name.contains(".compat.")
+}
+
+/// Every file under `dir`, by `/`-separated path relative to it.
+pub fn read_tree(dir: &Path) -> std::io::Result<Files> {
+    let mut out = Files::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.insert(pipeline::rel_path(dir, &p), std::fs::read(&p)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A tree case run as `kcodemod diff` runs a tree (its files migrated, names settled across
+/// them, the verdicts): every file's output, and the `FILE:LINE: FUNCTION: CODE` lines.
+pub fn run_tree(rule: &Rule, files: &Files, compat: bool) -> std::io::Result<(Files, Vec<String>)> {
+    let dir = tempfile::tempdir()?;
+    for (rel, bytes) in files {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap_or(dir.path()))?;
+        std::fs::write(p, bytes)?;
+    }
+    let tree = std::fs::canonicalize(dir.path())?;
+    let cfg = Config {
+        tree: tree.clone(),
+        paths: Vec::new(),
+        rules: vec![rule.clone()],
+        jobs: 1,
+        max_size: u64::MAX,
+        parse_timeout: Duration::from_secs(10),
+        api: true,
+        target: None,
+        macros: std::sync::Arc::new(crate::parse::Macros::builtin()),
+        tree_has_new: vec![false],
+        compat,
+        settled: Vec::new(),
+    };
+    let res = pipeline::run(&cfg, &pipeline::Counters::default());
+    let mut out = files.clone();
+    for f in &res.files {
+        if let Some(new) = &f.new {
+            out.insert(f.rel.clone(), new.clone());
+        }
+    }
+    let mut diags: Vec<(String, usize, String)> = res
+        .sites()
+        .filter_map(|(f, s)| match &s.site.outcome {
+            Outcome::Flagged(fl) => Some((
+                f.rel.clone(),
+                s.site.line,
+                format!("{}: {}", s.site.function, fl.code),
+            )),
+            Outcome::Converted | Outcome::Compat => None,
+        })
+        .collect();
+    diags.sort();
+    let diags = diags
+        .into_iter()
+        .map(|(rel, line, rest)| format!("{rel}:{line}: {rest}"))
+        .collect();
+    Ok((out, diags))
+}
+
+/// The expected diagnostics of a case, one per line.
+fn want_diags(path: &Path) -> std::io::Result<Vec<String>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    Ok(std::fs::read_to_string(path)?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
+}
+
+/// A tree case: `<case>/` run as a tree must give `<case>.expected/` (absent: no file
+/// changes) and `<case>.diag`; a second run over the expected tree changes and flags nothing.
+fn check_tree(rule: &Rule, case: &Case) -> std::io::Result<Verdict> {
+    let input = read_tree(&case.input)?;
+    let exp_dir = case.input.with_file_name(format!("{}.expected", case.name));
+    let expected = if exp_dir.exists() {
+        read_tree(&exp_dir)?
+    } else {
+        input.clone()
+    };
+    let want = want_diags(&case.input.with_file_name(format!("{}.diag", case.name)))?;
+    let compat = is_compat(&case.name);
+    let (out, diags) = run_tree(rule, &input, compat)?;
+    let v = if out == expected {
+        if diags != want {
+            Verdict::Wrong(format!(
+                "diagnostics differ\nexpected:\n  {}\ngot:\n  {}",
+                want.join("\n  "),
+                diags.join("\n  ")
+            ))
+        } else {
+            let (again, again_diags) = run_tree(rule, &expected, compat)?;
+            if again != expected {
+                Verdict::Wrong(format!(
+                    "a second run changes the output:\n{}",
+                    tree_diff(&expected, &again)
+                ))
+            } else if let Some(d) = again_diags.iter().find(|d| !flagged_before(d, &diags)) {
+                // A tree may hold a converted struct beside a flagged one: the second run
+                // flags what the first did (lines may move), nothing new.
+                Verdict::Wrong(format!("a second run flags what the first did not: {d}"))
+            } else {
+                Verdict::Pass
+            }
+        }
+    } else if out == input && diags.is_empty() {
+        Verdict::Missing
+    } else if out == input {
+        Verdict::Wrong(format!("no change; flagged: {}", diags.join("; ")))
+    } else if expected == input {
+        Verdict::Noisy(tree_diff(&input, &out))
+    } else {
+        Verdict::Wrong(format!(
+            "{}\ndiagnostics: {}",
+            tree_diff(&expected, &out),
+            diags.join("; ")
+        ))
+    };
+    Ok(v)
+}
+
+/// Does `d` (`FILE:LINE: FUNCTION: CODE`) name a site `before` flags too, at any line?
+fn flagged_before(d: &str, before: &[String]) -> bool {
+    let key = |l: &str| {
+        let (file, rest) = l.split_once(':').unwrap_or((l, ""));
+        let rest = rest.split_once(": ").map_or(rest, |x| x.1);
+        format!("{file}: {rest}")
+    };
+    before.iter().any(|b| key(b) == key(d))
+}
+
+/// The files that differ between two trees, each as a diff.
+fn tree_diff(a: &Files, b: &Files) -> String {
+    let names: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let mut out = String::new();
+    for n in names {
+        let (x, y) = (a.get(n), b.get(n));
+        if x != y {
+            out.push_str(&format!("{n}:\n"));
+            out.push_str(&text_diff(
+                x.map_or(&[][..], Vec::as_slice),
+                y.map_or(&[][..], Vec::as_slice),
+            ));
+        }
+    }
+    out
+}
+
 pub fn check(rule: &Rule, case: &Case) -> std::io::Result<Verdict> {
+    if case.tree {
+        return check_tree(rule, case);
+    }
     let input = std::fs::read(&case.input)?;
     let exp_path = case
         .input

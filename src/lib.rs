@@ -7,6 +7,7 @@
 //! The command bodies live in `commands`; here: the module list, exit codes, dispatch and
 //! signal handling.
 
+pub mod across;
 pub mod budget;
 pub mod cli;
 pub mod commands;

@@ -149,6 +149,9 @@ pub struct FileResult {
     /// What the file says about which members are callbacks, for the run to check that every
     /// file agrees with the struct's definition.
     pub callbacks: Callbacks,
+    /// Names flagged only because other files hold the rest of them (a definition, a
+    /// registration, a declaration): the run settles them across files ([`crate::across`]).
+    pub across: Vec<Vec<u8>>,
 }
 
 /// Which members of the old struct a file takes to be callbacks.

@@ -10,6 +10,7 @@ use crate::parse;
 use crate::rule::Rule;
 use crate::walk::{self, Prefilter, Problem};
 
+#[derive(Clone)]
 pub struct Config {
     pub tree: PathBuf,
     /// Paths inside the tree to restrict the run to (relative to the tree, or absolute).
@@ -30,6 +31,9 @@ pub struct Config {
     pub tree_has_new: Vec<bool>,
     /// `--compat`: the new form beside the old under a version check (see [`crate::compat`]).
     pub compat: bool,
+    /// Names settled across files by the run's second phase ([`crate::across`]): empty until
+    /// then.
+    pub settled: crate::across::Settlements,
 }
 
 /// What a run has done so far, for a progress display: bumped as files are read and
@@ -93,6 +97,9 @@ pub struct FileResult {
     /// Per rule, which members of the old struct the file took to be callbacks (when it says
     /// anything about them): the run checks them against the struct's definition.
     pub callbacks: Vec<(usize, Callbacks)>,
+    /// Per rule, names flagged only because other files hold the rest of them: the run's
+    /// second phase ([`crate::across`]) settles them.
+    pub across: Vec<(usize, Vec<u8>)>,
 }
 
 impl FileResult {
@@ -106,6 +113,30 @@ impl FileResult {
         };
         let after = self.between.get(k).or(self.new.as_ref())?;
         Some((before, after))
+    }
+
+    /// The text rule `r` read: the original, or what the last rule before it that changed
+    /// the file left.
+    pub fn text_before(&self, r: usize) -> &[u8] {
+        let at = self
+            .rules
+            .iter()
+            .position(|&x| x == r)
+            .unwrap_or(self.rules.len());
+        let ran_before = |c: &usize| {
+            self.rules
+                .iter()
+                .position(|x| x == c)
+                .is_some_and(|i| i < at)
+        };
+        match self.changed_by.iter().filter(|c| ran_before(c)).count() {
+            0 => &self.original,
+            k => self
+                .between
+                .get(k - 1)
+                .or(self.new.as_ref())
+                .map_or(&self.original, Vec::as_slice),
+        }
     }
 
     /// Will the file be (or was it) rewritten?
@@ -290,6 +321,10 @@ pub fn run(cfg: &Config, counters: &Counters) -> RunResult {
     });
     let mut files: Vec<FileResult> = results.into_inner().unwrap();
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    // Names other files hold the rest of, settled together; the verdicts below migrate files
+    // again knowing them.
+    let settled = crate::across::settle(cfg, &roots, &mut files);
+    let cfg = settled.as_ref().unwrap_or(cfg);
     crate::verdict::block_broken_definitions(cfg, &mut files);
     let candidates = listing.candidates;
     RunResult {
@@ -335,6 +370,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         parse_error_functions: 0,
         unwritten: None,
         callbacks: Vec::new(),
+        across: Vec::new(),
     };
     if memchr::memchr(0, &res.original).is_some() {
         res.skipped = Some("NUL bytes: not a C source file".into());
@@ -357,7 +393,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
         }
         let src = cur.as_deref().unwrap_or(&res.original);
         let out = migrate_one(cfg, path, r, src);
-        let out = match within_budget(cfg, out) {
+        let mut out = match within_budget(cfg, out) {
             Ok(out) => frames(cfg, r, src, out),
             Err(e) => {
                 res.skipped = Some(e.to_string());
@@ -366,6 +402,7 @@ pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize
             }
         };
         res.parse_error_functions += out.parse_error_functions;
+        res.across.extend(out.across.drain(..).map(|n| (r, n)));
         if out.callbacks != Callbacks::default() {
             res.callbacks.push((r, out.callbacks));
         }
@@ -421,7 +458,7 @@ fn within_budget(
 }
 
 /// `--compat` and rule `r` writes both forms under a check for this version.
-fn compat_check(cfg: &Config, r: usize) -> Option<crate::rule::Since> {
+pub(crate) fn compat_check(cfg: &Config, r: usize) -> Option<crate::rule::Since> {
     match crate::compat::mode(&cfg.rules[r]) {
         Ok(crate::compat::Mode::Check(since)) if cfg.compat => Some(since),
         _ => None,
@@ -471,7 +508,53 @@ fn migrate_one(
         timeout: cfg.parse_timeout,
         api: cfg.api,
         tree_has_new: cfg.tree_has_new.get(r).copied().unwrap_or(false),
-        compat: compat_check(cfg, r).filter(|_| rule.kind.writes_compat()),
+        compat: compat_check(cfg, r)
+            .filter(|_| rule.kind.writes_compat() || rule.kind.compat_by_frames()),
+        settled: cfg.settled.get(r),
     };
     rule.kind.migrate(rule, &cx, src)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(
+        rules: Vec<usize>,
+        changed_by: Vec<usize>,
+        between: Vec<&str>,
+        new: &str,
+    ) -> FileResult {
+        FileResult {
+            path: PathBuf::from("a.c"),
+            rel: "a.c".into(),
+            original: b"orig".to_vec(),
+            new: Some(new.as_bytes().to_vec()),
+            sites: Vec::new(),
+            changed_by,
+            between: between.into_iter().map(|b| b.as_bytes().to_vec()).collect(),
+            rules,
+            skipped: None,
+            failed: false,
+            parse_error_functions: 0,
+            unwritten: None,
+            callbacks: Vec::new(),
+            across: Vec::new(),
+        }
+    }
+
+    /// Names across files are proven on the text their rule read: what the rules before it
+    /// left, not the file's last text.
+    #[test]
+    fn the_text_a_rule_read_is_what_the_rules_before_it_left() {
+        // Rules 0, 1 and 2 ran; 0 and 2 changed the file.
+        let f = file(vec![0, 1, 2], vec![0, 2], vec!["after0"], "after2");
+        assert_eq!(f.text_before(0), b"orig");
+        assert_eq!(f.text_before(1), b"after0");
+        assert_eq!(f.text_before(2), b"after0");
+        // A rule the file was not migrated with (a name settled later): after every rule.
+        assert_eq!(f.text_before(3), b"after2");
+        let untouched = file(vec![0], Vec::new(), Vec::new(), "orig");
+        assert_eq!(untouched.text_before(0), b"orig");
+    }
 }

@@ -5,7 +5,9 @@
 //! `fixtures/rules/<rule>.toml`):
 //! - `<case>.c` is compiled against `fixtures/include/<rule>/old` (or `new` when
 //!   its first line is `/* compile: new */`; skipped for `/* compile: none */`);
-//! - `<case>.expected.c` is compiled against `fixtures/include/<rule>/new`.
+//! - `<case>.expected.c` is compiled against `fixtures/include/<rule>/new`;
+//! - a tree case's files likewise: each `.c` of `<case>/` as an input, each of
+//!   `<case>.expected/` as an expected output (its `"..."` includes are its own headers).
 //!
 //! Each file is compiled once per `-D` combination of the `CONFIG_` symbols it mentions,
 //! so every arm of its preprocessor guards is checked: every combination up to three
@@ -129,6 +131,27 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(paths)
 }
 
+/// A rule directory's entry as files to compile: a file itself, or the `.c` files of a tree
+/// case's directory (`<case>/`, `<case>.expected/`), sorted.
+fn tree_case(entry: PathBuf) -> Vec<PathBuf> {
+    if !entry.is_dir() {
+        return vec![entry];
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![entry];
+    while let Some(d) = dirs.pop() {
+        for p in sorted_entries(&d).unwrap_or_default() {
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "c") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The compile jobs of every rule, and the problems found while collecting them.
 fn collect_jobs() -> (Vec<Job>, Vec<String>) {
     let root = fixtures_dir();
@@ -171,11 +194,22 @@ fn collect_jobs() -> (Vec<Job>, Vec<String>) {
                 continue;
             }
         };
-        for file in files {
+        for file in files.into_iter().flat_map(tree_case) {
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
             if !name.ends_with(".c") {
                 continue;
             }
+            // A tree case's file is an input or an expected output as its directory is.
+            let name = match file.parent().and_then(|d| d.file_name()) {
+                Some(d) if file.parent() != Some(rule_dir.as_path()) => {
+                    let d = d.to_string_lossy();
+                    match d.strip_suffix(".expected") {
+                        Some(case) => format!("{case}.expected.c"),
+                        None => format!("{d}.c"),
+                    }
+                }
+                _ => name,
+            };
             // Sources are bytes (a fixture may hold a Latin-1 comment): only the first line
             // and the CONFIG_ names are read from the text.
             let text = match fs::read(&file) {

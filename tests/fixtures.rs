@@ -48,6 +48,9 @@ fn every_fixture_passes_in_process() {
 }
 
 fn bless_case(r: &rule::Rule, case: &fixture::Case) {
+    if case.tree {
+        return bless_tree(r, case);
+    }
     let input = std::fs::read(&case.input).unwrap();
     let (out, diags) = fixture::run_one(r, &case.input, &input);
     let exp = case
@@ -58,6 +61,28 @@ fn bless_case(r: &rule::Rule, case: &fixture::Case) {
         std::fs::write(&exp, out).unwrap();
     } else if exp.exists() {
         std::fs::remove_file(&exp).unwrap();
+    }
+    if diags.is_empty() {
+        let _ = std::fs::remove_file(&diag);
+    } else {
+        std::fs::write(&diag, diags.join("\n") + "\n").unwrap();
+    }
+}
+
+/// A tree case: `<case>.expected/` holds every file of the output when any changed.
+fn bless_tree(r: &rule::Rule, case: &fixture::Case) {
+    let input = fixture::read_tree(&case.input).unwrap();
+    let compat = case.name.ends_with(".compat");
+    let (out, diags) = fixture::run_tree(r, &input, compat).unwrap();
+    let exp = case.input.with_file_name(format!("{}.expected", case.name));
+    let diag = case.input.with_file_name(format!("{}.diag", case.name));
+    let _ = std::fs::remove_dir_all(&exp);
+    if out != input {
+        for (rel, bytes) in &out {
+            let p = exp.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, bytes).unwrap();
+        }
     }
     if diags.is_empty() {
         let _ = std::fs::remove_file(&diag);
@@ -125,6 +150,50 @@ fn a_wrong_expectation_is_caught() {
         matches!(verdicts[2].1, Verdict::Wrong(ref d) if d.contains("diagnostics differ")),
         "{:?}",
         verdicts[2]
+    );
+}
+
+/// A tree case is checked file by file: a wrong expected header, or a second run that flags
+/// what the first did not, is Wrong; a must-not-fire tree that changes is Noisy.
+#[test]
+fn a_wrong_tree_expectation_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures_dir().join("proc_ops");
+    for c in ["r_across", "r_across.expected", "s_across_passed"] {
+        common::copy_tree(&src.join(c), &dir.path().join(c));
+    }
+    std::fs::copy(
+        src.join("s_across_passed.diag"),
+        dir.path().join("s_across_passed.diag"),
+    )
+    .unwrap();
+    let r = rule::select(&["proc_ops".into()]).unwrap().remove(0);
+    let verdicts = |d: &Path| -> Vec<(String, Verdict)> {
+        fixture::cases(d)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.name.clone(), fixture::check(&r, &c).unwrap()))
+            .collect()
+    };
+    let v = verdicts(dir.path());
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert!(v.iter().all(|(_, v)| *v == Verdict::Pass), "{v:?}");
+    let h = dir.path().join("r_across.expected/cache.h");
+    let text = std::fs::read_to_string(&h)
+        .unwrap()
+        .replace("proc_ops", "file_operations");
+    std::fs::write(&h, text).unwrap();
+    // The twin's peek.c no longer passes the table on: it converts, where nothing should.
+    let peek = dir.path().join("s_across_passed/peek.c");
+    std::fs::remove_file(&peek).unwrap();
+    let v = verdicts(dir.path());
+    assert!(
+        matches!(&v[0].1, Verdict::Wrong(d) if d.contains("cache.h")),
+        "{v:?}"
+    );
+    assert!(
+        matches!(&v[1].1, Verdict::Noisy(d) if d.contains("debug.c")),
+        "{v:?}"
     );
 }
 

@@ -156,6 +156,7 @@ fn reading_pieces_of_bodies_gives_what_reading_the_whole_file_gives() {
         api: true,
         tree_has_new: false,
         compat: None,
+        settled: None,
     };
     let mut compared = 0;
     for id in ["ioremap_nocache", "mmap_lock"] {
@@ -168,8 +169,8 @@ fn reading_pieces_of_bodies_gives_what_reading_the_whole_file_gives() {
                 continue;
             }
             let src = std::fs::read(&path).unwrap();
-            let part = k.run(&src, &cx, Reading::Pieces).unwrap();
-            let all = k.run(&src, &cx, Reading::Whole).unwrap();
+            let part = k.run(&rule, &src, &cx, Reading::Pieces).unwrap();
+            let all = k.run(&rule, &src, &cx, Reading::Whole).unwrap();
             assert_eq!(part.sites, all.sites, "{n}");
             assert_eq!(part.edits.apply(&src), all.edits.apply(&src), "{n}");
             compared += 1;

@@ -263,6 +263,7 @@ fn demo_config() -> Config {
         target: None,
         tree_has_new: vec![false; rules().len()],
         compat: false,
+        settled: Vec::new(),
     }
 }
 
@@ -489,6 +490,7 @@ fn run(rule: usize, path: &Path, src: &[u8]) -> Run {
         macros: std::sync::Arc::new(kcodemod::parse::Macros::builtin()),
         tree_has_new: vec![false; rules().len()],
         compat: false,
+        settled: Vec::new(),
     };
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[rule]);
     let converted_lines: Vec<usize> = r
@@ -1190,10 +1192,11 @@ fn both_readings(rule: &Rule, src: &[u8]) -> Option<(FileResult, FileResult, usi
             api: true,
             tree_has_new: false,
             compat: None,
+            settled: None,
         };
         return Some((
-            k.run(src, &cx, Reading::Pieces).unwrap(),
-            k.run(src, &cx, Reading::Whole).unwrap(),
+            k.run(rule, src, &cx, Reading::Pieces).unwrap(),
+            k.run(rule, src, &cx, Reading::Whole).unwrap(),
             errors,
         ));
     }

@@ -49,6 +49,7 @@ fn demo() -> &'static Demo {
             target: None,
             tree_has_new: vec![false],
             compat: false,
+            settled: Vec::new(),
         };
         Demo {
             header: tree.join("include/linux/mm.h"),

@@ -83,6 +83,7 @@ pub(crate) fn config(a: &RunArgs, c: &Common, err: &mut dyn Write) -> Result<pip
         // With a target, the API is the target's: only callers convert.
         api: a.target.is_none(),
         compat: a.compat,
+        settled: Vec::new(),
         target: a
             .target
             .as_deref()

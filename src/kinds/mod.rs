@@ -61,9 +61,12 @@ pub struct FileCtx<'a> {
     /// The tree's own headers already hold this rule's new API (see
     /// [`RuleKind::reads_tree_api`]).
     pub tree_has_new: bool,
-    /// `--compat`: write the new form beside the old under a check for this version (only
-    /// for a kind that [`RuleKind::writes_compat`]).
+    /// `--compat`: write the new form beside the old under a check for this version (a kind
+    /// that [`RuleKind::writes_compat`]), or have the pipeline frame the edits (one that
+    /// [`RuleKind::compat_by_frames`]: it may refuse what a frame would not read well).
     pub compat: Option<crate::rule::Since>,
+    /// Names of this rule settled across files ([`crate::across`]), if any.
+    pub settled: Option<&'a std::collections::HashMap<Vec<u8>, crate::across::Settled>>,
 }
 
 /// The contract every kind implements: migrate one file (sites and one edit set, re-read by
@@ -130,6 +133,23 @@ pub trait RuleKind: std::fmt::Debug + Send + Sync {
         _files: &[crate::pipeline::FileResult],
     ) -> Option<(String, String)> {
         None
+    }
+    /// The words [`crate::across`] looks up in the tree to settle `name`, a name this kind
+    /// left in [`FileResult::across`] (the name, and what it would be renamed to).
+    fn across_words(&self, _rule: &Rule, name: &[u8]) -> Vec<Vec<u8>> {
+        vec![name.to_vec()]
+    }
+    /// Settle `name` given every file of the tree naming it: prove each use is one the
+    /// migration converts, and say what the name becomes. Err(Some(why)): another file's use
+    /// keeps it flagged; Err(None): nothing to add to the file's own flag.
+    fn settle(
+        &self,
+        _rule: &Rule,
+        _cx: &crate::across::SettleCtx,
+        _name: &[u8],
+        _files: &[crate::across::Named],
+    ) -> Result<crate::across::Settled, Option<String>> {
+        Err(None)
     }
     /// The concrete kind, for tests and kind-specific tools.
     fn as_any(&self) -> &dyn Any;

@@ -111,8 +111,18 @@ fn watched_in(k: &CallRewrite, src: &[u8], n: Node) -> Vec<usize> {
     out
 }
 
-/// Convert one match, or flag it with why.
-pub fn judge(k: &CallRewrite, t: &Text, m: &Match, out: &mut FileResult, edits: &mut Vec<Edit>) {
+/// Convert one match, or flag it with why. Under `--compat` (`compat`) only a call that is a
+/// statement of its own converts: its lines are written twice under a version check. A call
+/// inside an expression (a condition, an assignment) would take its whole statement twice, or
+/// a version check inside the expression: flagged, for a hand to write.
+pub fn judge(
+    k: &CallRewrite,
+    t: &Text,
+    m: &Match,
+    compat: bool,
+    out: &mut FileResult,
+    edits: &mut Vec<Edit>,
+) {
     if m.done {
         return;
     }
@@ -126,7 +136,7 @@ pub fn judge(k: &CallRewrite, t: &Text, m: &Match, out: &mut FileResult, edits: 
     {
         return; // a local of that name: not the watched function
     }
-    let outcome = match verdict(k, t, m, &function) {
+    let outcome = match verdict(k, t, m, &function).and_then(|e| statement(m, compat).map(|_| e)) {
         Ok(e) => {
             edits.extend(e);
             Outcome::Converted
@@ -134,6 +144,21 @@ pub fn judge(k: &CallRewrite, t: &Text, m: &Match, out: &mut FileResult, edits: 
         Err(f) => Outcome::Flagged(f),
     };
     out.sites.push(Site::caller(line, &function, outcome));
+}
+
+/// Under `--compat`: is the match a statement of its own (`down_read(&mm->mmap_sem);`)?
+fn statement(m: &Match, compat: bool) -> Result<(), Flag> {
+    let alone = m.node.kind() == "expression_statement"
+        || m.node
+            .parent()
+            .is_some_and(|p| p.kind() == "expression_statement");
+    if !compat || alone {
+        return Ok(());
+    }
+    Err(Flag::new(
+        Code::Unsupported,
+        "--compat writes a rewritten call twice only where it is a statement of its own; this one is inside an expression",
+    ))
 }
 
 /// The edit that converts `m`, inside `function` (a function's or a macro's name).

@@ -40,8 +40,14 @@ impl RuleKind for CallRewrite {
     fn name(&self) -> &'static str {
         "call-rewrite"
     }
-    fn migrate(&self, _: &Rule, cx: &FileCtx, src: &[u8]) -> Result<FileResult, ParseFailure> {
-        self.run(src, cx, Reading::Pieces)
+    fn migrate(&self, rule: &Rule, cx: &FileCtx, src: &[u8]) -> Result<FileResult, ParseFailure> {
+        self.run(rule, src, cx, Reading::Pieces)
+    }
+    /// Under `--compat` the pipeline writes each rewritten statement's lines twice, the new
+    /// call under the version check and the old one under `#else`; a call inside an
+    /// expression is flagged instead (see [`calls::judge`]).
+    fn compat_by_frames(&self) -> bool {
+        true
     }
     fn callers_only(&self) -> bool {
         self.api != Api::Remove
@@ -85,27 +91,50 @@ impl RuleKind for CallRewrite {
 }
 
 /// How much of a file a pass reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Reading {
     /// The pieces the proof needs ([`crate::parse::pieces`]): what a run reads.
+    #[default]
     Pieces,
     /// The whole file: what the pieces must agree with (the property tests compare them).
     Whole,
+}
+
+/// How one text is migrated.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    /// Convert the API side too.
+    pub api: bool,
+    /// The version the rule's new API arrived in: a match only kernels before it compile
+    /// (the `#else` of a version check for it) is compat, left alone.
+    pub since: Option<crate::rule::Since>,
+    /// `--compat`: only a call that is a statement of its own converts (its lines are written
+    /// twice by the pipeline).
+    pub compat: bool,
+    /// How much of the file is read.
+    pub reading: Reading,
 }
 
 impl CallRewrite {
     /// Migrate one file, reading it as `reading` says.
     pub fn run(
         &self,
+        rule: &Rule,
         src: &[u8],
         cx: &FileCtx,
         reading: Reading,
     ) -> Result<FileResult, ParseFailure> {
-        let (out, errors) = self.pass(src, cx, reading)?;
+        let mode = Mode {
+            api: cx.api,
+            since: rule.since,
+            compat: cx.compat.is_some(),
+            reading,
+        };
+        let (out, errors) = self.pass(src, cx, mode)?;
         if out.edits.is_empty() || !errors {
             return Ok(out);
         }
-        self.settled(src, cx, out, reading)
+        self.settled(src, cx, mode, out)
     }
 
     /// Read what the proof needs and migrate once; also whether the reading had parse errors.
@@ -113,7 +142,7 @@ impl CallRewrite {
         &self,
         src: &[u8],
         cx: &FileCtx,
-        reading: Reading,
+        mode: Mode,
     ) -> Result<(FileResult, bool), ParseFailure> {
         let words = self.words();
         let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
@@ -126,7 +155,7 @@ impl CallRewrite {
             .directives()
             .any(|r| lex::words(src, r).any(|w| words.contains(&&src[w])));
         let ranges = match items::Items::split(src, &prep.lexed) {
-            Some(all) if !in_directive && reading == Reading::Pieces => {
+            Some(all) if !in_directive && mode.reading == Reading::Pieces => {
                 let at = items::word_offsets(src, &prep.lexed, &words);
                 Some(all.cover_pieces(src, &prep.lexed, at))
             }
@@ -137,13 +166,13 @@ impl CallRewrite {
             Some(r) => prep.parse_pieces(r, cx.timeout)?,
             None => prep.parse(None, cx.timeout)?,
         };
-        let out = self.migrate_parsed(src, &parsed, cx.api);
+        let out = self.migrate_in(src, &parsed, mode);
         // Removing a definition takes the lines around it (its kernel-doc, a blank line),
         // which may lie outside the items read: such a file is read again, whole.
         if partial && out.sites.iter().any(|s| s.definition) {
             let whole = crate::parse::parse_with(src, cx.timeout, cx.macros)?;
             let errors = whole.tree.root_node().has_error();
-            return Ok((self.migrate_parsed(src, &whole, cx.api), errors));
+            return Ok((self.migrate_in(src, &whole, mode), errors));
         }
         let errors = parsed.tree.root_node().has_error();
         Ok((out, errors))
@@ -157,10 +186,10 @@ impl CallRewrite {
         &self,
         src: &[u8],
         cx: &FileCtx,
+        mode: Mode,
         mut out: FileResult,
-        reading: Reading,
     ) -> Result<FileResult, ParseFailure> {
-        let (again, _) = self.pass(&out.edits.apply(src), cx, reading)?;
+        let (again, _) = self.pass(&out.edits.apply(src), cx, mode)?;
         if again.edits.is_empty() {
             return Ok(out);
         }
@@ -213,15 +242,36 @@ impl CallRewrite {
     /// Migrate one parsed text: rewrite the matching calls, judge every other watched use,
     /// handle the API side, then let the self-check keep or refuse the edits.
     pub fn migrate_parsed(&self, src: &[u8], parsed: &Parsed, api: bool) -> FileResult {
+        let mode = Mode {
+            api,
+            ..Mode::default()
+        };
+        self.migrate_in(src, parsed, mode)
+    }
+
+    /// [`Self::migrate_parsed`] in a [`Mode`].
+    pub fn migrate_in(&self, src: &[u8], parsed: &Parsed, mode: Mode) -> FileResult {
+        let api = mode.api;
         let mut out = FileResult::default();
         let mut edits: Vec<Edit> = Vec::new();
         let mut seen: Seen = Vec::new();
         let root = parsed.tree.root_node();
         let matches = calls::find(self, src, root);
         let t = calls::Text::of(src, parsed);
+        let old_only = |at: usize| {
+            mode.since
+                .is_some_and(|s| crate::compat::old_kernels_only(src, parsed, at, s))
+        };
         for m in &matches {
             seen.extend(m.watched.iter().copied());
-            calls::judge(self, &t, m, &mut out, &mut edits);
+            if !m.done && old_only(m.node.start_byte()) {
+                // Beside the new call under a version check: right as it is.
+                let line = line_of(src, m.node.start_byte());
+                out.sites
+                    .push(Site::caller(line, &holder(src, m.node), Outcome::Compat));
+                continue;
+            }
+            calls::judge(self, &t, m, mode.compat, &mut out, &mut edits);
         }
         let inside = |at: usize| {
             matches.iter().any(|m| match m.done {
@@ -247,7 +297,17 @@ impl CallRewrite {
             seen.push(n.start_byte());
             uses::judge(self, src, parsed, n, api, &mut out, &mut edits);
         }
+        let (sites_before, edits_before) = (out.sites.len(), edits.len());
         macros::judge(self, src, parsed, api, &mut out, &mut edits);
+        if mode.compat && edits.len() > edits_before {
+            // A frame cannot stand inside a `#define`: its calls are left for a hand.
+            for s in &mut out.sites[sites_before..] {
+                s.unconvert(|| {
+                    "--compat does not write a macro's body twice under a version check".into()
+                });
+            }
+            edits.truncate(edits_before);
+        }
         self.unseen(src, parsed, &seen, &mut out);
         let edits = uses::merge_removals(src, edits);
         out.sites

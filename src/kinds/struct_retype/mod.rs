@@ -4,6 +4,7 @@
 //! in kernel style. Anything else that touches the variable flags it. Hands sites and one edit
 //! set to the pipeline.
 
+mod across;
 mod members;
 pub mod rule;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use tree_sitter::Node;
 
+use crate::across::Settled;
 use crate::edit::Edit;
 use crate::model::FileResult;
 use crate::model::{Code, Flag, Outcome, Site};
@@ -60,6 +62,10 @@ pub fn run_with(
 ) -> Result<FileResult, ParseFailure> {
     let mut words: Vec<&[u8]> = k.entries.iter().map(|(e, _)| e.as_bytes()).collect();
     words.push(k.old.as_bytes());
+    // A name settled across files: its items here (a definition, a declaration) too.
+    if let Some(settled) = files.and_then(|f| f.settled) {
+        words.extend(settled.keys().map(Vec::as_slice));
+    }
     let parsed = items::parse_for(src, timeout, macros, &words, |p| {
         let names = registered(k, src, p.tree.root_node());
         names.into_iter().map(|(n, _)| n).collect()
@@ -80,6 +86,7 @@ impl crate::kinds::RuleKind for Retype {
         let files = Some(Files {
             tree: cx.tree,
             path: cx.path,
+            settled: cx.settled,
         });
         run_with(
             self,
@@ -109,6 +116,19 @@ impl crate::kinds::RuleKind for Retype {
     fn reads_tree_api(&self) -> bool {
         true
     }
+    fn across_words(&self, _: &Rule, name: &[u8]) -> Vec<Vec<u8>> {
+        let new = self.rename(&String::from_utf8_lossy(name));
+        vec![name.to_vec(), new.into_bytes()]
+    }
+    fn settle(
+        &self,
+        _: &Rule,
+        cx: &crate::across::SettleCtx,
+        name: &[u8],
+        files: &[crate::across::Named],
+    ) -> Result<crate::across::Settled, Option<String>> {
+        across::settle(self, cx, name, files)
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -132,11 +152,12 @@ pub fn migrate(k: &Retype, src: &[u8], parsed: &Parsed, new_tree: bool) -> FileR
 }
 
 /// The tree and the file's path in it: a non-static definition no other file names is
-/// converted like a static one.
+/// converted like a static one, and one settled across files ([`crate::across`]) as it says.
 #[derive(Clone, Copy)]
 pub struct Files<'a> {
     pub tree: &'a std::path::Path,
     pub path: &'a std::path::Path,
+    pub settled: Option<&'a std::collections::HashMap<Vec<u8>, Settled>>,
 }
 
 /// [`migrate`], writing both forms under a check for `compat`'s version when given.
@@ -159,7 +180,8 @@ pub fn migrate_with(
         files,
     };
     let mut out = FileResult::default();
-    let names = registered(k, src, root);
+    let mut names = registered(k, src, root);
+    names.extend(settled_here(&cx, &names));
     tree::visit(root, &mut |n| {
         let Some(Err(arg)) = entry_arg(k, src, n) else {
             return;
@@ -191,11 +213,12 @@ pub fn migrate_with(
     for (i, (name, at)) in names.iter().enumerate() {
         let shown = String::from_utf8_lossy(name).into_owned();
         let unique = renames.iter().filter(|r| **r == renames[i]).count() == 1;
-        // Under --compat the name stays: both definitions answer to it.
-        let new = if unique && compat.is_none() {
-            renames[i].clone()
-        } else {
-            shown.clone()
+        // Under --compat the name stays: both definitions answer to it. A name settled
+        // across files carries the name every file agreed on.
+        let new = match cx.settled(name) {
+            Some(Settled::Carry(n)) => n.clone(),
+            _ if unique && compat.is_none() => renames[i].clone(),
+            _ => shown.clone(),
         };
         match retype(&cx, root, name, &new) {
             Ok(None) => {}
@@ -210,6 +233,11 @@ pub fn migrate_with(
                 for line in lines {
                     out.sites.push(Site::caller(line, &shown, Outcome::Compat));
                 }
+            }
+            Ok(Some(Plan::Elsewhere(line, f))) => {
+                out.sites
+                    .push(Site::caller(line, &shown, Outcome::Flagged(f)));
+                out.across.push(name.clone());
             }
             Err((line, f)) => {
                 let line = line.unwrap_or_else(|| line_of(src, *at));
@@ -263,12 +291,45 @@ struct Cx<'a> {
     files: Option<Files<'a>>,
 }
 
+impl Cx<'_> {
+    /// How the run settled `name` across files, if it did.
+    fn settled(&self, name: &[u8]) -> Option<&Settled> {
+        self.files?.settled?.get(name)
+    }
+}
+
+/// The names settled across files that this file holds in its code but does not register
+/// (a definition, an `extern` declaration), with where each first is.
+fn settled_here(cx: &Cx, registered: &[(Vec<u8>, usize)]) -> Vec<(Vec<u8>, usize)> {
+    let Some(settled) = cx.files.and_then(|f| f.settled) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(Vec<u8>, usize)> = settled
+        .keys()
+        .filter(|n| !registered.iter().any(|(r, _)| r == *n))
+        .filter_map(|n| {
+            let mut at = None;
+            tree::visit(cx.parsed.tree.root_node(), &mut |x| {
+                if at.is_none() && x.kind() == "identifier" && text(cx.src, x) == n.as_slice() {
+                    at = Some(x.start_byte());
+                }
+            });
+            at.map(|a| (n.clone(), a))
+        })
+        .collect();
+    out.sort_by_key(|(_, a)| *a);
+    out
+}
+
 /// One registered struct's plan; the lines are its sites: the definition, then each forward
 /// declaration and registration.
 enum Plan {
     Convert(Vec<usize>, Vec<Edit>),
     /// Defined with both types under a version check already: migrated, left alone.
     Compat(Vec<usize>),
+    /// Flagged only because other files hold the rest of it (its definition, or a use of a
+    /// non-static definition): the run may settle it across files.
+    Elsewhere(usize, Flag),
 }
 
 type Planned = Result<Option<Plan>, (Option<usize>, Flag)>;
@@ -281,7 +342,10 @@ fn retype(cx: &Cx, root: Node, name: &[u8], new: &str) -> Planned {
     if occ.iter().all(|o| o.decl.is_none()) && declared_otherwise(src, root, name) {
         return Ok(None);
     }
-    if is_compat(cx, &occ) {
+    if cx.settled(name) == Some(&Settled::Done) {
+        return Ok(None); // of the new type in every file that declares it
+    }
+    if is_compat(cx.src, &cx.arms, cx.k, &occ) || cx.settled(name) == Some(&Settled::Compat) {
         let mut lines: Vec<usize> = occ
             .iter()
             .filter(|o| o.decl.is_some() || o.entry)
@@ -305,22 +369,33 @@ fn retype(cx: &Cx, root: Node, name: &[u8], new: &str) -> Planned {
         return Err((None, f));
     }
     let decls: Vec<Node> = occ.iter().filter_map(|o| o.decl).collect();
-    let Some(def) = decls.iter().copied().find(|d| initializer(*d).is_some()) else {
+    // Settled across files: every other file's use is one this migration converts.
+    let settled = cx.settled(name).is_some();
+    let def = decls.iter().copied().find(|d| initializer(*d).is_some());
+    let first = def
+        .or(decls.first().copied())
+        .or(occ.iter().find(|o| o.entry).map(|o| o.id));
+    let line = first.map_or(0, |n| line_of(src, n.start_byte()));
+    if def.is_none() && !settled {
         if new_tree && decls.is_empty() {
             return Ok(None); // defined elsewhere: of the new type, as the tree builds
         }
-        return Err((
-            None,
-            Flag::new(
-                Code::NoDefinition,
-                format!(
-                    "`{shown}` is not defined in this file (another file, or a macro such as DEFINE_SHOW_ATTRIBUTE)"
-                ),
-            ),
-        ));
-    };
-    let line = line_of(src, def.start_byte());
-    if let Some(d) = decls.iter().find(|d| !crate::tree::is_static(src, **d)) {
+        let why = format!(
+            "`{shown}` is not defined in this file (another file, or a macro such as DEFINE_SHOW_ATTRIBUTE)"
+        );
+        let flag = Flag::new(Code::NoDefinition, why);
+        // Declared here or in a header it includes: another file may define it, and the run
+        // may settle it across files. Else a macro made the name: no file holds it.
+        let near = |f: Files| crate::elsewhere::declared_near(f.tree, f.path, src, name);
+        if !decls.is_empty() || cx.files.is_some_and(near) {
+            return Ok(Some(Plan::Elsewhere(line, flag)));
+        }
+        return Err((Some(line), flag));
+    }
+    if let Some(d) = decls
+        .iter()
+        .find(|d| !settled && !crate::tree::is_static(src, **d))
+    {
         // Only a name that needs it is looked up across the tree.
         let elsewhere = cx
             .files
@@ -332,7 +407,9 @@ fn retype(cx: &Cx, root: Node, name: &[u8], new: &str) -> Planned {
                     "`{shown}` is not static and {} names it: other files may use it",
                     other.display()
                 );
-                return flag(*d, Code::OtherUse, why);
+                let l = line_of(src, d.start_byte());
+                let f = Flag::new(Code::OtherUse, why).at(l);
+                return Ok(Some(Plan::Elsewhere(l, f)));
             }
             None => {
                 let why = format!("`{shown}` is not static: other files may use it");
@@ -355,6 +432,10 @@ fn retype(cx: &Cx, root: Node, name: &[u8], new: &str) -> Planned {
         edits.push(Edit::replace(ty.unwrap().byte_range(), k.new.clone()));
     }
     if let Some(since) = cx.compat {
+        if decls.is_empty() {
+            // Registrations only: the name stays, and so do they.
+            return Ok(None);
+        }
         let framed = frame_each(src, &decls, edits, since).map_err(|d| {
             let l = line_of(src, d.start_byte());
             let why = format!(
@@ -371,8 +452,10 @@ fn retype(cx: &Cx, root: Node, name: &[u8], new: &str) -> Planned {
         );
         return Ok(Some(Plan::Convert(lines, framed)));
     }
-    let taken = parsed.lexed.code_words(src).any(|w| w == new.as_bytes())
-        || parsed.in_directive(src, new.as_bytes());
+    // A settled name's new name is free in the whole tree (every file agreed on it).
+    let taken = !settled
+        && (parsed.lexed.code_words(src).any(|w| w == new.as_bytes())
+            || parsed.in_directive(src, new.as_bytes()));
     if new != shown && !taken {
         edits.extend(occ.iter().map(|o| Edit::replace(o.id.byte_range(), new)));
         let longer = new.len().saturating_sub(shown.len());
@@ -428,12 +511,12 @@ fn frame_each<'t>(
 
 /// Is the struct defined with the old type and the new one, each in an arm of a kernel
 /// version check (as `acpi_call` has it)? Then it is migrated already.
-fn is_compat(cx: &Cx, occ: &[Occurrence]) -> bool {
-    let inside = |n: Node| cx.arms.iter().any(|a| a.contains(&n.start_byte()));
+fn is_compat(src: &[u8], arms: &[std::ops::Range<usize>], k: &Retype, occ: &[Occurrence]) -> bool {
+    let inside = |n: Node| arms.iter().any(|a| a.contains(&n.start_byte()));
     let old = occ.iter().any(|o| o.decl.is_some_and(inside));
     let new = occ
         .iter()
-        .any(|o| o.decl.is_none() && declaration_as(cx.src, o.id, &cx.k.new).is_some_and(inside));
+        .any(|o| o.decl.is_none() && declaration_as(src, o.id, &k.new).is_some_and(inside));
     old && new
 }
 
