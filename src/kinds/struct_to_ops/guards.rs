@@ -217,6 +217,11 @@ fn keeps_structure(parsed: &Parsed, src: &[u8], body: Node, g: usize) -> bool {
     let grp = &parsed.directives.groups[g];
     let arms: Vec<Range<usize>> = grp.arms.iter().map(|a| a.body.clone()).collect();
     let span = grp.arms[0].line.start..grp.end.end;
+    // A body is found again by its function (tree-sitter may not give the function of a
+    // body inside an error at the top level).
+    if body.parent().is_none() {
+        return false;
+    }
     // Arms that only hold parts of expressions (a string, an operand, arguments) start and
     // end no statement: removing them moves no statement boundary.
     if !touches_statement(body, &arms, &span) {
@@ -240,29 +245,67 @@ fn keeps_structure(parsed: &Parsed, src: &[u8], body: Node, g: usize) -> bool {
         return kept.into_iter().all(|keep| whole.keeps(keep));
     }
     let block = block_around(body, &span);
-    let Some((region, items)) = region(block, &span) else {
+    let Some((region, items)) = region(block, &span, &parsed.view) else {
         return true;
     };
-    let want = nesting(&items, &|o| o, &arms);
     kept.into_iter().all(|keep| {
-        let text = parsed.view_keeping_in(src, g, keep, region.clone());
-        let Ok(alone) = crate::parse::parse_alone(&text, b"") else {
-            return whole.keeps(keep);
-        };
-        let root = alone.tree.root_node();
-        let wrapper = root
-            .named_child(0)
-            .and_then(|f| f.child_by_field_name("body"));
-        match wrapper {
-            // A configuration that does not read here may read in the file (what follows
-            // the items closing what they leave open): the file says.
-            Some(w) if !root.has_error() => {
-                let back = |o: usize| o + region.start - alone.offset;
-                nesting(&named_children(w), &back, &arms) == want
+        let (mut region, mut items) = (region.clone(), items.clone());
+        // A configuration that leaves its last item open (an `if` whose body an arm held)
+        // takes the next item in: read it with that one, a few times, then in the file.
+        for _ in 0..MAX_MORE_ITEMS {
+            if let Some(kept) = reads_alike(parsed, src, g, keep, &region, &items, &arms) {
+                return kept;
             }
-            _ => whole.keeps(keep),
+            let Some(next) = next_item(block, &items) else {
+                break;
+            };
+            region.end = region.end.max(next.end_byte());
+            items.push(next);
         }
+        whole.keeps(keep)
     })
+}
+
+/// How many items after the conditional's own a configuration may take in before the whole
+/// file is read again for it.
+const MAX_MORE_ITEMS: usize = 4;
+
+/// Do `items` (covering `region`) nest in configuration `keep` of `g`, read on their own, as
+/// in the view? None when they do not read on their own (an error: an item left open).
+fn reads_alike(
+    parsed: &Parsed,
+    src: &[u8],
+    g: usize,
+    keep: Option<usize>,
+    region: &Range<usize>,
+    items: &[Node],
+    arms: &[Range<usize>],
+) -> Option<bool> {
+    let text = parsed.view_keeping_in(src, g, keep, region.clone());
+    let alone = crate::parse::parse_alone(&text, b"").ok()?;
+    let root = alone.tree.root_node();
+    let wrapper = root
+        .named_child(0)
+        .and_then(|f| f.child_by_field_name("body"))
+        .filter(|_| !root.has_error())?;
+    let back = |o: usize| o + region.start - alone.offset;
+    Some(nesting(&named_children(wrapper), &back, arms) == nesting(items, &|o| o, arms))
+}
+
+/// The item of `block` after the last of `items`, if any.
+fn next_item<'t>(block: Node<'t>, items: &[Node<'t>]) -> Option<Node<'t>> {
+    let last = items.last()?;
+    let mut c = block.walk();
+    c.goto_first_child_for_byte(last.end_byte())?;
+    loop {
+        let n = c.node();
+        if n.start_byte() >= last.end_byte() && n.is_named() {
+            return Some(n);
+        }
+        if !c.goto_next_sibling() {
+            return None;
+        }
+    }
 }
 
 /// One conditional's configurations read in the whole file again, the function's body found
@@ -297,67 +340,110 @@ impl Whole<'_, '_> {
             }
             n = x.parent();
         }
+        // The body itself counts as a statement whose chain runs up to the file's root: a
+        // configuration that mends or breaks the file around the function changes it.
         n.and_then(|x| x.child_by_field_name("body"))
-            .is_some_and(|b| !b.has_error() && nesting(&[b], &|o| o, self.arms) == *want)
+            .is_some_and(|b| {
+                !b.has_error()
+                    && above(b) == above(self.body)
+                    && nesting(&[b], &|o| o, self.arms) == *want
+            })
     }
+}
+
+/// The start and kind of each node above `n`, up to the root.
+fn above(n: Node) -> Vec<Key> {
+    std::iter::successors(n.parent(), |p| p.parent())
+        .map(|p| (p.start_byte(), p.kind_id()))
+        .collect()
 }
 
 /// Does a statement of `body` start or end inside an arm? Only nodes that overlap the
 /// conditional's `span` are visited.
 fn touches_statement(body: Node, arms: &[Range<usize>], span: &Range<usize>) -> bool {
-    let mut touches = false;
-    let overlaps = |n: Node| n.start_byte() < span.end && span.start < n.end_byte();
-    depth_first(
-        body,
-        overlaps,
-        |n| {
-            let k = n.kind();
-            if (k.ends_with("_statement") || k == "declaration" || k == "else_clause")
-                && arms.iter().any(|a| {
-                    a.contains(&n.start_byte()) || a.contains(&(n.end_byte().saturating_sub(1)))
-                })
-            {
-                touches = true;
-            }
-        },
-        |_| {},
-    );
-    touches
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        let k = n.kind();
+        if (k.ends_with("_statement") || k == "declaration" || k == "else_clause")
+            && arms.iter().any(|a| {
+                a.contains(&n.start_byte()) || a.contains(&(n.end_byte().saturating_sub(1)))
+            })
+        {
+            return true;
+        }
+        stack.extend(children_over(n, span));
+    }
+    false
+}
+
+/// The children of `n` that overlap `span`. Tree-sitter finds the first of them without a
+/// scan of those before (a long list of statements is a balanced tree inside): a block of
+/// many statements costs no more per conditional than a short one.
+fn children_over<'t>(n: Node<'t>, span: &Range<usize>) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut c = n.walk();
+    if c.goto_first_child_for_byte(span.start).is_none() {
+        return out;
+    }
+    loop {
+        let k = c.node();
+        if k.start_byte() >= span.end.max(span.start + 1) {
+            break;
+        }
+        out.push(k);
+        if !c.goto_next_sibling() {
+            break;
+        }
+    }
+    out
 }
 
 /// The innermost block of `body` (a compound statement) that holds all of `span`.
 fn block_around<'t>(body: Node<'t>, span: &Range<usize>) -> Node<'t> {
-    let mut best = body;
-    let mut c = body.walk();
-    'down: while c.goto_first_child() {
-        loop {
-            let n = c.node();
-            if n.start_byte() <= span.start && span.end <= n.end_byte() {
-                if n.kind() == "compound_statement" {
-                    best = n;
-                }
-                continue 'down;
-            }
-            if n.start_byte() > span.start || !c.goto_next_sibling() {
-                break 'down;
-            }
+    let (mut best, mut n) = (body, body);
+    loop {
+        let mut c = n.walk();
+        if c.goto_first_child_for_byte(span.start).is_none() {
+            return best;
         }
+        let k = c.node();
+        if !(k.start_byte() <= span.start && span.end <= k.end_byte()) {
+            return best;
+        }
+        if k.kind() == "compound_statement" {
+            best = k;
+        }
+        n = k;
     }
-    best
 }
 
 /// The items of `block` that `span` overlaps, with the one before them, and the bytes they
-/// and `span` cover; None when `span` overlaps none.
-fn region<'t>(block: Node<'t>, span: &Range<usize>) -> Option<(Range<usize>, Vec<Node<'t>>)> {
-    let kids = named_children(block);
-    let first = kids.iter().position(|k| k.end_byte() > span.start)?;
-    let last = kids.iter().rposition(|k| k.start_byte() < span.end)?;
-    if first > last {
-        return None;
+/// and `span` cover; None when `span` overlaps none. `view` finds the one before: it holds
+/// the last byte before them that is not blank (the view blanks directive lines).
+fn region<'t>(
+    block: Node<'t>,
+    span: &Range<usize>,
+    view: &[u8],
+) -> Option<(Range<usize>, Vec<Node<'t>>)> {
+    let mut items: Vec<Node<'t>> = children_over(block, span)
+        .into_iter()
+        .filter(|k| k.is_named())
+        .collect();
+    let first = *items.first()?;
+    let inner = block.start_byte() + 1;
+    let before = view
+        .get(inner..first.start_byte())
+        .and_then(|gap| gap.iter().rposition(|b| !b.is_ascii_whitespace()))
+        .map(|i| inner + i);
+    if let Some(p) = before {
+        let mut c = block.walk();
+        if c.goto_first_child_for_byte(p).is_some() && c.node().is_named() {
+            items.insert(0, c.node());
+        }
     }
-    let from = first.saturating_sub(1);
-    let range = kids[from].start_byte().min(span.start)..kids[last].end_byte().max(span.end);
-    Some((range, kids[from..=last].to_vec()))
+    let last = items[items.len() - 1];
+    let range = items[0].start_byte().min(span.start)..last.end_byte().max(span.end);
+    Some((range, items))
 }
 
 fn named_children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
