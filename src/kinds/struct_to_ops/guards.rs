@@ -252,11 +252,11 @@ fn keeps_structure(parsed: &Parsed, src: &[u8], body: Node, g: usize) -> bool {
         let (mut region, mut items) = (region.clone(), items.clone());
         // A configuration that leaves its last item open (an `if` whose body an arm held)
         // takes the next item in: read it with that one, a few times, then in the file.
-        for _ in 0..MAX_MORE_ITEMS {
+        for more in 0..=MAX_MORE_ITEMS {
             if let Some(kept) = reads_alike(parsed, src, g, keep, &region, &items, &arms) {
                 return kept;
             }
-            let Some(next) = next_item(block, &items) else {
+            let Some(next) = next_item(block, &items).filter(|_| more < MAX_MORE_ITEMS) else {
                 break;
             };
             region.end = region.end.max(next.end_byte());
@@ -451,32 +451,27 @@ fn named_children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
     n.named_children(&mut c).collect()
 }
 
-/// Visit `root` and its descendants in document order (`enter` on the way down, `leave` on
-/// the way up), going below a node only when `descend` says so. A cursor, not
-/// `Node::parent`: tree-sitter finds a parent by walking down from the root, which made each
-/// statement's ancestor chain cost its depth squared.
-fn depth_first<'t>(
-    root: Node<'t>,
-    descend: impl Fn(Node<'t>) -> bool,
-    mut enter: impl FnMut(Node<'t>),
-    mut leave: impl FnMut(Node<'t>),
-) {
+/// Visit `root` and its descendants in document order, each node once on the way down
+/// (`true`) and once on the way up (`false`). A cursor, not `Node::parent`: tree-sitter finds a
+/// parent by walking down from the root, which made each statement's ancestor chain cost its
+/// depth squared.
+fn depth_first<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, bool)) {
     let mut c = root.walk();
     let mut depth = 0usize;
-    enter(root);
+    visit(root, true);
     loop {
-        if descend(c.node()) && c.goto_first_child() {
+        if c.goto_first_child() {
             depth += 1;
-            enter(c.node());
+            visit(c.node(), true);
             continue;
         }
         loop {
-            leave(c.node());
+            visit(c.node(), false);
             if depth == 0 {
                 return;
             }
             if c.goto_next_sibling() {
-                enter(c.node());
+                visit(c.node(), true);
                 break;
             }
             c.goto_parent();
@@ -509,13 +504,8 @@ fn nesting(
     let mut out = Vec::new();
     for &item in items {
         let mut path: Vec<Frame> = Vec::new();
-        let out = &mut out;
-        let stack = std::cell::RefCell::new(&mut path);
-        depth_first(
-            item,
-            |_| true,
-            |n| {
-                let mut path = stack.borrow_mut();
+        depth_first(item, |n, down| {
+            if down {
                 let k = n.kind();
                 let key = (at(n.start_byte()), n.kind_id());
                 // A label marks a place, not a nesting: `out:` labels the next statement
@@ -530,21 +520,19 @@ fn nesting(
                     nearest: if counts { Some(key) } else { above },
                     statement_below: statement,
                 });
-            },
-            |_| {
-                let mut path = stack.borrow_mut();
-                let f = path.pop().expect("left as entered");
-                if f.statement_below {
-                    let parent = path.last_mut();
-                    if f.counts {
-                        out.push((f.key, parent.as_ref().and_then(|p| p.nearest)));
-                    }
-                    if let Some(p) = parent {
-                        p.statement_below = true;
-                    }
+                return;
+            }
+            let f = path.pop().expect("left as entered");
+            if f.statement_below {
+                let parent = path.last_mut();
+                if f.counts {
+                    out.push((f.key, parent.as_ref().and_then(|p| p.nearest)));
                 }
-            },
-        );
+                if let Some(p) = parent {
+                    p.statement_below = true;
+                }
+            }
+        });
     }
     out.sort_unstable();
     out
