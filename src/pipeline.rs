@@ -211,6 +211,13 @@ impl RunResult {
     pub fn rel(&self, path: &Path) -> String {
         rel_path(&self.tree, path)
     }
+    /// `path` relative to the tree as the file system has it: bytes, `/`-separated.
+    pub fn rel_bytes(&self, path: &Path) -> Vec<u8> {
+        use std::os::unix::ffi::OsStrExt;
+        let rel = path.strip_prefix(&self.tree).unwrap_or(path);
+        let parts: Vec<&[u8]> = rel.components().map(|c| c.as_os_str().as_bytes()).collect();
+        parts.join(&b'/')
+    }
     pub fn parse_error_functions(&self) -> usize {
         self.files.iter().map(|f| f.parse_error_functions).sum()
     }

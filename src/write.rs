@@ -183,7 +183,7 @@ pub fn apply(res: &mut crate::pipeline::RunResult, keep_going: bool) -> Applied 
             done.interrupted = true;
             for f in res.files.iter_mut().filter(|f| f.changes()) {
                 f.unwritten = Some("not written: interrupted".into());
-                done.lists.not_written.push(f.rel.clone());
+                done.lists.not_written(f);
             }
         } else {
             done.refused = failed.len();
@@ -197,7 +197,7 @@ pub fn apply(res: &mut crate::pipeline::RunResult, keep_going: bool) -> Applied 
     for (i, tmp) in staged {
         let f = &mut res.files[i];
         match commit(&f.path, &f.original, tmp) {
-            Ok(()) => done.lists.written.push(f.rel.clone()),
+            Ok(()) => done.lists.written(f),
             Err(e) => {
                 f.unwritten = Some(format!("not written: {e}"));
                 failed.push(problem(&f.path, &e));

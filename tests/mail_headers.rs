@@ -2,7 +2,8 @@
 //! refused before any work (exit 2, a clear message, nothing written): a newline or another
 //! control character in `--signoff`, `--to`, `--cc`, `--subject-prefix` or `--prefix` (a
 //! `Bcc:` injection), a `--signoff` that is not `Name <address>`, a date outside the years
-//! 1970–9999. A quoted non-ASCII name becomes an encoded-word without quote marks in it.
+//! 1970–9999. A quoted non-ASCII name becomes an encoded-word without quote marks in it, and
+//! git reads the non-ASCII names and subjects back as they were given.
 
 mod common;
 
@@ -99,11 +100,86 @@ fn a_quoted_non_ascii_name_is_encoded_without_quote_marks() {
         String::from_utf8_lossy(&o.stderr)
     );
     let cover = std::fs::read_to_string(out.join("patches/0000-cover-letter.patch")).unwrap();
-    let word = "=?UTF-8?q?J=C3=A9r=C3=B4me_Glisse?= <jglisse@example.com>";
+    let word = "=?UTF-8?Q?J=C3=A9r=C3=B4me_Glisse?= <jglisse@example.com>";
     assert!(cover.contains(&format!("From: {word}\n")), "{cover}");
     assert!(cover.contains(&format!("Cc: {word}")), "{cover}");
     assert!(
         !cover.contains("=22"),
         "a quote mark inside an encoded-word: {cover}"
+    );
+}
+
+/// What `git mailinfo -k` (the reader `git am` uses) makes of a message's headers.
+fn mailinfo(patch: &Path) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new("git")
+        .current_dir(dir.path())
+        .args(["mailinfo", "-k", "msg", "patch"])
+        .stdin(std::fs::File::open(patch).unwrap())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn git_reads_non_ascii_names_and_subjects_back() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("s");
+    // A name long enough to take two encoded-words, and a subject with non-ASCII text.
+    let long = "Ærøskøbing-Ålborg Jérôme Müller-Lüdenscheidt Çağlayan Þórðarson";
+    let o = series(
+        &out,
+        &[
+            "--signoff",
+            "\"Jérôme Glisse\" <jglisse@example.com>",
+            "--cc",
+            &format!("{long} <long@example.com>"),
+            "--subject-prefix",
+            "PATCH Größe",
+        ],
+    );
+    assert!(
+        o.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut patches: Vec<_> = std::fs::read_dir(out.join("patches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    patches.sort();
+    for p in &patches {
+        let text = std::fs::read_to_string(p).unwrap();
+        let headers = text.split("\n\n").next().unwrap();
+        assert!(headers.is_ascii(), "raw non-ASCII in a header: {headers}");
+        for line in headers.lines().filter(|l| l.contains("=?")) {
+            assert!(line.len() <= 76, "{line}");
+        }
+        let info = mailinfo(p);
+        assert!(
+            info.contains("Author: Jérôme Glisse\nEmail: jglisse@example.com\n"),
+            "{info}"
+        );
+        assert!(info.contains("Subject: [PATCH Größe "), "{info}");
+    }
+    let cover = std::fs::read_to_string(&patches[0]).unwrap();
+    let cc: String = cover
+        .split("\nCc: ")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .into();
+    assert!(cc.contains("=?UTF-8?Q?"), "{cc}");
+    // git am takes the patch and records the author as given.
+    let repo = common::demo_copy();
+    common::commit_all(repo.path(), "base");
+    common::git(repo.path(), &["am", "-q", patches[1].to_str().unwrap()]);
+    let log = common::git(repo.path(), &["log", "-1", "--format=%an <%ae>%n%s"]);
+    assert!(
+        log.starts_with("Jérôme Glisse <jglisse@example.com>\n"),
+        "{log}"
     );
 }

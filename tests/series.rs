@@ -589,8 +589,8 @@ fn format_patch_options_and_encoded_names() {
         text.contains("Subject: [RFC PATCH v2 1/1] mm: pagewalk:"),
         "{text}"
     );
-    assert!(text.contains("From: =?UTF-8?q?J=C3=BCrgen_Gro=C3=9F?= <jg@example.de>\n"));
-    assert!(text.contains("To: =?UTF-8?q?Zo=C3=AB_=C3=84rger?= <zoe@example.org>,\n"));
+    assert!(text.contains("From: =?UTF-8?Q?J=C3=BCrgen_Gro=C3=9F?= <jg@example.de>\n"));
+    assert!(text.contains("To: =?UTF-8?Q?Zo=C3=AB_=C3=84rger?= <zoe@example.org>,\n"));
     assert!(text.contains("Cc: extra@example.org,\n"));
     assert!(text.is_ascii() || text.contains("Content-Type: text/plain; charset=UTF-8"));
     // git reads the encoded author back as it was given.

@@ -33,11 +33,7 @@ pub fn run(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     let date = match (&a.date, std::env::var("SOURCE_DATE_EPOCH").ok()) {
         (Some(d), _) => emit::mail::Date::parse(d)?,
         (None, Some(secs)) => emit::mail::Date::from_epoch_var(&secs)?,
-        (None, None) => emit::mail::Date::utc(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64),
-        ),
+        (None, None) => emit::mail::Date::now()?,
     }
     .rfc2822();
     emit::series::check_output_dir(&a.out)?;

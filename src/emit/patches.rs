@@ -319,9 +319,17 @@ pub(super) fn wrap(text: &str) -> String {
 pub(super) fn message(opts: &Options, subject: &str, r: &Recipients, body: &str) -> String {
     let mut m = String::new();
     m.push_str("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n");
-    let _ = writeln!(m, "From: {}", mail::encode_address(&opts.author));
+    let _ = writeln!(
+        m,
+        "From: {}",
+        mail::encode_address(&opts.author, "From: ".len())
+    );
     let _ = writeln!(m, "Date: {}", opts.date);
-    let _ = writeln!(m, "Subject: {}", mail::encode_words(subject));
+    let _ = writeln!(
+        m,
+        "Subject: {}",
+        mail::encode_words(subject, "Subject: ".len())
+    );
     mime(&mut m, opts, r, body);
     // The user's --to/--cc come first, then MAINTAINERS', each address once.
     let list = |extra: &[String], found: &[String]| -> Vec<String> {
@@ -331,7 +339,8 @@ pub(super) fn message(opts: &Options, subject: &str, r: &Recipients, body: &str)
                 out.push(a.clone());
             }
         }
-        out.iter().map(|a| mail::encode_address(a)).collect()
+        // Each address starts a line after "To: " or after the 4 spaces that continue it.
+        out.iter().map(|a| mail::encode_address(a, 4)).collect()
     };
     let (to, cc) = (list(&opts.to, &r.to), list(&opts.cc, &r.cc));
     if !to.is_empty() {

@@ -554,6 +554,30 @@ impl Parsed {
     }
 }
 
+impl Parsed {
+    /// [`Parsed::view_keeping`]'s bytes in `range` only: what a configuration of `g` reads
+    /// there, at the cost of the range (a conditional the view reads with one arm aside).
+    pub fn view_keeping_in(
+        &self,
+        src: &[u8],
+        g: usize,
+        keep: Option<usize>,
+        range: std::ops::Range<usize>,
+    ) -> Vec<u8> {
+        if self.one_arm.contains(&g) {
+            return self.view_keeping(src, g, keep)[range].to_vec();
+        }
+        let mut v = self.view[range.clone()].to_vec();
+        for (i, a) in self.directives.groups[g].arms.iter().enumerate() {
+            let (s, e) = (a.body.start.max(range.start), a.body.end.min(range.end));
+            if Some(i) != keep && s < e {
+                blank(&mut v, s - range.start..e - range.start);
+            }
+        }
+        v
+    }
+}
+
 fn blank(view: &mut [u8], range: std::ops::Range<usize>) {
     for b in &mut view[range] {
         if *b != b'\n' && *b != b'\r' {

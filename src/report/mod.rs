@@ -27,6 +27,13 @@ pub fn raw_rel(f: &FileResult) -> Vec<u8> {
     parts[parts.len().saturating_sub(n)..].join(&b'/')
 }
 
+/// A name that is not UTF-8, for JSON records: their `file` (a string) shows such a name with
+/// U+FFFD, readable but lossy; `file_bytes` beside it gives the bytes back. None for a UTF-8
+/// name, which `file` holds exactly.
+pub fn non_utf8(raw: Vec<u8>) -> Option<Vec<u8>> {
+    std::str::from_utf8(&raw).is_err().then_some(raw)
+}
+
 /// `prefix` and `path` as git writes them in a diff header: as they are, or, when the path
 /// holds a `"`, a `\\`, a control or a non-ASCII byte, quoted as one C-style string with
 /// `\t`-style and octal escapes (`"a/foo\tbar.c"`), as git does with core.quotePath on (its
@@ -248,6 +255,9 @@ pub struct SiteRecord<'a> {
     pub kind: &'static str,
     pub rule: &'a str,
     pub file: &'a str,
+    /// The name's bytes when it is not UTF-8 (see [`non_utf8`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_bytes: Option<Vec<u8>>,
     pub line: usize,
     pub function: &'a str,
     /// The arch group (series reports only).
@@ -276,6 +286,7 @@ impl<'a> SiteRecord<'a> {
             kind: "site",
             rule: &rules[s.rule].id,
             file: &f.rel,
+            file_bytes: non_utf8(raw_rel(f)),
             line: s.site.line,
             function: &s.site.function,
             arch: None,
@@ -291,6 +302,8 @@ struct ProblemRecord<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_bytes: Option<Vec<u8>>,
     reason: &'a str,
 }
 
@@ -311,11 +324,34 @@ struct SummaryRecord {
     errors: usize,
 }
 
-/// What an interrupted `apply` wrote and left (paths relative to the tree).
+/// What an interrupted `apply` wrote and left (paths relative to the tree). When a name in a
+/// list is not UTF-8, `written_bytes`/`not_written_bytes` go beside it: as long as the list,
+/// each entry null or that name's bytes.
 #[derive(Serialize, Default)]
 pub struct Interrupted {
     pub written: Vec<String>,
     pub not_written: Vec<String>,
+    #[serde(skip_serializing_if = "all_utf8")]
+    pub written_bytes: Vec<Option<Vec<u8>>>,
+    #[serde(skip_serializing_if = "all_utf8")]
+    pub not_written_bytes: Vec<Option<Vec<u8>>>,
+}
+
+fn all_utf8(list: &[Option<Vec<u8>>]) -> bool {
+    list.iter().all(Option::is_none)
+}
+
+impl Interrupted {
+    /// `f` is on disk in its new form.
+    pub fn written(&mut self, f: &FileResult) {
+        self.written.push(f.rel.clone());
+        self.written_bytes.push(non_utf8(raw_rel(f)));
+    }
+    /// `f` was left as it was.
+    pub fn not_written(&mut self, f: &FileResult) {
+        self.not_written.push(f.rel.clone());
+        self.not_written_bytes.push(non_utf8(raw_rel(f)));
+    }
 }
 
 #[derive(Serialize)]
@@ -366,6 +402,7 @@ pub fn json(
                 &ProblemRecord {
                     kind,
                     file,
+                    file_bytes: non_utf8(run.rel_bytes(&p.path)),
                     reason: &p.why,
                 },
             )?;
@@ -379,6 +416,7 @@ pub fn json(
                 &ProblemRecord {
                     kind: "unchecked",
                     file,
+                    file_bytes: non_utf8(raw_rel(f)),
                     reason: why,
                 },
             )?;
@@ -461,4 +499,31 @@ pub fn json_incomplete(
         writeln!(w)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interrupted_lists_give_the_bytes_of_names_that_are_not_utf8() {
+        let mut lists = Interrupted::default();
+        lists
+            .written
+            .extend(["a.c".to_string(), "caf\u{fffd}.c".to_string()]);
+        lists
+            .written_bytes
+            .extend([None, non_utf8(b"caf\xe9.c".to_vec())]);
+        lists.not_written.push("b.c".into());
+        lists.not_written_bytes.push(non_utf8(b"b.c".to_vec()));
+        assert_eq!(
+            serde_json::to_value(&lists).unwrap(),
+            serde_json::json!({
+                "written": ["a.c", "caf\u{fffd}.c"],
+                "not_written": ["b.c"],
+                "written_bytes": [null, [99, 97, 102, 233, 46, 99]],
+            })
+        );
+        assert_eq!(non_utf8("café.c".as_bytes().to_vec()), None);
+    }
 }
