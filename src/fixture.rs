@@ -71,10 +71,10 @@ pub fn cases(dir: &Path) -> std::io::Result<Vec<Case>> {
     Ok(out)
 }
 
-/// What one run over a buffer produced: the output and the `LINE: FUNCTION: CODE` lines.
-pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
-    let cfg = Config {
-        tree: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+/// How a fixture case runs: one rule, one job, the API side converted, no target.
+fn case_config(tree: std::path::PathBuf, rule: &Rule, compat: bool) -> Config {
+    Config {
+        tree,
         paths: Vec::new(),
         rules: vec![rule.clone()],
         jobs: 1,
@@ -84,13 +84,20 @@ pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
         target: None,
         macros: std::sync::Arc::new(crate::parse::Macros::builtin()),
         tree_has_new: vec![false],
-        // A `<case>.compat.c` runs with `--compat` (and so does the second run, over its
-        // `<case>.compat.expected.c`).
-        compat: path
-            .file_name()
-            .is_some_and(|s| is_compat(&s.to_string_lossy())),
+        compat,
         settled: Vec::new(),
-    };
+    }
+}
+
+/// What one run over a buffer produced: the output and the `LINE: FUNCTION: CODE` lines.
+pub fn run_one(rule: &Rule, path: &Path, src: &[u8]) -> (Vec<u8>, Vec<String>) {
+    // A `<case>.compat.c` runs with `--compat` (and so does the second run, over its
+    // `<case>.compat.expected.c`).
+    let compat = path
+        .file_name()
+        .is_some_and(|s| is_compat(&s.to_string_lossy()));
+    let tree = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let cfg = case_config(tree, rule, compat);
     let r = pipeline::migrate_file(&cfg, path, src.to_vec(), &[0]);
     let diags = r
         .sites
@@ -140,20 +147,7 @@ pub fn run_tree(rule: &Rule, files: &Files, compat: bool) -> std::io::Result<(Fi
         std::fs::write(p, bytes)?;
     }
     let tree = std::fs::canonicalize(dir.path())?;
-    let cfg = Config {
-        tree: tree.clone(),
-        paths: Vec::new(),
-        rules: vec![rule.clone()],
-        jobs: 1,
-        max_size: u64::MAX,
-        parse_timeout: Duration::from_secs(10),
-        api: true,
-        target: None,
-        macros: std::sync::Arc::new(crate::parse::Macros::builtin()),
-        tree_has_new: vec![false],
-        compat,
-        settled: Vec::new(),
-    };
+    let cfg = case_config(tree.clone(), rule, compat);
     let res = pipeline::run(&cfg, &pipeline::Counters::default());
     let mut out = files.clone();
     for f in &res.files {
