@@ -42,11 +42,13 @@ pub fn find<'t>(k: &CallRewrite, src: &[u8], root: Node<'t>) -> Vec<Match<'t>> {
 
 /// The first rewrite whose new form (then whose old form) `n` has.
 fn first_match<'t>(k: &CallRewrite, src: &[u8], n: Node<'t>) -> Option<Match<'t>> {
+    // Asked once: tree-sitter's binding checks the kind's name as UTF-8 on every call.
+    let kind = n.kind();
     for (i, r) in k.rewrites.iter().enumerate() {
         let done = r
             .done
             .as_ref()
-            .filter(|d| d.root_kind() == n.kind())
+            .filter(|d| d.root_kind() == kind)
             .and_then(|d| d.matches(n, src));
         if let Some(b) = done {
             // Only the new form's own words count as converted: a watched word inside one of
@@ -64,7 +66,7 @@ fn first_match<'t>(k: &CallRewrite, src: &[u8], n: Node<'t>) -> Option<Match<'t>
                 });
             }
         }
-        if r.from.root_kind() != n.kind() {
+        if r.from.root_kind() != kind {
             continue;
         }
         if let Some(binds) = r.from.matches(n, src) {
