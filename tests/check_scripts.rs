@@ -984,8 +984,10 @@ fn a_symbol_kconfig_will_not_keep_is_named_not_failed() {
         std::fs::rename(t.join("scripts/config"), t.join("scripts/config.real")).unwrap();
         std::fs::write(
             t.join("scripts/config"),
-            "#!/usr/bin/env bash\n[ \"$3 $4\" = '-e HMM_MIRROR' ] && exit 0\n\
-             exec bash \"$(dirname \"$0\")/config.real\" \"$@\"\n",
+            "#!/usr/bin/env bash\nargs=()\nwhile [ $# -gt 0 ]; do\n\
+             \tif [ \"$1 ${2:-}\" = '-e HMM_MIRROR' ]; then shift 2; continue; fi\n\
+             \targs+=(\"$1\"); shift\ndone\n\
+             exec bash \"$(dirname \"$0\")/config.real\" \"${args[@]}\"\n",
         )
         .unwrap();
     });
