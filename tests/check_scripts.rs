@@ -1664,37 +1664,79 @@ fn tuxmake_and_tuxsuite_plans_name_the_builds_of_the_scripts() {
     assert!(!t.contains("is not set"), "{t}");
 }
 
-/// report.txt names, right after INCOMPLETE, the converted function no check can compile: the demo's powerpc
-/// `subpage_mark_vmas_nohuge` is under `#ifdef CONFIG_TRANSPARENT_HUGEPAGE`, which the demo's
-/// (absent) powerpc Kconfig cannot enable; and it lists where each function is expected to
+/// The verdicts a reader must see first come in one order, the gravest first, in report.txt,
+/// report.json and on stderr: INCOMPLETE (the demo leaves a site by hand), NOT COMPILED (the
+/// demo's powerpc `subpage_mark_vmas_nohuge` is under `#ifdef CONFIG_TRANSPARENT_HUGEPAGE`,
+/// which the demo's (absent) powerpc Kconfig cannot enable), NOT BUILT (an alpha caller: no
+/// cross compiler kcodemod knows); and report.txt lists where each function is expected to
 /// reach the compiler.
 #[test]
 fn report_names_a_converted_function_no_check_compiles_after_incomplete() {
+    let tree = common::demo_copy();
+    let alpha = tree.path().join("arch/alpha/mm");
+    std::fs::create_dir_all(&alpha).unwrap();
+    std::fs::write(
+        alpha.join("walk.c"),
+        "// SPDX-License-Identifier: GPL-2.0\n#include <linux/mm.h>\n\n\
+         static int alpha_pte(pte_t *pte, unsigned long addr,\n\
+         \t\t     unsigned long next, struct mm_walk *walk)\n{\n\treturn 0;\n}\n\n\
+         void alpha_walk(struct mm_struct *mm)\n{\n\
+         \tstruct mm_walk walk = { .pte_entry = alpha_pte, .mm = mm };\n\n\
+         \twalk_page_range(0, TASK_SIZE, &walk);\n}\n",
+    )
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
-    series(&demo(), out.path());
+    let o = common::bin()
+        .args(["series", tree.path().to_str().unwrap(), "-o"])
+        .arg(out.path())
+        .args([
+            "--signoff",
+            "A U Thor <author@example.org>",
+            "--no-checkpatch",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
     let report = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
-    // After INCOMPLETE (the demo leaves a site by hand), before everything else.
-    let after = report
-        .strip_prefix("INCOMPLETE: ")
-        .and_then(|r| r.split_once("\n\n"))
-        .map_or("", |(_, r)| r);
-    assert!(
-        after.starts_with(
-            "NOT COMPILED: arch/powerpc/mm/book3s64/subpage_prot.c:45 subpage_mark_vmas_nohuge \
-             reaches no compiler in any check (the checks will say NOT VERIFIED): powerpc: under \
-             CONFIG_TRANSPARENT_HUGEPAGE, which no way to enable was found for\n"
-        ),
-        "{report}"
-    );
+    let not_compiled = "NOT COMPILED: arch/powerpc/mm/book3s64/subpage_prot.c:45 \
+        subpage_mark_vmas_nohuge reaches no compiler in any check (the checks will say NOT \
+        VERIFIED): powerpc: under CONFIG_TRANSPARENT_HUGEPAGE, which no way to enable was found \
+        for";
+    let heads: Vec<&str> = report.split("\n\n").take(3).collect();
+    assert!(heads[0].starts_with("INCOMPLETE: "), "{report}");
+    assert_eq!(heads[1], not_compiled, "{report}");
+    assert!(heads[2].starts_with("NOT BUILT: alpha: "), "{report}");
     assert_eq!(report.matches("NOT COMPILED:").count(), 1, "{report}");
     assert!(
         report.contains("\n  mm/madvise.c:55 madvise_willneed: generic\n"),
         "{report}"
     );
+    // report.json: the same records, first, in the same order.
     let json = std::fs::read_to_string(out.path().join("report.json")).unwrap();
-    let first = json.lines().nth(1).unwrap_or_default();
-    assert!(
-        first.contains(r#""type":"not-compiled""#) && first.contains("subpage_mark_vmas_nohuge"),
-        "{json}"
-    );
+    let kinds: Vec<&str> = json
+        .lines()
+        .take(3)
+        .filter_map(|l| {
+            ["incomplete", "not-compiled", "not-built"]
+                .into_iter()
+                .find(|k| l.contains(&format!(r#""type":"{k}""#)))
+        })
+        .collect();
+    assert_eq!(kinds, ["incomplete", "not-compiled", "not-built"], "{json}");
+    // stderr: the same three lines, in the same order.
+    let said: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("kcodemod: "))
+        .filter(|l| {
+            l.starts_with("INCOMPLETE")
+                || l.starts_with("NOT COMPILED")
+                || l.starts_with("NOT BUILT")
+        })
+        .collect();
+    assert_eq!(said.len(), 3, "{err}");
+    assert_eq!(said[0], heads[0], "{err}");
+    assert_eq!(said[1], not_compiled, "{err}");
+    assert_eq!(said[2], heads[2], "{err}");
 }
+

@@ -123,29 +123,18 @@ pub(super) fn write_reports(
     let mut txt = String::new();
     let mut json = String::new();
     let expected = expected_builds(checks);
-    // The lines a reader must see first: INCOMPLETE, NOT BUILT.
+    // The lines a reader must see first, the gravest first (`heads`' order).
     for line in heads {
         let _ = writeln!(txt, "{line}\n");
-        let kind = match line.starts_with("NOT BUILT") {
-            true => "not-built",
-            false => "incomplete",
+        let kind = if line.starts_with("NOT BUILT") {
+            "not-built"
+        } else if line.starts_with("NOT COMPILED") {
+            "not-compiled"
+        } else {
+            "incomplete"
         };
         json.push_str(&serde_json::to_string(
             &serde_json::json!({ "type": kind, "message": line }),
-        )?);
-        json.push('\n');
-    }
-    // Next (after a series that does not build): a converted function no check can
-    // compile is verified by none.
-    for (f, _, why) in expected.iter().filter(|(_, groups, _)| groups.is_empty()) {
-        let line = format!(
-            "NOT COMPILED: {f} reaches no compiler in any check (the checks will say NOT \
-             VERIFIED): {}",
-            why.join("; ")
-        );
-        let _ = writeln!(txt, "{line}\n");
-        json.push_str(&serde_json::to_string(
-            &serde_json::json!({ "type": "not-compiled", "message": line }),
         )?);
         json.push('\n');
     }
@@ -252,6 +241,22 @@ pub(super) fn write_reports(
     }
     write_file(&out.join("report.txt"), txt.as_bytes())?;
     write_file(&out.join("report.json"), json.as_bytes())
+}
+
+/// The NOT COMPILED lines: a converted or flagged function no check can compile is verified
+/// by none.
+pub(super) fn not_compiled_lines(checks: &[(String, Vec<ObjectNeeds>)]) -> Vec<String> {
+    expected_builds(checks)
+        .into_iter()
+        .filter(|(_, groups, _)| groups.is_empty())
+        .map(|(f, _, why)| {
+            format!(
+                "NOT COMPILED: {f} reaches no compiler in any check (the checks will say NOT \
+                 VERIFIED): {}",
+                why.join("; ")
+            )
+        })
+        .collect()
 }
 
 /// Per converted or flagged function (`file:line function`), the groups whose main build is
