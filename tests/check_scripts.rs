@@ -1012,8 +1012,10 @@ fn a_symbol_kconfig_will_not_keep_is_named_not_failed() {
         text.contains("\nNOT VERIFIED function mm/hmm.c:25 hmm_mirror_range: never reached the compiler: the configuration leaves its code out (#if (defined(CONFIG_HMM_MIRROR)) is false in "),
         "{text}"
     );
+    // (11 in the .c files, and 3 in include/linux/mm.h, reached through the objects that
+    // include it.)
     assert!(
-        text.contains(", 1 of 11 functions never reached the compiler,"),
+        text.contains(", 1 of 14 functions never reached the compiler,"),
         "{text}"
     );
     assert!(
@@ -1740,3 +1742,79 @@ fn report_names_a_converted_function_no_check_compiles_after_incomplete() {
     assert_eq!(said[2], heads[2], "{err}");
 }
 
+/// A header of the demo with a converted function (a static inline, compiled in every object
+/// that includes the header), included by `mm/mincore.c`.
+const PAGECOUNT_H: &str = "/* SPDX-License-Identifier: GPL-2.0 */\n\
+#ifndef _LINUX_PAGECOUNT_H\n#define _LINUX_PAGECOUNT_H\n\n#include <linux/mm.h>\n\n\
+static inline int pagecount_pte(pte_t *pte, unsigned long addr,\n\
+\t\t\t\tunsigned long next, struct mm_walk *walk)\n{\n\
+\tunsigned long *count = walk->private;\n\n\tif (pte_present(*pte))\n\t\t(*count)++;\n\treturn 0;\n}\n\n\
+/* The number of present pages of [@start, @end) in @mm. */\n\
+static inline unsigned long pagecount_range(struct mm_struct *mm,\n\
+\t\t\t\t\t    unsigned long start,\n\t\t\t\t\t    unsigned long end)\n{\n\
+\tunsigned long count = 0;\n\tstruct mm_walk walk = {\n\t\t.pte_entry = pagecount_pte,\n\
+\t\t.mm = mm,\n\t\t.private = &count,\n\t};\n\n\
+\twalk_page_range(start, end, &walk);\n\treturn count;\n}\n\n#endif\n";
+
+const MINCORE_INCLUDE: &str = "#include <linux/pagecount.h>\n";
+
+/// A function converted in a header reaches the compiler where a built object includes the
+/// header (Kbuild's .cmd file lists it), and is NOT VERIFIED when none does.
+#[test]
+fn a_header_function_is_reached_through_the_objects_that_include_it() {
+    let tree = repo(|t| {
+        std::fs::write(t.join("include/linux/pagecount.h"), PAGECOUNT_H).unwrap();
+        let p = t.join("mm/mincore.c");
+        let s = std::fs::read_to_string(&p).unwrap();
+        let s = s.replacen(
+            "#include <linux/string.h>\n",
+            &format!("#include <linux/string.h>\n{MINCORE_INCLUDE}"),
+            1,
+        );
+        std::fs::write(p, s).unwrap();
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let header = std::fs::read_to_string(tree.path().join("include/linux/pagecount.h")).unwrap();
+    assert!(header.contains("struct mm_walk_ops"), "{header}");
+    let report = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
+    assert!(!report.contains("NOT COMPILED: include/"), "{report}");
+    assert!(
+        report.contains(" pagecount_range: generic (if an object it builds includes include/linux/pagecount.h)\n"),
+        "{report}"
+    );
+    let (rc, text) = check(out.path(), "generic", &["--no-baseline"], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains(" pagecount_range: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.starts_with("  include/linux/pagecount.h:")
+            && line.ends_with(" pagecount_range: generic"),
+        "{text}"
+    );
+
+    // No object includes the header any more: its function reached no compiler.
+    let p = tree.path().join("mm/mincore.c");
+    let s = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, s.replacen(MINCORE_INCLUDE, "", 1)).unwrap();
+    let (rc, text) = check(
+        out.path(),
+        "generic",
+        &["--no-baseline", "--allow-edits"],
+        tree.path(),
+    );
+    assert_eq!(rc, 4, "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("NOT VERIFIED function include/linux/pagecount.h:")
+            && l.ends_with(" pagecount_range: never reached the compiler: no object built includes include/linux/pagecount.h (a header is compiled only in the objects that include it)")),
+        "{text}"
+    );
+    assert!(text.contains("generic: NOT VERIFIED: 1 converted or flagged functions never reached the compiler: include/linux/pagecount.h:"), "{text}");
+}

@@ -570,6 +570,26 @@ fn check_files<'r>(
             }
         }
     }
+    // A header's converted or flagged functions are compiled in the objects that include it:
+    // the check finds them there (no object, no guards of its own to enable or flip).
+    for f in run.files.iter().filter(|f| f.rel.ends_with(".h")) {
+        if f.sites.is_empty() {
+            continue;
+        }
+        let g = kbuild::arch_group(&f.rel);
+        let gi = match out.iter().position(|(x, _)| *x == g) {
+            Some(gi) => gi,
+            None => {
+                out.push((g, Vec::new()));
+                out.len() - 1
+            }
+        };
+        out[gi].1.push(Touched {
+            path: f.rel.clone(),
+            source: &f.original,
+            ..Touched::default()
+        });
+    }
     for t in out.iter_mut().flat_map(|(_, files)| files.iter_mut()) {
         if let Some(f) = run.files.iter().find(|f| f.rel == t.path) {
             t.functions = site_functions(f);
