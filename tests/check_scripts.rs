@@ -1304,6 +1304,67 @@ fn guard_builds_run_side_by_side() {
     assert!(text.contains("; 3 builds with a guard off;"), "{text}");
 }
 
+/// The demo's object rule, where a plant can make one build wait for another.
+const DEMO_OBJECT: &str = "%.o: FORCE\n\t@mkdir -p $(dir $(objtree)/$@)\n";
+
+#[test]
+fn guard_builds_run_beside_the_main_objects() {
+    let tree = repo(|t| {
+        std::fs::write(t.join("Kconfig"), HUGETLB_KCONFIG).unwrap();
+        // The guard build's prepare says it started; the main build's first object waits for
+        // that: built one after the other (guards after the main objects), it gives up.
+        edit_makefile(
+            t,
+            DEMO_PREPARE,
+            &format!(
+                "{DEMO_PREPARE}\t@case $(notdir $(objtree)) in *-no-*-base) ;; *-no-*) \
+                 touch $(RENDEZVOUS)/guard ;; esac\n"
+            ),
+        );
+        edit_makefile(
+            t,
+            DEMO_OBJECT,
+            &format!(
+                "{DEMO_OBJECT}\t@if [ $(notdir $(objtree)) = generic ]; then i=0; \
+                 while [ ! -e $(RENDEZVOUS)/guard ]; do i=$$((i + 1)); \
+                 [ $$i -lt 600 ] || {{ echo 'no guard build started' >&2; exit 1; }}; \
+                 sleep 0.1; done; fi\n"
+            ),
+        );
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let rendezvous = tempfile::tempdir().unwrap();
+    let (rc, text) = check_env(
+        out.path(),
+        "generic",
+        &[],
+        tree.path(),
+        &[("RENDEZVOUS", rendezvous.path().to_str().unwrap())],
+    );
+    assert_eq!(rc, 0, "{text}");
+    // The main build's verdicts come first, then the guard build's.
+    let verdicts: Vec<&str> = text.lines().filter(|l| l.starts_with("OK ")).collect();
+    assert_eq!(
+        verdicts,
+        [
+            "OK fs/proc/task_mmu.o",
+            "OK mm/madvise.o",
+            "OK mm/memcontrol.o",
+            "OK mm/mincore.o",
+            "OK mm/pagewalk.o",
+            "OK fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]",
+            "OK mm/pagewalk.o [CONFIG_HUGETLB_PAGE=n]",
+        ],
+        "{text}"
+    );
+}
+
 #[test]
 fn a_guard_the_object_itself_needs_is_named_not_failed() {
     let (tree, out) = guarded_tree();
