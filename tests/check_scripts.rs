@@ -1206,6 +1206,34 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
     assert!(text.contains("1 guards cannot be switched off"), "{text}");
 }
 
+/// A guard build compiles its first object with prepare, without -Werror: a warning only the
+/// guard's configuration shows must still fail it, as -Werror makes it.
+#[test]
+fn a_warning_only_with_the_guard_off_fails_the_guard_build() {
+    let (tree, out) = guarded_tree();
+    append(
+        &tree.path().join("fs/proc/task_mmu.c"),
+        &format!(
+            "\n#ifndef CONFIG_HUGETLB_PAGE{}#endif\n",
+            unused_variable("task_mmu_no_hugetlb", "unused")
+        ),
+    );
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
+    assert_eq!(rc, 1, "{text}");
+    assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
+    let fail = verdict_of(&text, "FAIL fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]");
+    assert!(
+        fail.iter()
+            .any(|l| l.contains("task_mmu.c:") && l.contains("unused variable 'unused'")),
+        "{text}"
+    );
+    // The other object of the guard build, clean, is OK.
+    assert!(
+        text.contains("OK mm/pagewalk.o [CONFIG_HUGETLB_PAGE=n]\n"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_guard_build_starts_from_the_prepared_main_build() {
     let (tree, out) = guarded_tree();
@@ -1305,7 +1333,8 @@ fn guard_builds_run_side_by_side() {
 }
 
 /// The demo's object rule, where a plant can make one build wait for another.
-const DEMO_OBJECT: &str = "%.o: FORCE\n\t@mkdir -p $(dir $(objtree)/$@)\n";
+const DEMO_OBJECT: &str =
+    "%.o: FORCE | $(filter prepare,$(MAKECMDGOALS))\n\t@mkdir -p $(dir $(objtree)/$@)\n";
 
 #[test]
 fn guard_builds_run_beside_the_main_objects() {
