@@ -19,7 +19,7 @@
 set -euo pipefail
 
 usage() { echo "usage: ${0##*/} CHECK_DIR TREE [ROUNDS]" >&2; exit 2; }
-[ $# -ge 2 ] && [ $# -le 3 ] || usage
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then usage; fi
 check=$(cd -- "$1" && pwd)
 tree=$(cd -- "$2" && pwd)
 rounds=${3:-3}
@@ -64,7 +64,7 @@ for r in $(seq 1 "$rounds"); do
 done
 
 echo "medians over $rounds rounds:"
-for g in $(awk '{ print $1 }' "$work/rows" | awk '!seen[$0]++'); do
+awk '!seen[$1]++ { print $1 }' "$work/rows" | while read -r g; do
 	q=$(awk -v g="$g" '$1 == g { print $2 }' "$work/rows" | median)
 	f=$(awk -v g="$g" '$1 == g { print $3 }' "$work/rows" | median)
 	printf '  %-10s quick %8.3fs  full %8.3fs  %.2fx\n' "$g" "$q" "$f" "$(echo "$f $q" | awk '{ print $1 / $2 }')"
