@@ -984,8 +984,10 @@ fn a_symbol_kconfig_will_not_keep_is_named_not_failed() {
         std::fs::rename(t.join("scripts/config"), t.join("scripts/config.real")).unwrap();
         std::fs::write(
             t.join("scripts/config"),
-            "#!/usr/bin/env bash\n[ \"$3 $4\" = '-e HMM_MIRROR' ] && exit 0\n\
-             exec bash \"$(dirname \"$0\")/config.real\" \"$@\"\n",
+            "#!/usr/bin/env bash\nargs=()\nwhile [ $# -gt 0 ]; do\n\
+             \tif [ \"$1 ${2:-}\" = '-e HMM_MIRROR' ]; then shift 2; continue; fi\n\
+             \targs+=(\"$1\"); shift\ndone\n\
+             exec bash \"$(dirname \"$0\")/config.real\" \"${args[@]}\"\n",
         )
         .unwrap();
     });
@@ -1010,8 +1012,10 @@ fn a_symbol_kconfig_will_not_keep_is_named_not_failed() {
         text.contains("\nNOT VERIFIED function mm/hmm.c:25 hmm_mirror_range: never reached the compiler: the configuration leaves its code out (#if (defined(CONFIG_HMM_MIRROR)) is false in "),
         "{text}"
     );
+    // (11 in the .c files, and 3 in include/linux/mm.h, reached through the objects that
+    // include it.)
     assert!(
-        text.contains(", 1 of 11 functions never reached the compiler,"),
+        text.contains(", 1 of 14 functions never reached the compiler,"),
         "{text}"
     );
     assert!(
@@ -1202,6 +1206,34 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
     assert!(text.contains("1 guards cannot be switched off"), "{text}");
 }
 
+/// A guard build compiles its first object with prepare, without -Werror: a warning only the
+/// guard's configuration shows must still fail it, as -Werror makes it.
+#[test]
+fn a_warning_only_with_the_guard_off_fails_the_guard_build() {
+    let (tree, out) = guarded_tree();
+    append(
+        &tree.path().join("fs/proc/task_mmu.c"),
+        &format!(
+            "\n#ifndef CONFIG_HUGETLB_PAGE{}#endif\n",
+            unused_variable("task_mmu_no_hugetlb", "unused")
+        ),
+    );
+    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
+    assert_eq!(rc, 1, "{text}");
+    assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
+    let fail = verdict_of(&text, "FAIL fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]");
+    assert!(
+        fail.iter()
+            .any(|l| l.contains("task_mmu.c:") && l.contains("unused variable 'unused'")),
+        "{text}"
+    );
+    // The other object of the guard build, clean, is OK.
+    assert!(
+        text.contains("OK mm/pagewalk.o [CONFIG_HUGETLB_PAGE=n]\n"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_guard_build_starts_from_the_prepared_main_build() {
     let (tree, out) = guarded_tree();
@@ -1298,6 +1330,68 @@ fn guard_builds_run_side_by_side() {
         "{text}"
     );
     assert!(text.contains("; 3 builds with a guard off;"), "{text}");
+}
+
+/// The demo's object rule, where a plant can make one build wait for another.
+const DEMO_OBJECT: &str =
+    "%.o: FORCE | $(filter prepare,$(MAKECMDGOALS))\n\t@mkdir -p $(dir $(objtree)/$@)\n";
+
+#[test]
+fn guard_builds_run_beside_the_main_objects() {
+    let tree = repo(|t| {
+        std::fs::write(t.join("Kconfig"), HUGETLB_KCONFIG).unwrap();
+        // The guard build's prepare says it started; the main build's first object waits for
+        // that: built one after the other (guards after the main objects), it gives up.
+        edit_makefile(
+            t,
+            DEMO_PREPARE,
+            &format!(
+                "{DEMO_PREPARE}\t@case $(notdir $(objtree)) in *-no-*-base) ;; *-no-*) \
+                 touch $(RENDEZVOUS)/guard ;; esac\n"
+            ),
+        );
+        edit_makefile(
+            t,
+            DEMO_OBJECT,
+            &format!(
+                "{DEMO_OBJECT}\t@if [ $(notdir $(objtree)) = generic ]; then i=0; \
+                 while [ ! -e $(RENDEZVOUS)/guard ]; do i=$$((i + 1)); \
+                 [ $$i -lt 600 ] || {{ echo 'no guard build started' >&2; exit 1; }}; \
+                 sleep 0.1; done; fi\n"
+            ),
+        );
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
+    );
+    let rendezvous = tempfile::tempdir().unwrap();
+    let (rc, text) = check_env(
+        out.path(),
+        "generic",
+        &[],
+        tree.path(),
+        &[("RENDEZVOUS", rendezvous.path().to_str().unwrap())],
+    );
+    assert_eq!(rc, 0, "{text}");
+    // The main build's verdicts come first, then the guard build's.
+    let verdicts: Vec<&str> = text.lines().filter(|l| l.starts_with("OK ")).collect();
+    assert_eq!(
+        verdicts,
+        [
+            "OK fs/proc/task_mmu.o",
+            "OK mm/madvise.o",
+            "OK mm/memcontrol.o",
+            "OK mm/mincore.o",
+            "OK mm/pagewalk.o",
+            "OK fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]",
+            "OK mm/pagewalk.o [CONFIG_HUGETLB_PAGE=n]",
+        ],
+        "{text}"
+    );
 }
 
 #[test]
@@ -1662,37 +1756,155 @@ fn tuxmake_and_tuxsuite_plans_name_the_builds_of_the_scripts() {
     assert!(!t.contains("is not set"), "{t}");
 }
 
-/// report.txt names, right after INCOMPLETE, the converted function no check can compile: the demo's powerpc
-/// `subpage_mark_vmas_nohuge` is under `#ifdef CONFIG_TRANSPARENT_HUGEPAGE`, which the demo's
-/// (absent) powerpc Kconfig cannot enable; and it lists where each function is expected to
+/// The verdicts a reader must see first come in one order, the gravest first, in report.txt,
+/// report.json and on stderr: INCOMPLETE (the demo leaves a site by hand), NOT COMPILED (the
+/// demo's powerpc `subpage_mark_vmas_nohuge` is under `#ifdef CONFIG_TRANSPARENT_HUGEPAGE`,
+/// which the demo's (absent) powerpc Kconfig cannot enable), NOT BUILT (an alpha caller: no
+/// cross compiler kcodemod knows); and report.txt lists where each function is expected to
 /// reach the compiler.
 #[test]
 fn report_names_a_converted_function_no_check_compiles_after_incomplete() {
+    let tree = common::demo_copy();
+    let alpha = tree.path().join("arch/alpha/mm");
+    std::fs::create_dir_all(&alpha).unwrap();
+    std::fs::write(
+        alpha.join("walk.c"),
+        "// SPDX-License-Identifier: GPL-2.0\n#include <linux/mm.h>\n\n\
+         static int alpha_pte(pte_t *pte, unsigned long addr,\n\
+         \t\t     unsigned long next, struct mm_walk *walk)\n{\n\treturn 0;\n}\n\n\
+         void alpha_walk(struct mm_struct *mm)\n{\n\
+         \tstruct mm_walk walk = { .pte_entry = alpha_pte, .mm = mm };\n\n\
+         \twalk_page_range(0, TASK_SIZE, &walk);\n}\n",
+    )
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
-    series(&demo(), out.path());
+    let o = common::bin()
+        .args(["series", tree.path().to_str().unwrap(), "-o"])
+        .arg(out.path())
+        .args([
+            "--signoff",
+            "A U Thor <author@example.org>",
+            "--no-checkpatch",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
     let report = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
-    // After INCOMPLETE (the demo leaves a site by hand), before everything else.
-    let after = report
-        .strip_prefix("INCOMPLETE: ")
-        .and_then(|r| r.split_once("\n\n"))
-        .map_or("", |(_, r)| r);
-    assert!(
-        after.starts_with(
-            "NOT COMPILED: arch/powerpc/mm/book3s64/subpage_prot.c:45 subpage_mark_vmas_nohuge \
-             reaches no compiler in any check (the checks will say NOT VERIFIED): powerpc: under \
-             CONFIG_TRANSPARENT_HUGEPAGE, which no way to enable was found for\n"
-        ),
-        "{report}"
-    );
+    let not_compiled = "NOT COMPILED: arch/powerpc/mm/book3s64/subpage_prot.c:45 \
+        subpage_mark_vmas_nohuge reaches no compiler in any check (the checks will say NOT \
+        VERIFIED): powerpc: under CONFIG_TRANSPARENT_HUGEPAGE, which no way to enable was found \
+        for";
+    let heads: Vec<&str> = report.split("\n\n").take(3).collect();
+    assert!(heads[0].starts_with("INCOMPLETE: "), "{report}");
+    assert_eq!(heads[1], not_compiled, "{report}");
+    assert!(heads[2].starts_with("NOT BUILT: alpha: "), "{report}");
     assert_eq!(report.matches("NOT COMPILED:").count(), 1, "{report}");
     assert!(
         report.contains("\n  mm/madvise.c:55 madvise_willneed: generic\n"),
         "{report}"
     );
+    // report.json: the same records, first, in the same order.
     let json = std::fs::read_to_string(out.path().join("report.json")).unwrap();
-    let first = json.lines().nth(1).unwrap_or_default();
-    assert!(
-        first.contains(r#""type":"not-compiled""#) && first.contains("subpage_mark_vmas_nohuge"),
-        "{json}"
+    let kinds: Vec<&str> = json
+        .lines()
+        .take(3)
+        .filter_map(|l| {
+            ["incomplete", "not-compiled", "not-built"]
+                .into_iter()
+                .find(|k| l.contains(&format!(r#""type":"{k}""#)))
+        })
+        .collect();
+    assert_eq!(kinds, ["incomplete", "not-compiled", "not-built"], "{json}");
+    // stderr: the same three lines, in the same order.
+    let said: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("kcodemod: "))
+        .filter(|l| {
+            l.starts_with("INCOMPLETE")
+                || l.starts_with("NOT COMPILED")
+                || l.starts_with("NOT BUILT")
+        })
+        .collect();
+    assert_eq!(said.len(), 3, "{err}");
+    assert_eq!(said[0], heads[0], "{err}");
+    assert_eq!(said[1], not_compiled, "{err}");
+    assert_eq!(said[2], heads[2], "{err}");
+}
+
+/// A header of the demo with a converted function (a static inline, compiled in every object
+/// that includes the header), included by `mm/mincore.c`.
+const PAGECOUNT_H: &str = "/* SPDX-License-Identifier: GPL-2.0 */\n\
+#ifndef _LINUX_PAGECOUNT_H\n#define _LINUX_PAGECOUNT_H\n\n#include <linux/mm.h>\n\n\
+static inline int pagecount_pte(pte_t *pte, unsigned long addr,\n\
+\t\t\t\tunsigned long next, struct mm_walk *walk)\n{\n\
+\tunsigned long *count = walk->private;\n\n\tif (pte_present(*pte))\n\t\t(*count)++;\n\treturn 0;\n}\n\n\
+/* The number of present pages of [@start, @end) in @mm. */\n\
+static inline unsigned long pagecount_range(struct mm_struct *mm,\n\
+\t\t\t\t\t    unsigned long start,\n\t\t\t\t\t    unsigned long end)\n{\n\
+\tunsigned long count = 0;\n\tstruct mm_walk walk = {\n\t\t.pte_entry = pagecount_pte,\n\
+\t\t.mm = mm,\n\t\t.private = &count,\n\t};\n\n\
+\twalk_page_range(start, end, &walk);\n\treturn count;\n}\n\n#endif\n";
+
+const MINCORE_INCLUDE: &str = "#include <linux/pagecount.h>\n";
+
+/// A function converted in a header reaches the compiler where a built object includes the
+/// header (Kbuild's .cmd file lists it), and is NOT VERIFIED when none does.
+#[test]
+fn a_header_function_is_reached_through_the_objects_that_include_it() {
+    let tree = repo(|t| {
+        std::fs::write(t.join("include/linux/pagecount.h"), PAGECOUNT_H).unwrap();
+        let p = t.join("mm/mincore.c");
+        let s = std::fs::read_to_string(&p).unwrap();
+        let s = s.replacen(
+            "#include <linux/string.h>\n",
+            &format!("#include <linux/string.h>\n{MINCORE_INCLUDE}"),
+            1,
+        );
+        std::fs::write(p, s).unwrap();
+    });
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree.path(), out.path());
+    convert_madvise_by_hand(tree.path());
+    git(
+        tree.path(),
+        &["commit", "-qam", "mm: madvise: convert by hand"],
     );
+    let header = std::fs::read_to_string(tree.path().join("include/linux/pagecount.h")).unwrap();
+    assert!(header.contains("struct mm_walk_ops"), "{header}");
+    let report = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
+    assert!(!report.contains("NOT COMPILED: include/"), "{report}");
+    assert!(
+        report.contains(" pagecount_range: generic (if an object it builds includes include/linux/pagecount.h)\n"),
+        "{report}"
+    );
+    let (rc, text) = check(out.path(), "generic", &["--no-baseline"], tree.path());
+    assert_eq!(rc, 0, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains(" pagecount_range: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.starts_with("  include/linux/pagecount.h:")
+            && line.ends_with(" pagecount_range: generic"),
+        "{text}"
+    );
+
+    // No object includes the header any more: its function reached no compiler.
+    let p = tree.path().join("mm/mincore.c");
+    let s = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, s.replacen(MINCORE_INCLUDE, "", 1)).unwrap();
+    let (rc, text) = check(
+        out.path(),
+        "generic",
+        &["--no-baseline", "--allow-edits"],
+        tree.path(),
+    );
+    assert_eq!(rc, 4, "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("NOT VERIFIED function include/linux/pagecount.h:")
+            && l.ends_with(" pagecount_range: never reached the compiler: no object built includes include/linux/pagecount.h (a header is compiled only in the objects that include it)")),
+        "{text}"
+    );
+    assert!(text.contains("generic: NOT VERIFIED: 1 converted or flagged functions never reached the compiler: include/linux/pagecount.h:"), "{text}");
 }

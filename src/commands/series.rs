@@ -132,10 +132,7 @@ pub fn run(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             w.groups.join(" ")
         )?;
     }
-    if let Some(line) = &w.incomplete {
-        writeln!(err, "kcodemod: {line}")?;
-    }
-    if let Some(line) = crate::emit::series::not_built_line(&w.not_built) {
+    for line in crate::emit::series::heads(w.incomplete.as_deref(), &w.not_compiled, &w.not_built) {
         writeln!(err, "kcodemod: {line}")?;
     }
     if a.run.target.is_none() && !cfg.paths.is_empty() {

@@ -212,14 +212,24 @@ pub fn group_script(
         w,
         "# Converted and flagged functions (`OBJECT<TAB>FILE:LINE FUNCTION<TAB>CONDITION`): the C\n# condition on CONFIG_ symbols their code is compiled under (empty: always)."
     );
+    // A header's functions go with the header's path: they reach the compiler in any object
+    // whose dependency list (Kbuild's .cmd file) names it.
     bash_array(
         w,
         "FUNCTIONS",
-        objs.iter().flat_map(|o| {
-            o.functions
-                .iter()
-                .map(move |(f, c)| sh_quote(&format!("{}\t{f}\t{c}", o.object)))
-        }),
+        objects
+            .iter()
+            .filter(|o| !o.object.is_empty() || super::reports::is_header(&o.source))
+            .flat_map(|o| {
+                let unit = if o.object.is_empty() {
+                    &o.source
+                } else {
+                    &o.object
+                };
+                o.functions
+                    .iter()
+                    .map(move |(f, c)| sh_quote(&format!("{unit}\t{f}\t{c}")))
+            }),
     );
     let _ = writeln!(
         w,

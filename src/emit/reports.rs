@@ -123,29 +123,18 @@ pub(super) fn write_reports(
     let mut txt = String::new();
     let mut json = String::new();
     let expected = expected_builds(checks);
-    // The lines a reader must see first: INCOMPLETE, NOT BUILT.
+    // The lines a reader must see first, the gravest first (`heads`' order).
     for line in heads {
         let _ = writeln!(txt, "{line}\n");
-        let kind = match line.starts_with("NOT BUILT") {
-            true => "not-built",
-            false => "incomplete",
+        let kind = if line.starts_with("NOT BUILT") {
+            "not-built"
+        } else if line.starts_with("NOT COMPILED") {
+            "not-compiled"
+        } else {
+            "incomplete"
         };
         json.push_str(&serde_json::to_string(
             &serde_json::json!({ "type": kind, "message": line }),
-        )?);
-        json.push('\n');
-    }
-    // Next (after a series that does not build): a converted function no check can
-    // compile is verified by none.
-    for (f, _, why) in expected.iter().filter(|(_, groups, _)| groups.is_empty()) {
-        let line = format!(
-            "NOT COMPILED: {f} reaches no compiler in any check (the checks will say NOT \
-             VERIFIED): {}",
-            why.join("; ")
-        );
-        let _ = writeln!(txt, "{line}\n");
-        json.push_str(&serde_json::to_string(
-            &serde_json::json!({ "type": "not-compiled", "message": line }),
         )?);
         json.push('\n');
     }
@@ -168,7 +157,8 @@ pub(super) fn write_reports(
     }
     txt.push_str("\nCompile checks (Kconfig symbols each object needs, and why):\n");
     for (g, objects) in checks {
-        for o in objects {
+        // (A header has no object of its own: its functions are listed below.)
+        for o in objects.iter().filter(|o| !o.object.is_empty()) {
             let _ = writeln!(txt, "  [{g}] {}", o.object);
             if !o.old_api.is_empty() {
                 let _ = writeln!(
@@ -254,6 +244,22 @@ pub(super) fn write_reports(
     write_file(&out.join("report.json"), json.as_bytes())
 }
 
+/// The NOT COMPILED lines: a converted or flagged function no check can compile is verified
+/// by none.
+pub(super) fn not_compiled_lines(checks: &[(String, Vec<ObjectNeeds>)]) -> Vec<String> {
+    expected_builds(checks)
+        .into_iter()
+        .filter(|(_, groups, _)| groups.is_empty())
+        .map(|(f, _, why)| {
+            format!(
+                "NOT COMPILED: {f} reaches no compiler in any check (the checks will say NOT \
+                 VERIFIED): {}",
+                why.join("; ")
+            )
+        })
+        .collect()
+}
+
 /// Per converted or flagged function (`file:line function`), the groups whose main build is
 /// expected to compile it, and why not in the others: its object is not built there, or its
 /// code is under a symbol no way to enable was found for. A prediction from the Kbuild and
@@ -272,10 +278,22 @@ fn expected_builds(
                         out.len() - 1
                     }
                 };
+                // A header reaches the compiler through the objects that include it: the
+                // check looks for it in each built object's dependency list.
+                let includers = objects.iter().any(|x| !x.object.is_empty());
                 match left_out_by(cond, &o.unreachable) {
-                    _ if o.object.is_empty() => out[i].2.push(format!("{g}: no object")),
+                    _ if o.object.is_empty() && !is_header(&o.source) => {
+                        out[i].2.push(format!("{g}: no object"))
+                    }
+                    _ if o.object.is_empty() && !includers => out[i].2.push(format!(
+                        "{g}: a header, and no object the check builds could include it"
+                    )),
                     Some(u) => out[i].2.push(format!(
                         "{g}: under CONFIG_{u}, which no way to enable was found for"
+                    )),
+                    None if o.object.is_empty() => out[i].1.push(format!(
+                        "{g} (if an object it builds includes {})",
+                        o.source
                     )),
                     None => out[i].1.push(g.clone()),
                 }
@@ -283,6 +301,11 @@ fn expected_builds(
         }
     }
     out
+}
+
+/// A C header: its functions reach the compiler in the objects that include it.
+pub(super) fn is_header(path: &str) -> bool {
+    path.ends_with(".h")
 }
 
 /// The unreachable symbol a condition (as `guards::site_condition` spells it) needs on, when
@@ -336,5 +359,34 @@ mod tests {
         assert_eq!(e[1].1, ["generic", "generic-arm64"]);
         let none = expected_builds(&[o("generic-arm64", &["HMM"])]);
         assert!(none[0].1.is_empty());
+    }
+
+    #[test]
+    fn a_header_function_is_expected_where_an_object_is_built_and_nowhere_else() {
+        let header = ObjectNeeds {
+            source: "include/linux/walk.h".into(),
+            functions: vec![("include/linux/walk.h:9 walk_all".into(), String::new())],
+            ..ObjectNeeds::default()
+        };
+        let object = ObjectNeeds {
+            object: "mm/madvise.o".into(),
+            source: "mm/madvise.c".into(),
+            ..ObjectNeeds::default()
+        };
+        let with = expected_builds(&[("generic".into(), vec![header.clone(), object])]);
+        assert_eq!(
+            with[0].1,
+            ["generic (if an object it builds includes include/linux/walk.h)"]
+        );
+        assert_eq!(
+            not_compiled_lines(&[("generic".into(), vec![header.clone()])]).len(),
+            1
+        );
+        let alone = expected_builds(&[("generic".into(), vec![header])]);
+        assert!(alone[0].1.is_empty());
+        assert_eq!(
+            alone[0].2,
+            ["generic: a header, and no object the check builds could include it"]
+        );
     }
 }

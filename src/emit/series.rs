@@ -101,6 +101,8 @@ pub struct Written {
     pub groups: Vec<String>,
     /// The INCOMPLETE line, when sites are left on the old API.
     pub incomplete: Option<String>,
+    /// The NOT COMPILED lines: converted or flagged functions no check script compiles.
+    pub not_compiled: Vec<String>,
     /// Arch groups the series changes that no check script builds (kcodemod knows no cross
     /// compiler for them): their diffs are not compiled by anything it writes.
     pub not_built: Vec<String>,
@@ -442,9 +444,16 @@ fn write_into(
         patches: opts.out.join("patches"),
         quick: opts.quick,
     };
-    let mut heads: Vec<String> = incomplete.iter().cloned().collect();
-    heads.extend(not_built_line(&not_built));
-    write_reports(rules, run, &checks, &reproduce, out, &heads, &style)?;
+    let not_compiled = super::reports::not_compiled_lines(&checks);
+    write_reports(
+        rules,
+        run,
+        &checks,
+        &reproduce,
+        out,
+        &heads(incomplete.as_deref(), &not_compiled, &not_built),
+        &style,
+    )?;
     let mut files = vec![opts.file_name(0, "cover-letter")];
     files.extend(written_names.into_iter().map(|(name, _)| name));
     Ok(Written {
@@ -453,8 +462,24 @@ fn write_into(
         checkpatch: style.summary(),
         groups: groups.into_iter().map(|g| g.0).collect(),
         incomplete,
+        not_compiled,
         not_built,
     })
+}
+
+/// The lines a reader must see first, wherever the series' verdict is printed (report.txt,
+/// report.json, stderr), the gravest first: the series does not build (INCOMPLETE); a
+/// converted function no check compiles (NOT COMPILED); arch groups nothing here builds (NOT
+/// BUILT).
+pub fn heads(
+    incomplete: Option<&str>,
+    not_compiled: &[String],
+    not_built: &[String],
+) -> Vec<String> {
+    let mut h: Vec<String> = incomplete.map(str::to_string).into_iter().collect();
+    h.extend(not_compiled.iter().cloned());
+    h.extend(not_built_line(not_built));
+    h
 }
 
 /// The line that says which arch groups no check script builds, when there are any.
@@ -544,6 +569,26 @@ fn check_files<'r>(
                 t.guards.push(g);
             }
         }
+    }
+    // A header's converted or flagged functions are compiled in the objects that include it:
+    // the check finds them there (no object, no guards of its own to enable or flip).
+    for f in run.files.iter().filter(|f| f.rel.ends_with(".h")) {
+        if f.sites.is_empty() {
+            continue;
+        }
+        let g = kbuild::arch_group(&f.rel);
+        let gi = match out.iter().position(|(x, _)| *x == g) {
+            Some(gi) => gi,
+            None => {
+                out.push((g, Vec::new()));
+                out.len() - 1
+            }
+        };
+        out[gi].1.push(Touched {
+            path: f.rel.clone(),
+            source: &f.original,
+            ..Touched::default()
+        });
     }
     for t in out.iter_mut().flat_map(|(_, files)| files.iter_mut()) {
         if let Some(f) = run.files.iter().find(|f| f.rel == t.path) {

@@ -40,6 +40,8 @@ pub struct Touched<'a> {
 pub struct ObjectNeeds {
     /// `mm/madvise.o`; empty when the touched file is not a compilable source (a header).
     pub object: String,
+    /// The touched file (`mm/madvise.c`, `include/linux/mm.h`).
+    pub source: String,
     /// Symbols (without `CONFIG_`) to enable, dependencies first, each with why.
     pub symbols: Vec<(String, String)>,
     /// Other members of a `choice` that must be switched off for an enabled member.
@@ -71,6 +73,7 @@ pub fn object_needs(tree: &Path, t: &Touched, arch: &str, defconfig: &str) -> Ob
     let rel = t.path.trim_start_matches("./");
     let sa = srcarch(arch);
     let mut needs = ObjectNeeds {
+        source: rel.to_string(),
         old_api: t.old_api.clone(),
         functions: t.functions.clone(),
         ..ObjectNeeds::default()
