@@ -114,7 +114,9 @@ fn define(
     };
     if k.names.contains(&shown) {
         if api {
-            let remove = whole_lines(src, d.range.clone()).map(|r| with_blank_line(src, r));
+            let remove = whole_lines(src, d.range.clone())
+                .filter(|_| plain_define(src, d, &name))
+                .map(|r| with_blank_line(src, r));
             api_site(k, src, d, &shown, remove, out, edits);
         }
         return;
@@ -151,6 +153,21 @@ fn define(
     };
     let _ = parsed;
     out.sites.push(Site::caller(line, &shown, outcome));
+}
+
+/// Is the directive `#define NAME…` as C reads it: only blanks around `define`, and the name
+/// followed by its parameter list, a blank, a comment or the end of the line? Anything else
+/// (a stray control byte) is text the parser cannot read, never removed.
+fn plain_define(src: &[u8], d: &Directive, name: &Range<usize>) -> bool {
+    let blank = |r: Range<usize>| src[r].iter().all(|b| matches!(b, b' ' | b'\t' | b'#'));
+    let after = src.get(name.end).copied();
+    blank(d.range.start..d.words[0].start)
+        && blank(d.words[0].end..name.start)
+        && (name.end >= d.range.end
+            || matches!(
+                after,
+                Some(b'(' | b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'\\')
+            ))
 }
 
 /// `#define X f` where a rename replaces `f` by `g`: `X` now names `g` (unless `X` is `g`).

@@ -222,11 +222,18 @@ impl CallRewrite {
     pub fn defines_api(&self, src: &[u8]) -> bool {
         src.split(|b| *b == b'\n').any(|line| {
             let code = !line.first().is_some_and(|b| b.is_ascii_whitespace());
+            // A `#define` read as the lexer reads it: its first two words, whatever stands
+            // between them (`# define`, a tab, a stray control byte).
+            let directive = line.trim_ascii_start().starts_with(b"#");
+            let mut words = crate::parse::lex::words(line, 0..line.len()).map(|w| &line[w]);
+            let defined = match (directive, words.next(), words.next()) {
+                (true, Some(b"define"), Some(name)) => Some(name),
+                _ => None,
+            };
             self.names.iter().any(|n| {
                 let call = format!("{n}(");
-                let define = format!("#define {n}");
                 let l = String::from_utf8_lossy(line);
-                (code && l.contains(&call)) || l.trim_start().starts_with(&define)
+                (code && l.contains(&call)) || defined == Some(n.as_bytes())
             })
         })
     }
