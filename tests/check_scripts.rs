@@ -108,6 +108,16 @@ fn check_env(
     (o.status.code().unwrap_or(-1), text)
 }
 
+/// The series written to a new directory and applied, then the one site it leaves flagged
+/// (madvise's walk) converted by hand and committed: a tree the check scripts pass.
+fn series_with_madvise_by_hand(tree: &Path) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    series_applied(tree, out.path());
+    convert_madvise_by_hand(tree);
+    git(tree, &["commit", "-qam", "mm: madvise: convert by hand"]);
+    out
+}
+
 /// The one flagged site of the demo (madvise_willneed passes its walk to a tracing helper),
 /// converted by hand the way a developer would after reading the report.
 fn convert_madvise_by_hand(tree: &Path) {
@@ -329,13 +339,7 @@ fn an_object_never_compiled_on_the_series_side_is_not_verified() {
             "\nmm/memcontrol.o: FORCE\n\t@echo '  not selected: $@'\n",
         );
     });
-    let out = tempfile::tempdir().unwrap();
-    series_applied(tree.path(), out.path());
-    convert_madvise_by_hand(tree.path());
-    git(
-        tree.path(),
-        &["commit", "-qam", "mm: madvise: convert by hand"],
-    );
+    let out = series_with_madvise_by_hand(tree.path());
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
     assert_eq!(rc, 4, "{text}");
     let mincore = verdict_of(&text, "NOT VERIFIED mm/mincore.o");
@@ -474,13 +478,7 @@ fn a_header_warning_the_base_has_is_pre_existing_not_untestable() {
             "\nstatic inline int demo_ilog2(void)\n{\n\tint stale;\n\n\treturn 0;\n}\n",
         );
     });
-    let out = tempfile::tempdir().unwrap();
-    series_applied(tree.path(), out.path());
-    convert_madvise_by_hand(tree.path());
-    git(
-        tree.path(),
-        &["commit", "-qam", "mm: madvise: convert by hand"],
-    );
+    let out = series_with_madvise_by_hand(tree.path());
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
     assert_eq!(rc, 0, "{text}");
     assert!(!text.contains("UNTESTABLE"), "{text}");
@@ -532,13 +530,7 @@ const DEMO_PREPARE: &str = "\t$(CC) $(KBUILD_CFLAGS) -Werror -x c -c -o /dev/nul
 /// converted by hand; the group check's output, which must be UNTESTABLE.
 fn untestable_with(plant: impl FnOnce(&Path)) -> (tempfile::TempDir, tempfile::TempDir, String) {
     let tree = repo(plant);
-    let out = tempfile::tempdir().unwrap();
-    series_applied(tree.path(), out.path());
-    convert_madvise_by_hand(tree.path());
-    git(
-        tree.path(),
-        &["commit", "-qam", "mm: madvise: convert by hand"],
-    );
+    let out = series_with_madvise_by_hand(tree.path());
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
     assert_eq!(rc, 3, "{text}");
     (tree, out, text)
@@ -754,13 +746,7 @@ fn host_tool_diagnostics_are_listed_once_per_build_apart_from_objects() {
              \techo '#warning syscall clone3 not implemented' | $(CC) -x c -c -o /dev/null -\n",
         );
     });
-    let out = tempfile::tempdir().unwrap();
-    series_applied(tree.path(), out.path());
-    convert_madvise_by_hand(tree.path());
-    git(
-        tree.path(),
-        &["commit", "-qam", "mm: madvise: convert by hand"],
-    );
+    let out = series_with_madvise_by_hand(tree.path());
     let listed = |text: &str, what: &str| text.lines().filter(|l| l.contains(what)).count();
     for args in [&[][..], &["--no-baseline"][..]] {
         let (rc, text) = check(out.path(), "generic", args, tree.path());
@@ -991,13 +977,7 @@ fn a_symbol_kconfig_will_not_keep_is_named_not_failed() {
         )
         .unwrap();
     });
-    let out = tempfile::tempdir().unwrap();
-    series_applied(tree.path(), out.path());
-    convert_madvise_by_hand(tree.path());
-    git(
-        tree.path(),
-        &["commit", "-qam", "mm: madvise: convert by hand"],
-    );
+    let out = series_with_madvise_by_hand(tree.path());
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
     assert!(
         text.contains("generic: warning: could not enable CONFIG_HMM_MIRROR (undefined); code under it is not compiled: mm/hmm.o: mm/hmm.c:5:"),
@@ -1064,13 +1044,7 @@ const HUGETLB_KCONFIG: &str =
 /// The series applied to the demo with a Kconfig, madvise converted by hand and committed.
 fn guarded_tree() -> (tempfile::TempDir, tempfile::TempDir) {
     let tree = repo(|t| std::fs::write(t.join("Kconfig"), HUGETLB_KCONFIG).unwrap());
-    let out = tempfile::tempdir().unwrap();
-    series_applied(tree.path(), out.path());
-    convert_madvise_by_hand(tree.path());
-    git(
-        tree.path(),
-        &["commit", "-qam", "mm: madvise: convert by hand"],
-    );
+    let out = series_with_madvise_by_hand(tree.path());
     (tree, out)
 }
 
@@ -1296,13 +1270,7 @@ fn guard_builds_run_side_by_side() {
             ),
         );
     });
-    let out = tempfile::tempdir().unwrap();
-    series_applied(tree.path(), out.path());
-    convert_madvise_by_hand(tree.path());
-    git(
-        tree.path(),
-        &["commit", "-qam", "mm: madvise: convert by hand"],
-    );
+    let out = series_with_madvise_by_hand(tree.path());
     let rendezvous = tempfile::tempdir().unwrap();
     let (rc, text) = check_env(
         out.path(),
@@ -1361,13 +1329,7 @@ fn guard_builds_run_beside_the_main_objects() {
             ),
         );
     });
-    let out = tempfile::tempdir().unwrap();
-    series_applied(tree.path(), out.path());
-    convert_madvise_by_hand(tree.path());
-    git(
-        tree.path(),
-        &["commit", "-qam", "mm: madvise: convert by hand"],
-    );
+    let out = series_with_madvise_by_hand(tree.path());
     let rendezvous = tempfile::tempdir().unwrap();
     let (rc, text) = check_env(
         out.path(),
@@ -1863,13 +1825,7 @@ fn a_header_function_is_reached_through_the_objects_that_include_it() {
         );
         std::fs::write(p, s).unwrap();
     });
-    let out = tempfile::tempdir().unwrap();
-    series_applied(tree.path(), out.path());
-    convert_madvise_by_hand(tree.path());
-    git(
-        tree.path(),
-        &["commit", "-qam", "mm: madvise: convert by hand"],
-    );
+    let out = series_with_madvise_by_hand(tree.path());
     let header = std::fs::read_to_string(tree.path().join("include/linux/pagecount.h")).unwrap();
     assert!(header.contains("struct mm_walk_ops"), "{header}");
     let report = std::fs::read_to_string(out.path().join("report.txt")).unwrap();
