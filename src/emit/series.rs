@@ -539,14 +539,7 @@ fn check_files<'r>(
         if flagged.is_empty() {
             continue;
         }
-        let g = kbuild::arch_group(&f.rel);
-        let gi = match out.iter().position(|(x, _)| *x == g) {
-            Some(gi) => gi,
-            None => {
-                out.push((g, Vec::new()));
-                out.len() - 1
-            }
-        };
+        let gi = group_of(&mut out, kbuild::arch_group(&f.rel));
         let files = &mut out[gi].1;
         let ti = match files.iter().position(|t| t.path == f.rel) {
             Some(ti) => ti,
@@ -576,14 +569,7 @@ fn check_files<'r>(
         if f.sites.is_empty() {
             continue;
         }
-        let g = kbuild::arch_group(&f.rel);
-        let gi = match out.iter().position(|(x, _)| *x == g) {
-            Some(gi) => gi,
-            None => {
-                out.push((g, Vec::new()));
-                out.len() - 1
-            }
-        };
+        let gi = group_of(&mut out, kbuild::arch_group(&f.rel));
         out[gi].1.push(Touched {
             path: f.rel.clone(),
             source: &f.original,
@@ -596,6 +582,17 @@ fn check_files<'r>(
         }
     }
     out
+}
+
+/// The index of group `g` in `out`, added (with no file) when it is not there yet.
+fn group_of<T>(out: &mut Vec<(String, Vec<T>)>, g: String) -> usize {
+    match out.iter().position(|(x, _)| *x == g) {
+        Some(gi) => gi,
+        None => {
+            out.push((g, Vec::new()));
+            out.len() - 1
+        }
+    }
 }
 
 /// Each converted or flagged function of a file once (`file:line function`, its first site),
