@@ -46,11 +46,10 @@ pub struct Options<'a> {
     pub scanned: &'a AtomicUsize,
 }
 
-/// The literals of each rule, compiled into one automaton.
+/// The literals of each rule: one search over all of them, and one per rule.
 pub struct Prefilter {
-    /// SIMD (Teddy) search for "any literal here?", when the CPU and pattern set allow it.
-    packed: Option<aho_corasick::packed::Searcher>,
-    ac: AhoCorasick,
+    /// "Any literal here?" for the walk, which rejects most files with it.
+    all: Searcher,
     /// Each rule's literals alone: which rules a candidate file holds is one SIMD search per
     /// rule, not an overlapping walk of the whole automaton over the file.
     per_rule: Vec<Searcher>,
@@ -60,18 +59,9 @@ pub struct Prefilter {
 
 impl Prefilter {
     pub fn new(literals: &[Vec<String>]) -> Prefilter {
-        let pats: Vec<&String> = literals.iter().flatten().collect();
-        let ac = AhoCorasick::builder()
-            // Let the crate pick (Teddy/memchr prefilters for few literals).
-            .build(&pats)
-            .expect("prefilter literals are validated");
-        let packed = aho_corasick::packed::Config::new()
-            .builder()
-            .extend(&pats)
-            .build();
+        let pats: Vec<String> = literals.iter().flatten().cloned().collect();
         Prefilter {
-            packed,
-            ac,
+            all: Searcher::new(&pats),
             per_rule: literals.iter().map(|l| Searcher::new(l)).collect(),
             max_len: pats.iter().map(|p| p.len()).max().unwrap_or(0),
         }
@@ -79,10 +69,7 @@ impl Prefilter {
 
     /// Does any literal occur in `bytes`?
     pub fn any_in(&self, bytes: &[u8]) -> bool {
-        match &self.packed {
-            Some(p) => p.find(bytes).is_some(),
-            None => self.ac.is_match(bytes),
-        }
+        self.all.any_in(bytes)
     }
 
     /// Does any literal occur in what is left of `r`, `head` being the bytes read before?
@@ -112,8 +99,7 @@ impl Prefilter {
 
     /// Rules whose literals occur in `bytes`.
     pub fn rules_in(&self, bytes: &[u8]) -> Vec<usize> {
-        // Most files hold no literal: one prefiltered search says so without the overlapping
-        // walk below.
+        // Most files hold no literal: one search over all of them says so.
         if !self.any_in(bytes) {
             return Vec::new();
         }
@@ -123,8 +109,8 @@ impl Prefilter {
     }
 }
 
-/// One rule's literals: a packed SIMD search where the CPU and the set allow it, else an
-/// automaton.
+/// A set of literals: a packed SIMD (Teddy) search where the CPU and the set allow it, else an
+/// automaton (which picks its own memchr-style prefilter).
 struct Searcher {
     packed: Option<aho_corasick::packed::Searcher>,
     ac: AhoCorasick,
