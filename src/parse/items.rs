@@ -244,43 +244,21 @@ impl Parsed {
     /// The same reading of only those of its items that hold one of `offsets` (a partial
     /// parse; a whole one is kept whole): what a self-check re-reads around its edits.
     pub fn narrowed(&self, offsets: &[usize], timeout: Duration) -> Result<Parsed, ParseFailure> {
-        let ranges = self.ranges.as_ref().filter(|_| !self.pieces).map(|rs| {
-            rs.iter()
-                .filter(|r| offsets.iter().any(|o| r.start <= *o && *o <= r.end))
-                .cloned()
-                .collect::<Vec<_>>()
-        });
-        let tree = match &ranges {
-            None if self.pieces => return Ok(self.kept()),
-            None => self.tree.clone(),
-            Some(r) => parse_ranges(&self.view, Some(r), timeout)?,
+        // A whole reading is kept whole, and pieces are re-read only together.
+        let Some(rs) = self.ranges.as_ref().filter(|_| !self.pieces) else {
+            return Ok(self.clone());
         };
+        let ranges: Vec<Range<usize>> = rs
+            .iter()
+            .filter(|r| offsets.iter().any(|o| r.start <= *o && *o <= r.end))
+            .cloned()
+            .collect();
+        let tree = parse_ranges(&self.view, Some(&ranges), timeout)?;
         Ok(Parsed {
-            macros: self.macros.clone(),
-            lexed: self.lexed.clone(),
-            view: self.view.clone(),
             tree,
-            directives: self.directives.clone(),
-            ranges,
-            pieces: false,
-            one_arm: self.one_arm.clone(),
-            balanced: self.balanced,
+            ranges: Some(ranges),
+            ..self.clone()
         })
-    }
-
-    /// A copy of this reading (its pieces are re-read only together).
-    fn kept(&self) -> Parsed {
-        Parsed {
-            macros: self.macros.clone(),
-            lexed: self.lexed.clone(),
-            view: self.view.clone(),
-            tree: self.tree.clone(),
-            directives: self.directives.clone(),
-            ranges: self.ranges.clone(),
-            pieces: true,
-            one_arm: self.one_arm.clone(),
-            balanced: self.balanced,
-        }
     }
 
     /// A flag for `word` when the tree does not show every use of it: the code has more of it

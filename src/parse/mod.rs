@@ -96,6 +96,7 @@ const ANNOTATIONS_WITH_ARGS: &[&str] = &[
 ];
 
 /// What the parser made of one file.
+#[derive(Clone)]
 pub struct Parsed {
     /// The kernel macros the view was built with (a re-parse uses the same).
     pub macros: std::sync::Arc<Macros>,
