@@ -151,21 +151,26 @@ fn git(dir: &Path, args: &[&str]) {
 /// `series --target kernels/<v>` of the module made a git repository; returns the repo (in
 /// its temporary directory) and the patch files, the cover letter first.
 fn module_series(v: &str) -> (tempfile::TempDir, PathBuf, Vec<PathBuf>) {
+    series_of("pgstat", v, &[])
+}
+
+/// `series --target kernels/<v>` of the fixture module `name` made a git repository, with
+/// `args` too: the temporary directory, the repo, and the patches (the cover letter first).
+fn series_of(name: &str, v: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf, Vec<PathBuf>) {
     let m = tempfile::tempdir().unwrap();
-    let repo = m.path().join("pgstat");
+    let repo = m.path().join(name);
     std::fs::create_dir(&repo).unwrap();
-    for f in ["Kbuild", "pgstat.c"] {
-        std::fs::copy(forward().join("pgstat").join(f), repo.join(f)).unwrap();
+    for f in ["Kbuild", &format!("{name}.c")] {
+        std::fs::copy(forward().join(name).join(f), repo.join(f)).unwrap();
     }
-    git(&repo, &["init", "-q"]);
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-qm", "pgstat"]);
+    common::commit_all(&repo, name);
     let out = m.path().join("out");
     let o = common::bin()
         .arg("series")
         .arg(&repo)
         .arg("-o")
         .arg(&out)
+        .args(args)
         .args(["--signoff", "A <a@example.org>", "--target"])
         .arg(kernel(v))
         .output()
@@ -463,41 +468,7 @@ fn without_compat_the_proc_module_builds_only_on_the_new_kernel() {
 /// `series --target kernels/v6.1 --compat` of procstat made a git repository: the temporary
 /// directory, the repo, and the patches (the cover letter first).
 fn procstat_series() -> (tempfile::TempDir, PathBuf, Vec<PathBuf>) {
-    let m = tempfile::tempdir().unwrap();
-    let repo = m.path().join("procstat");
-    std::fs::create_dir(&repo).unwrap();
-    for f in ["Kbuild", "procstat.c"] {
-        std::fs::copy(forward().join("procstat").join(f), repo.join(f)).unwrap();
-    }
-    common::commit_all(&repo, "procstat");
-    let out = m.path().join("out");
-    let o = common::bin()
-        .arg("series")
-        .arg(&repo)
-        .arg("-o")
-        .arg(&out)
-        .args([
-            "--compat",
-            "--no-checkpatch",
-            "--signoff",
-            "A <a@example.org>",
-        ])
-        .arg("--target")
-        .arg(kernel("v6.1"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let mut patches: Vec<PathBuf> = std::fs::read_dir(out.join("patches"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    patches.sort();
-    (m, repo, patches)
+    series_of("procstat", "v6.1", &["--compat", "--no-checkpatch"])
 }
 
 #[test]
