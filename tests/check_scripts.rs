@@ -60,6 +60,11 @@ fn series_with(tree: &Path, out: &Path, extra: &[&str]) {
 /// `series`, then the patches applied with `git am` as a user would.
 fn series_applied(tree: &Path, out: &Path) {
     series(tree, out);
+    apply_series(tree, out);
+}
+
+/// `git am` the patches of the series in `out` (not the cover letter) onto `tree`.
+fn apply_series(tree: &Path, out: &Path) {
     let mut patches: Vec<PathBuf> = std::fs::read_dir(out.join("patches"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -268,18 +273,7 @@ fn a_tree_that_does_not_carry_the_series_is_refused() {
     assert!(text.contains("s390: REFUSED: "), "{text}");
 
     // The series applied, one of its files edited after it: refused, that file named.
-    let patches: Vec<PathBuf> = {
-        let mut p: Vec<PathBuf> = std::fs::read_dir(out.path().join("patches"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| !p.to_str().unwrap().contains("0000-cover-letter"))
-            .collect();
-        p.sort();
-        p
-    };
-    let mut args = vec!["am", "-q"];
-    args.extend(patches.iter().map(|p| p.to_str().unwrap()));
-    git(tree.path(), &args);
+    apply_series(tree.path(), out.path());
     convert_madvise_by_hand(tree.path());
     append(&tree.path().join("mm/pagewalk.c"), "/* later */\n");
     let (rc, text) = check(out.path(), "generic", &[], tree.path());
