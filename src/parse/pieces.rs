@@ -25,6 +25,8 @@
 
 use std::ops::Range;
 
+use super::lex::is_ident_byte;
+
 /// The parts of `item` (a top-level item of `src`) to read for the word occurrences
 /// `offsets` (all inside `item`): its head, the body statements holding one, its closing
 /// brace. `None`: read the whole item. `code` are the lexer's code ranges of the file.
@@ -135,20 +137,20 @@ fn continues(src: &[u8], sig: &[usize], k: usize) -> bool {
 
 /// The word starting at `at` (empty when none does).
 fn word_at(src: &[u8], at: usize) -> &[u8] {
-    let len = src[at..]
-        .iter()
-        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-        .count();
+    let len = src[at..].iter().take_while(|c| is_ident_byte(**c)).count();
     &src[at..at + len]
 }
 
 /// The word ending at `at` (inclusive), if `src[at]` ends one.
 fn word_before(src: &[u8], at: usize) -> Option<&[u8]> {
-    let is_word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
-    if !is_word(&src[at]) {
+    if !is_ident_byte(src[at]) {
         return None;
     }
-    let len = src[..=at].iter().rev().take_while(|c| is_word(c)).count();
+    let len = src[..=at]
+        .iter()
+        .rev()
+        .take_while(|c| is_ident_byte(**c))
+        .count();
     Some(&src[at + 1 - len..=at])
 }
 
