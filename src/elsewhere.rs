@@ -134,32 +134,52 @@ fn scan(tree: &Path, words: &[Vec<u8>]) -> Vec<Vec<PathBuf>> {
 /// declares neither itself nor in a header comes from a macro (`DEFINE_SHOW_ATTRIBUTE(foo)`): no
 /// other file holds it as a word, and the tree need not be searched for it. Headers are
 /// followed through `#include "..."` (beside the including file) and `#include <...>` (under
-/// the tree's `include/`), a few levels deep.
+/// the tree's `include/`), three levels deep.
 pub fn declared_near(tree: &Path, file: &Path, src: &[u8], word: &[u8]) -> bool {
     let names =
         |b: &[u8]| memchr::memmem::find_iter(b, word).any(|at| whole_word(b, at, word.len()));
-    let mut seen: Vec<PathBuf> = Vec::new();
-    let mut level: Vec<(PathBuf, Vec<u8>)> = vec![(file.to_path_buf(), src.to_vec())];
-    for depth in 0..4 {
-        let mut next = Vec::new();
-        for (path, text) in &level {
-            if depth > 0 && names(text) {
-                return true;
-            }
-            let dir = path.parent().unwrap_or(tree);
-            for h in included(text, dir, tree) {
-                if seen.contains(&h) {
+    near_headers(tree, file, src).iter().any(|h| names(h))
+}
+
+/// The texts of the headers `src` includes, three levels deep. A file asks for many names
+/// (cifs_debug.c registers 19 files under /proc), and its headers are read once for them all:
+/// the last file's answer is kept per thread, known by its path and text.
+fn near_headers(tree: &Path, file: &Path, src: &[u8]) -> std::sync::Arc<Vec<Vec<u8>>> {
+    type Kept = Option<(PathBuf, Vec<u8>, std::sync::Arc<Vec<Vec<u8>>>)>;
+    thread_local! {
+        static LAST: std::cell::RefCell<Kept> = const { std::cell::RefCell::new(None) };
+    }
+    if let Some(h) = LAST.with_borrow(|l| match l {
+        Some((p, s, h)) if p == file && s == src => Some(h.clone()),
+        _ => None,
+    }) {
+        return h;
+    }
+    let headers = std::sync::Arc::new(read_near_headers(tree, file, src));
+    LAST.set(Some((file.to_path_buf(), src.to_vec(), headers.clone())));
+    headers
+}
+
+fn read_near_headers(tree: &Path, file: &Path, src: &[u8]) -> Vec<Vec<u8>> {
+    // The file, then each level's headers in the order met: a level is a range of `read`.
+    let mut read: Vec<(PathBuf, Vec<u8>)> = vec![(file.to_path_buf(), src.to_vec())];
+    let mut level = 0..1;
+    for _depth in 1..4 {
+        let start = read.len();
+        for i in level {
+            let dir = read[i].0.parent().unwrap_or(tree).to_path_buf();
+            for h in included(&read[i].1, &dir, tree) {
+                if read.iter().any(|(p, _)| *p == h) {
                     continue;
                 }
-                if let Ok(b) = std::fs::read(&h) {
-                    next.push((h.clone(), b));
-                }
-                seen.push(h);
+                // A header that cannot be read names nothing, as before: it is kept as empty.
+                let b = std::fs::read(&h).unwrap_or_default();
+                read.push((h, b));
             }
         }
-        level = next;
+        level = start..read.len();
     }
-    false
+    read.into_iter().skip(1).map(|(_, b)| b).collect()
 }
 
 /// The headers `src` includes that exist, resolved as the kernel's build does for a file in
