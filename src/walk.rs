@@ -440,14 +440,7 @@ impl Visit<'_> {
 
     /// Does `path` lie under a dot-named file or directory below its root?
     fn hidden(&self, path: &Path) -> bool {
-        let Some(root) = self.roots.iter().find(|r| path.starts_with(r)) else {
-            return false;
-        };
-        let rel = path.strip_prefix(root).unwrap_or(path);
-        rel.components().any(|c| {
-            use std::os::unix::ffi::OsStrExt;
-            c.as_os_str().as_bytes().first() == Some(&b'.')
-        })
+        hidden_below(self.roots, path)
     }
 
     /// One path the walk met: `named` on the command line, of type `ft`, `hidden` from view.
@@ -579,6 +572,43 @@ impl Visit<'_> {
     }
 }
 
+/// Does `path` lie under a dot-named file or directory below the first of `roots` holding it?
+fn hidden_below(roots: &[PathBuf], path: &Path) -> bool {
+    for root in roots {
+        // Asked for every file: the walk joins names to the root as given, so the bytes after
+        // it answer at once; only a possible dot-name is read component by component.
+        if let Some(rel) = bytes_below(path, root) {
+            let dot = rel.first() == Some(&b'.') || memchr::memmem::find(rel, b"/.").is_some();
+            return dot && dot_component(path, root);
+        }
+        if path.starts_with(root) {
+            return dot_component(path, root);
+        }
+    }
+    false
+}
+
+/// Does a component of `path` below `root` start with a dot?
+fn dot_component(path: &Path, root: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .any(|c| c.as_os_str().as_bytes().first() == Some(&b'.'))
+}
+
+/// The bytes of `path` after `root` and its separator, when `path` starts with them as written.
+fn bytes_below<'p>(path: &'p Path, root: &Path) -> Option<&'p [u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    let (p, r) = (path.as_os_str().as_bytes(), root.as_os_str().as_bytes());
+    let rest = p.strip_prefix(r)?;
+    match (r.last(), rest.first()) {
+        (_, None) => Some(rest),
+        (Some(b'/'), _) => Some(rest),
+        (_, Some(b'/')) => Some(&rest[1..]),
+        _ => None,
+    }
+}
+
 enum Skip {
     /// Over the limit: the open file, `buf` holding its first `max` + 1 bytes.
     TooBig(std::fs::File),
@@ -622,7 +652,52 @@ fn strip_path(msg: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Prefilter;
+    use super::{Prefilter, dot_component, hidden_below};
+    use std::path::{Path, PathBuf};
+
+    /// The byte shortcut answers as reading components does, for roots spelt every way.
+    #[test]
+    fn hidden_below_answers_as_the_components_do() {
+        let by_components = |roots: &[PathBuf], path: &Path| {
+            roots
+                .iter()
+                .find(|r| path.starts_with(r))
+                .is_some_and(|r| dot_component(path, r))
+        };
+        let roots = [
+            "t", "t/", "./t", "/abs/t", "t/./", "t//", ".t", "t/.pc", "t/a",
+        ];
+        let paths = [
+            "t",
+            "t/a.c",
+            "t/.pc/a.c",
+            "t/x/.git/a.c",
+            "t/x.y/a.c",
+            "t./a.c",
+            "tt/a.c",
+            "t/./a.c",
+            "./t/a.c",
+            "./t/.a.c",
+            "/abs/t/b/.c/d.c",
+            "/abs/t/b.c",
+            ".t/a.c",
+            "t//.h",
+            "t/a/b",
+        ];
+        for r in roots {
+            for other in [None, Some("u"), Some("t/b")] {
+                let roots: Vec<PathBuf> = other.into_iter().chain([r]).map(PathBuf::from).collect();
+                for p in paths {
+                    let p = Path::new(p);
+                    assert_eq!(
+                        hidden_below(&roots, p),
+                        by_components(&roots, p),
+                        "roots {roots:?}, path {p:?}"
+                    );
+                }
+            }
+        }
+    }
 
     /// Each rule whose literal occurs is named, also where literals of two rules overlap in
     /// the text, and no other.
