@@ -22,6 +22,28 @@ pub struct Macros {
     pub iterators: Names,
 }
 
+/// A one-bit-per-name summary of every name a [`Macros`] knows, built once per file: most
+/// words of a file are none of them, and this says so without hashing the word three times.
+pub struct Quick([u64; 64]);
+
+impl Quick {
+    fn bit(word: &[u8]) -> usize {
+        let (first, last) = (word.first().copied(), word.last().copied());
+        let mid = word.get(word.len() / 2).copied();
+        let k = (word.len() as u64)
+            ^ (u64::from(first.unwrap_or(0)) << 8)
+            ^ (u64::from(last.unwrap_or(0)) << 16)
+            ^ (u64::from(mid.unwrap_or(0)) << 24);
+        (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize
+    }
+
+    /// False: `word` is none of the names. True: it may be one (ask the sets).
+    pub fn may_hold(&self, word: &[u8]) -> bool {
+        let b = Self::bit(word);
+        self.0[b / 64] & (1 << (b % 64)) != 0
+    }
+}
+
 /// FxHash's step (rustc's hasher) over 8-byte chunks.
 #[derive(Default)]
 pub struct WordHasher(u64);
@@ -74,6 +96,21 @@ impl Macros {
             with_args: set(super::ANNOTATIONS_WITH_ARGS),
             iterators: Names::default(),
         }
+    }
+
+    /// The summary of every name known here, for [`Quick::may_hold`].
+    pub fn quick(&self) -> Quick {
+        let mut q = Quick([0; 64]);
+        for w in self
+            .annotations
+            .iter()
+            .chain(&self.with_args)
+            .chain(&self.iterators)
+        {
+            let b = Quick::bit(w);
+            q.0[b / 64] |= 1 << (b % 64);
+        }
+        q
     }
 
     /// The built-in lists plus what `tree`'s headers define.
@@ -134,6 +171,29 @@ impl Macros {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The summary never says no to a name the sets hold (the view would then read the
+    /// macro as code), and says no to most other words.
+    #[test]
+    fn the_quick_summary_holds_every_known_name() {
+        let mut m = Macros::builtin();
+        m.add_defines(b"#define pgd_for_each_thing(p) for (p = 0; p; p++)\n#define __my_cold __attribute__((cold))\n");
+        let q = m.quick();
+        for w in m.annotations.iter().chain(&m.with_args).chain(&m.iterators) {
+            assert!(q.may_hold(w), "{}", String::from_utf8_lossy(w));
+        }
+        let plain = [
+            "ret",
+            "dev",
+            "mm",
+            "vma",
+            "kfree",
+            "spin_lock",
+            "pdev",
+            "struct_size",
+        ];
+        assert!(plain.iter().filter(|w| q.may_hold(w.as_bytes())).count() <= 2);
+    }
 
     #[test]
     fn learns_annotations_and_iterators_from_defines() {

@@ -601,27 +601,37 @@ fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives, macros: &Macros) -> V
     for g in dirs.groups.iter().filter(|g| g.if_zero) {
         blank(&mut v, g.arms[0].body.clone());
     }
-    for gap in lexed.code(src.len()) {
-        for w in lex::words(src, gap.clone()) {
-            let word = &src[w.clone()];
-            if v[w.start] == b' ' {
-                continue; // already blanked (inside #if 0 or an annotation's arguments)
-            }
-            if macros.annotations.contains(word) {
-                blank(&mut v, w);
-            } else if let Some(commas) = syscall_definition(src, w.clone(), gap.end) {
-                read_as_function(&mut v, w, &commas);
-            } else if macros.with_args.contains(word) {
-                let end = balanced_parens(src, w.end, gap.end).unwrap_or(w.end);
-                blank(&mut v, w.start..end);
-            } else if (is_iterator_name(word) || macros.iterators.contains(word))
-                && let Some(end) = balanced_parens(src, w.end, gap.end)
-                && starts_statement(src, end)
-                && word.len() >= 5
-            {
-                v[w.start..w.start + 5].copy_from_slice(b"while");
-                blank(&mut v, w.start + 5..w.end);
-            }
+    // The lexer's word list (kept: the kinds read it too); the end of the code gap holding a
+    // word is looked up only for the few words that take an argument list.
+    let gaps = lexed.code(src.len());
+    let gap_end = |at: usize| gaps[gaps.partition_point(|g| g.end <= at)].end;
+    let quick = macros.quick();
+    for w in lexed.code_word_ranges(src).iter().cloned() {
+        let word = &src[w.clone()];
+        if v[w.start] == b' ' {
+            continue; // already blanked (inside #if 0 or an annotation's arguments)
+        }
+        let maybe = quick.may_hold(word)
+            || is_iterator_name(word)
+            || word.starts_with(b"SYSCALL_DEFINE")
+            || word.starts_with(b"COMPAT_SYSCALL_DEFINE");
+        if !maybe {
+            continue; // none of the words below: most words of a file
+        }
+        if macros.annotations.contains(word) {
+            blank(&mut v, w);
+        } else if let Some(commas) = syscall_definition(src, w.clone(), gap_end(w.start)) {
+            read_as_function(&mut v, w, &commas);
+        } else if macros.with_args.contains(word) {
+            let end = balanced_parens(src, w.end, gap_end(w.start)).unwrap_or(w.end);
+            blank(&mut v, w.start..end);
+        } else if (is_iterator_name(word) || macros.iterators.contains(word))
+            && let Some(end) = balanced_parens(src, w.end, gap_end(w.start))
+            && starts_statement(src, end)
+            && word.len() >= 5
+        {
+            v[w.start..w.start + 5].copy_from_slice(b"while");
+            blank(&mut v, w.start + 5..w.end);
         }
     }
     v
@@ -674,7 +684,7 @@ fn read_as_function(v: &mut [u8], w: std::ops::Range<usize>, commas: &[usize]) {
 }
 
 fn is_iterator_name(word: &[u8]) -> bool {
-    memchr::memmem::find(word, b"for_each").is_some()
+    word.windows(8).any(|w| w == b"for_each")
 }
 
 /// After optional whitespace at `from`, a `(` group closing before `limit`: its end offset.
