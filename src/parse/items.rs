@@ -32,7 +32,8 @@ impl Items {
         let mut ends = vec![0];
         let mut depth = 0usize;
         for gap in lexed.code(src.len()) {
-            for i in gap {
+            let at = gap.start;
+            for i in memchr::memchr3_iter(b'{', b'}', b';', &src[gap]).map(|k| at + k) {
                 match src[i] {
                     b'{' => depth += 1,
                     b'}' => {

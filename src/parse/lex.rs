@@ -166,11 +166,38 @@ pub fn lex(src: &[u8]) -> Lexed {
             _ => {
                 line_start = false;
                 i += 1;
+                // Code: nothing matters until a line break, a comment or a literal (a `#` is
+                // a directive only first on its line).
+                while i < n && !STARTS_SPAN[src[i] as usize] {
+                    i += 1;
+                }
             }
         }
     }
     out
 }
+
+/// The bytes that can end a run of code: a line break, `/` (a comment), a quote.
+const STARTS_SPAN: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'\n' as usize] = true;
+    t[b'/' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t
+};
+
+/// [`is_ident_byte`] as a table: the word scan asks it of every byte of a file.
+const IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c == b'_' || c.is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
 
 /// The comments inside one directive span (string literals skipped; a `//` comment runs to
 /// the end of the directive).
@@ -243,19 +270,21 @@ pub fn is_ident_byte(b: u8) -> bool {
 /// Byte ranges of identifier-like words in `src[range]`.
 pub fn words(src: &[u8], range: Range<usize>) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut i = range.start;
-    let end = range.end;
+    let end = range.end.min(src.len());
     std::iter::from_fn(move || {
         while i < end {
-            if is_ident_byte(src[i]) && (i == 0 || !is_ident_byte(src[i - 1])) {
-                let s = i;
-                while i < end && is_ident_byte(src[i]) {
-                    i += 1;
-                }
-                if !src[s].is_ascii_digit() {
-                    return Some(s..i);
-                }
-            } else {
+            while i < end && !IDENT[src[i] as usize] {
                 i += 1;
+            }
+            let s = i;
+            while i < end && IDENT[src[i] as usize] {
+                i += 1;
+            }
+            // A run that starts before the range continues a word; one starting with a digit
+            // is a number.
+            let continues = s > 0 && IDENT[src[s - 1] as usize];
+            if s < i && !continues && !src[s].is_ascii_digit() {
+                return Some(s..i);
             }
         }
         None
