@@ -7,6 +7,14 @@
 #
 #   bench/call-rewrite-truth.sh ioremap_nocache linux-5.3.1 linux-5.6.4
 #   bench/call-rewrite-truth.sh mmap_lock linux-5.6.4 linux-6.1     # Debian's linux-source-6.1
+#   bench/call-rewrite-truth.sh bench/practice/access_ok.toml linux-4.19.72 linux-5.3.1
+#
+# RULE is a bundled id above or a call-rewrite rule file (`*.toml`, needs [watch] names). For
+# a file, the sites are the code uses of its watched names (not a struct member or a local
+# variable of that name), keyed by the name the rule's rewrite writes (`from`'s callee ->
+# `to`'s); KEYS='name=key ...' adds names upstream wrote instead. A site is converted when
+# kcodemod's expression differs from the old one, so a function that keeps its name
+# (access_ok) is scored too. The API table uses the ioremap_nocache rule's kinds.
 #
 # KCODEMOD defaults to the debug binary (built first). OLD_TREE is only read: its .c/.h files
 # that name the old API (`ioremap_nocache`/`devm_ioremap_nocache`; `mmap_sem`) are copied to a
@@ -91,7 +99,14 @@ new=${3:?usage: call-rewrite-truth.sh RULE OLD_TREE NEW_TREE [KCODEMOD]}
 case $rule in
 ioremap_nocache) pattern='\b(devm_)?ioremap_nocache\b' ;;
 mmap_lock) pattern='\bmmap_sem\b' ;;
-*) echo "call-rewrite-truth.sh: unknown rule $rule (ioremap_nocache or mmap_lock)" >&2; exit 2 ;;
+*.toml)
+	[[ -f $rule ]] || { echo "call-rewrite-truth.sh: $rule: no such rule file" >&2; exit 2; }
+	rule=$(cd "$(dirname "$rule")" && pwd)/$(basename "$rule")
+	pattern=$(python3 -c 'import sys, tomllib; n = tomllib.load(open(sys.argv[1], "rb")).get("watch", {}).get("names", [])
+print("\\b(" + "|".join(n) + ")\\b" if n else "")' "$rule")
+	[[ -n $pattern ]] || { echo "call-rewrite-truth.sh: $rule: scoring a rule file needs [watch] names" >&2; exit 2; }
+	;;
+*) echo "call-rewrite-truth.sh: unknown rule $rule (ioremap_nocache, mmap_lock or a call-rewrite rule file, *.toml)" >&2; exit 2 ;;
 esac
 for d in "$old" "$new"; do
 	[[ -d $d ]] || { echo "call-rewrite-truth.sh: $d: not a directory" >&2; exit 2; }
@@ -324,8 +339,47 @@ class IoremapRule:
             return 'prototype / definition'
         return None
 
-    def converted(self, toks, u):
+    def converted(self, toks, u, old_code=None):
         return not any(t.k == 'id' and t.v in self.old for t in toks[u[1]:u[2] + 1])
+
+
+class FileRule(IoremapRule):
+    """A call-rewrite rule file (bench/practice/access_ok.toml): its sites are the code uses of
+    its [watch] names, each keyed by the name its rewrite writes (`from`'s called name ->
+    `to`'s; a name the rule keeps, as access_ok, keys to itself), so upstream's calls of the
+    new names pair with them; KEYS='name=key ...' adds names upstream may have written
+    instead. A site counts as converted when kcodemod's expression differs from the old one,
+    token by token (the name may stay: access_ok(type, a, s) -> access_ok(a, s))."""
+
+    def __init__(self, path):
+        import tomllib
+        with open(path, 'rb') as f:
+            doc = tomllib.load(f)
+        self.old = {n: n for n in doc.get('watch', {}).get('names', [])}
+        head = re.compile(r'\s*([A-Za-z_][A-Za-z_0-9]*)\s*\(')
+        self.key = dict(self.old)
+        for r in doc.get('rewrite', []):
+            f, t = head.match(r.get('from', '')), head.match(r.get('to', ''))
+            if f and t and f.group(1) in self.old and self.key[f.group(1)] == f.group(1):
+                self.key[f.group(1)] = t.group(1)
+                self.key.setdefault(t.group(1), t.group(1))
+        for kv in os.environ.get('KEYS', '').split():
+            name, key = kv.split('=', 1)
+            self.key[name] = key
+
+    def converted(self, toks, u, old_code=None):
+        return norm(toks[u[1]:u[2] + 1]) != old_code
+
+    def units(self, toks):
+        """IoremapRule's, less what is not the function: a struct member (`->name`, `.name`,
+        a member declaration) and a function's local variable of that name (`int name;`)."""
+        local = {t.ctx for t in toks if t.k == 'id' and t.v in self.key and t.ctx and t.i
+                 and toks[t.i - 1].k == 'id' and toks[t.i - 1].v not in ('return', 'sizeof')
+                 and t.i + 1 < len(toks) and toks[t.i + 1].v in (';', '=', ',', '[')}
+        return [u for u in super().units(toks)
+                if not (u[4].i and toks[u[4].i - 1].v in ('.', '->'))
+                and not (u[4].ctx or '').startswith(('struct ', 'union '))
+                and u[4].ctx not in local]
 
 
 MM_NEW = {'down_read': 'mmap_read_lock', 'up_read': 'mmap_read_unlock', 'down_write': 'mmap_write_lock',
@@ -473,7 +527,7 @@ class MmapRule:
             a = a[1:-2]
         return ' '.join(a)
 
-    def converted(self, toks, u):
+    def converted(self, toks, u, old_code=None):
         return not any(t.v == 'mmap_sem' for t in toks[u[1]:u[2] + 1])
 
 
@@ -545,7 +599,11 @@ def parse(path, cache={}):
 
 def main():
     rule_id, old, ours, new, sites_path, files_path = sys.argv[1:7]
-    rule = {'ioremap_nocache': IoremapRule, 'mmap_lock': MmapRule}[rule_id]()
+    if rule_id.endswith('.toml'):
+        rule = FileRule(rule_id)
+        rule_id = os.path.basename(rule_id)
+    else:
+        rule = {'ioremap_nocache': IoremapRule, 'mmap_lock': MmapRule}[rule_id]()
     recs = []
     if os.path.exists(sites_path):
         for line in open(sites_path, errors='replace'):
@@ -595,7 +653,7 @@ def main():
                 if k is None:
                     done = 'converted'
                     got = '(gone)'
-                elif rule.converted(kt, k):
+                elif rule.converted(kt, k, code):
                     done = 'converted'
                     got = norm(kt[k[1]:k[2] + 1])
                 else:
