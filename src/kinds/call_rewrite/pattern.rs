@@ -367,8 +367,9 @@ impl Template {
     }
 
     /// The replacement text: each hole takes its binding's bytes, parenthesized where the hole
-    /// is an operand and the binding is not a primary expression, unparenthesized where a
-    /// whole argument is a parenthesized name.
+    /// is an operand and the binding is not a primary expression, unparenthesized where an
+    /// operand that is a parenthesized name (`&(mm)->mmap_sem`, a macro body's) becomes a
+    /// whole argument. A whole argument that stays one is copied as written (`(size)`).
     pub fn render(&self, pattern: &Pattern, binds: &[Bound], src: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         let mut at = 0;
@@ -382,7 +383,7 @@ impl Template {
             let b = &binds[i];
             let mut bytes = &src[b.range.clone()];
             if h.whole {
-                if let Some(inner) = parenthesized_name(b.node) {
+                if let Some(inner) = parenthesized_name(b.node).filter(|_| !argument(b.node)) {
                     bytes = text(src, inner);
                 }
                 out.extend_from_slice(bytes);
@@ -406,6 +407,11 @@ fn parenthesized_name(n: Node) -> Option<Node> {
         return None;
     }
     n.named_child(0).filter(|x| x.kind() == "identifier")
+}
+
+/// A whole argument of a call: its parentheses, if any, are the author's, not an operator's.
+fn argument(n: Node) -> bool {
+    n.parent().is_some_and(|p| p.kind() == "argument_list")
 }
 
 /// An expression that needs no parentheses as an operand of a unary or postfix operator.
@@ -492,6 +498,22 @@ mod tests {
             "lock2(&(a ? b : c))"
         );
         assert_eq!(rewrite(f, t, "lock(x.y)").unwrap(), "lock2(&x.y)");
+    }
+
+    #[test]
+    fn a_whole_argument_keeps_the_parentheses_it_was_written_with() {
+        // A macro body's `(size)` stays as written: only an operand's parentheses, which the
+        // operator needed, go where the name becomes a whole argument.
+        let (f, t) = ("access_ok($type, $addr, $size)", "access_ok($addr, $size)");
+        assert_eq!(
+            rewrite(f, t, "access_ok(VERIFY_READ, (ptr), (size))").unwrap(),
+            "access_ok((ptr), (size))"
+        );
+        let (f, t) = ("down_read(&$mm->mmap_sem)", "mmap_read_lock($mm)");
+        assert_eq!(
+            rewrite(f, t, "down_read(&(mm)->mmap_sem)").unwrap(),
+            "mmap_read_lock(mm)"
+        );
     }
 
     #[test]
