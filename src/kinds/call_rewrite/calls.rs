@@ -180,6 +180,9 @@ pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<V
             format!("the parser could not read the code around `{shown}`"),
         ));
     }
+    if let Some(why) = &r.flag {
+        return Err(Flag::new(Code::Unsupported, format!("`{shown}`: {why}")));
+    }
     if let Some(g) = &r.calls
         && g == function
     {

@@ -54,7 +54,7 @@ impl RuleKind for CallRewrite {
     }
     fn callers_change(&self, _: &Rule) -> String {
         let mut pairs: Vec<String> = Vec::new();
-        for r in &self.rewrites {
+        for r in self.rewrites.iter().filter(|r| r.flag.is_none()) {
             let (Some(f), Some(g)) = (r.from.callee(), r.to.callee()) else {
                 continue;
             };

@@ -42,7 +42,9 @@ struct RawRule {
 #[serde(deny_unknown_fields)]
 struct RawRewrite {
     from: String,
-    to: String,
+    /// The replacement; absent when `flag` says why the shape is left to a person.
+    to: Option<String>,
+    flag: Option<String>,
     /// `any` (default), `unused` (only where the call is a statement of its own) or `used`.
     #[serde(default)]
     when: When,
@@ -105,14 +107,41 @@ pub struct Rewrite {
     /// `to` read as a pattern: code of this shape is already converted (when the new form
     /// still names a watched word, as `access_ok($addr, $size)` does).
     pub done: Option<Pattern>,
+    /// A shape named only to be flagged, with why (`pci_alloc_consistent(NULL, ...)`: no
+    /// device to write). Its `to` is `from` itself, never written.
+    pub flag: Option<String>,
 }
 
 fn compile_rewrite(l: &Loader, r: &Spanned<RawRewrite>) -> Result<Rewrite> {
     let raw = r.get_ref();
     let at = |m: String| l.at(r.span(), m);
     let from = Pattern::parse(&raw.from).map_err(|m| at(format!("from `{}`: {m}", raw.from)))?;
-    let to = Template::parse(&raw.to, from.statement)
-        .map_err(|m| at(format!("to `{}`: {m}", raw.to)))?;
+    let to_text = match (&raw.to, &raw.flag) {
+        (Some(to), None) => to,
+        (None, Some(why)) if !why.trim().is_empty() => {
+            let to = Template::parse(&raw.from, from.statement).map_err(at)?;
+            return Ok(Rewrite {
+                from,
+                to,
+                when: raw.when,
+                rename: None,
+                calls: None,
+                done: None,
+                flag: Some(why.trim().to_string()),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(at("flag must say why the shape is left to a person".into()));
+        }
+        (Some(_), Some(_)) => {
+            return Err(at("a [[rewrite]] has either `to` (the replacement) or `flag` (why a person must convert it), not both".into()));
+        }
+        (None, None) => {
+            return Err(at("a [[rewrite]] needs `to` (the replacement) or `flag` (why a person must convert it)".into()));
+        }
+    };
+    let to =
+        Template::parse(to_text, from.statement).map_err(|m| at(format!("to `{to_text}`: {m}")))?;
     if let Some(v) = to.vars().iter().find(|v| !from.vars().contains(v)) {
         return Err(at(format!("to uses `${v}`, which from does not bind")));
     }
@@ -123,7 +152,7 @@ fn compile_rewrite(l: &Loader, r: &Spanned<RawRewrite>) -> Result<Rewrite> {
         _ => None,
     };
     let calls = to.callee().map(str::to_string);
-    let done = Pattern::parse(&raw.to).ok();
+    let done = Pattern::parse(to_text).ok();
     Ok(Rewrite {
         from,
         to,
@@ -131,6 +160,7 @@ fn compile_rewrite(l: &Loader, r: &Spanned<RawRewrite>) -> Result<Rewrite> {
         rename,
         calls,
         done,
+        flag: None,
     })
 }
 

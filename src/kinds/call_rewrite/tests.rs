@@ -104,6 +104,43 @@ fn arguments_reshaped_into_a_new_call() {
 }
 
 #[test]
+fn a_flag_rewrite_names_a_shape_a_person_must_convert() {
+    let r = rule(concat!(
+        "[[rewrite]]\nfrom = \"pci_alloc_consistent(NULL, $size, $handle)\"\n",
+        "flag = \"no PCI device: dma_alloc_coherent() needs the real one\"\n",
+        "[[rewrite]]\nfrom = \"pci_alloc_consistent($pdev, $size, $handle)\"\n",
+        "to = \"dma_alloc_coherent(&$pdev->dev, $size, $handle, GFP_ATOMIC)\"\n",
+    ));
+    let src = "void *a(struct pci_dev *pdev, dma_addr_t *h)\n{\n\tvoid *p = pci_alloc_consistent(NULL, 64, h);\n\n\treturn p ? p : pci_alloc_consistent(pdev, 64, h);\n}\n";
+    let (out, sites) = run(&r, src);
+    assert_eq!(
+        out,
+        "void *a(struct pci_dev *pdev, dma_addr_t *h)\n{\n\tvoid *p = pci_alloc_consistent(NULL, 64, h);\n\n\treturn p ? p : dma_alloc_coherent(&pdev->dev, 64, h, GFP_ATOMIC);\n}\n"
+    );
+    assert_eq!(sites, ["3: a: unsupported", "5: a: converted"]);
+    // Flagged again on the second run, and left as it was.
+    let (again, sites) = run(&r, &out);
+    assert_eq!(again, out);
+    assert_eq!(sites, ["3: a: unsupported"]);
+    // In a macro body the flagged shape flags the whole macro.
+    let (out, sites) = run(
+        &r,
+        "#define ALLOC_NODEV(s, h) pci_alloc_consistent(NULL, s, h)\n",
+    );
+    assert_eq!(
+        out,
+        "#define ALLOC_NODEV(s, h) pci_alloc_consistent(NULL, s, h)\n"
+    );
+    assert_eq!(sites, ["1: ALLOC_NODEV: unsupported"]);
+    // The report line says the rule's why.
+    let k: &CallRewrite = r.kind.as_any().downcast_ref().unwrap();
+    assert_eq!(
+        k.rewrites[0].flag.as_deref(),
+        Some("no PCI device: dma_alloc_coherent() needs the real one")
+    );
+}
+
+#[test]
 fn when_unused_converts_statements_and_flags_used_values() {
     let r =
         rule("[[rewrite]]\nfrom = \"old_flush($q)\"\nto = \"new_flush($q)\"\nwhen = \"unused\"\n");
@@ -151,6 +188,13 @@ fn rule_files_that_cannot_work_are_refused_with_why() {
         err("[[rewrite]]\nfrom = \"f($a)\"\nto = \"g($a)\"\nwhen = \"sometimes\"\n")
             .contains("t.toml:")
     );
+    assert!(
+        err("[[rewrite]]\nfrom = \"f($a)\"\n").contains("needs `to` (the replacement) or `flag`")
+    );
+    assert!(
+        err("[[rewrite]]\nfrom = \"f($a)\"\nto = \"g($a)\"\nflag = \"why\"\n").contains("not both")
+    );
+    assert!(err("[[rewrite]]\nfrom = \"f($a)\"\nflag = \" \"\n").contains("must say why"));
 }
 
 #[test]
