@@ -370,17 +370,25 @@ impl Template {
     /// is an operand and the binding is not a primary expression, unparenthesized where an
     /// operand that is a parenthesized name (`&(mm)->mmap_sem`, a macro body's) becomes a
     /// whole argument. A whole argument that stays one is copied as written (`(size)`).
+    /// Two whole arguments that follow each other in the code and in `to` keep the separator
+    /// written between them, line break and all (`size,\n\t\t  &handle`).
     pub fn render(&self, pattern: &Pattern, binds: &[Bound], src: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         let mut at = 0;
+        let mut prev: Option<(&Hole, &Bound)> = None;
         for h in &self.holes {
-            out.extend_from_slice(&self.text.as_bytes()[at..h.at.start]);
             let i = pattern
                 .vars
                 .iter()
                 .position(|v| *v == h.var)
                 .expect("checked");
             let b = &binds[i];
+            let between = &self.text.as_bytes()[at..h.at.start];
+            match prev.and_then(|(ph, pb)| kept_separator(ph, pb, h, b, between, src)) {
+                Some(sep) => out.extend_from_slice(sep),
+                None => out.extend_from_slice(between),
+            }
+            prev = Some((h, b));
             let mut bytes = &src[b.range.clone()];
             if h.whole {
                 if let Some(inner) = parenthesized_name(b.node).filter(|_| !argument(b.node)) {
@@ -399,6 +407,38 @@ impl Template {
         out.extend_from_slice(&self.text.as_bytes()[at..]);
         out
     }
+}
+
+/// The code's separator between two bound arguments, when the template puts them next to
+/// each other as well (only `,` and blanks between the holes) and in the code they are
+/// neighbours in one argument list (only `,` and white space, line continuations included,
+/// between their slots).
+fn kept_separator<'s>(
+    ph: &Hole,
+    pb: &Bound,
+    h: &Hole,
+    b: &Bound,
+    between: &[u8],
+    src: &'s [u8],
+) -> Option<&'s [u8]> {
+    let comma_only = |t: &[u8]| {
+        let t: Vec<u8> = t
+            .iter()
+            .copied()
+            .filter(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\\'))
+            .collect();
+        t == b","
+    };
+    let same_list = pb
+        .node
+        .parent()
+        .zip(b.node.parent())
+        .is_some_and(|(x, y)| x.id() == y.id() && x.kind() == "argument_list");
+    if !(ph.whole && h.whole && same_list && comma_only(between)) || pb.range.end > b.range.start {
+        return None;
+    }
+    let sep = &src[pb.range.end..b.range.start];
+    comma_only(sep).then_some(sep)
 }
 
 /// `(name)` with nothing else inside: the name.
@@ -498,6 +538,28 @@ mod tests {
             "lock2(&(a ? b : c))"
         );
         assert_eq!(rewrite(f, t, "lock(x.y)").unwrap(), "lock2(&x.y)");
+    }
+
+    #[test]
+    fn neighbouring_arguments_keep_the_line_break_between_them() {
+        let (f, t) = (
+            "pci_alloc_consistent($pdev, $size, $handle)",
+            "dma_alloc_coherent(&$pdev->dev, $size, $handle, GFP_ATOMIC)",
+        );
+        assert_eq!(
+            rewrite(f, t, "pci_alloc_consistent(pdev, RING,\n\t\t\t&dma)").unwrap(),
+            "dma_alloc_coherent(&pdev->dev, RING,\n\t\t\t&dma, GFP_ATOMIC)"
+        );
+        // Reordered, they are not neighbours any more: the template's separator.
+        assert_eq!(
+            rewrite("f($a, $b, $c)", "g($c, $b)", "f(x,\n  y,\n  z)").unwrap(),
+            "g(z, y)"
+        );
+        // A break before a dropped argument goes with it.
+        assert_eq!(
+            rewrite("f($a, $b, $c)", "g($b, $c)", "f(x,\n  y, z)").unwrap(),
+            "g(y, z)"
+        );
     }
 
     #[test]
