@@ -363,12 +363,15 @@ fn parse_bytes_from(
 /// a worker's stack.
 pub const MAX_DEPTH: usize = 1000;
 
-/// Does the tree nest deeper than `max`? (Walked without recursion, stopping there.)
+/// Does the tree nest deeper than `max`? Walked without recursion, stopping there. Below a
+/// node lie at most as many levels as it has descendants (a count tree-sitter keeps), so a
+/// subtree that cannot reach `max` is not entered: most of a kernel file's statements.
 fn deeper_than(tree: &Tree, max: usize) -> bool {
     let mut c = tree.walk();
     let mut depth = 0usize;
     loop {
-        if c.goto_first_child() {
+        let fits = depth + c.node().descendant_count() - 1 <= max;
+        if !fits && c.goto_first_child() {
             depth += 1;
             if depth > max {
                 return true;
@@ -809,6 +812,32 @@ mod tests {
         let l = lex::lex(src.as_bytes());
         let d = directives::read(src.as_bytes(), &l);
         String::from_utf8(view(src.as_bytes(), &l, &d, &Macros::builtin())).unwrap()
+    }
+
+    /// The depth as a walk of every node finds it.
+    fn depth_of(tree: &Tree) -> usize {
+        fn down(n: tree_sitter::Node) -> usize {
+            let mut c = n.walk();
+            n.children(&mut c).map(|k| 1 + down(k)).max().unwrap_or(0)
+        }
+        down(tree.root_node())
+    }
+
+    #[test]
+    fn depth_is_answered_as_a_walk_of_every_node_answers_it() {
+        let nested = |n: usize| format!("int x = {}1{};\n", "(".repeat(n), ")".repeat(n));
+        let chain = |n: usize| format!("int f(void)\n{{\n\treturn 1{};\n}}\n", " + 1".repeat(n));
+        for src in [nested(3), nested(120), nested(400), chain(50), chain(700)] {
+            let tree = parse_bytes_from(src.as_bytes(), None, Duration::from_secs(20)).unwrap();
+            let depth = depth_of(&tree);
+            for max in [depth.saturating_sub(1), depth, depth + 1, 5, 100, 1000] {
+                assert_eq!(
+                    deeper_than(&tree, max),
+                    depth > max,
+                    "max {max}, depth {depth}"
+                );
+            }
+        }
     }
 
     #[test]
