@@ -70,14 +70,95 @@ pub fn look_up(tree: &Path, words: &[Vec<u8>]) {
     }
 }
 
+/// Every `.c`/`.h` file of each tree, as the run's own walk met them (see
+/// [`crate::walk::Listing::every`]): a search for names reads these rather than walk again.
+fn known() -> &'static Mutex<HashMap<PathBuf, std::sync::Arc<Vec<PathBuf>>>> {
+    static KNOWN: OnceLock<Mutex<HashMap<PathBuf, std::sync::Arc<Vec<PathBuf>>>>> = OnceLock::new();
+    KNOWN.get_or_init(Default::default)
+}
+
+/// The run's walk of the whole of `tree` met exactly these `.c`/`.h` files (regular files,
+/// hidden ones too, none in `.git`): the files [`scan`]'s own walk would meet.
+pub fn know_files(tree: &Path, files: Vec<PathBuf>) {
+    known()
+        .lock()
+        .unwrap()
+        .insert(tree.to_path_buf(), std::sync::Arc::new(files));
+}
+
 /// Per word, every `.c`/`.h` file of `tree` naming it, sorted. Most files name none: the
 /// walk's SIMD prefilter says so, and only a file it picks is searched word by word.
 fn scan(tree: &Path, words: &[Vec<u8>]) -> Vec<Vec<PathBuf>> {
+    let listed = known().lock().unwrap().get(tree).cloned();
+    match listed {
+        Some(files) => scan_files(&files, words),
+        None => scan_tree(tree, words),
+    }
+}
+
+/// Which of `words` the file at `p` names (every one when it cannot be read).
+fn named_words(
+    p: &Path,
+    words: &[Vec<u8>],
+    prefilter: &crate::walk::Prefilter,
+    buf: &mut Vec<u8>,
+) -> Vec<usize> {
+    buf.clear();
+    match std::fs::File::open(p).and_then(|mut f| f.read_to_end(buf)) {
+        Ok(_) => prefilter
+            .rules_in(buf)
+            .into_iter()
+            .filter(|&i| {
+                memchr::memmem::find_iter(buf, &words[i])
+                    .any(|at| whole_word(buf, at, words[i].len()))
+            })
+            .collect(),
+        Err(_) => (0..words.len()).collect(),
+    }
+}
+
+fn prefilter_of(words: &[Vec<u8>]) -> crate::walk::Prefilter {
     let literals: Vec<Vec<String>> = words
         .iter()
         .map(|w| vec![String::from_utf8_lossy(w).into_owned()])
         .collect();
-    let prefilter = crate::walk::Prefilter::new(&literals);
+    crate::walk::Prefilter::new(&literals)
+}
+
+/// [`scan`] over a list of files, read by one thread per CPU.
+fn scan_files(files: &[PathBuf], words: &[Vec<u8>]) -> Vec<Vec<PathBuf>> {
+    let prefilter = prefilter_of(words);
+    let hits: Mutex<Vec<Vec<PathBuf>>> = Mutex::new(vec![Vec::new(); words.len()]);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut buf = Vec::new();
+                while let Some(p) =
+                    files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                {
+                    let named = named_words(p, words, &prefilter, &mut buf);
+                    if !named.is_empty() {
+                        let mut h = hits.lock().unwrap();
+                        for i in named {
+                            h[i].push(p.clone());
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let mut hits = hits.into_inner().unwrap();
+    for h in &mut hits {
+        h.sort();
+    }
+    hits
+}
+
+/// [`scan`] by a walk of the tree.
+fn scan_tree(tree: &Path, words: &[Vec<u8>]) -> Vec<Vec<PathBuf>> {
+    let prefilter = prefilter_of(words);
     let hits: Mutex<Vec<Vec<PathBuf>>> = Mutex::new(vec![Vec::new(); words.len()]);
     // Every file, as the run's own walk outside git sees them (no ignore file hides one, and
     // hidden files name words too), but git's own directory.
@@ -101,19 +182,7 @@ fn scan(tree: &Path, words: &[Vec<u8>]) -> Vec<Vec<PathBuf>> {
             if !wanted {
                 return WalkState::Continue;
             }
-            buf.clear();
-            let read = std::fs::File::open(p).and_then(|mut f| f.read_to_end(&mut buf));
-            let named: Vec<usize> = match read {
-                Ok(_) => prefilter
-                    .rules_in(&buf)
-                    .into_iter()
-                    .filter(|&i| {
-                        memchr::memmem::find_iter(&buf, &words[i])
-                            .any(|at| whole_word(&buf, at, words[i].len()))
-                    })
-                    .collect(),
-                Err(_) => (0..words.len()).collect(),
-            };
+            let named = named_words(p, words, prefilter, &mut buf);
             if !named.is_empty() {
                 let mut h = hits.lock().unwrap();
                 for i in named {
@@ -212,6 +281,42 @@ fn whole_word(bytes: &[u8], at: usize, len: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The run's walk outside git lists exactly the files the scan's own walk reads: hidden
+    /// ones and ones over the size limit too, but no link, directory, other file or `.git`.
+    #[test]
+    fn the_walks_list_is_the_files_the_scan_would_walk() {
+        let d = tempfile::tempdir().unwrap();
+        let t = d.path();
+        for dir in ["sub", ".pc", ".git", "x.c"] {
+            std::fs::create_dir(t.join(dir)).unwrap();
+        }
+        for f in ["a.c", "sub/b.h", ".pc/c.c", ".git/d.c", "notes.txt", "big.c"] {
+            std::fs::write(t.join(f), "int needle;\n").unwrap();
+        }
+        std::fs::write(t.join("big.c"), format!("int needle;\n{}", " ".repeat(4096))).unwrap();
+        std::os::unix::fs::symlink(t.join("a.c"), t.join("link.c")).unwrap();
+        let scanned = std::sync::atomic::AtomicUsize::new(0);
+        let opts = crate::walk::Options {
+            jobs: 2,
+            max_size: 1024,
+            scanned: &scanned,
+        };
+        let prefilter = crate::walk::Prefilter::new(&[vec!["needle".to_string()]]);
+        let listing = crate::walk::list(&[t.to_path_buf()], &prefilter, &opts, &|_| {});
+        let mut every = listing.every.expect("outside git, the walk keeps its list");
+        every.sort();
+        let words = [b"needle".to_vec()];
+        let walked = scan_tree(t, &words);
+        let names = |v: &[PathBuf]| -> Vec<String> {
+            v.iter()
+                .map(|p| p.strip_prefix(t).unwrap().display().to_string())
+                .collect()
+        };
+        assert_eq!(names(&walked[0]), [".pc/c.c", "a.c", "big.c", "sub/b.h"]);
+        assert_eq!(names(&every), names(&walked[0]));
+        assert_eq!(scan_files(&every, &words), walked);
+    }
 
     #[test]
     fn only_whole_words_in_other_c_and_h_files_count() {

@@ -328,6 +328,9 @@ pub fn run(cfg: &Config, counters: &Counters) -> RunResult {
     });
     let mut files: Vec<FileResult> = results.into_inner().unwrap();
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    if let (Some(every), true) = (listing.every, cfg.paths.is_empty()) {
+        crate::elsewhere::know_files(&cfg.tree, every);
+    }
     // Names other files hold the rest of, settled together; the verdicts below migrate files
     // again knowing them.
     let settled = crate::across::settle(cfg, &roots, &mut files);

@@ -37,6 +37,11 @@ pub struct Listing {
     /// Files passed over (over the size limit) that hold a rule's literal: nobody looked at
     /// their sites, so the run cannot vouch for them.
     pub unchecked: Vec<Problem>,
+    /// Outside git: every regular `.c`/`.h` file the walk met (hidden ones too, but none in a
+    /// `.git` directory), read or not, so that a later search of the same roots for a name
+    /// ([`crate::elsewhere`]) reads this list instead of walking the tree again. None in a git
+    /// work tree, whose list leaves out what git ignores, and when the walk was interrupted.
+    pub every: Option<Vec<PathBuf>>,
 }
 
 pub struct Options<'a> {
@@ -200,8 +205,10 @@ pub fn list(
         .iter()
         .filter_map(|r| std::fs::canonicalize(r).ok())
         .collect();
+    let git = git_files(first, roots);
     let ctx = Visit {
         out: Mutex::new(Listing::default()),
+        every: git.is_none().then(Mutex::default),
         files: AtomicUsize::new(0),
         candidates: AtomicUsize::new(0),
         canonical_roots,
@@ -210,7 +217,7 @@ pub fn list(
         opts,
         found,
     };
-    match git_files(first, roots) {
+    match git {
         Some(mut list) => {
             // The tracked files are read while git looks for untracked ones.
             ctx.git_walk(&list.tracked);
@@ -228,6 +235,10 @@ pub fn list(
         None => ctx.dir_walk(),
     }
     let mut l = ctx.out.into_inner().unwrap();
+    l.every = match ctx.every {
+        Some(every) if !crate::interrupted() => Some(every.into_inner().unwrap()),
+        _ => None,
+    };
     l.files = ctx.files.into_inner();
     l.candidates = ctx.candidates.into_inner();
     l.problems.sort_by(|a, b| a.path.cmp(&b.path));
@@ -366,6 +377,9 @@ fn git_files(first: &Path, roots: &[PathBuf]) -> Option<GitList> {
 /// What one walk shares between its workers.
 struct Visit<'a> {
     out: Mutex<Listing>,
+    /// Every regular `.c`/`.h` file met (see [`Listing::every`]); only the directory walk
+    /// keeps them.
+    every: Option<Mutex<Vec<PathBuf>>>,
     files: AtomicUsize,
     candidates: AtomicUsize,
     canonical_roots: Vec<PathBuf>,
@@ -500,6 +514,11 @@ impl Visit<'_> {
                 });
             }
             return;
+        }
+        if let Some(every) = &self.every
+            && !(hidden && path.components().any(|c| c.as_os_str() == ".git"))
+        {
+            every.lock().unwrap().push(path.to_path_buf());
         }
         if hidden {
             self.hidden_file(path);
