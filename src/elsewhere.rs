@@ -291,10 +291,21 @@ mod tests {
         for dir in ["sub", ".pc", ".git", "x.c"] {
             std::fs::create_dir(t.join(dir)).unwrap();
         }
-        for f in ["a.c", "sub/b.h", ".pc/c.c", ".git/d.c", "notes.txt", "big.c"] {
+        for f in [
+            "a.c",
+            "sub/b.h",
+            ".pc/c.c",
+            ".git/d.c",
+            "notes.txt",
+            "big.c",
+        ] {
             std::fs::write(t.join(f), "int needle;\n").unwrap();
         }
-        std::fs::write(t.join("big.c"), format!("int needle;\n{}", " ".repeat(4096))).unwrap();
+        std::fs::write(
+            t.join("big.c"),
+            format!("int needle;\n{}", " ".repeat(4096)),
+        )
+        .unwrap();
         std::os::unix::fs::symlink(t.join("a.c"), t.join("link.c")).unwrap();
         let scanned = std::sync::atomic::AtomicUsize::new(0);
         let opts = crate::walk::Options {
