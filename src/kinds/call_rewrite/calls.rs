@@ -244,7 +244,7 @@ pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<V
             r.to.callee().expect("a rename calls a name"),
         ));
     }
-    let new = r.to.render(&r.from, &m.binds, src);
+    let new = r.to.render(&r.from, &m.binds, src, m.node);
     Ok(vec![Edit::replace(
         m.node.byte_range(),
         realign(src, m.node, new),

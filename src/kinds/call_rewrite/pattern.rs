@@ -38,6 +38,8 @@ pub struct Pattern {
     words: Vec<String>,
     callee: Option<String>,
     plain: bool,
+    /// Per argument of the outermost call: it holds no metavariable (`PCI_DMA_TODEVICE`).
+    fixed: Vec<bool>,
 }
 
 /// A compiled `to` template.
@@ -48,6 +50,8 @@ pub struct Template {
     vars: Vec<String>,
     callee: Option<String>,
     plain: bool,
+    /// The outermost call's arguments: where each is in `text`, and whether it holds no hole.
+    args: Vec<(Range<usize>, bool)>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +154,34 @@ fn call_shape(n: Node, src: &[u8]) -> (Option<String>, bool) {
     (callee, plain)
 }
 
+/// The arguments of `n` when it is a call (or a call statement), comments left out.
+fn call_arguments(n: Node) -> Vec<Node> {
+    let n = match n.kind() {
+        "expression_statement" => match n.named_child(0) {
+            Some(x) => x,
+            None => return Vec::new(),
+        },
+        _ => n,
+    };
+    if n.kind() != "call_expression" {
+        return Vec::new();
+    }
+    let Some(list) = n.child_by_field_name("arguments") else {
+        return Vec::new();
+    };
+    let mut c = list.walk();
+    list.named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+        .collect()
+}
+
+/// Does `n` hold a metavariable?
+fn has_var(n: Node, src: &[u8]) -> bool {
+    let mut found = false;
+    crate::tree::visit(n, &mut |x| found |= var_of(x, src).is_some());
+    found
+}
+
 impl Pattern {
     pub fn parse(src: &str) -> Result<Pattern, String> {
         let trimmed = src.trim();
@@ -164,6 +196,10 @@ impl Pattern {
         let mut words = Vec::new();
         let root = compile_node(node, src_b, &vars, &mut words);
         let (callee, plain) = call_shape(node, src_b);
+        let fixed = call_arguments(node)
+            .into_iter()
+            .map(|a| !has_var(a, src_b))
+            .collect();
         Ok(Pattern {
             statement,
             root,
@@ -171,6 +207,7 @@ impl Pattern {
             words,
             callee,
             plain,
+            fixed,
         })
     }
 
@@ -343,12 +380,22 @@ impl Template {
             }
         });
         let (callee, plain) = call_shape(node, bytes);
+        let args = call_arguments(node)
+            .into_iter()
+            .map(|a| {
+                (
+                    a.start_byte() - offset..a.end_byte() - offset,
+                    !has_var(a, bytes),
+                )
+            })
+            .collect();
         Ok(Template {
             text,
             holes,
             vars,
             callee,
             plain,
+            args,
         })
     }
 
@@ -371,8 +418,23 @@ impl Template {
     /// operand that is a parenthesized name (`&(mm)->mmap_sem`, a macro body's) becomes a
     /// whole argument. A whole argument that stays one is copied as written (`(size)`).
     /// Two whole arguments that follow each other in the code and in `to` keep the separator
-    /// written between them, line break and all (`size,\n\t\t  &handle`).
-    pub fn render(&self, pattern: &Pattern, binds: &[Bound], src: &[u8]) -> Vec<u8> {
+    /// written between them, line break and all (`size,\n\t\t  &handle`); so do two
+    /// arguments that stand in their own places (see `placed_separators`). `node` is the
+    /// matched code.
+    pub fn render(&self, pattern: &Pattern, binds: &[Bound], src: &[u8], node: Node) -> Vec<u8> {
+        let kept = self.placed_separators(pattern, binds, src, node);
+        let copy = |out: &mut Vec<u8>, r: Range<usize>| {
+            let mut at = r.start;
+            for (t, sep) in kept
+                .iter()
+                .filter(|(t, _)| r.start <= t.start && t.end <= r.end)
+            {
+                out.extend_from_slice(&self.text.as_bytes()[at..t.start]);
+                out.extend_from_slice(sep);
+                at = t.end;
+            }
+            out.extend_from_slice(&self.text.as_bytes()[at..r.end]);
+        };
         let mut out = Vec::new();
         let mut at = 0;
         let mut prev: Option<(&Hole, &Bound)> = None;
@@ -386,7 +448,7 @@ impl Template {
             let between = &self.text.as_bytes()[at..h.at.start];
             match prev.and_then(|(ph, pb)| kept_separator(ph, pb, h, b, between, src)) {
                 Some(sep) => out.extend_from_slice(sep),
-                None => out.extend_from_slice(between),
+                None => copy(&mut out, at..h.at.start),
             }
             prev = Some((h, b));
             let mut bytes = &src[b.range.clone()];
@@ -404,9 +466,89 @@ impl Template {
             }
             at = h.at.end;
         }
-        out.extend_from_slice(&self.text.as_bytes()[at..]);
+        copy(&mut out, at..self.text.len());
         out
     }
+
+    /// The template's separators between two arguments of the outermost call that both stand
+    /// in their own place, each with the code's separator there, when both separators are
+    /// only `,` and blanks. An argument of `to` stands in its place when it is fixed and
+    /// `from` had a fixed one there (`PCI_DMA_TODEVICE` → `DMA_TO_DEVICE`), or when its holes
+    /// are all bound inside the code's argument there (`$pdev` → `&$pdev->dev`). Two whole
+    /// holes bound to their arguments are left to `kept_separator`.
+    fn placed_separators<'s>(
+        &self,
+        pattern: &Pattern,
+        binds: &[Bound],
+        src: &'s [u8],
+        node: Node,
+    ) -> Vec<(Range<usize>, &'s [u8])> {
+        let code = call_arguments(node);
+        if code.len() != pattern.fixed.len() {
+            return Vec::new();
+        }
+        // Where each argument of `to` stands in the code, if it stands in its own place, and
+        // whether it is more than a whole hole bound to that argument (those two are
+        // `kept_separator`'s).
+        let bound = |h: &Hole| {
+            let i = pattern.vars.iter().position(|v| *v == h.var)?;
+            Some(&binds[i])
+        };
+        let placed: Vec<Option<(Range<usize>, bool)>> = self
+            .args
+            .iter()
+            .enumerate()
+            .map(|(k, (at, fixed))| {
+                let c = code.get(k)?;
+                if *fixed {
+                    return pattern.fixed[k].then(|| (c.byte_range(), true));
+                }
+                let holes: Vec<&Hole> = self
+                    .holes
+                    .iter()
+                    .filter(|h| at.start <= h.at.start && h.at.end <= at.end)
+                    .collect();
+                if let [h] = holes.as_slice() {
+                    let b = bound(h)?;
+                    if h.whole && b.node.id() == c.id() {
+                        return Some((b.range.clone(), false));
+                    }
+                }
+                let r = c.byte_range();
+                let inside = |h: &&Hole| {
+                    bound(h).is_some_and(|b| {
+                        r.start <= b.node.start_byte() && b.node.end_byte() <= r.end
+                    })
+                };
+                (!holes.is_empty() && holes.iter().all(inside)).then_some((r, true))
+            })
+            .collect();
+        let mut out = Vec::new();
+        for k in 1..self.args.len() {
+            let (Some((a, af)), Some((b, bf))) = (&placed[k - 1], &placed[k]) else {
+                continue;
+            };
+            let t = self.args[k - 1].0.end..self.args[k].0.start;
+            if !(af | bf) || a.end > b.start || !comma_only(&self.text.as_bytes()[t.clone()]) {
+                continue;
+            }
+            let sep = &src[a.end..b.start];
+            if comma_only(sep) {
+                out.push((t, sep));
+            }
+        }
+        out
+    }
+}
+
+/// Only a `,` between blanks (line breaks and continuations included).
+fn comma_only(t: &[u8]) -> bool {
+    let t: Vec<u8> = t
+        .iter()
+        .copied()
+        .filter(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\\'))
+        .collect();
+    t == b","
 }
 
 /// The code's separator between two bound arguments, when the template puts them next to
@@ -421,14 +563,6 @@ fn kept_separator<'s>(
     between: &[u8],
     src: &'s [u8],
 ) -> Option<&'s [u8]> {
-    let comma_only = |t: &[u8]| {
-        let t: Vec<u8> = t
-            .iter()
-            .copied()
-            .filter(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\\'))
-            .collect();
-        t == b","
-    };
     let same_list = pb
         .node
         .parent()
@@ -495,7 +629,7 @@ mod tests {
         let tree = crate::parse::parse_bytes(src.as_bytes(), Duration::from_secs(5)).unwrap();
         let call = first_call(&tree);
         let b = p.matches(call, src.as_bytes())?;
-        Some(String::from_utf8(t.render(&p, &b, src.as_bytes())).unwrap())
+        Some(String::from_utf8(t.render(&p, &b, src.as_bytes(), call)).unwrap())
     }
 
     #[test]
@@ -559,6 +693,66 @@ mod tests {
         assert_eq!(
             rewrite("f($a, $b, $c)", "g($b, $c)", "f(x,\n  y, z)").unwrap(),
             "g(y, z)"
+        );
+    }
+
+    #[test]
+    fn arguments_in_their_own_places_keep_the_line_break_between_them() {
+        let (f, t) = (
+            "pci_unmap_single($pdev, $handle, $size, PCI_DMA_FROMDEVICE)",
+            "dma_unmap_single(&$pdev->dev, $handle, $size, DMA_FROM_DEVICE)",
+        );
+        assert_eq!(
+            rewrite(
+                f,
+                t,
+                "pci_unmap_single(pdev, d,\n\t\tLEN,\n\t\tPCI_DMA_FROMDEVICE)"
+            )
+            .unwrap(),
+            "dma_unmap_single(&pdev->dev, d,\n\t\tLEN,\n\t\tDMA_FROM_DEVICE)"
+        );
+        // Between two fixed arguments, and from a fixed one to a hole.
+        assert_eq!(
+            rewrite(
+                "f($a, X, Y, $b)",
+                "g($a, U, V, $b)",
+                "f(p,\n  X,\n  Y,\n  q)"
+            )
+            .unwrap(),
+            "g(p,\n  U,\n  V,\n  q)"
+        );
+        // Not in its place (an argument dropped before it, the arguments reordered): the
+        // template's.
+        assert_eq!(
+            rewrite("f($a, $b, X)", "g($b, Y)", "f(p, q,\n  X)").unwrap(),
+            "g(q, Y)"
+        );
+        assert_eq!(
+            rewrite("f($a, X)", "g(Y, $a)", "f(p,\n  X)").unwrap(),
+            "g(Y, p)"
+        );
+        // The place is the position: what `to` writes at X's position takes its break.
+        assert_eq!(
+            rewrite("f($a, X)", "g($a, 0, Y)", "f(p,\n  X)").unwrap(),
+            "g(p,\n  0, Y)"
+        );
+        // An argument built from the code's argument in the same place (`&$pdev->dev`).
+        let (f, t) = (
+            "pci_unmap_single($pdev, $handle, $size, $dir)",
+            "dma_unmap_single(&$pdev->dev, $handle, $size, $dir)",
+        );
+        assert_eq!(
+            rewrite(f, t, "pci_unmap_single(priv->pdev,\n\t\td, LEN, dir)").unwrap(),
+            "dma_unmap_single(&priv->pdev->dev,\n\t\td, LEN, dir)"
+        );
+        assert_eq!(
+            rewrite("f(&$m->sem, $c)", "g($m, $c)", "f(&mm->sem,\n  C)").unwrap(),
+            "g(mm,\n  C)"
+        );
+        // A fixed argument where `from` had a metavariable is not in a place of its own.
+        assert_eq!(
+            rewrite("f($a, $b)", "g($a, Y)", "f(p,\n  q)").unwrap(),
+            "g(p, Y)"
         );
     }
 
