@@ -259,11 +259,27 @@ pub(super) fn in_body(
         for e in calls::verdict(k, &t, m, name)? {
             edits.push(Edit::replace(
                 shift(e.range.start)..shift(e.range.end),
-                e.text,
+                continued(e.text),
             ));
         }
     }
     Ok(edits)
+}
+
+/// A replacement made from the body as `in_body` reads it (each line continuation a blank):
+/// a line break the rewrite kept between two arguments takes its backslash back. Every line
+/// of a macro body but the last ends in one, so the blank before a line break was it.
+fn continued(mut text: Vec<u8>) -> Vec<u8> {
+    for i in 1..text.len() {
+        if text[i] != b'\n' {
+            continue;
+        }
+        let end = if text[i - 1] == b'\r' { i - 1 } else { i };
+        if end >= 1 && text[end - 1] == b' ' {
+            text[end - 1] = b'\\';
+        }
+    }
+    text
 }
 
 /// `#undef NAME`, `#ifdef NAME`, `#ifndef NAME`, `#if defined(NAME)` for a watched name.

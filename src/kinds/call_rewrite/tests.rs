@@ -217,3 +217,33 @@ fn a_macro_invocation_that_reads_as_a_prototype_is_never_removed_as_one() {
     assert_eq!(out, "");
     assert_eq!(sites, ["1: DEFINE_TIMER: converted"]);
 }
+
+#[test]
+fn a_line_break_kept_in_a_macro_body_keeps_its_backslash() {
+    // Between two whole arguments, and before a fixed argument replaced in its place.
+    let r = rule(concat!(
+        "[[rewrite]]\nfrom = \"pci_free_consistent($p, $s, $v, $h)\"\n",
+        "to = \"dma_free_coherent(&$p->dev, $s, $v, $h)\"\n",
+        "[[rewrite]]\nfrom = \"pci_unmap_single($p, $h, $s, PCI_DMA_TODEVICE)\"\n",
+        "to = \"dma_unmap_single(&$p->dev, $h, $s, DMA_TO_DEVICE)\"\n",
+    ));
+    converts(
+        &r,
+        concat!(
+            "#define FREE(p, l, v, d)\t\t\\\n",
+            "\tpci_free_consistent((p), (l),\t\\\n",
+            "\t\t\t    (v), (d))\n",
+            "#define UNMAP(p, d, l)\t\t\\\n",
+            "\tpci_unmap_single((p), (d), (l),\t\\\r\n",
+            "\t\t\t PCI_DMA_TODEVICE)\n",
+        ),
+        concat!(
+            "#define FREE(p, l, v, d)\t\t\\\n",
+            "\tdma_free_coherent(&(p)->dev, (l),\t\\\n",
+            "\t\t\t  (v), (d))\n",
+            "#define UNMAP(p, d, l)\t\t\\\n",
+            "\tdma_unmap_single(&(p)->dev, (d), (l),\t\\\r\n",
+            "\t\t\t DMA_TO_DEVICE)\n",
+        ),
+    );
+}
