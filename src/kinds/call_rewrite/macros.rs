@@ -113,12 +113,16 @@ fn define(
         return;
     };
     if k.names.contains(&shown) {
-        if api {
-            let remove = whole_lines(src, d.range.clone())
-                .filter(|_| plain_define(src, d, &name))
-                .map(|r| with_blank_line(src, r));
-            api_site(k, src, d, &shown, remove, out, edits);
+        if !api {
+            return;
         }
+        if k.api == Api::Remove && undone_before(src, parsed, d.range.start, &shown) {
+            return redirect(src, d, &shown, out);
+        }
+        let remove = whole_lines(src, d.range.clone())
+            .filter(|_| plain_define(src, d, &name))
+            .map(|r| with_blank_line(src, r));
+        api_site(k, src, d, &shown, remove, out, edits);
         return;
     }
     let params: Vec<&[u8]> = d
@@ -151,8 +155,49 @@ fn define(
         }
         Err(f) => Outcome::Flagged(f),
     };
-    let _ = parsed;
     out.sites.push(Site::caller(line, &shown, outcome));
+}
+
+/// `#undef NAME` then `#define NAME …` in one file: not the API's definition but the file's
+/// own redirect of its calls (drivers/net/wan/wanxl.c sends `pci_map_single` to a checking
+/// wrapper under `#ifdef DEBUG_PCI`). Removing it would drop the redirect silently, and the
+/// converted calls bypass it: both lines are left to a person.
+fn redirect(src: &[u8], d: &Directive, name: &str, out: &mut FileResult) {
+    let line = line_of(src, d.range.start);
+    let why = format!(
+        "`{}` redirects this file's calls of {name} (an `#undef {name}` comes first): the converted calls no longer go through it",
+        squeeze(&src[d.range.clone()])
+    );
+    out.sites.push(definition(
+        line,
+        name,
+        Outcome::Flagged(Flag::new(Code::Blocked, why)),
+    ));
+}
+
+/// Is there an `#undef NAME` among the file's directives that start before `at`?
+fn undone_before(src: &[u8], parsed: &Parsed, at: usize, name: &str) -> bool {
+    parsed
+        .lexed
+        .directives()
+        .take_while(|r| r.start < at)
+        .any(|r| directive_is(src, r, b"undef", name))
+}
+
+/// Is there a `#define NAME` among the file's directives that start after `at`?
+fn redefined_after(src: &[u8], parsed: &Parsed, at: usize, name: &str) -> bool {
+    parsed
+        .lexed
+        .directives()
+        .filter(|r| r.start > at)
+        .any(|r| directive_is(src, r, b"define", name))
+}
+
+/// The directive at `r` is `#KEYWORD NAME…`.
+fn directive_is(src: &[u8], r: Range<usize>, keyword: &[u8], name: &str) -> bool {
+    let mut w = words(src, r);
+    w.next().is_some_and(|k| &src[k] == keyword)
+        && w.next().is_some_and(|n| &src[n] == name.as_bytes())
 }
 
 /// Is the directive `#define NAME…` as C reads it: only blanks around `define`, and the name
@@ -311,6 +356,18 @@ fn condition(
             .all_comments(src)
             .iter()
             .any(|c| d.range.start <= c.start && c.start < d.range.end);
+    if d.keyword(src) == b"undef"
+        && k.api == Api::Remove
+        && redefined_after(src, parsed, d.range.start, &name)
+    {
+        let line = line_of(src, d.range.start);
+        let why = format!(
+            "`#undef {name}` goes with the `#define {name}` after it, this file's own redirect of its calls"
+        );
+        let f = Flag::new(Code::Blocked, why);
+        out.sites.push(definition(line, &name, Outcome::Flagged(f)));
+        return;
+    }
     let remove = match d.keyword(src) {
         b"undef" if alone => whole_lines(src, d.range.clone()),
         b"ifdef" | b"ifndef" | b"if" if alone => emptied_group(src, parsed, d, edits),

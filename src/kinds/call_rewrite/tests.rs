@@ -247,3 +247,43 @@ fn a_line_break_kept_in_a_macro_body_keeps_its_backslash() {
         ),
     );
 }
+
+#[test]
+fn a_files_own_redirect_of_an_old_name_is_flagged_not_removed() {
+    let r = rule(concat!(
+        "[[rewrite]]\nfrom = \"pci_map_single($p, $a, $s, $d)\"\n",
+        "to = \"dma_map_single(&$p->dev, $a, $s, $d)\"\n",
+        "[api]\nold = \"remove\"\n",
+    ));
+    // A driver sends its calls to a checking wrapper: both lines stay, flagged, and the
+    // call still converts.
+    let src = concat!(
+        "#ifdef DEBUG_PCI\n#undef pci_map_single\n",
+        "#define pci_map_single pci_map_single_debug\n#endif\n\n",
+        "dma_addr_t map(struct pci_dev *p, void *a)\n{\n",
+        "\treturn pci_map_single(p, a, 64, DMA_TO_DEVICE);\n}\n",
+    );
+    let (out, sites) = run(&r, src);
+    assert_eq!(
+        out,
+        src.replace("pci_map_single(p, a, 64", "dma_map_single(&p->dev, a, 64")
+    );
+    assert_eq!(
+        sites,
+        [
+            "2: pci_map_single: blocked",
+            "3: pci_map_single: blocked",
+            "8: map: converted"
+        ]
+    );
+    // The API's own definition, with no `#undef` before it, still goes; so does an `#undef`
+    // with no `#define` after it.
+    let api = "#define pci_map_single(p, a, s, d) dma_map_single(&(p)->dev, a, s, d)\n";
+    let (out, _) = run(&r, api);
+    assert_eq!(out, "");
+    let (out, sites) = run(&r, "int x;\n#undef pci_map_single\n");
+    assert_eq!(
+        (out.as_str(), sites),
+        ("int x;\n", vec!["2: pci_map_single: converted".to_string()])
+    );
+}
