@@ -125,10 +125,39 @@ fn prefilter_of(words: &[Vec<u8>]) -> crate::walk::Prefilter {
     crate::walk::Prefilter::new(&literals)
 }
 
+/// Per word, the files found naming it so far (workers add to it in any order).
+struct Hits(Mutex<Vec<Vec<PathBuf>>>);
+
+impl Hits {
+    fn new(words: usize) -> Hits {
+        Hits(Mutex::new(vec![Vec::new(); words]))
+    }
+
+    /// `p` names the words of these indexes.
+    fn add(&self, p: &Path, named: Vec<usize>) {
+        if named.is_empty() {
+            return;
+        }
+        let mut h = self.0.lock().unwrap();
+        for i in named {
+            h[i].push(p.to_path_buf());
+        }
+    }
+
+    /// Per word, its files, sorted: the same answer whatever order the workers found them in.
+    fn sorted(self) -> Vec<Vec<PathBuf>> {
+        let mut hits = self.0.into_inner().unwrap();
+        for h in &mut hits {
+            h.sort();
+        }
+        hits
+    }
+}
+
 /// [`scan`] over a list of files, read by one thread per CPU.
 fn scan_files(files: &[PathBuf], words: &[Vec<u8>]) -> Vec<Vec<PathBuf>> {
     let prefilter = prefilter_of(words);
-    let hits: Mutex<Vec<Vec<PathBuf>>> = Mutex::new(vec![Vec::new(); words.len()]);
+    let hits = Hits::new(words.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|s| {
@@ -138,28 +167,18 @@ fn scan_files(files: &[PathBuf], words: &[Vec<u8>]) -> Vec<Vec<PathBuf>> {
                 while let Some(p) =
                     files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
                 {
-                    let named = named_words(p, words, &prefilter, &mut buf);
-                    if !named.is_empty() {
-                        let mut h = hits.lock().unwrap();
-                        for i in named {
-                            h[i].push(p.clone());
-                        }
-                    }
+                    hits.add(p, named_words(p, words, &prefilter, &mut buf));
                 }
             });
         }
     });
-    let mut hits = hits.into_inner().unwrap();
-    for h in &mut hits {
-        h.sort();
-    }
-    hits
+    hits.sorted()
 }
 
 /// [`scan`] by a walk of the tree.
 fn scan_tree(tree: &Path, words: &[Vec<u8>]) -> Vec<Vec<PathBuf>> {
     let prefilter = prefilter_of(words);
-    let hits: Mutex<Vec<Vec<PathBuf>>> = Mutex::new(vec![Vec::new(); words.len()]);
+    let hits = Hits::new(words.len());
     // Every file, as the run's own walk outside git sees them (no ignore file hides one, and
     // hidden files name words too), but git's own directory.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -182,21 +201,11 @@ fn scan_tree(tree: &Path, words: &[Vec<u8>]) -> Vec<Vec<PathBuf>> {
             if !wanted {
                 return WalkState::Continue;
             }
-            let named = named_words(p, words, prefilter, &mut buf);
-            if !named.is_empty() {
-                let mut h = hits.lock().unwrap();
-                for i in named {
-                    h[i].push(p.to_path_buf());
-                }
-            }
+            hits.add(p, named_words(p, words, prefilter, &mut buf));
             WalkState::Continue
         })
     });
-    let mut hits = hits.into_inner().unwrap();
-    for h in &mut hits {
-        h.sort();
-    }
-    hits
+    hits.sorted()
 }
 
 /// Does a header `src` (the text of `file`) includes name `word`? A name a file uses but
