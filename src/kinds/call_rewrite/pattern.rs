@@ -674,86 +674,75 @@ mod tests {
         assert_eq!(rewrite(f, t, "lock(x.y)").unwrap(), "lock2(&x.y)");
     }
 
+    /// Each `(from, to, code, rewritten)` rewrites as given.
+    fn rewrites_as(cases: &[(&str, &str, &str, &str)]) {
+        for (f, t, code, want) in cases {
+            assert_eq!(
+                rewrite(f, t, code).as_deref(),
+                Some(*want),
+                "{f} -> {t} on {code:?}"
+            );
+        }
+    }
+
     #[test]
     fn neighbouring_arguments_keep_the_line_break_between_them() {
         let (f, t) = (
             "pci_alloc_consistent($pdev, $size, $handle)",
             "dma_alloc_coherent(&$pdev->dev, $size, $handle, GFP_ATOMIC)",
         );
-        assert_eq!(
-            rewrite(f, t, "pci_alloc_consistent(pdev, RING,\n\t\t\t&dma)").unwrap(),
-            "dma_alloc_coherent(&pdev->dev, RING,\n\t\t\t&dma, GFP_ATOMIC)"
-        );
-        // Reordered, they are not neighbours any more: the template's separator.
-        assert_eq!(
-            rewrite("f($a, $b, $c)", "g($c, $b)", "f(x,\n  y,\n  z)").unwrap(),
-            "g(z, y)"
-        );
-        // A break before a dropped argument goes with it.
-        assert_eq!(
-            rewrite("f($a, $b, $c)", "g($b, $c)", "f(x,\n  y, z)").unwrap(),
-            "g(y, z)"
-        );
+        rewrites_as(&[
+            (
+                f,
+                t,
+                "pci_alloc_consistent(pdev, RING,\n\t\t\t&dma)",
+                "dma_alloc_coherent(&pdev->dev, RING,\n\t\t\t&dma, GFP_ATOMIC)",
+            ),
+            // Reordered, they are not neighbours any more: the template's separator.
+            ("f($a, $b, $c)", "g($c, $b)", "f(x,\n  y,\n  z)", "g(z, y)"),
+            // A break before a dropped argument goes with it.
+            ("f($a, $b, $c)", "g($b, $c)", "f(x,\n  y, z)", "g(y, z)"),
+        ]);
     }
 
     #[test]
     fn arguments_in_their_own_places_keep_the_line_break_between_them() {
-        let (f, t) = (
-            "pci_unmap_single($pdev, $handle, $size, PCI_DMA_FROMDEVICE)",
-            "dma_unmap_single(&$pdev->dev, $handle, $size, DMA_FROM_DEVICE)",
-        );
-        assert_eq!(
-            rewrite(
-                f,
-                t,
-                "pci_unmap_single(pdev, d,\n\t\tLEN,\n\t\tPCI_DMA_FROMDEVICE)"
-            )
-            .unwrap(),
-            "dma_unmap_single(&pdev->dev, d,\n\t\tLEN,\n\t\tDMA_FROM_DEVICE)"
-        );
-        // Between two fixed arguments, and from a fixed one to a hole.
-        assert_eq!(
-            rewrite(
+        rewrites_as(&[
+            (
+                "pci_unmap_single($pdev, $handle, $size, PCI_DMA_FROMDEVICE)",
+                "dma_unmap_single(&$pdev->dev, $handle, $size, DMA_FROM_DEVICE)",
+                "pci_unmap_single(pdev, d,\n\t\tLEN,\n\t\tPCI_DMA_FROMDEVICE)",
+                "dma_unmap_single(&pdev->dev, d,\n\t\tLEN,\n\t\tDMA_FROM_DEVICE)",
+            ),
+            // Between two fixed arguments, and from a fixed one to a hole.
+            (
                 "f($a, X, Y, $b)",
                 "g($a, U, V, $b)",
-                "f(p,\n  X,\n  Y,\n  q)"
-            )
-            .unwrap(),
-            "g(p,\n  U,\n  V,\n  q)"
-        );
-        // Not in its place (an argument dropped before it, the arguments reordered): the
-        // template's.
-        assert_eq!(
-            rewrite("f($a, $b, X)", "g($b, Y)", "f(p, q,\n  X)").unwrap(),
-            "g(q, Y)"
-        );
-        assert_eq!(
-            rewrite("f($a, X)", "g(Y, $a)", "f(p,\n  X)").unwrap(),
-            "g(Y, p)"
-        );
-        // The place is the position: what `to` writes at X's position takes its break.
-        assert_eq!(
-            rewrite("f($a, X)", "g($a, 0, Y)", "f(p,\n  X)").unwrap(),
-            "g(p,\n  0, Y)"
-        );
-        // An argument built from the code's argument in the same place (`&$pdev->dev`).
-        let (f, t) = (
-            "pci_unmap_single($pdev, $handle, $size, $dir)",
-            "dma_unmap_single(&$pdev->dev, $handle, $size, $dir)",
-        );
-        assert_eq!(
-            rewrite(f, t, "pci_unmap_single(priv->pdev,\n\t\td, LEN, dir)").unwrap(),
-            "dma_unmap_single(&priv->pdev->dev,\n\t\td, LEN, dir)"
-        );
-        assert_eq!(
-            rewrite("f(&$m->sem, $c)", "g($m, $c)", "f(&mm->sem,\n  C)").unwrap(),
-            "g(mm,\n  C)"
-        );
-        // A fixed argument where `from` had a metavariable is not in a place of its own.
-        assert_eq!(
-            rewrite("f($a, $b)", "g($a, Y)", "f(p,\n  q)").unwrap(),
-            "g(p, Y)"
-        );
+                "f(p,\n  X,\n  Y,\n  q)",
+                "g(p,\n  U,\n  V,\n  q)",
+            ),
+            // Not in its place (an argument dropped before it, the arguments reordered): the
+            // template's.
+            ("f($a, $b, X)", "g($b, Y)", "f(p, q,\n  X)", "g(q, Y)"),
+            ("f($a, X)", "g(Y, $a)", "f(p,\n  X)", "g(Y, p)"),
+            // The place is the position: what `to` writes at X's position takes its break.
+            ("f($a, X)", "g($a, 0, Y)", "f(p,\n  X)", "g(p,\n  0, Y)"),
+            // An argument built from the code's argument in the same place (`&$pdev->dev`).
+            (
+                "pci_unmap_single($pdev, $handle, $size, $dir)",
+                "dma_unmap_single(&$pdev->dev, $handle, $size, $dir)",
+                "pci_unmap_single(priv->pdev,\n\t\td, LEN, dir)",
+                "dma_unmap_single(&priv->pdev->dev,\n\t\td, LEN, dir)",
+            ),
+            (
+                "f(&$m->sem, $c)",
+                "g($m, $c)",
+                "f(&mm->sem,\n  C)",
+                "g(mm,\n  C)",
+            ),
+            // A fixed argument where `from` had a metavariable is not in a place of its own.
+            ("f($a, $b)", "g($a, Y)", "f(p,\n  q)", "g(p, Y)"),
+        ]);
     }
 
     #[test]
