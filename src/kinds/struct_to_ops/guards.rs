@@ -332,23 +332,13 @@ impl Whole<'_, '_> {
         let Ok(tree) = crate::parse::parse_bytes(&view, std::time::Duration::from_secs(2)) else {
             return false;
         };
-        let mut n = tree
-            .root_node()
-            .descendant_for_byte_range(f.start_byte(), f.start_byte());
-        while let Some(x) = n {
-            if x.kind() == "function_definition" && x.start_byte() == f.start_byte() {
-                break;
-            }
-            n = x.parent();
-        }
         // The body itself counts as a statement whose chain runs up to the file's root: a
         // configuration that mends or breaks the file around the function changes it.
-        n.and_then(|x| x.child_by_field_name("body"))
-            .is_some_and(|b| {
-                !b.has_error()
-                    && above(b) == above(self.body)
-                    && nesting(&[b], &|o| o, self.arms) == *want
-            })
+        body_at(&tree, f.start_byte()).is_some_and(|b| {
+            !b.has_error()
+                && above(b) == above(self.body)
+                && nesting(&[b], &|o| o, self.arms) == *want
+        })
     }
 }
 
@@ -483,6 +473,19 @@ fn depth_first<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, bool)) {
 
 /// A node as the nesting compares it: its start in the file and its kind.
 type Key = (usize, u16);
+
+/// The body of the function definition that starts at `start` in `tree` (a re-reading of
+/// the file in which that function begins at the same byte).
+fn body_at(tree: &tree_sitter::Tree, start: usize) -> Option<Node<'_>> {
+    let mut n = tree.root_node().descendant_for_byte_range(start, start);
+    while let Some(x) = n {
+        if x.kind() == "function_definition" && x.start_byte() == start {
+            return x.child_by_field_name("body");
+        }
+        n = x.parent();
+    }
+    None
+}
 
 /// How the statements of `items` (and their descendants) that start outside `arms` nest: each
 /// statement and each ancestor of one, paired with its nearest ancestor that starts outside
@@ -723,16 +726,7 @@ mod tests {
             else {
                 return false;
             };
-            let mut n = tree
-                .root_node()
-                .descendant_for_byte_range(f.start_byte(), f.start_byte());
-            while let Some(x) = n {
-                if x.kind() == "function_definition" && x.start_byte() == f.start_byte() {
-                    break;
-                }
-                n = x.parent();
-            }
-            n.and_then(|x| x.child_by_field_name("body"))
+            super::body_at(&tree, f.start_byte())
                 .is_some_and(|b| !b.has_error() && nesting_whole(b, &arms) == want)
         })
     }
