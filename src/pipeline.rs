@@ -103,6 +103,26 @@ pub struct FileResult {
 }
 
 impl FileResult {
+    /// A file read, before any rule ran over it: nothing found, nothing changed.
+    pub fn unread(path: PathBuf, rel: String, original: Vec<u8>, rules: Vec<usize>) -> FileResult {
+        FileResult {
+            path,
+            rel,
+            original,
+            new: None,
+            sites: Vec::new(),
+            changed_by: Vec::new(),
+            between: Vec::new(),
+            rules,
+            skipped: None,
+            failed: false,
+            parse_error_functions: 0,
+            unwritten: None,
+            callbacks: Vec::new(),
+            across: Vec::new(),
+        }
+    }
+
     /// The text before and after rule `r` changed the file, if it did.
     pub fn stage(&self, r: usize) -> Option<(&[u8], &[u8])> {
         let k = self.changed_by.iter().position(|&x| x == r)?;
@@ -366,22 +386,7 @@ fn generated(bytes: &[u8]) -> bool {
 /// output.
 pub fn migrate_file(cfg: &Config, path: &Path, original: Vec<u8>, rules: &[usize]) -> FileResult {
     let rel = rel_path(&cfg.tree, path);
-    let mut res = FileResult {
-        path: path.to_path_buf(),
-        rel,
-        original,
-        new: None,
-        sites: Vec::new(),
-        changed_by: Vec::new(),
-        between: Vec::new(),
-        rules: rules.to_vec(),
-        skipped: None,
-        failed: false,
-        parse_error_functions: 0,
-        unwritten: None,
-        callbacks: Vec::new(),
-        across: Vec::new(),
-    };
+    let mut res = FileResult::unread(path.to_path_buf(), rel, original, rules.to_vec());
     if memchr::memchr(0, &res.original).is_some() {
         res.skipped = Some("NUL bytes: not a C source file".into());
         return res;
@@ -536,20 +541,10 @@ mod tests {
         new: &str,
     ) -> FileResult {
         FileResult {
-            path: PathBuf::from("a.c"),
-            rel: "a.c".into(),
-            original: b"orig".to_vec(),
             new: Some(new.as_bytes().to_vec()),
-            sites: Vec::new(),
             changed_by,
             between: between.into_iter().map(|b| b.as_bytes().to_vec()).collect(),
-            rules,
-            skipped: None,
-            failed: false,
-            parse_error_functions: 0,
-            unwritten: None,
-            callbacks: Vec::new(),
-            across: Vec::new(),
+            ..FileResult::unread(PathBuf::from("a.c"), "a.c".into(), b"orig".to_vec(), rules)
         }
     }
 
