@@ -150,6 +150,24 @@ fn verdict_of<'t>(text: &'t str, start: &str) -> Vec<&'t str> {
         .collect()
 }
 
+/// The generic check of a tree broken only where `CONFIG_HUGETLB_PAGE` is off: it exits 1,
+/// the main build's task_mmu.o is OK, and the guard build's FAIL names `diagnostic` in
+/// task_mmu.c (the verdict starts with [`TASK_MMU_FAILS_OFF`]). The whole output.
+fn fails_only_without_hugetlb(out: &Path, tree: &Path, diagnostic: &str) -> String {
+    let (rc, text) = check(out, "generic", &["--allow-edits"], tree);
+    assert_eq!(rc, 1, "{text}");
+    assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
+    let fail = verdict_of(&text, TASK_MMU_FAILS_OFF);
+    assert!(
+        fail.iter()
+            .any(|l| l.contains("task_mmu.c:") && l.contains(diagnostic)),
+        "{text}"
+    );
+    text
+}
+
+const TASK_MMU_FAILS_OFF: &str = "FAIL fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]";
+
 #[test]
 fn baseline_reports_old_warnings_as_pre_existing_and_fails_on_new_ones() {
     // The base already warns in mm/mincore.c, below code the series rewrites (so the
@@ -1099,15 +1117,9 @@ fn every_guard_of_an_edited_line_is_built_off_too() {
 
     // The dropped #ifdef: =y still builds, =n fails, and names the undeclared callback.
     drop_ifdef_around_ops_member(tree.path());
-    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
-    assert_eq!(rc, 1, "{text}");
-    assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
-    let fail = verdict_of(&text, "FAIL fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]");
-    assert!(
-        fail.iter()
-            .any(|l| l.contains("task_mmu.c:") && l.contains("'vma_usage_hugetlb' undeclared")),
-        "{text}"
-    );
+    let text =
+        fails_only_without_hugetlb(out.path(), tree.path(), "'vma_usage_hugetlb' undeclared");
+    let fail = verdict_of(&text, TASK_MMU_FAILS_OFF);
     assert!(text.contains("generic: FAIL"), "{text}");
 
     // Its reproduce commands, pasted into a shell, show the same error.
@@ -1186,15 +1198,7 @@ fn a_warning_only_with_the_guard_off_fails_the_guard_build() {
             unused_variable("task_mmu_no_hugetlb", "unused")
         ),
     );
-    let (rc, text) = check(out.path(), "generic", &["--allow-edits"], tree.path());
-    assert_eq!(rc, 1, "{text}");
-    assert!(text.contains("OK fs/proc/task_mmu.o\n"), "{text}");
-    let fail = verdict_of(&text, "FAIL fs/proc/task_mmu.o [CONFIG_HUGETLB_PAGE=n]");
-    assert!(
-        fail.iter()
-            .any(|l| l.contains("task_mmu.c:") && l.contains("unused variable 'unused'")),
-        "{text}"
-    );
+    let text = fails_only_without_hugetlb(out.path(), tree.path(), "unused variable 'unused'");
     // The other object of the guard build, clean, is OK.
     assert!(
         text.contains("OK mm/pagewalk.o [CONFIG_HUGETLB_PAGE=n]\n"),
