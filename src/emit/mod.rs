@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod checkpatch;
+mod draft;
 mod guards;
 pub mod kbuild;
 pub mod mail;

@@ -7,17 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::check;
-use super::checkpatch;
 use super::guards::*;
-use super::kbuild::{self, ObjectNeeds, Touched};
-use super::maintainers::{Maintainers, Recipients};
+use super::kbuild::{self, Touched};
 use super::module_check;
-use super::patches::*;
-use super::plan;
-use super::reports::*;
 use crate::pipeline::{FileResult, Found, RunResult};
-use crate::report;
 use crate::rule::Rule;
 use crate::struct_to_ops::Outcome;
 
@@ -30,7 +23,7 @@ pub enum Split {
 }
 
 /// What a `--compat` patch says it did, after what the conversion does.
-const COMPAT_NOTE: &str = "Written for both kernels (kcodemod --compat): the new form sits beside the\nold under a LINUX_VERSION_CODE check, so the code still builds on kernels\nbefore the change.\n";
+pub(super) const COMPAT_NOTE: &str = "Written for both kernels (kcodemod --compat): the new form sits beside the\nold under a LINUX_VERSION_CODE check, so the code still builds on kernels\nbefore the change.\n";
 
 pub struct Options {
     pub out: PathBuf,
@@ -116,7 +109,7 @@ pub fn write(tree: &Path, rules: &[Rule], run: &RunResult, opts: &Options) -> Re
     // The directory itself, where it exists: `-o .`, or a link to it, is replaced where it is.
     let out = opts.out.canonicalize().unwrap_or_else(|_| opts.out.clone());
     let building = beside(&out, "new")?;
-    let written = write_into(tree, rules, run, opts, &building).and_then(|w| {
+    let written = super::draft::write_into(tree, rules, run, opts, &building).and_then(|w| {
         swap_in(&building, &out)?;
         Ok(w)
     });
@@ -216,257 +209,6 @@ fn swap_entries(building: &Path, out: &Path) -> std::io::Result<()> {
     std::fs::remove_dir_all(building)
 }
 
-fn write_into(
-    tree: &Path,
-    rules: &[Rule],
-    run: &RunResult,
-    opts: &Options,
-    out: &Path,
-) -> Result<Written> {
-    // A series is one migration: its subjects, bodies and cover letter speak of one rule.
-    let mut fired: Vec<usize> = run
-        .sites()
-        .filter(|(_, s)| s.site.outcome != Outcome::Compat)
-        .map(|(_, s)| s.rule)
-        .collect();
-    fired.sort();
-    fired.dedup();
-    // Several migrations make one series only when carrying code forward (--target): callers
-    // only, one patch per migration, in run order. In a tree that defines the API, each
-    // migration is its own series.
-    let staged = opts.callers_only && opts.base_patch.is_none();
-    if fired.len() > 1 && (!staged || opts.split == Split::Arch) {
-        let ids: Vec<&str> = fired.iter().map(|&r| rules[r].id.as_str()).collect();
-        bail!(
-            "sites of several rules were found ({}): a series is one migration (several only with --target, and without --split arch); pick one with --rule",
-            ids.join(", ")
-        );
-    }
-    let rule = &rules[fired.first().copied().unwrap_or(0)];
-    let changed: Vec<&FileResult> = run.files.iter().filter(|f| f.new.is_some()).collect();
-    own_output_dir(out)?;
-    for d in ["diffs", "patches", "check"] {
-        std::fs::create_dir_all(out.join(d))
-            .with_context(|| format!("{}: cannot create", out.join(d).display()))?;
-    }
-    // Per-arch diffs, in the order of their first file (so that concatenated they are the
-    // whole diff).
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, f) in changed.iter().enumerate() {
-        let g = kbuild::arch_group(&f.rel);
-        match groups.iter_mut().find(|x| x.0 == g) {
-            Some(x) => x.1.push(i),
-            None => groups.push((g, vec![i])),
-        }
-    }
-    use rayon::prelude::*;
-    // Compile checks: one script per arch group with a known toolchain. Resolving Kbuild and
-    // Kconfig is per arch and independent, so the groups are resolved in parallel (scripts are
-    // written in group order), and side by side with the file diffs and MAINTAINERS.
-    let mut to_check = check_files(run, &changed, &groups);
-    if let Some((_, generic)) = to_check.iter().find(|(g, _)| g == "generic").cloned() {
-        for a in &opts.generic_arches {
-            to_check.push((format!("generic-{a}"), generic.clone()));
-        }
-    }
-    let resolve = || -> Vec<Option<(String, kbuild::Toolchain, Vec<ObjectNeeds>)>> {
-        to_check
-            .par_iter()
-            .map(|(g, files)| {
-                let mut tc = kbuild::toolchain(g)?;
-                if let Some(d) = opts.defconfigs.get(&tc.arch) {
-                    tc.defconfig = d.clone();
-                }
-                let mut objects: Vec<ObjectNeeds> = files
-                    .iter()
-                    .map(|t| kbuild::object_needs(tree, t, &tc.arch, &tc.defconfig))
-                    .collect();
-                if opts.quick {
-                    objects.iter_mut().for_each(|o| o.flip.clear());
-                }
-                (!objects.is_empty()).then(|| (g.clone(), tc, objects))
-            })
-            .collect()
-    };
-    let ((diffs, maintainers), resolved) = rayon::join(
-        || {
-            rayon::join(
-                || -> Vec<Vec<u8>> { changed.par_iter().map(|f| report::file_diff(f)).collect() },
-                || Maintainers::load(tree),
-            )
-        },
-        resolve,
-    );
-    for (g, files) in &groups {
-        let diff: Vec<u8> = files
-            .iter()
-            .flat_map(|&i| diffs[i].iter().copied())
-            .collect();
-        write_file(&out.join("diffs").join(format!("{g}.diff")), &diff)?;
-    }
-    let recipients = |files: &[usize]| -> Recipients {
-        match &maintainers {
-            Some(m) => m.recipients(files.iter().map(|&i| changed[i].rel.as_str())),
-            None => Recipients::default(),
-        }
-    };
-    let mut patches = if fired.len() > 1 {
-        stage_patches(rules, &fired, &changed, opts)
-    } else {
-        plan_patches(rules, rule, &changed, &groups, opts)?
-    };
-    if opts.compat {
-        for p in patches.iter_mut().filter(|p| p.verbatim.is_none()) {
-            p.body.push('\n');
-            p.body.push_str(COMPAT_NOTE);
-        }
-    }
-    let n = patches.len();
-    let mut all_files: Vec<usize> = (0..changed.len()).collect();
-    all_files.sort();
-    let cover_to = recipients(&all_files);
-    let mut written_names = Vec::new();
-    for (k, p) in patches.iter().enumerate() {
-        let num = k + 1;
-        let name = opts.file_name(num, &slug(&p.subject));
-        let text = match &p.verbatim {
-            Some(v) => renumber(v, &opts.tag(num, n)),
-            None => {
-                let r = recipients(&p.files);
-                let diff: Vec<u8> = match &p.diff {
-                    Some(d) => d.clone(),
-                    None => p
-                        .files
-                        .iter()
-                        .flat_map(|&i| diffs[i].iter().copied())
-                        .collect(),
-                };
-                mbox(
-                    opts,
-                    &format!("{} {}", opts.tag(num, n), p.subject),
-                    &r,
-                    &p.body,
-                    &diff,
-                )
-            }
-        };
-        write_file(&out.join("patches").join(&name), &text)?;
-        written_names.push((name, p.subject.clone()));
-    }
-    // A series that leaves sites on the old API, or whose new API nothing brings, says so
-    // first, everywhere a reader starts.
-    let left = crate::verdict::incomplete(run)
-        .first()
-        .map(|i| crate::verdict::incomplete_line(i, &left_symbols(run, &resolved)));
-    let incomplete = match (left, missing_api(tree, rules, &fired, opts)?) {
-        (Some(l), Some(m)) => Some(format!("{l}; and {m}")),
-        (Some(l), None) => Some(l),
-        (None, Some(m)) => Some(format!("INCOMPLETE: {m}")),
-        (None, None) => None,
-    };
-    let fired_rules: Vec<&Rule> = if fired.is_empty() {
-        vec![rule]
-    } else {
-        fired.iter().map(|&r| &rules[r]).collect()
-    };
-    let mut cover = cover_letter(
-        &fired_rules,
-        run,
-        &changed,
-        &diffs,
-        opts,
-        &Cover {
-            patches: &written_names,
-            to: &cover_to,
-            incomplete: incomplete.as_deref(),
-        },
-    );
-    let base = (!opts.dirty).then(|| check::base_commit(tree)).flatten();
-    if let Some(sha) = &base {
-        base_commit_trailer(&mut cover, sha);
-    }
-    write_file(
-        &out.join("patches").join(opts.file_name(0, "cover-letter")),
-        cover.as_bytes(),
-    )?;
-    let mut checks: Vec<(String, Vec<ObjectNeeds>)> = Vec::new();
-    let mut scripted = Vec::new();
-    let mut builds: Vec<plan::Build> = Vec::new();
-    // A module directory moved to a newer kernel is built against it (check/module.sh), not
-    // configured as a kernel tree of its own.
-    let module = opts.target.is_some() && !module_check::is_kernel_tree(tree);
-    if module {
-        write_module_check(tree, opts, base.as_deref(), out)?;
-        scripted.push("module".to_string());
-    }
-    let touched = check::touched_files(&changed);
-    for (g, tc, objects) in resolved.into_iter().flatten().filter(|_| !module) {
-        builds.extend(plan::builds(&g, &tc, &objects));
-        let script = check::group_script(&g, &tc, &objects, base.as_deref(), &touched);
-        let path = out.join("check").join(format!("{g}.sh"));
-        write_file(&path, script.as_bytes())?;
-        make_executable(&path)?;
-        scripted.push(g.clone());
-        checks.push((g, objects));
-    }
-    let not_built: Vec<String> = groups
-        .iter()
-        .map(|g| g.0.clone())
-        .filter(|g| !module && !scripted.contains(g))
-        .collect();
-    let all = out.join("check/all.sh");
-    write_file(&all, check::all_script(&scripted).as_bytes())?;
-    make_executable(&all)?;
-    // (A module's check builds against another kernel: no kernel-tree builds to plan.)
-    if !builds.is_empty() {
-        let tuxmake = out.join("check/tuxmake.sh");
-        write_file(&tuxmake, plan::tuxmake_script(&builds).as_bytes())?;
-        make_executable(&tuxmake)?;
-        write_file(
-            &out.join("check/tuxsuite-plan.yaml"),
-            plan::tuxsuite_plan(&rule.id, &builds).as_bytes(),
-        )?;
-    }
-    // checkpatch reads the patches as written (the cover letter has no code to check).
-    let patch_paths: Vec<PathBuf> = written_names
-        .iter()
-        .map(|(name, _)| out.join("patches").join(name))
-        .collect();
-    let style = if opts.checkpatch {
-        checkpatch::run(tree, &patch_paths)
-    } else {
-        checkpatch::Checked::Skipped("--no-checkpatch".into())
-    };
-    let reproduce = Reproduce {
-        builds: &builds,
-        base: base.as_deref(),
-        // Where the patches will be, once the series is in place.
-        patches: opts.out.join("patches"),
-        quick: opts.quick,
-    };
-    let not_compiled = super::reports::not_compiled_lines(&checks);
-    write_reports(
-        rules,
-        run,
-        &checks,
-        &reproduce,
-        out,
-        &heads(incomplete.as_deref(), &not_compiled, &not_built),
-        &style,
-    )?;
-    let mut files = vec![opts.file_name(0, "cover-letter")];
-    files.extend(written_names.into_iter().map(|(name, _)| name));
-    Ok(Written {
-        patches: n,
-        files,
-        checkpatch: style.summary(),
-        groups: groups.into_iter().map(|g| g.0).collect(),
-        incomplete,
-        not_compiled,
-        not_built,
-    })
-}
-
 /// The lines a reader must see first, wherever the series' verdict is printed (report.txt,
 /// report.json, stderr), the gravest first: the series does not build (INCOMPLETE); a
 /// converted function no check compiles (NOT COMPILED); arch groups nothing here builds (NOT
@@ -494,7 +236,7 @@ pub fn not_built_line(groups: &[String]) -> Option<String> {
 
 /// `base-commit: SHA` after the diffstat, before the signature, as `git format-patch --base`
 /// writes it: the commit the series applies to.
-fn base_commit_trailer(cover: &mut String, sha: &str) {
+pub(super) fn base_commit_trailer(cover: &mut String, sha: &str) {
     let at = cover.rfind("\n-- \n").map_or(cover.len(), |i| i + 1);
     cover.insert_str(at, &format!("\nbase-commit: {sha}\n"));
 }
@@ -503,7 +245,7 @@ fn base_commit_trailer(cover: &mut String, sha: &str) {
 /// every changed `.c` file, and every `.c` file that still holds a site of the old API after
 /// the series (a flagged site), so that the check fails until a human converts it. Each comes
 /// with the `CONFIG_` guards of its edits and of its flagged sites.
-fn check_files<'r>(
+pub(super) fn check_files<'r>(
     run: &'r RunResult,
     changed: &[&'r FileResult],
     groups: &[(String, Vec<usize>)],
@@ -617,7 +359,12 @@ fn site_functions(f: &FileResult) -> Vec<(String, String)> {
 
 /// `check/module.sh` for every `.c` file of the module (it must build on the target as a
 /// whole), for x86_64 and the `--generic-arch` arches.
-fn write_module_check(tree: &Path, opts: &Options, base: Option<&str>, out: &Path) -> Result<()> {
+pub(super) fn write_module_check(
+    tree: &Path,
+    opts: &Options,
+    base: Option<&str>,
+    out: &Path,
+) -> Result<()> {
     let objects = module_check::objects(tree)
         .with_context(|| format!("{}: cannot list the module's files", tree.display()))?;
     let mut arches = vec!["x86_64".to_string()];
@@ -669,7 +416,7 @@ pub fn check_output_dir(out: &Path) -> Result<bool> {
 
 /// Make OUTDIR ours: an earlier series' output is removed whole, so that no patch of it is
 /// left beside the new ones.
-fn own_output_dir(out: &Path) -> Result<()> {
+pub(super) fn own_output_dir(out: &Path) -> Result<()> {
     if check_output_dir(out)? {
         for name in OUTPUTS {
             let p = out.join(name);
@@ -699,7 +446,7 @@ pub(super) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("{}: cannot write", path.display()))
 }
 
-fn make_executable(path: &Path) -> Result<()> {
+pub(super) fn make_executable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .with_context(|| format!("{}: cannot chmod", path.display()))
@@ -709,7 +456,7 @@ fn make_executable(path: &Path) -> Result<()> {
 /// patch brings (see [`crate::target::missing_api`]). With `--target` the target has it: the
 /// rules were chosen so. (Struct-to-ops converts the API where the tree defines it, which
 /// moved between headers over the years; its outputs are checked by the verdict module.)
-fn missing_api(
+pub(super) fn missing_api(
     tree: &Path,
     rules: &[Rule],
     fired: &[usize],
@@ -735,6 +482,7 @@ fn missing_api(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emit::patches::{diffstat, prefix, renumber, slug};
 
     #[test]
     fn prefixes_follow_kernel_habit() {
