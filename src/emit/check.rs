@@ -136,13 +136,18 @@ pub fn group_script(
     touched: &[Touched],
 ) -> String {
     let objs: Vec<&ObjectNeeds> = objects.iter().filter(|o| !o.object.is_empty()).collect();
-    let GroupConfig {
-        symbols: syms,
-        disable,
-        unreachable,
-    } = group_config(objects);
     let mut s = String::new();
-    let w = &mut s;
+    script_head(&mut s, group, tc, base);
+    script_files(&mut s, objects, &objs, touched);
+    script_config(&mut s, objects, &objs);
+    script_guards(&mut s, &objs);
+    s.push_str(DIAGNOSTICS);
+    s.push_str(GROUP_BODY);
+    s
+}
+
+/// What the script is, and the toolchain and base it builds with.
+fn script_head(w: &mut String, group: &str, tc: &Toolchain, base: Option<&str>) {
     let _ = writeln!(w, "#!/usr/bin/env bash");
     let _ = writeln!(
         w,
@@ -175,6 +180,15 @@ pub fn group_script(
         "# The commit the series applies to (series found TREE at it), for the baseline build."
     );
     let _ = writeln!(w, "RECORDED_BASE={}", sh_quote(base.unwrap_or("")));
+}
+
+/// The files the series changes, the objects built, their old-API sites and functions.
+fn script_files(
+    w: &mut String,
+    objects: &[ObjectNeeds],
+    objs: &[&ObjectNeeds],
+    touched: &[Touched],
+) {
     let _ = writeln!(
         w,
         "\n# The files the series changes (`SHA256-AFTER SHA256-BEFORE BY-HAND PATH`): TREE must\n# carry the series. BY-HAND 1: sites are left in it for conversion by hand."
@@ -231,6 +245,15 @@ pub fn group_script(
                     .map(move |(f, c)| sh_quote(&format!("{unit}\t{f}\t{c}")))
             }),
     );
+}
+
+/// The Kconfig symbols to enable and disable, and those no way was found to enable.
+fn script_config(w: &mut String, objects: &[ObjectNeeds], objs: &[&ObjectNeeds]) {
+    let GroupConfig {
+        symbols: syms,
+        disable,
+        unreachable,
+    } = group_config(objects);
     let _ = writeln!(
         w,
         "# Kconfig symbols to enable with scripts/config -e, dependencies first; all are\n# verified to be =y or =m after olddefconfig."
@@ -275,6 +298,10 @@ pub fn group_script(
         "UNREACHABLE",
         unreachable.iter().map(|(s, obj)| format!("{s}\t# {obj}")),
     );
+}
+
+/// The guards of edited lines, each built switched off, and how to switch each off.
+fn script_guards(w: &mut String, objs: &[&ObjectNeeds]) {
     let _ = writeln!(
         w,
         "# Guards of edited lines, each also built switched off (`SYMBOL object`; --quick skips)."
@@ -293,38 +320,20 @@ pub fn group_script(
         w,
         "# `GUARD SYMBOL`: switched off with a hidden guard (its def_bool, or it selects it)."
     );
-    let mut with: Vec<String> = Vec::new();
-    for o in &objs {
-        for (x, y) in o
-            .flip_with
-            .iter()
-            .filter(|(x, y)| is_symbol(x) && is_symbol(y))
-        {
-            let e = sh_quote(&format!("{x} {y}"));
-            if !with.contains(&e) {
-                with.push(e);
-            }
-        }
-    }
-    bash_array(w, "FLIP_WITH", with.into_iter());
+    bash_array(
+        w,
+        "FLIP_WITH",
+        symbol_pairs(objs, |o| &o.flip_with).into_iter(),
+    );
     let _ = writeln!(
         w,
         "# `GUARD SYMBOL`: enabled to switch the guard off (its prompt shows only under it)."
     );
-    let mut enable: Vec<String> = Vec::new();
-    for o in &objs {
-        for (x, y) in o
-            .flip_enable
-            .iter()
-            .filter(|(x, y)| is_symbol(x) && is_symbol(y))
-        {
-            let e = sh_quote(&format!("{x} {y}"));
-            if !enable.contains(&e) {
-                enable.push(e);
-            }
-        }
-    }
-    bash_array(w, "FLIP_ENABLE", enable.into_iter());
+    bash_array(
+        w,
+        "FLIP_ENABLE",
+        symbol_pairs(objs, |o| &o.flip_enable).into_iter(),
+    );
     let _ = writeln!(
         w,
         "# Each object's own Kbuild symbols: a guard build that turns one off cannot build it."
@@ -340,9 +349,26 @@ pub fn group_script(
         let _ = writeln!(w, "\t[{}]={}", sh_quote(&o.object), sh_quote(&k.join(" ")));
     }
     let _ = writeln!(w, ")");
-    s.push_str(DIAGNOSTICS);
-    s.push_str(GROUP_BODY);
-    s
+}
+
+/// The `X Y` pairs of symbols the objects list in one field, quoted, each once, in order.
+fn symbol_pairs(
+    objs: &[&ObjectNeeds],
+    field: impl Fn(&ObjectNeeds) -> &Vec<(String, String)>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for o in objs {
+        for (x, y) in field(o)
+            .iter()
+            .filter(|(x, y)| is_symbol(x) && is_symbol(y))
+        {
+            let e = sh_quote(&format!("{x} {y}"));
+            if !out.contains(&e) {
+                out.push(e);
+            }
+        }
+    }
+    out
 }
 
 /// A bash array, one element (with its comment) per line.
