@@ -20,39 +20,12 @@ pub fn run(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     if let Some(p) = &a.base_patch {
         check_base_patch(&cfg.tree, p, &cfg.rules)?;
     }
-    let author = match a.signoff.clone() {
-        Some(s) => s,
-        None => git_ident(&a.run.tree)
-            .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))
-            .and_then(|i| {
-                emit::mail::ident(&i)
-                    .map_err(|e| anyhow::anyhow!("git user.name/user.email {i:?}: {e}"))
-            })?,
-    };
+    let author = author(&a)?;
     // Dates are checked before any work: a bad one would be written into every patch.
-    let date = match (&a.date, std::env::var("SOURCE_DATE_EPOCH").ok()) {
-        (Some(d), _) => emit::mail::Date::parse(d)?,
-        (None, Some(secs)) => emit::mail::Date::from_epoch_var(&secs)?,
-        (None, None) => emit::mail::Date::now()?,
-    }
-    .rfc2822();
+    let date = date(&a)?;
     emit::series::check_output_dir(&a.out)?;
-    let mut prefixes = std::collections::BTreeMap::new();
-    for p in &a.prefixes {
-        let (g, v) = p
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--prefix {p}: expected GROUP=PREFIX"))?;
-        emit::mail::header_text(v).map_err(|e| anyhow::anyhow!("--prefix {p:?}: {e}"))?;
-        prefixes.insert(g.to_string(), v.to_string());
-    }
-    let mut defconfigs = std::collections::BTreeMap::new();
-    for d in &a.defconfigs {
-        let (arch, name) = d
-            .split_once('=')
-            .filter(|(a, n)| !a.is_empty() && !n.is_empty())
-            .ok_or_else(|| anyhow::anyhow!("--defconfig {d}: expected ARCH=NAME"))?;
-        defconfigs.insert(arch.to_string(), name.to_string());
-    }
+    let prefixes = prefixes(&a)?;
+    let defconfigs = defconfigs(&a)?;
     for g in &a.generic_arches {
         if emit::kbuild::toolchain(g).is_none() {
             anyhow::bail!("--generic-arch {g}: no known toolchain for this ARCH");
@@ -109,29 +82,7 @@ pub fn run(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             .map_or_else(|| "treewide".into(), |n| n.to_string_lossy().into_owned()),
     };
     let w = emit::series::write(&cfg.tree, &cfg.rules, &res, &opts)?;
-    if a.run.common.json {
-        // One record: where the series went, what it holds, and its verdict.
-        let rec = serde_json::json!({
-            "type": "series",
-            "out": a.out,
-            "series": w,
-            "converted": res.converted(),
-            "flagged": res.flagged(),
-            "unchecked": res.unchecked(),
-            "errors": res.errors(),
-        });
-        writeln!(out, "{rec}")?;
-    } else if !a.run.common.quiet {
-        writeln!(err, "{}", report::summary(&res))?;
-        writeln!(err, "kcodemod: {}", w.checkpatch)?;
-        writeln!(
-            out,
-            "{}: {} patches, arch groups: {}",
-            a.out.display(),
-            w.patches,
-            w.groups.join(" ")
-        )?;
-    }
+    tell(&a, &res, &w, out, err)?;
     for line in crate::emit::series::heads(w.incomplete.as_deref(), &w.not_compiled, &w.not_built) {
         writeln!(err, "kcodemod: {line}")?;
     }
@@ -145,6 +96,89 @@ pub fn run(a: cli::SeriesArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     } else {
         EXIT_OK
     })
+}
+
+/// `Name <mail>` for From: and Signed-off-by:, from --signoff or git's config.
+fn author(a: &cli::SeriesArgs) -> Result<String> {
+    match a.signoff.clone() {
+        Some(s) => Ok(s),
+        None => git_ident(&a.run.tree)
+            .ok_or_else(|| anyhow::anyhow!("no --signoff given and no git user.name/user.email"))
+            .and_then(|i| {
+                emit::mail::ident(&i)
+                    .map_err(|e| anyhow::anyhow!("git user.name/user.email {i:?}: {e}"))
+            }),
+    }
+}
+
+/// Every patch's date, RFC 2822: --date, else SOURCE_DATE_EPOCH, else now.
+fn date(a: &cli::SeriesArgs) -> Result<String> {
+    let d = match (&a.date, std::env::var("SOURCE_DATE_EPOCH").ok()) {
+        (Some(d), _) => emit::mail::Date::parse(d)?,
+        (None, Some(secs)) => emit::mail::Date::from_epoch_var(&secs)?,
+        (None, None) => emit::mail::Date::now()?,
+    };
+    Ok(d.rfc2822())
+}
+
+/// `--prefix GROUP=PREFIX`, each checked to be header text.
+fn prefixes(a: &cli::SeriesArgs) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut prefixes = std::collections::BTreeMap::new();
+    for p in &a.prefixes {
+        let (g, v) = p
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--prefix {p}: expected GROUP=PREFIX"))?;
+        emit::mail::header_text(v).map_err(|e| anyhow::anyhow!("--prefix {p:?}: {e}"))?;
+        prefixes.insert(g.to_string(), v.to_string());
+    }
+    Ok(prefixes)
+}
+
+/// `--defconfig ARCH=NAME`.
+fn defconfigs(a: &cli::SeriesArgs) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut defconfigs = std::collections::BTreeMap::new();
+    for d in &a.defconfigs {
+        let (arch, name) = d
+            .split_once('=')
+            .filter(|(a, n)| !a.is_empty() && !n.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("--defconfig {d}: expected ARCH=NAME"))?;
+        defconfigs.insert(arch.to_string(), name.to_string());
+    }
+    Ok(defconfigs)
+}
+
+/// What was written: one JSON record, or the summary and where the series went.
+fn tell(
+    a: &cli::SeriesArgs,
+    res: &pipeline::RunResult,
+    w: &emit::series::Written,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<()> {
+    if a.run.common.json {
+        // One record: where the series went, what it holds, and its verdict.
+        let rec = serde_json::json!({
+            "type": "series",
+            "out": a.out,
+            "series": w,
+            "converted": res.converted(),
+            "flagged": res.flagged(),
+            "unchecked": res.unchecked(),
+            "errors": res.errors(),
+        });
+        writeln!(out, "{rec}")?;
+    } else if !a.run.common.quiet {
+        writeln!(err, "{}", report::summary(res))?;
+        writeln!(err, "kcodemod: {}", w.checkpatch)?;
+        writeln!(
+            out,
+            "{}: {} patches, arch groups: {}",
+            a.out.display(),
+            w.patches,
+            w.groups.join(" ")
+        )?;
+    }
+    Ok(())
 }
 
 /// `Name <mail>` from git config, as `git format-patch` would use.
