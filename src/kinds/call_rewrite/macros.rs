@@ -145,9 +145,10 @@ fn define(
         return; // a macro parameter of that name
     }
     let line = line_of(src, d.range.start);
-    let outcome = match alias(k, src, &body, &body_words, &shown)
-        .unwrap_or_else(|| in_body(k, src, &body, &used, &shown))
-    {
+    let outcome = match alias(k, src, &body, &body_words, &shown).unwrap_or_else(|| {
+        let what = format!("the body of macro {shown}");
+        in_body(k, src, &body, &used, &shown, &what)
+    }) {
         Ok(e) if e.is_empty() => return, // already in the new form
         Ok(e) => {
             edits.extend(e);
@@ -257,13 +258,14 @@ fn alias(
 }
 
 /// A macro body (or a macro invocation the parser misread) parsed as code on its own: every
-/// watched word in it must be inside a match that converts.
+/// watched word in it must be inside a match that converts. `what` names the text in a flag.
 pub(super) fn in_body(
     k: &CallRewrite,
     src: &[u8],
     body: &Range<usize>,
     used: &[&Range<usize>],
     name: &str,
+    what: &str,
 ) -> Result<Vec<Edit>, Flag> {
     let mut text = src[body.clone()].to_vec();
     // Line continuations read as white space, so offsets stay the same.
@@ -275,7 +277,7 @@ pub(super) fn in_body(
     let flag = |why: &str| {
         Err(Flag::new(
             Code::Unsupported,
-            format!("the body of macro {name} {why}, which the rule does not rewrite"),
+            format!("{what} {why}, which the rule does not rewrite"),
         ))
     };
     let Ok(alone) = crate::parse::parse_alone(&text, b"\n;") else {

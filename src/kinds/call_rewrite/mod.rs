@@ -240,7 +240,10 @@ impl CallRewrite {
 
     fn watched(&self, src: &[u8], n: Node) -> bool {
         match n.kind() {
-            "identifier" => self.names.iter().any(|w| w.as_bytes() == text(src, n)),
+            // A function's name read as a type is a call the parser misread: still a site.
+            "identifier" | "type_identifier" => {
+                self.names.iter().any(|w| w.as_bytes() == text(src, n))
+            }
             "field_identifier" => self.members.iter().any(|w| w.as_bytes() == text(src, n)),
             _ => false,
         }

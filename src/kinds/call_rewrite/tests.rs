@@ -287,3 +287,33 @@ fn a_files_own_redirect_of_an_old_name_is_flagged_not_removed() {
         ("int x;\n", vec!["2: pci_map_single: converted".to_string()])
     );
 }
+
+/// A call with a type among its arguments (`container_of(p, struct s, m)`) is no expression
+/// to the parser: it reads the statement as a declaration. Either reading is flagged, and
+/// says what was read: a watched name the parser took for a type is a site too, never
+/// dropped as "a word of another sort".
+#[test]
+fn a_call_the_parser_reads_as_a_declaration_is_flagged_for_what_it_is() {
+    let r = rule("[[rewrite]]\nfrom = \"kzfree($p)\"\nto = \"kfree_sensitive($p)\"\n");
+    let src = "static void f(struct rcu_head *rcu)\n{\n\tkzfree(container_of(rcu, struct k, rcu));\n}\n\nstatic void g(struct rcu_head *rcu)\n{\n\tkzfree(container_of(rcu, struct k, rcu)->key);\n}\n";
+    let (out, sites) = run(&r, src);
+    assert_eq!(out, src);
+    assert_eq!(sites, ["3: f: unsupported", "8: g: parse-error"]);
+    let k: &CallRewrite = r.kind.as_any().downcast_ref().unwrap();
+    let macros = Arc::new(crate::parse::Macros::builtin());
+    let parsed = crate::parse::parse_with(src.as_bytes(), Duration::from_secs(5), &macros).unwrap();
+    let res = k.migrate_parsed(src.as_bytes(), &parsed, true);
+    let why: Vec<String> = res
+        .sites
+        .iter()
+        .filter_map(|s| match &s.outcome {
+            Outcome::Flagged(f) => Some(f.why.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(!why[0].contains("macro"), "{why:?}");
+    assert!(
+        why[0].contains("`kzfree(container_of(rcu, struct k, rcu))`"),
+        "{why:?}"
+    );
+}

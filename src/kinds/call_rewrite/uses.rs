@@ -52,7 +52,7 @@ pub fn judge(
     }
     let flag = if as_type {
         Flag::new(Code::ParseError, what(src, n, &word))
-    } else if in_error(n) || call_unread {
+    } else if in_error(n) || call_unread || n.kind() == "type_identifier" {
         Flag::new(
             Code::ParseError,
             format!("the parser could not read the code around `{word}`"),
@@ -95,7 +95,11 @@ fn invocation(
     }
     let range = n.start_byte()..close + 1;
     let used = [&(n.start_byte()..n.end_byte())];
-    Some(super::macros::in_body(k, src, &range, &used, holder))
+    let what = format!(
+        "`{}`, a call the parser reads as a declaration,",
+        squeeze(&src[range.clone()])
+    );
+    Some(super::macros::in_body(k, src, &range, &used, holder, &what))
 }
 
 /// Why a use is left: what the code does with the name or member.
