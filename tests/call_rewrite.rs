@@ -155,7 +155,14 @@ fn the_practice_rules_pass_their_cases_as_the_rule_reference_runs_them() {
     assert!(doc.contains(
         "kcodemod test --fixtures bench/practice/fixtures bench/practice/access_ok.toml"
     ));
-    for id in ["access_ok", "pci_consistent", "netif_napi_add", "pci_map"] {
+    for id in [
+        "access_ok",
+        "pci_consistent",
+        "netif_napi_add",
+        "pci_map",
+        "vmalloc_prot",
+        "gup_remote",
+    ] {
         let cases = std::fs::read_dir(root.join("bench/practice/fixtures").join(id))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
