@@ -162,11 +162,18 @@ fn the_practice_rules_pass_their_cases_as_the_rule_reference_runs_them() {
         "pci_map",
         "nofault",
         "kzfree",
+        "vmalloc_prot",
+        "gup_remote",
     ] {
         let cases = std::fs::read_dir(root.join("bench/practice/fixtures").join(id))
             .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".c") && !n.ends_with(".expected.c"))
+            .map(|e| e.unwrap())
+            .filter(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                // a `<case>.c`, or a `<case>/` tree beside its `<case>.expected/`
+                (n.ends_with(".c") && !n.ends_with(".expected.c"))
+                    || (e.path().is_dir() && !n.ends_with(".expected"))
+            })
             .count();
         let rule = format!("bench/practice/{id}.toml");
         let o = common::bin()

@@ -102,7 +102,8 @@ pub struct Rewrite {
     /// `from` is `f($a, ...)` and `to` is `g($a, ...)` with the same metavariables in the
     /// same order: the old name alone as a macro body (`#define X f`) may become the new one.
     pub rename: Option<(String, String)>,
-    /// The function `to` calls (`g`), to refuse a rewrite inside `g`'s own definition.
+    /// The function `to` calls (`g`) when `from` calls another, to refuse a rewrite inside
+    /// `g`'s own definition.
     pub calls: Option<String>,
     /// `to` read as a pattern: code of this shape is already converted (when the new form
     /// still names a watched word, as `access_ok($addr, $size)` does).
@@ -151,7 +152,12 @@ fn compile_rewrite(l: &Loader, r: &Spanned<RawRewrite>) -> Result<Rewrite> {
         }
         _ => None,
     };
-    let calls = to.callee().map(str::to_string);
+    // A rewrite that keeps the name (`f(t, $a)` -> `f($a)`) makes no new call: inside `f`'s
+    // own body the call is recursion already, not one the rewrite would create.
+    let calls = to
+        .callee()
+        .filter(|g| from.callee() != Some(*g))
+        .map(str::to_string);
     let done = Pattern::parse(to_text).ok();
     Ok(Rewrite {
         from,
