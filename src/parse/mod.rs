@@ -617,7 +617,8 @@ fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives, macros: &Macros) -> V
         let maybe = quick.may_hold(word)
             || is_iterator_name(word)
             || word.starts_with(b"SYSCALL_DEFINE")
-            || word.starts_with(b"COMPAT_SYSCALL_DEFINE");
+            || word.starts_with(b"COMPAT_SYSCALL_DEFINE")
+            || word.starts_with(b"BPF_CALL_");
         if !maybe {
             continue; // none of the words below: most words of a file
         }
@@ -642,18 +643,26 @@ fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives, macros: &Macros) -> V
 
 /// Kernel iterator macros (`for_each_node_state(nid, N_MEMORY) stmt`, `list_for_each_entry`):
 /// a call followed by a statement, read as a `while` loop with a comma condition.
-/// `SYSCALL_DEFINEn(name, type, arg, ...)` (or `COMPAT_SYSCALL_DEFINEn`) opening a line and
-/// followed by a body: the offsets of the commas of its list, `2n` of them and no nested
-/// parentheses. Read as written it is a call, and the body a stray block: every syscall's
-/// body then holds parse errors and its code no function.
+/// `SYSCALL_DEFINEn(name, type, arg, ...)` (or `COMPAT_SYSCALL_DEFINEn`, or a BPF helper's
+/// `BPF_CALL_n`, the same shape) opening a line and followed by a body: the offsets of the
+/// commas of its list, `2n` of them and no nested parentheses. Read as written it is a call,
+/// and the body a stray block: every such body then holds parse errors and its code no
+/// function.
 fn syscall_definition(src: &[u8], w: std::ops::Range<usize>, limit: usize) -> Option<Vec<usize>> {
     let word = &src[w.clone()];
-    let n = word
-        .strip_prefix(b"COMPAT_")
-        .unwrap_or(word)
-        .strip_prefix(b"SYSCALL_DEFINE")
-        .filter(|d| d.len() == 1 && (b'1'..=b'6').contains(&d[0]))?[0]
-        - b'0';
+    let digit = match word.strip_prefix(b"BPF_CALL_") {
+        Some(d) => d
+            .first()
+            .filter(|_| d.len() == 1)
+            .filter(|c| (b'1'..=b'5').contains(c)),
+        None => word
+            .strip_prefix(b"COMPAT_")
+            .unwrap_or(word)
+            .strip_prefix(b"SYSCALL_DEFINE")
+            .filter(|d| d.len() == 1 && (b'1'..=b'6').contains(&d[0]))
+            .map(|d| &d[0]),
+    };
+    let n = digit? - b'0';
     if w.start > 0 && src[w.start - 1] != b'\n' || src.get(w.end) != Some(&b'(') {
         return None;
     }
@@ -861,9 +870,29 @@ mod tests {
             "SYSCALL_DEFINE2(brk, unsigned long, brk)\n{\n}\n",
             "SYSCALL_DEFINE1(brk, f(x), brk)\n{\n}\n",
             "SYSCALL_DEFINE0(getpid)\n{\n}\n",
+            "BPF_CALL_0(bpf_get_smp_processor_id)\n{\n}\n",
+            "BPF_CALL_6(bpf_x, u64, a, u64, b, u64, c, u64, d, u64, e, u64, f)\n{\n}\n",
         ] {
             assert_eq!(view_of(other), other, "{other}");
         }
+    }
+
+    /// A BPF helper (`BPF_CALL_n(name, type, arg, ...)`, kernel/trace/bpf_trace.c) has the
+    /// syscall's shape and is read the same way: its sites name the helper.
+    #[test]
+    fn a_bpf_helper_reads_as_the_function_it_defines() {
+        let src = "BPF_CALL_3(bpf_probe_read, void *, dst, u32, size, const void *, unsafe_ptr)\n{\n\treturn probe_kernel_read(dst, unsafe_ptr, size);\n}\n";
+        let view = view_of(src);
+        assert_eq!(view.len(), src.len());
+        assert!(view.starts_with("long"), "{view}");
+        assert!(
+            view.contains("bpf_probe_read( void *  dst, u32  size, const void *  unsafe_ptr)"),
+            "{view}"
+        );
+        let parsed = parse(src.as_bytes(), Duration::from_secs(5)).unwrap();
+        let root = parsed.tree.root_node();
+        assert!(!root.has_error(), "{}", root.to_sexp());
+        assert_eq!(root.named_child(0).unwrap().kind(), "function_definition");
     }
 
     #[test]
