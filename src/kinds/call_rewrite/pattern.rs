@@ -423,6 +423,13 @@ impl Template {
     /// matched code.
     pub fn render(&self, pattern: &Pattern, binds: &[Bound], src: &[u8], node: Node) -> Vec<u8> {
         let kept = self.placed_separators(pattern, binds, src, node);
+        // The code the template's holes take (a dropped argument is none of it).
+        let taken: Vec<Range<usize>> = self
+            .holes
+            .iter()
+            .filter_map(|h| pattern.vars.iter().position(|v| *v == h.var))
+            .map(|i| binds[i].node.byte_range())
+            .collect();
         let copy = |out: &mut Vec<u8>, r: Range<usize>| {
             let mut at = r.start;
             for (t, sep) in kept
@@ -446,7 +453,8 @@ impl Template {
                 .expect("checked");
             let b = &binds[i];
             let between = &self.text.as_bytes()[at..h.at.start];
-            match prev.and_then(|(ph, pb)| kept_separator(ph, pb, h, b, between, src)) {
+            let sep = prev.and_then(|(ph, pb)| kept_separator(ph, pb, h, b, between, src, &taken));
+            match sep {
                 Some(sep) => out.extend_from_slice(sep),
                 None => copy(&mut out, at..h.at.start),
             }
@@ -554,7 +562,9 @@ fn comma_only(t: &[u8]) -> bool {
 /// The code's separator between two bound arguments, when the template puts them next to
 /// each other as well (only `,` and blanks between the holes) and in the code they are
 /// neighbours in one argument list (only `,` and white space, line continuations included,
-/// between their slots).
+/// between their slots). When the code has arguments between them that `to` drops (none of
+/// `taken` lies in one), a line break there is kept: the last of their separators that holds
+/// one (`flags, PAGE_KERNEL,\n\t node` → `flags,\n\t node`).
 fn kept_separator<'s>(
     ph: &Hole,
     pb: &Bound,
@@ -562,17 +572,50 @@ fn kept_separator<'s>(
     b: &Bound,
     between: &[u8],
     src: &'s [u8],
+    taken: &[Range<usize>],
 ) -> Option<&'s [u8]> {
-    let same_list = pb
+    let (list, _) = pb
         .node
         .parent()
         .zip(b.node.parent())
-        .is_some_and(|(x, y)| x.id() == y.id() && x.kind() == "argument_list");
-    if !(ph.whole && h.whole && same_list && comma_only(between)) || pb.range.end > b.range.start {
+        .filter(|(x, y)| x.id() == y.id() && x.kind() == "argument_list")?;
+    if !(ph.whole && h.whole && comma_only(between)) || pb.range.end > b.range.start {
         return None;
     }
     let sep = &src[pb.range.end..b.range.start];
-    comma_only(sep).then_some(sep)
+    if comma_only(sep) {
+        return Some(sep);
+    }
+    // The arguments between the two, each dropped; their slots' separators.
+    let mut c = list.walk();
+    let dropped: Vec<Node> = list
+        .named_children(&mut c)
+        .filter(|a| a.start_byte() >= pb.range.end && a.end_byte() <= b.range.start)
+        .collect();
+    let taken_in = |a: &Node| {
+        taken
+            .iter()
+            .any(|t| a.start_byte() <= t.start && t.end <= a.end_byte())
+    };
+    if dropped.is_empty() || dropped.iter().any(taken_in) {
+        return None;
+    }
+    let mut ends = vec![pb.range.end];
+    let mut starts = Vec::new();
+    for a in &dropped {
+        starts.push(a.start_byte());
+        ends.push(a.end_byte());
+    }
+    starts.push(b.range.start);
+    let gaps: Vec<&[u8]> = ends
+        .iter()
+        .zip(&starts)
+        .map(|(e, s)| &src[*e..*s])
+        .collect();
+    if !gaps.iter().all(|g| comma_only(g)) {
+        return None; // a comment beside a dropped argument: the template's
+    }
+    gaps.into_iter().rev().find(|g| g.contains(&b'\n'))
 }
 
 /// `(name)` with nothing else inside: the name.
@@ -702,6 +745,29 @@ mod tests {
             ("f($a, $b, $c)", "g($c, $b)", "f(x,\n  y,\n  z)", "g(z, y)"),
             // A break before a dropped argument goes with it.
             ("f($a, $b, $c)", "g($b, $c)", "f(x,\n  y, z)", "g(y, z)"),
+            // Between two kept ones, a dropped argument's break stays: the last one there.
+            ("f($a, $b, $c)", "g($a, $c)", "f(x, y,\n  z)", "g(x,\n  z)"),
+            ("f($a, $b, $c)", "g($a, $c)", "f(x,\n  y, z)", "g(x,\n  z)"),
+            (
+                "f($a, $b, $c, $d)",
+                "g($a, $d)",
+                "f(x,\n  y,\n  z, w)",
+                "g(x,\n  w)",
+            ),
+            ("f($a, $b, $c)", "g($a, $c)", "f(x, y, z)", "g(x, z)"),
+            // Moved rather than dropped, or a comment beside it: the template's.
+            (
+                "f($a, $b, $c)",
+                "g($a, $c, $b)",
+                "f(x, y,\n  z)",
+                "g(x, z, y)",
+            ),
+            (
+                "f($a, $b, $c)",
+                "g($a, $c)",
+                "f(x, y /* c */,\n  z)",
+                "g(x, z)",
+            ),
         ]);
     }
 
