@@ -236,3 +236,46 @@ fn a_rule_without_cases_is_not_a_pass() {
         "mm_walk_ops/a_initializer: Pass\n"
     );
 }
+
+/// A one-file case's second run, over its expected output, may flag again what the first
+/// run flagged and left (a definition `old = "flag"` keeps), as a tree case's may; a flag the
+/// first run did not give is Wrong.
+#[test]
+fn a_second_run_may_flag_again_only_what_the_first_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rules, cases) = (dir.path().join("rules"), dir.path().join("fixtures/demo"));
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::create_dir_all(&cases).unwrap();
+    // `old_b()` is flagged, and `old_a()` becomes `old_b()`: a rule whose output its second
+    // run flags (its own fault, which the case must show).
+    let rule = "id = \"demo\"\nkind = \"call-rewrite\"\nsummary = \"s\"\nsubject = \"s\"\n\n\
+        [[rewrite]]\nfrom = \"old_b($x)\"\nflag = \"not mechanical\"\n\n\
+        [[rewrite]]\nfrom = \"old_a($x)\"\nto = \"old_b($x)\"\n\n\
+        [[rewrite]]\nfrom = \"old_c($x)\"\nto = \"new_c($x)\"\n\n\
+        [watch]\nnames = [\"old_a\", \"old_b\", \"old_c\"]\n\n[api]\nold = \"flag\"\n";
+    std::fs::write(rules.join("demo.toml"), rule).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(cases.join(name), text).unwrap();
+    write("a_again.c", "void f(void)\n{\n\told_a(1);\n}\n");
+    write("a_again.expected.c", "void f(void)\n{\n\told_b(1);\n}\n");
+    let def = "int old_c(int x)\n{\n\treturn x;\n}\n\nvoid g(void)\n{\n\told_c(2);\n}\n";
+    write("b_definition.c", def);
+    write(
+        "b_definition.expected.c",
+        &def.replace("\told_c(2)", "\tnew_c(2)"),
+    );
+    write("b_definition.diag", "1: old_c: blocked\n");
+    let o = common::bin()
+        .args(["test"])
+        .arg(rules.join("demo.toml"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("demo/b_definition: Pass"), "{out}");
+    assert!(out.contains("demo/a_again: Wrong"), "{out}");
+    assert!(
+        out.contains("a second run flags what the first did not: 3: f: unsupported"),
+        "{out}"
+    );
+    assert_eq!(o.status.code(), Some(1), "{out}");
+}
