@@ -120,91 +120,132 @@ pub(super) fn write_reports(
     heads: &[String],
     style: &checkpatch::Checked,
 ) -> Result<()> {
-    let mut txt = String::new();
-    let mut json = String::new();
-    let expected = expected_builds(checks);
-    // The lines a reader must see first, the gravest first (`heads`' order).
-    for line in heads {
-        let _ = writeln!(txt, "{line}\n");
-        let kind = if line.starts_with("NOT BUILT") {
-            "not-built"
-        } else if line.starts_with("NOT COMPILED") {
-            "not-compiled"
-        } else {
-            "incomplete"
-        };
-        json.push_str(&serde_json::to_string(
-            &serde_json::json!({ "type": kind, "message": line }),
-        )?);
-        json.push('\n');
+    let mut r = Report::default();
+    r.heads(heads)?;
+    let _ = writeln!(r.txt, "{}\n", report::summary(run));
+    r.sites(rules, run)?;
+    r.checks(checks)?;
+    r.expected(&expected_builds(checks));
+    reproduce.write(&run.tree, &mut r.txt, &mut r.json)?;
+    r.checkpatch(style)?;
+    write_file(&out.join("report.txt"), r.txt.as_bytes())?;
+    write_file(&out.join("report.json"), r.json.as_bytes())
+}
+
+/// report.txt and report.json, written side by side.
+#[derive(Default)]
+struct Report {
+    txt: String,
+    /// JSON Lines: one record per line.
+    json: String,
+}
+
+impl Report {
+    fn record(&mut self, value: &impl Serialize) -> Result<()> {
+        self.json.push_str(&serde_json::to_string(value)?);
+        self.json.push('\n');
+        Ok(())
     }
-    let _ = writeln!(txt, "{}\n", report::summary(run));
-    for (f, s) in run.sites() {
-        let mut row = report::SiteRecord::new(rules, f, s);
-        let arch = kbuild::arch_group(&f.rel);
-        let why = row
-            .reason
-            .map(|r| format!(": {r} [{}]", row.code.unwrap_or("")))
-            .unwrap_or_default();
-        let _ = writeln!(
-            txt,
-            "{}:{}: {}: [{arch}] {}{why}",
-            f.rel, s.site.line, s.site.function, row.status
-        );
-        row.arch = Some(arch);
-        json.push_str(&serde_json::to_string(&row)?);
-        json.push('\n');
-    }
-    txt.push_str("\nCompile checks (Kconfig symbols each object needs, and why):\n");
-    for (g, objects) in checks {
-        // (A header has no object of its own: its functions are listed below.)
-        for o in objects.iter().filter(|o| !o.object.is_empty()) {
-            let _ = writeln!(txt, "  [{g}] {}", o.object);
-            if !o.old_api.is_empty() {
-                let _ = writeln!(
-                    txt,
-                    "      still on the old API (the check fails until converted by hand): {}",
-                    o.old_api.join(", ")
-                );
-            }
-            for (sym, why) in &o.symbols {
-                let _ = writeln!(txt, "      {sym}: {why}");
-            }
-            for u in &o.unreachable {
-                let _ = writeln!(txt, "      {u}: NOT REACHABLE (the check will say so)");
-            }
-            for x in &o.flip {
-                let _ = writeln!(
-                    txt,
-                    "      {x}: also built with CONFIG_{x}=n (guards an edited line)"
-                );
-            }
-            let row = CheckRow {
-                group: g,
-                object: &o.object,
-                symbols: o
-                    .symbols
-                    .iter()
-                    .map(|(a, b)| (a.as_str(), b.as_str()))
-                    .collect(),
-                unreachable: &o.unreachable,
-                old_api: &o.old_api,
-                guards_off: &o.flip,
+
+    /// The lines a reader must see first, the gravest first (`heads`' order).
+    fn heads(&mut self, heads: &[String]) -> Result<()> {
+        for line in heads {
+            let _ = writeln!(self.txt, "{line}\n");
+            let kind = if line.starts_with("NOT BUILT") {
+                "not-built"
+            } else if line.starts_with("NOT COMPILED") {
+                "not-compiled"
+            } else {
+                "incomplete"
             };
-            json.push_str(&serde_json::to_string(
-                &serde_json::json!({ "type": "check", "check": row }),
-            )?);
-            json.push('\n');
+            self.record(&serde_json::json!({ "type": kind, "message": line }))?;
+        }
+        Ok(())
+    }
+
+    /// Every site, with its arch group.
+    fn sites(&mut self, rules: &[Rule], run: &RunResult) -> Result<()> {
+        for (f, s) in run.sites() {
+            let mut row = report::SiteRecord::new(rules, f, s);
+            let arch = kbuild::arch_group(&f.rel);
+            let why = row
+                .reason
+                .map(|r| format!(": {r} [{}]", row.code.unwrap_or("")))
+                .unwrap_or_default();
+            let _ = writeln!(
+                self.txt,
+                "{}:{}: {}: [{arch}] {}{why}",
+                f.rel, s.site.line, s.site.function, row.status
+            );
+            row.arch = Some(arch);
+            self.record(&row)?;
+        }
+        Ok(())
+    }
+
+    /// The Kconfig symbols each object needs, and why.
+    fn checks(&mut self, checks: &[(String, Vec<ObjectNeeds>)]) -> Result<()> {
+        self.txt
+            .push_str("\nCompile checks (Kconfig symbols each object needs, and why):\n");
+        for (g, objects) in checks {
+            // (A header has no object of its own: its functions are listed below.)
+            for o in objects.iter().filter(|o| !o.object.is_empty()) {
+                self.object(g, o);
+                let row = CheckRow {
+                    group: g,
+                    object: &o.object,
+                    symbols: o
+                        .symbols
+                        .iter()
+                        .map(|(a, b)| (a.as_str(), b.as_str()))
+                        .collect(),
+                    unreachable: &o.unreachable,
+                    old_api: &o.old_api,
+                    guards_off: &o.flip,
+                };
+                self.record(&serde_json::json!({ "type": "check", "check": row }))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One object's lines under "Compile checks".
+    fn object(&mut self, g: &str, o: &ObjectNeeds) {
+        let txt = &mut self.txt;
+        let _ = writeln!(txt, "  [{g}] {}", o.object);
+        if !o.old_api.is_empty() {
+            let _ = writeln!(
+                txt,
+                "      still on the old API (the check fails until converted by hand): {}",
+                o.old_api.join(", ")
+            );
+        }
+        for (sym, why) in &o.symbols {
+            let _ = writeln!(txt, "      {sym}: {why}");
+        }
+        for u in &o.unreachable {
+            let _ = writeln!(txt, "      {u}: NOT REACHABLE (the check will say so)");
+        }
+        for x in &o.flip {
+            let _ = writeln!(
+                txt,
+                "      {x}: also built with CONFIG_{x}=n (guards an edited line)"
+            );
         }
     }
-    if !expected.is_empty() {
-        txt.push_str(
+
+    /// Where each converted or flagged function is expected to reach the compiler.
+    fn expected(&mut self, expected: &[(String, Vec<String>, Vec<String>)]) {
+        if expected.is_empty() {
+            return;
+        }
+        self.txt.push_str(
             "\nWhere each converted or flagged function is expected to reach the compiler (the \
              check scripts measure it: all.sh's summary, BUILD_DIR/<group>.reached):\n",
         );
-        for (f, groups, why) in &expected {
+        for (f, groups, why) in expected {
             let _ = writeln!(
-                txt,
+                self.txt,
                 "  {f}: {}{}",
                 if groups.is_empty() {
                     "nowhere".to_string()
@@ -219,29 +260,26 @@ pub(super) fn write_reports(
             );
         }
     }
-    reproduce.write(&run.tree, &mut txt, &mut json)?;
-    let _ = writeln!(txt, "\n{}", style.summary());
-    match style {
-        checkpatch::Checked::Skipped(_) => {}
-        checkpatch::Checked::Ran(list) => {
-            for v in list {
-                let _ = writeln!(
-                    txt,
-                    "  {}: {} errors, {} warnings",
-                    v.patch, v.errors, v.warnings
-                );
-                for m in &v.messages {
-                    let _ = writeln!(txt, "      {m}");
-                }
-                json.push_str(&serde_json::to_string(
-                    &serde_json::json!({ "type": "checkpatch", "checkpatch": v }),
-                )?);
-                json.push('\n');
+
+    /// What checkpatch said of each patch.
+    fn checkpatch(&mut self, style: &checkpatch::Checked) -> Result<()> {
+        let _ = writeln!(self.txt, "\n{}", style.summary());
+        let checkpatch::Checked::Ran(list) = style else {
+            return Ok(());
+        };
+        for v in list {
+            let _ = writeln!(
+                self.txt,
+                "  {}: {} errors, {} warnings",
+                v.patch, v.errors, v.warnings
+            );
+            for m in &v.messages {
+                let _ = writeln!(self.txt, "      {m}");
             }
+            self.record(&serde_json::json!({ "type": "checkpatch", "checkpatch": v }))?;
         }
+        Ok(())
     }
-    write_file(&out.join("report.txt"), txt.as_bytes())?;
-    write_file(&out.join("report.json"), json.as_bytes())
 }
 
 /// The NOT COMPILED lines: a converted or flagged function no check can compile is verified
