@@ -44,7 +44,9 @@ pub const EXIT_ERROR: i32 = 2;
 /// SIGINT/SIGTERM: `apply` renamed nothing (its new texts are written all before any rename).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Raised by SIGINT or SIGTERM once [`catch_signals`] ran.
+static INTERRUPTED: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::LazyLock::new(Default::default);
 
 /// Has SIGINT or SIGTERM arrived since [`catch_signals`]?
 pub fn interrupted() -> bool {
@@ -55,12 +57,7 @@ pub fn interrupted() -> bool {
 /// (or discards) the one being written, reports, and exits 130.
 pub fn catch_signals() {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        // SAFETY-free API: the handler only stores to an atomic.
-        let _ = unsafe {
-            signal_hook::low_level::register(sig, || {
-                INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed)
-            })
-        };
+        let _ = signal_hook::flag::register(sig, std::sync::Arc::clone(&INTERRUPTED));
     }
 }
 
