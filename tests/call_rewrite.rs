@@ -164,6 +164,8 @@ fn the_practice_rules_pass_their_cases_as_the_rule_reference_runs_them() {
         "kzfree",
         "vmalloc_prot",
         "gup_remote",
+        "random_u32",
+        "i2c_client_device",
     ] {
         let cases = std::fs::read_dir(root.join("bench/practice/fixtures").join(id))
             .unwrap()

@@ -245,10 +245,40 @@ pub fn verdict(k: &CallRewrite, t: &Text, m: &Match, function: &str) -> Result<V
         ));
     }
     let new = r.to.render(&r.from, &m.binds, src, m.node);
+    let new = outer_parens(src, m.node, new);
     Ok(vec![Edit::replace(
         m.node.byte_range(),
         realign(src, m.node, new),
     )])
+}
+
+/// A match that is itself parenthesized (`from = "(rnd() & 1)"`) may hold parentheses that
+/// belong to what is around it: an `if`/`while`/`do`/`switch` condition's or `sizeof`'s. They
+/// stay around the new text (`if (rnd_below(2))`, not `if rnd_below(2)`), and new text that
+/// would run into a word before it (`return(x)`) gets a space.
+fn outer_parens(src: &[u8], node: Node, new: Vec<u8>) -> Vec<u8> {
+    if node.kind() != "parenthesized_expression" || new.starts_with(b"(") {
+        return new;
+    }
+    let around = node.parent().map(|p| p.kind()).unwrap_or("");
+    if matches!(
+        around,
+        "if_statement"
+            | "while_statement"
+            | "do_statement"
+            | "switch_statement"
+            | "sizeof_expression"
+    ) {
+        return [&b"("[..], &new, b")"].concat();
+    }
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    match (
+        node.start_byte().checked_sub(1).map(|i| &src[i]),
+        new.first(),
+    ) {
+        (Some(a), Some(b)) if word(a) && word(b) => [&b" "[..], &new].concat(),
+        _ => new,
+    }
 }
 
 /// A plain rename: the call keeps its arguments and line breaks as written; only the name

@@ -317,3 +317,28 @@ fn a_call_the_parser_reads_as_a_declaration_is_flagged_for_what_it_is() {
         "{why:?}"
     );
 }
+
+#[test]
+fn a_parenthesized_pattern_keeps_the_parentheses_a_statement_or_sizeof_needs() {
+    let r = rule(
+        "[[rewrite]]\nfrom = \"(rnd() & 1)\"\nto = \"rnd_below(2)\"\n[watch]\nnames = [\"rnd\"]\n",
+    );
+    // Around an operand the parentheses go: the new text is a call.
+    converts(
+        &r,
+        "int f(void)\n{\n\treturn 1 + (rnd() & 1);\n}\n",
+        "int f(void)\n{\n\treturn 1 + rnd_below(2);\n}\n",
+    );
+    // The condition's parentheses are the statement's: `if rnd_below(2)` would not parse.
+    converts(
+        &r,
+        "int f(int x)\n{\n\tif (rnd() & 1)\n\t\tx++;\n\twhile (rnd() & 1)\n\t\tx--;\n\tswitch (rnd() & 1) {\n\t}\n\treturn x;\n}\n",
+        "int f(int x)\n{\n\tif (rnd_below(2))\n\t\tx++;\n\twhile (rnd_below(2))\n\t\tx--;\n\tswitch (rnd_below(2)) {\n\t}\n\treturn x;\n}\n",
+    );
+    // `sizeof(...)`'s and a keyword's: `sizeofrnd_below(2)` would name another function.
+    converts(
+        &r,
+        "int f(void)\n{\n\tint n = sizeof(rnd() & 1);\n\treturn(rnd() & 1);\n}\n",
+        "int f(void)\n{\n\tint n = sizeof(rnd_below(2));\n\treturn rnd_below(2);\n}\n",
+    );
+}
