@@ -342,3 +342,25 @@ fn a_parenthesized_pattern_keeps_the_parentheses_a_statement_or_sizeof_needs() {
         "int f(void)\n{\n\tint n = sizeof(rnd_below(2));\n\treturn rnd_below(2);\n}\n",
     );
 }
+
+/// An `EXPORT_SYMBOL(name);` the parser's recovery put inside a file-scope ERROR (code it
+/// could not read further up, as net/core/dev.c's `N(UP) N(DOWN) ...` case macros of
+/// netdev_cmd_to_name()) is still the API side: removed with the definition above it, not
+/// left behind flagged as a parse error.
+#[test]
+fn an_export_after_unreadable_code_is_still_the_api_side() {
+    let r = rule(
+        "[[rewrite]]\nfrom = \"netif_rx_ni($s)\"\nto = \"netif_rx($s)\"\n[api]\nold = \"remove\"\n",
+    );
+    let head = "const char *demo_event_name(enum demo_event ev)\n{\n#define N(val)\t\t\t\t\t\t\\\n\tcase DEMO_EV_##val:\t\t\t\t\\\n\t\treturn \"DEMO_EV_\" __stringify(val);\n\tswitch (ev) {\n\tN(START) N(STOP) N(RESET) N(LINK_UP) N(LINK_DOWN) N(LINK_CHANGE)\n\tN(RX_FULL) N(TX_FULL) N(RX_EMPTY) N(TX_EMPTY) N(RX_ERROR) N(TX_ERROR)\n\tN(PAUSE) N(RESUME) N(SUSPEND) N(WAKE) N(POWER_UP) N(POWER_DOWN)\n\tN(FW_LOAD) N(FW_READY) N(FW_CRASH) N(FW_RESET) N(FW_UPDATE)\n\tN(TEMP_HIGH) N(TEMP_LOW) N(FAN_FAIL) N(DEBUG)\n\t}\n#undef N\n\treturn \"DEMO_EV_UNKNOWN\";\n}\n\nstatic int demo_rx_internal(struct sk_buff *skb)\n{\n\treturn skb_queue_len(&demo_queue) > DEMO_MAX_BACKLOG ? NET_RX_DROP : NET_RX_SUCCESS;\n}\n\n";
+    let tail = "static void demo_tail(void)\n{\n}\n";
+    let src = format!(
+        "{head}int netif_rx_ni(struct sk_buff *skb)\n{{\n\treturn demo_rx_internal(skb);\n}}\nEXPORT_SYMBOL(netif_rx_ni);\n\n{tail}"
+    );
+    let (out, sites) = run(&r, &src);
+    assert_eq!(
+        sites,
+        ["22: netif_rx_ni: converted", "26: netif_rx_ni: converted"]
+    );
+    assert_eq!(out, format!("{head}{tail}"));
+}

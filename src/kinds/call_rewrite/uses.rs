@@ -158,8 +158,14 @@ pub enum Def<'t> {
 /// `EXPORT_SYMBOL(name);` (or `_GPL`, ...) at file scope: the item to remove with the
 /// definition.
 fn exported<'t>(src: &[u8], n: Node<'t>) -> Option<Def<'t>> {
+    // The file-scope item: a child of the translation unit, or of a file-scope ERROR when
+    // the parser's recovery wrapped a stretch of the file in one (net/core/dev.c's
+    // `N(UP) N(DOWN)` case macros, thousands of lines above its `EXPORT_SYMBOL(netif_rx_ni);`).
     let top = std::iter::successors(Some(n), |x| x.parent())
-        .take_while(|x| x.kind() != "translation_unit")
+        .take_while(|x| {
+            x.kind() != "translation_unit"
+                && !(x.is_error() && x.parent().is_some_and(|p| p.kind() == "translation_unit"))
+        })
         .last()?;
     let t = text(src, top);
     let name = text(src, n);
