@@ -107,10 +107,14 @@ pub struct Incomplete {
     pub rule: usize,
     pub left: usize,
     pub changed: bool,
+    /// Every site left is one of the old API's own definitions, and the converted code never
+    /// names the old API (see [`crate::kinds::RuleKind::converted_code_needs_no_old_api`]):
+    /// what is left is no reason for the tree not to build.
+    pub only_old_api: bool,
 }
 
 /// Per rule with sites left on the old API (flagged, blocked, or converted but not written).
-pub fn incomplete(run: &RunResult) -> Vec<Incomplete> {
+pub fn incomplete(run: &RunResult, rules: &[crate::rule::Rule]) -> Vec<Incomplete> {
     let mut out: Vec<Incomplete> = Vec::new();
     for (f, s) in run.sites() {
         let i = match out.iter().position(|i| i.rule == s.rule) {
@@ -120,6 +124,7 @@ pub fn incomplete(run: &RunResult) -> Vec<Incomplete> {
                     rule: s.rule,
                     left: 0,
                     changed: false,
+                    only_old_api: rules[s.rule].kind.converted_code_needs_no_old_api(),
                 });
                 out.len() - 1
             }
@@ -129,7 +134,10 @@ pub fn incomplete(run: &RunResult) -> Vec<Incomplete> {
             (Outcome::Converted, None) => out[i].changed = true,
             // Already on both APIs: nothing left to convert.
             (Outcome::Compat, _) => {}
-            _ => out[i].left += 1,
+            _ => {
+                out[i].left += 1;
+                out[i].only_old_api &= s.site.definition && f.unwritten.is_none();
+            }
         }
     }
     out.retain(|i| i.left > 0);
@@ -148,6 +156,12 @@ pub fn incomplete_line(i: &Incomplete, symbols: &[String]) -> String {
     if !i.changed {
         return format!(
             "INCOMPLETE: {} {sites} manual conversion; nothing was changed",
+            i.left
+        );
+    }
+    if i.only_old_api {
+        return format!(
+            "INCOMPLETE: {} {sites} manual conversion: the old API's own definitions, left as the rule says; the converted code does not use them",
             i.left
         );
     }

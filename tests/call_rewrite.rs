@@ -200,3 +200,50 @@ fn the_practice_rules_pass_their_cases_as_the_rule_reference_runs_them() {
         assert_eq!(passed, cases, "{out}");
     }
 }
+
+/// A diff that leaves only the old API's own definitions (`old = "flag"`) says so, and makes
+/// no claim that the tree does not build when the converted calls name no old function; a
+/// rule whose new form keeps the old name (access_ok's shape) still needs its definitions
+/// changed, and says the tree does not build.
+#[test]
+fn incomplete_says_when_only_the_old_definitions_are_left() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    write(
+        root,
+        "net/core/rx.c",
+        "int demo_rx_ni(int skb)\n{\n\treturn skb;\n}\n\nint demo_rx(int skb)\n{\n\treturn skb;\n}\n\nint demo_poll(int skb)\n{\n\treturn demo_rx_ni(skb);\n}\n",
+    );
+    let rule = |name: &str, to: &str| {
+        let p = root.join(format!("{name}.toml"));
+        std::fs::write(
+            &p,
+            format!("id = \"demo\"\nkind = \"call-rewrite\"\nsummary = \"s\"\nsubject = \"s\"\n\n[[rewrite]]\nfrom = \"demo_rx_ni($s)\"\nto = \"{to}\"\n\n[watch]\nnames = [\"demo_rx_ni\"]\n\n[api]\nold = \"flag\"\n"),
+        )
+        .unwrap();
+        p
+    };
+    let tree = root.join("net");
+    let last_line = |rule: &Path| {
+        let o = kcodemod(&[
+            "diff",
+            "--rule",
+            rule.to_str().unwrap(),
+            tree.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        err.lines()
+            .rfind(|l| l.contains("INCOMPLETE"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        last_line(&rule("renamed", "demo_rx($s)")),
+        "kcodemod: INCOMPLETE: 1 site needs manual conversion: the old API's own definitions, left as the rule says; the converted code does not use them"
+    );
+    assert_eq!(
+        last_line(&rule("same_name", "demo_rx_ni($s, 0)")),
+        "kcodemod: INCOMPLETE: 1 site needs manual conversion; the tree does not build until it is converted"
+    );
+}

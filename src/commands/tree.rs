@@ -60,7 +60,7 @@ pub fn run(a: RunArgs, mode: Mode, out: &mut dyn Write, err: &mut dyn Write) -> 
     // sites on the old API is a half-done migration, and its last line says so.
     let incomplete = match mode {
         Mode::Check => Vec::new(),
-        Mode::Diff | Mode::Apply { .. } => verdict::incomplete(&res),
+        Mode::Diff | Mode::Apply { .. } => verdict::incomplete(&res, &cfg.rules),
     };
     if a.common.json {
         report::json_incomplete(&incomplete, &cfg.rules, out)?;

@@ -289,7 +289,7 @@ impl Draft<'_> {
     /// The INCOMPLETE line of a series that leaves sites on the old API, or whose new API
     /// nothing brings: said first, everywhere a reader starts.
     fn incomplete(&self, fired: &[usize], resolved: &[Option<Resolved>]) -> Result<Option<String>> {
-        let left = crate::verdict::incomplete(self.run)
+        let left = crate::verdict::incomplete(self.run, self.rules)
             .first()
             .map(|i| crate::verdict::incomplete_line(i, &left_symbols(self.run, resolved)));
         let missing = missing_api(self.tree, self.rules, fired, self.opts)?;

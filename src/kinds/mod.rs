@@ -94,6 +94,12 @@ pub trait RuleKind: std::fmt::Debug + Send + Sync {
     fn all_or_nothing(&self) -> bool {
         false
     }
+    /// Does the code this kind converts never name the old API (a call-rewrite whose new forms
+    /// name no watched name), so that the old API's own definitions, when they are all a run
+    /// leaves, are not what the converted code needs to build?
+    fn converted_code_needs_no_old_api(&self) -> bool {
+        false
+    }
     /// Should the run test the tree's own headers for the new API before it starts (see
     /// [`crate::target::tree_has_new_api`])?
     fn reads_tree_api(&self) -> bool {

@@ -52,6 +52,14 @@ impl RuleKind for CallRewrite {
     fn callers_only(&self) -> bool {
         self.api != Api::Remove
     }
+    /// No `to` names a watched name (`netif_rx_ni()` → `netif_rx()`; not `access_ok()`, whose
+    /// new form keeps the name and needs the new definition).
+    fn converted_code_needs_no_old_api(&self) -> bool {
+        self.rewrites
+            .iter()
+            .filter(|r| r.flag.is_none())
+            .all(|r| !self.names.iter().any(|n| r.to.names(n)))
+    }
     fn callers_change(&self, _: &Rule) -> String {
         let mut pairs: Vec<String> = Vec::new();
         for r in self.rewrites.iter().filter(|r| r.flag.is_none()) {

@@ -408,6 +408,12 @@ impl Template {
     pub fn is_plain_call(&self) -> bool {
         self.plain
     }
+    /// Does the template's text name `word` (a metavariable's name counts too)?
+    pub fn names(&self, word: &str) -> bool {
+        let t = self.text.as_bytes();
+        crate::parse::lex::words(t, 0..t.len()).any(|w| &t[w] == word.as_bytes())
+    }
+
     /// How often the template uses metavariable `v`.
     pub fn uses(&self, v: &str) -> usize {
         self.holes.iter().filter(|h| h.var == v).count()
