@@ -247,3 +247,98 @@ fn incomplete_says_when_only_the_old_definitions_are_left() {
         "kcodemod: INCOMPLETE: 1 site needs manual conversion; the tree does not build until it is converted"
     );
 }
+
+/// A rule's `body` (why the change is right) is each patch's message after the summary line,
+/// and the cover letter's; the series still applies with `git am`. A body line that `git am`
+/// would read as the start of the diff is refused when the rule loads, with its line.
+#[test]
+fn a_rules_body_is_the_patch_message_and_git_am_keeps_it() {
+    let t = tree();
+    std::fs::remove_dir_all(t.path().join("arch/alpha")).unwrap();
+    common::commit_all(t.path(), "no alpha");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bundled = std::fs::read_to_string(root.join("rules/ioremap_nocache.toml")).unwrap();
+    let why = "ioremap() has mapped uncached on every architecture since v5.6: the\n_nocache variant is the same function under another name.";
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("ioremap_nocache.toml");
+    let with_body = bundled.replacen(
+        "\n[[rewrite]]",
+        &format!("body = \"\"\"\n{why}\n\"\"\"\n\n[[rewrite]]"),
+        1,
+    );
+    std::fs::write(&rule, &with_body).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = kcodemod(&[
+        "series",
+        "--rule",
+        rule.to_str().unwrap(),
+        "--no-checkpatch",
+        t.path().to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+        "--signoff",
+        "A U Thor <author@example.org>",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut patches: Vec<std::path::PathBuf> = std::fs::read_dir(out.path().join("patches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    patches.sort();
+    let cover = std::fs::read_to_string(&patches[0]).unwrap();
+    assert!(cover.contains(&format!(".\n\n{why}\n\n")), "{cover}");
+    let patch = std::fs::read_to_string(&patches[1]).unwrap();
+    assert!(
+        patch.contains(&format!(
+            "ioremap().\n\n{why}\n\nThe conversion is mechanical"
+        )),
+        "{patch}"
+    );
+    common::git(t.path(), &["am", patches[1].to_str().unwrap()]);
+    let log = common::git(t.path(), &["log", "-1", "--format=%B"]);
+    assert!(log.contains(why), "{log}");
+    // `---` on a line of its own would end the message there.
+    std::fs::write(
+        &rule,
+        with_body.replace("same function", "same\n---\nfunction"),
+    )
+    .unwrap();
+    let o = kcodemod(&[
+        "check",
+        "--rule",
+        rule.to_str().unwrap(),
+        t.path().to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("ioremap_nocache.toml:") && err.contains("body: the line `---`"),
+        "{err}"
+    );
+}
+
+/// docs/rules.md opens with "A complete rule file": every key it shows loads as written.
+#[test]
+fn the_rule_references_complete_rule_file_loads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/rules.md")).unwrap();
+    let at = doc.find("## A complete rule file").unwrap();
+    let block = doc[at..].split("```toml\n").nth(1).unwrap();
+    let text = &block[..block.find("```").unwrap()];
+    assert!(
+        text.contains("body = \"\"\"") && text.contains("[target]"),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("complete.toml");
+    std::fs::write(&rule, text).unwrap();
+    let o = kcodemod(&["rules", "--rule", rule.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.starts_with("ioremap_nocache\tcall-rewrite\t"), "{out}");
+}

@@ -240,6 +240,9 @@ pub(super) fn body(
     let mut b = String::new();
     let _ = writeln!(b, "{}.", rule.summary);
     b.push('\n');
+    if let Some(why) = &rule.body {
+        let _ = writeln!(b, "{why}\n");
+    }
     b.push_str(&wrap(&format!(
         "The conversion is mechanical (kcodemod, rule {}): {}",
         rule.id,
@@ -463,6 +466,9 @@ pub(super) fn cover_letter(
     let rule = fired[0];
     for r in fired {
         let _ = writeln!(body, "{}.\n", r.summary);
+        if let Some(why) = &r.body {
+            let _ = writeln!(body, "{why}\n");
+        }
     }
     let ids: Vec<&str> = fired.iter().map(|r| r.id.as_str()).collect();
     let _ = writeln!(

@@ -56,6 +56,9 @@ pub struct Rule {
     pub since: Option<Since>,
     /// The new form builds on every kernel the rule knows: `--compat` needs no check.
     pub everywhere: bool,
+    /// Why the change is right, in the rule author's words: each patch's message (and the
+    /// cover letter) gives it after the summary line.
+    pub body: Option<String>,
 }
 
 /// A kernel version, as `KERNEL_VERSION(a, b, c)` takes it.

@@ -27,6 +27,8 @@ pub struct Head {
     /// `everywhere = true`: the new form builds on every kernel the rule knows (`--compat`
     /// writes it alone, with no version check).
     pub everywhere: bool,
+    /// `body = """..."""`: why the change is right, in the patch message.
+    pub body: Option<Spanned<String>>,
 }
 
 /// One rule file being compiled: its name for messages and its text.
@@ -60,6 +62,7 @@ impl Loader<'_> {
         let at = |s: Range<usize>, m: String| self.at(s, m);
         check_id(&head.id, &at)?;
         check_prefilter(&head.prefilter, &at)?;
+        check_body(head.body.as_ref(), |s, m| self.at(s, m))?;
         Ok(Rule {
             kind,
             default: head.default,
@@ -71,7 +74,39 @@ impl Loader<'_> {
             target: target(head.target, &at)?,
             since: since(head.since.as_ref(), &at)?,
             everywhere: head.everywhere,
+            body: head
+                .body
+                .map(|b| b.into_inner().trim().to_string())
+                .filter(|b| !b.is_empty()),
         })
+    }
+}
+
+/// `body` goes into each patch's message: a line `git am` reads as the start of the diff
+/// (`---`, `diff -`, `Index: `) would cut the message there.
+fn check_body(
+    body: Option<&Spanned<String>>,
+    at: impl Fn(Range<usize>, String) -> anyhow::Error,
+) -> Result<()> {
+    let Some(body) = body else {
+        return Ok(());
+    };
+    let breaks = |l: &str| {
+        let l = l.trim_end();
+        l == "---"
+            || l.starts_with("--- ")
+            || l.starts_with("---\t")
+            || l.starts_with("diff -")
+            || l.starts_with("Index: ")
+    };
+    match body.get_ref().lines().find(|l| breaks(l)) {
+        Some(l) => Err(at(
+            body.span(),
+            format!(
+                "body: the line `{l}` would end the patch message for `git am` (a diff starts there)"
+            ),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -36,6 +36,8 @@ struct RawRule {
     since: Option<Spanned<String>>,
     #[serde(default)]
     everywhere: bool,
+    /// Why the change is right, for the patch message (after the summary line).
+    body: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -236,6 +238,7 @@ pub fn compile(l: &Loader) -> Result<Rule> {
         target: raw.target,
         since: raw.since,
         everywhere: raw.everywhere,
+        body: raw.body,
     };
     l.finish(head, Arc::new(kind))
 }

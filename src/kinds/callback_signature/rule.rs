@@ -51,6 +51,8 @@ struct RawSignatureRule {
     since: Option<Spanned<String>>,
     #[serde(default)]
     everywhere: bool,
+    /// Why the change is right, for the patch message (after the summary line).
+    body: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -131,6 +133,7 @@ pub fn compile(l: &Loader) -> Result<Rule> {
         target: raw.target,
         since: raw.since,
         everywhere: raw.everywhere,
+        body: raw.body,
     };
     l.finish(head, Arc::new(kind))
 }

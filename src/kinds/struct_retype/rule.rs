@@ -70,6 +70,8 @@ struct RawRetypeRule {
     since: Option<Spanned<String>>,
     #[serde(default)]
     everywhere: bool,
+    /// Why the change is right, for the patch message (after the summary line).
+    body: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -157,6 +159,7 @@ pub fn compile(l: &Loader) -> Result<Rule> {
         target: raw.target,
         since: raw.since,
         everywhere: raw.everywhere,
+        body: raw.body,
     };
     l.finish(head, Arc::new(kind))
 }

@@ -136,6 +136,8 @@ struct RawRule {
     since: Option<Spanned<String>>,
     #[serde(default)]
     everywhere: bool,
+    /// Why the change is right, for the patch message (after the summary line).
+    body: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -209,6 +211,7 @@ pub fn compile(l: &Loader) -> Result<Rule> {
         target: raw.target,
         since: raw.since,
         everywhere: raw.everywhere,
+        body: raw.body,
     };
     // The head is checked first, so its errors come before the kind's own.
     let base = l.finish(head, Arc::new(StructToOps::default()))?;
