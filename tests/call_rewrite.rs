@@ -22,6 +22,21 @@ fn write(root: &Path, rel: &str, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
+/// `kcodemod series --rule RULE TREE -o OUT` without checkpatch, signed off by a fixed author.
+fn series(tree: &Path, rule: &str, out: &Path) -> Output {
+    kcodemod(&[
+        "series",
+        "--rule",
+        rule,
+        "--no-checkpatch",
+        tree.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--signoff",
+        "A U Thor <author@example.org>",
+    ])
+}
+
 const DRIVER: &str = "#include <linux/io.h>\n\nvoid __iomem *map_regs(resource_size_t phys)\n{\n\treturn ioremap_nocache(phys, 0x100);\n}\n";
 
 /// A tree with callers in the generic code, in s390 (built by kcodemod's check scripts) and in
@@ -45,17 +60,7 @@ fn tree() -> tempfile::TempDir {
 fn a_series_across_arches_applies_and_names_what_it_does_not_build() {
     let t = tree();
     let out = tempfile::tempdir().unwrap();
-    let o = kcodemod(&[
-        "series",
-        "--rule",
-        "ioremap_nocache",
-        "--no-checkpatch",
-        t.path().to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-        "--signoff",
-        "A U Thor <author@example.org>",
-    ]);
+    let o = series(t.path(), "ioremap_nocache", out.path());
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("kcodemod: NOT BUILT: alpha: "), "{err}");
@@ -109,17 +114,7 @@ fn a_series_that_builds_everywhere_names_nothing_as_not_built() {
     std::fs::remove_dir_all(t.path().join("arch/alpha")).unwrap();
     common::commit_all(t.path(), "no alpha");
     let out = tempfile::tempdir().unwrap();
-    let o = kcodemod(&[
-        "series",
-        "--rule",
-        "ioremap_nocache",
-        "--no-checkpatch",
-        t.path().to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-        "--signoff",
-        "A U Thor <author@example.org>",
-    ]);
+    let o = series(t.path(), "ioremap_nocache", out.path());
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(!err.contains("NOT BUILT"), "{err}");
@@ -268,17 +263,7 @@ fn a_rules_body_is_the_patch_message_and_git_am_keeps_it() {
     );
     std::fs::write(&rule, &with_body).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let o = kcodemod(&[
-        "series",
-        "--rule",
-        rule.to_str().unwrap(),
-        "--no-checkpatch",
-        t.path().to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-        "--signoff",
-        "A U Thor <author@example.org>",
-    ]);
+    let o = series(t.path(), rule.to_str().unwrap(), out.path());
     assert_eq!(
         o.status.code(),
         Some(0),
