@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///   0    done; for `check`: no old-API site left.
 ///   1    `check`: old-API sites remain (convertible or flagged); `diff`/`apply`/`series` left
 ///        sites for manual conversion (INCOMPLETE: the tree does not build until they are
-///        converted); `test`: a fixture case failed.
+///        converted, or only the old API's own definitions are left, which the converted code
+///        does not use); `test`: a fixture case failed.
 ///   2    the tree could not be (fully) processed, for every command: a path could not be read
 ///        or written; a file holding a rule's literal was left unchecked (over --max-size,
 ///        parse timeout, NUL bytes, generated file); no C file was read at all; a path
