@@ -187,7 +187,7 @@ const STARTS_SPAN: [bool; 256] = {
     t
 };
 
-/// [`is_ident_byte`] as a table: the word scan asks it of every byte of a file.
+/// [`is_ident_byte`]'s table.
 const IDENT: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
@@ -263,8 +263,11 @@ fn block_comment_end(src: &[u8], start: usize, unterminated: &mut bool) -> usize
     }
 }
 
+/// A byte of a C identifier (or of a number): read from a table, since the word scan asks
+/// it of every byte of a file.
+#[inline]
 pub fn is_ident_byte(b: u8) -> bool {
-    b == b'_' || b.is_ascii_alphanumeric()
+    IDENT[b as usize]
 }
 
 /// Byte ranges of identifier-like words in `src[range]`.
@@ -273,16 +276,16 @@ pub fn words(src: &[u8], range: Range<usize>) -> impl Iterator<Item = Range<usiz
     let end = range.end.min(src.len());
     std::iter::from_fn(move || {
         while i < end {
-            while i < end && !IDENT[src[i] as usize] {
+            while i < end && !is_ident_byte(src[i]) {
                 i += 1;
             }
             let s = i;
-            while i < end && IDENT[src[i] as usize] {
+            while i < end && is_ident_byte(src[i]) {
                 i += 1;
             }
             // A run that starts before the range continues a word; one starting with a digit
             // is a number.
-            let continues = s > 0 && IDENT[src[s - 1] as usize];
+            let continues = s > 0 && is_ident_byte(src[s - 1]);
             if s < i && !continues && !src[s].is_ascii_digit() {
                 return Some(s..i);
             }

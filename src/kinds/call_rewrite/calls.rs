@@ -271,13 +271,11 @@ fn outer_parens(src: &[u8], node: Node, new: Vec<u8>) -> Vec<u8> {
     ) {
         return [&b"("[..], &new, b")"].concat();
     }
-    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
-    match (
-        node.start_byte().checked_sub(1).map(|i| &src[i]),
-        new.first(),
-    ) {
-        (Some(a), Some(b)) if word(a) && word(b) => [&b" "[..], &new].concat(),
-        _ => new,
+    let word = |b: Option<&u8>| b.is_some_and(|&b| crate::parse::lex::is_ident_byte(b));
+    let before = node.start_byte().checked_sub(1).map(|i| &src[i]);
+    match word(before) && word(new.first()) {
+        true => [&b" "[..], &new].concat(),
+        false => new,
     }
 }
 
