@@ -650,19 +650,18 @@ fn view(src: &[u8], lexed: &lex::Lexed, dirs: &Directives, macros: &Macros) -> V
 /// function.
 fn syscall_definition(src: &[u8], w: std::ops::Range<usize>, limit: usize) -> Option<Vec<usize>> {
     let word = &src[w.clone()];
-    let digit = match word.strip_prefix(b"BPF_CALL_") {
-        Some(d) => d
-            .first()
-            .filter(|_| d.len() == 1)
-            .filter(|c| (b'1'..=b'5').contains(c)),
-        None => word
-            .strip_prefix(b"COMPAT_")
-            .unwrap_or(word)
-            .strip_prefix(b"SYSCALL_DEFINE")
-            .filter(|d| d.len() == 1 && (b'1'..=b'6').contains(&d[0]))
-            .map(|d| &d[0]),
+    // The argument count after the name, and the most the macro takes.
+    let (count, most) = match word.strip_prefix(b"BPF_CALL_") {
+        Some(d) => (d, b'5'),
+        None => {
+            let syscall = word.strip_prefix(b"COMPAT_").unwrap_or(word);
+            (syscall.strip_prefix(b"SYSCALL_DEFINE")?, b'6')
+        }
     };
-    let n = digit? - b'0';
+    let n = match count {
+        [d] if (b'1'..=most).contains(d) => d - b'0',
+        _ => return None,
+    };
     if w.start > 0 && src[w.start - 1] != b'\n' || src.get(w.end) != Some(&b'(') {
         return None;
     }
