@@ -238,19 +238,16 @@ fn check_tree(rule: &Rule, case: &Case) -> std::io::Result<Verdict> {
     Ok(v)
 }
 
-/// Does `d` (`FILE:LINE: FUNCTION: CODE`) name a site `before` flags too, at any line?
+/// Does `d` name a site `before` flags too, at any line? A tree case's diagnostics read
+/// `FILE:LINE: FUNCTION: CODE`, a one-file case's `LINE: FUNCTION: CODE`.
 fn flagged_before(d: &str, before: &[String]) -> bool {
     let key = |l: &str| {
-        let (file, rest) = l.split_once(':').unwrap_or((l, ""));
-        let rest = rest.split_once(": ").map_or(rest, |x| x.1);
-        format!("{file}: {rest}")
+        let (at, rest) = l.split_once(": ").unwrap_or((l, ""));
+        match at.rsplit_once(':') {
+            Some((file, _line)) => format!("{file}: {rest}"),
+            None => rest.to_string(),
+        }
     };
-    before.iter().any(|b| key(b) == key(d))
-}
-
-/// [`flagged_before`] for a one-file case's `LINE: function: code`.
-fn flagged_before_here(d: &str, before: &[String]) -> bool {
-    let key = |l: &str| l.split_once(": ").map_or(l, |x| x.1).to_string();
     before.iter().any(|b| key(b) == key(d))
 }
 
@@ -315,7 +312,7 @@ pub fn check(rule: &Rule, case: &Case) -> std::io::Result<Verdict> {
                 ))
             } else if let Some(d) = again_diags
                 .iter()
-                .find(|d| exp_path.exists() && !flagged_before_here(d, &diags))
+                .find(|d| exp_path.exists() && !flagged_before(d, &diags))
             {
                 Verdict::Wrong(format!("a second run flags what the first did not: {d}"))
             } else {

@@ -62,7 +62,7 @@ impl Loader<'_> {
         let at = |s: Range<usize>, m: String| self.at(s, m);
         check_id(&head.id, &at)?;
         check_prefilter(&head.prefilter, &at)?;
-        check_body(head.body.as_ref(), |s, m| self.at(s, m))?;
+        check_body(head.body.as_ref(), &at)?;
         Ok(Rule {
             kind,
             default: head.default,
@@ -86,7 +86,7 @@ impl Loader<'_> {
 /// (`---`, `diff -`, `Index: `) would cut the message there.
 fn check_body(
     body: Option<&Spanned<String>>,
-    at: impl Fn(Range<usize>, String) -> anyhow::Error,
+    at: &dyn Fn(Range<usize>, String) -> anyhow::Error,
 ) -> Result<()> {
     let Some(body) = body else {
         return Ok(());
