@@ -241,6 +241,17 @@ fn incomplete_says_when_only_the_old_definitions_are_left() {
         last_line(&rule("same_name", "demo_rx_ni($s, 0)")),
         "kcodemod: INCOMPLETE: 1 site needs manual conversion; the tree does not build until it is converted"
     );
+    // A caller left beside the definitions (the old function passed as a value) is no
+    // definition: the line makes no claim that the converted code is done with them.
+    write(
+        root,
+        "net/core/hook.c",
+        "extern int demo_rx_ni(int skb);\n\nint (*demo_hook)(int) = demo_rx_ni;\n",
+    );
+    assert_eq!(
+        last_line(&rule("renamed", "demo_rx($s)")),
+        "kcodemod: INCOMPLETE: 3 sites need manual conversion; the tree does not build until they are converted"
+    );
 }
 
 /// A rule's `body` (why the change is right) is each patch's message after the summary line,
